@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * conversation.c — the send side of a Warren conversation.
+ *
+ * Messages travel only over the peer-to-peer channel through Tor; this
+ * version does not have that channel yet, so send_im refuses every message
+ * with a clear error in the conversation, and never falls back to jabber's
+ * send_im (which would hand the text to the server). A contact without
+ * Warren gets its own refusal. Typing notifications are not sent either:
+ * they would tell the server when the user is writing to whom.
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include <conversation.h>
+
+#include "conversation.h"
+#include "debug.h"
+#include "presence.h"
+#include "warren.h"
+
+int
+warren_send_im(PurpleConnection *gc, const char *who, const char *message,
+               PurpleMessageFlags flags)
+{
+	PurpleAccount *account = purple_connection_get_account(gc);
+	const char *why;
+
+	if (warren_presence_peer_kind(gc, who) == WARREN_PEER_NO)
+		why = _("Not sent: this contact does not use Warren. Warren never "
+		        "sends messages through the server.");
+	else
+		why = _("Not sent: this version of Warren cannot open a private "
+		        "channel through Tor yet, and never sends messages through "
+		        "the server.");
+	warren_debug_info("refused to send a message to %s\n", warren_priv(who));
+	purple_conv_present_error(who, account, why);
+	return -ENOTCONN;
+}
+
+unsigned int
+warren_send_typing(PurpleConnection *gc, const char *who, PurpleTypingState state)
+{
+	return 0;
+}

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * presence.c — recognising contacts that run Warren.
+ *
+ * When a contact's resource comes online, Warren asks that resource for its
+ * disco#info (one query per resource and session) and remembers whether it
+ * lists WARREN_NS. Warren's own accounts advertise that feature through
+ * jabber's feature list (see jabber_glue.c); plain XMPP accounts do not.
+ * The answer is shown in the buddy list (status text and tooltip) and is
+ * available to other plugins and tests through the IPC call
+ * "contact_is_warren" (account, jid) -> -1 unknown, 0 no, 1 yes.
+ *
+ * Everything here reads stanzas from the network: each is validated and a
+ * malformed one is logged and ignored.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <account.h>
+#include <notify.h>
+#include <util.h>
+#include <xmlnode.h>
+
+#include "connection.h"
+#include "debug.h"
+#include "jabber_glue.h"
+#include "presence.h"
+#include "warren.h"
+
+#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
+#define MAX_PENDING_DISCO 256
+
+struct WarrenPeer {
+	GHashTable *resources; /* resource -> GINT_TO_POINTER(WarrenPeerKind + 2) */
+};
+
+void
+warren_peer_free(WarrenPeer *peer)
+{
+	if (peer == NULL)
+		return;
+	g_hash_table_destroy(peer->resources);
+	g_free(peer);
+}
+
+/* "Local@Domain/res" -> "local@domain" (newly allocated). */
+static char *
+bare_jid(const char *jid)
+{
+	const char *slash = strchr(jid, '/');
+	return g_utf8_strdown(jid, slash ? slash - jid : -1);
+}
+
+static gboolean
+full_jid_equal(const char *a, const char *b)
+{
+	const char *sa, *sb;
+	char *ba, *bb;
+	gboolean eq;
+
+	if (a == NULL || b == NULL)
+		return FALSE;
+	sa = strchr(a, '/');
+	sb = strchr(b, '/');
+	if (sa == NULL || sb == NULL || g_strcmp0(sa, sb) != 0)
+		return FALSE;
+	ba = bare_jid(a);
+	bb = bare_jid(b);
+	eq = g_str_equal(ba, bb);
+	g_free(ba);
+	g_free(bb);
+	return eq;
+}
+
+static WarrenPeer *
+peer_get(WarrenConn *conn, const char *bare, gboolean create)
+{
+	WarrenPeer *peer = g_hash_table_lookup(conn->peers, bare);
+
+	if (peer == NULL && create) {
+		peer = g_new0(WarrenPeer, 1);
+		peer->resources = g_hash_table_new_full(g_str_hash, g_str_equal,
+		                                        g_free, NULL);
+		g_hash_table_insert(conn->peers, g_strdup(bare), peer);
+	}
+	return peer;
+}
+
+static WarrenPeerKind
+peer_kind(WarrenPeer *peer)
+{
+	GHashTableIter iter;
+	gpointer v;
+	WarrenPeerKind kind = WARREN_PEER_UNKNOWN;
+
+	if (peer == NULL)
+		return WARREN_PEER_UNKNOWN;
+	g_hash_table_iter_init(&iter, peer->resources);
+	while (g_hash_table_iter_next(&iter, NULL, &v)) {
+		WarrenPeerKind k = GPOINTER_TO_INT(v) - 2;
+		if (k == WARREN_PEER_YES)
+			return WARREN_PEER_YES;
+		if (k == WARREN_PEER_NO)
+			kind = WARREN_PEER_NO;
+	}
+	return kind;
+}
+
+WarrenPeerKind
+warren_presence_peer_kind(PurpleConnection *gc, const char *jid)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+	char *bare;
+	WarrenPeerKind kind;
+
+	if (conn == NULL || jid == NULL || !g_utf8_validate(jid, -1, NULL))
+		return WARREN_PEER_UNKNOWN;
+	bare = bare_jid(jid);
+	kind = peer_kind(peer_get(conn, bare, FALSE));
+	g_free(bare);
+	return kind;
+}
+
+static void
+refresh_buddy(PurpleConnection *gc, const char *bare)
+{
+	PurpleBuddy *buddy = purple_find_buddy(purple_connection_get_account(gc), bare);
+
+	if (buddy != NULL)
+		purple_blist_update_node_icon((PurpleBlistNode *)buddy);
+}
+
+/* Splits a full JID; FALSE when it is not "local@domain/resource"-shaped. */
+static gboolean
+split_jid(const char *full, char **bare, char **resource)
+{
+	const char *slash;
+
+	if (full == NULL || strlen(full) > 3071 || !g_utf8_validate(full, -1, NULL))
+		return FALSE;
+	slash = strchr(full, '/');
+	if (slash == NULL || slash == full || slash[1] == '\0')
+		return FALSE;
+	*bare = g_utf8_strdown(full, slash - full);
+	*resource = g_strdup(slash + 1);
+	return TRUE;
+}
+
+static void
+ask_disco(WarrenConn *conn, const char *full)
+{
+	xmlnode *iq, *query;
+	char *id;
+
+	if (g_hash_table_size(conn->disco_pending) >= MAX_PENDING_DISCO)
+		return;
+	id = g_strdup_printf("warren-disco-%u", ++conn->next_iq);
+	iq = xmlnode_new("iq");
+	xmlnode_set_attrib(iq, "type", "get");
+	xmlnode_set_attrib(iq, "id", id);
+	xmlnode_set_attrib(iq, "to", full);
+	query = xmlnode_new_child(iq, "query");
+	xmlnode_set_namespace(query, NS_DISCO_INFO);
+	g_hash_table_insert(conn->disco_pending, id, g_strdup(full));
+	warren_jabber_send(conn->gc, iq);
+	xmlnode_free(iq);
+}
+
+static gboolean
+receiving_presence_cb(PurpleConnection *gc, const char *type, const char *from,
+                      xmlnode *presence, gpointer data)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+	char *bare = NULL, *resource = NULL;
+	WarrenPeer *peer;
+	PurpleAccount *account;
+	char *self;
+
+	if (conn == NULL || !split_jid(from, &bare, &resource))
+		return FALSE;
+	account = purple_connection_get_account(gc);
+	self = bare_jid(purple_account_get_username(account));
+
+	if (type == NULL || g_str_equal(type, "available")) {
+		peer = peer_get(conn, bare, TRUE);
+		if (!g_hash_table_contains(peer->resources, resource) &&
+		    g_strcmp0(self, bare) != 0) {
+			g_hash_table_insert(peer->resources, g_strdup(resource),
+			                    GINT_TO_POINTER(WARREN_PEER_UNKNOWN + 2));
+			ask_disco(conn, from);
+		}
+	} else if (g_str_equal(type, "unavailable") || g_str_equal(type, "error")) {
+		peer = peer_get(conn, bare, FALSE);
+		if (peer != NULL)
+			g_hash_table_remove(peer->resources, resource);
+		refresh_buddy(gc, bare);
+	}
+	g_free(self);
+	g_free(bare);
+	g_free(resource);
+	return FALSE; /* jabber handles presence as usual */
+}
+
+static gboolean
+disco_has_warren(xmlnode *iq)
+{
+	xmlnode *query = xmlnode_get_child_with_namespace(iq, "query", NS_DISCO_INFO);
+	xmlnode *feat;
+
+	if (query == NULL)
+		return FALSE;
+	for (feat = xmlnode_get_child(query, "feature"); feat != NULL;
+	     feat = xmlnode_get_next_twin(feat))
+		if (g_strcmp0(xmlnode_get_attrib(feat, "var"), WARREN_NS) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
+                const char *from, xmlnode *iq, gpointer data)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+	const char *asked;
+	char *bare = NULL, *resource = NULL;
+	WarrenPeer *peer;
+	WarrenPeerKind kind;
+
+	if (conn == NULL || id == NULL ||
+	    (asked = g_hash_table_lookup(conn->disco_pending, id)) == NULL)
+		return FALSE;
+	/* Only the resource we asked may answer. */
+	if (!full_jid_equal(from, asked)) {
+		warren_debug_warn("disco answer from an unexpected sender ignored\n");
+		return TRUE;
+	}
+	if (split_jid(asked, &bare, &resource)) {
+		kind = g_strcmp0(type, "result") == 0 && disco_has_warren(iq)
+			? WARREN_PEER_YES : WARREN_PEER_NO;
+		peer = peer_get(conn, bare, FALSE);
+		if (peer != NULL && g_hash_table_contains(peer->resources, resource)) {
+			g_hash_table_insert(peer->resources, g_strdup(resource),
+			                    GINT_TO_POINTER(kind + 2));
+			warren_debug_info("%s %s Warren\n", warren_priv(asked),
+			                  kind == WARREN_PEER_YES ? "runs" : "does not run");
+			refresh_buddy(gc, bare);
+		}
+	}
+	g_hash_table_remove(conn->disco_pending, id);
+	g_free(bare);
+	g_free(resource);
+	return TRUE; /* our query: nothing for jabber to do */
+}
+
+static int
+ipc_contact_is_warren(PurpleAccount *account, const char *jid)
+{
+	PurpleConnection *gc = account ? purple_account_get_connection(account) : NULL;
+	return warren_presence_peer_kind(gc, jid);
+}
+
+char *
+warren_status_text(PurpleBuddy *buddy)
+{
+	PurplePluginProtocolInfo *jinfo = warren_jabber_prpl_info();
+	PurpleAccount *account = purple_buddy_get_account(buddy);
+	PurpleConnection *gc = purple_account_get_connection(account);
+	char *text = jinfo && jinfo->status_text ? jinfo->status_text(buddy) : NULL;
+	char *out;
+
+	if (!PURPLE_BUDDY_IS_ONLINE(buddy) ||
+	    warren_presence_peer_kind(gc, purple_buddy_get_name(buddy)) != WARREN_PEER_NO)
+		return text;
+	out = text && *text
+		? g_strdup_printf(_("Not a Warren user — %s"), text)
+		: g_strdup(_("Not a Warren user"));
+	g_free(text);
+	return out;
+}
+
+void
+warren_tooltip_text(PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean full)
+{
+	PurplePluginProtocolInfo *jinfo = warren_jabber_prpl_info();
+	PurpleConnection *gc = purple_account_get_connection(purple_buddy_get_account(buddy));
+	const char *word;
+
+	if (jinfo && jinfo->tooltip_text)
+		jinfo->tooltip_text(buddy, info, full);
+	switch (warren_presence_peer_kind(gc, purple_buddy_get_name(buddy))) {
+	case WARREN_PEER_YES:
+		word = _("Warren user: private chat over Tor");
+		break;
+	case WARREN_PEER_NO:
+		word = _("Not a Warren user");
+		break;
+	default:
+		word = PURPLE_BUDDY_IS_ONLINE(buddy) ? _("Checking…") : _("Unknown (offline)");
+		break;
+	}
+	purple_notify_user_info_add_pair(info, _("Warren"), word);
+}
+
+void
+warren_presence_init(PurplePlugin *plugin)
+{
+	purple_signal_connect(plugin, "jabber-receiving-presence", plugin,
+	                      PURPLE_CALLBACK(receiving_presence_cb), NULL);
+	purple_signal_connect(plugin, "jabber-receiving-iq", plugin,
+	                      PURPLE_CALLBACK(receiving_iq_cb), NULL);
+	purple_plugin_ipc_register(plugin, "contact_is_warren",
+	                           PURPLE_CALLBACK(ipc_contact_is_warren),
+	                           purple_marshal_INT__POINTER_POINTER,
+	                           purple_value_new(PURPLE_TYPE_INT), 2,
+	                           purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_ACCOUNT),
+	                           purple_value_new(PURPLE_TYPE_STRING));
+}

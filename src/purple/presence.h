@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * presence.h — which contacts run Warren. A contact is a Warren user when
+ * one of its online resources answers disco#info with WARREN_NS.
+ */
+#ifndef WARREN_PRESENCE_H
+#define WARREN_PRESENCE_H
+
+#include <blist.h>
+#include <connection.h>
+#include <plugin.h>
+
+typedef enum {
+	WARREN_PEER_UNKNOWN = -1, /* offline, or not asked yet */
+	WARREN_PEER_NO = 0,
+	WARREN_PEER_YES = 1,
+} WarrenPeerKind;
+
+typedef struct WarrenPeer WarrenPeer;
+void warren_peer_free(WarrenPeer *peer);
+
+void warren_presence_init(PurplePlugin *plugin);
+
+WarrenPeerKind warren_presence_peer_kind(PurpleConnection *gc, const char *jid);
+
+/* prpl overrides: jabber's text plus Warren's word on the contact. */
+char *warren_status_text(PurpleBuddy *buddy);
+void warren_tooltip_text(PurpleBuddy *buddy, PurpleNotifyUserInfo *info,
+                         gboolean full);
+
+#endif /* WARREN_PRESENCE_H */

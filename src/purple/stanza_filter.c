@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * stanza_filter.c — keeping jabber from connecting outside Tor.
+ *
+ * prpl-jabber acts on some incoming stanzas by opening connections of its
+ * own: file transfers (SI, SOCKS5 bytestreams, IBB, jabber:iq:oob URL
+ * fetches), Jingle and Google calls (direct UDP), and XEP-0084 avatar URLs,
+ * which jabber fetches outside the account's proxy (and whose pending fetch
+ * later crashes jabber_close). For Warren accounts:
+ *  - avatar "url" attributes are removed from every incoming stanza before
+ *    jabber sees it (jabber-receiving-xmlnode; the stanza is rewritten, never
+ *    dropped, so stream-management counters stay right);
+ *  - requests for transfers and calls are answered with an error and never
+ *    reach jabber (jabber-receiving-iq); Jingle sessions of Warren's own
+ *    namespace are left to Warren's signalling.
+ * Warren's own namespace in a message or iq from a contact is validated by
+ * the code that owns it; anything this version does not handle is answered
+ * with an error (iq) or ignored and logged (message).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <connection.h>
+#include <signals.h>
+
+#include "connection.h"
+#include "debug.h"
+#include "jabber_glue.h"
+#include "stanza_filter.h"
+#include "warren.h"
+
+#define NS_AVATAR_METADATA "urn:xmpp:avatar:metadata"
+#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define NS_JINGLE "urn:xmpp:jingle:1"
+#define MAX_WALK_DEPTH 64
+
+static guint
+strip_urls(xmlnode *node, int depth)
+{
+	xmlnode *child;
+	guint n = 0;
+
+	if (depth > MAX_WALK_DEPTH)
+		return 0;
+	if (node->type == XMLNODE_TYPE_TAG && g_strcmp0(node->name, "info") == 0 &&
+	    g_strcmp0(xmlnode_get_namespace(node), NS_AVATAR_METADATA) == 0 &&
+	    xmlnode_get_attrib(node, "url") != NULL) {
+		xmlnode_remove_attrib(node, "url");
+		n++;
+	}
+	for (child = node->child; child != NULL; child = child->next)
+		if (child->type == XMLNODE_TYPE_TAG)
+			n += strip_urls(child, depth + 1);
+	return n;
+}
+
+guint
+warren_strip_avatar_urls(xmlnode *stanza)
+{
+	g_return_val_if_fail(stanza != NULL, 0);
+	return strip_urls(stanza, 0);
+}
+
+/* The first element child of @iq, if any. */
+static xmlnode *
+iq_payload(xmlnode *iq)
+{
+	xmlnode *c;
+
+	for (c = iq->child; c != NULL; c = c->next)
+		if (c->type == XMLNODE_TYPE_TAG)
+			return c;
+	return NULL;
+}
+
+static gboolean
+jingle_is_warren(xmlnode *jingle)
+{
+	xmlnode *content, *desc;
+
+	content = xmlnode_get_child(jingle, "content");
+	if (content == NULL)
+		return FALSE;
+	for (desc = content->child; desc != NULL; desc = desc->next)
+		if (desc->type == XMLNODE_TYPE_TAG &&
+		    g_strcmp0(desc->name, "description") == 0)
+			return g_str_has_prefix(xmlnode_get_namespace(desc) ?
+			                        xmlnode_get_namespace(desc) : "", WARREN_NS);
+	return FALSE;
+}
+
+const char *
+warren_iq_refusal(xmlnode *iq)
+{
+	xmlnode *p;
+	const char *ns, *type;
+
+	g_return_val_if_fail(iq != NULL, NULL);
+	type = xmlnode_get_attrib(iq, "type");
+	if (g_strcmp0(type, "set") != 0 && g_strcmp0(type, "get") != 0)
+		return NULL;
+	if ((p = iq_payload(iq)) == NULL || (ns = xmlnode_get_namespace(p)) == NULL)
+		return NULL;
+	if (g_str_equal(ns, "http://jabber.org/protocol/si") ||
+	    g_str_equal(ns, "http://jabber.org/protocol/bytestreams") ||
+	    g_str_equal(ns, "http://jabber.org/protocol/ibb") ||
+	    g_str_equal(ns, "jabber:iq:oob"))
+		return _("Warren accounts do not accept XMPP file transfers: "
+		         "they would connect outside Tor.");
+	if (g_str_equal(ns, "http://www.google.com/session") ||
+	    (g_str_equal(ns, NS_JINGLE) && !jingle_is_warren(p)))
+		return _("Warren accounts do not accept XMPP calls: they would "
+		         "connect outside Tor.");
+	if (g_str_has_prefix(ns, WARREN_NS) && !g_str_equal(p->name, "jingle"))
+		return _("This Warren version does not handle that request.");
+	return NULL;
+}
+
+static void
+send_error(PurpleConnection *gc, xmlnode *iq, const char *condition,
+           const char *text)
+{
+	const char *from = xmlnode_get_attrib(iq, "from");
+	const char *id = xmlnode_get_attrib(iq, "id");
+	xmlnode *reply, *error, *cond, *t;
+
+	reply = xmlnode_new("iq");
+	xmlnode_set_attrib(reply, "type", "error");
+	if (from)
+		xmlnode_set_attrib(reply, "to", from);
+	xmlnode_set_attrib(reply, "id", id ? id : "");
+	error = xmlnode_new_child(reply, "error");
+	xmlnode_set_attrib(error, "type", "cancel");
+	cond = xmlnode_new_child(error, condition);
+	xmlnode_set_namespace(cond, NS_STANZAS);
+	t = xmlnode_new_child(error, "text");
+	xmlnode_set_namespace(t, NS_STANZAS);
+	xmlnode_insert_data(t, text, -1);
+	warren_jabber_send(gc, reply);
+	xmlnode_free(reply);
+}
+
+static void
+receiving_xmlnode_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
+{
+	guint n;
+
+	if (packet == NULL || *packet == NULL || warren_conn_get(gc) == NULL)
+		return;
+	n = warren_strip_avatar_urls(*packet);
+	if (n > 0)
+		warren_debug_info("removed %u avatar URL(s) from an incoming stanza\n", n);
+}
+
+static gboolean
+receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
+                const char *from, xmlnode *iq, gpointer data)
+{
+	const char *why;
+
+	if (warren_conn_get(gc) == NULL || iq == NULL)
+		return FALSE;
+	why = warren_iq_refusal(iq);
+	if (why == NULL)
+		return FALSE;
+	warren_debug_info("refused an iq from %s: %s\n", warren_priv(from), why);
+	send_error(gc, iq, "not-acceptable", why);
+	return TRUE;
+}
+
+static gboolean
+receiving_message_cb(PurpleConnection *gc, const char *type, const char *id,
+                     const char *from, const char *to, xmlnode *message,
+                     gpointer data)
+{
+	xmlnode *c;
+
+	if (warren_conn_get(gc) == NULL || message == NULL)
+		return FALSE;
+	for (c = message->child; c != NULL; c = c->next) {
+		const char *ns;
+		if (c->type != XMLNODE_TYPE_TAG)
+			continue;
+		ns = xmlnode_get_namespace(c);
+		if (ns && g_str_has_prefix(ns, WARREN_NS)) {
+			/* No Warren payload travels in <message>: never act on it. */
+			warren_debug_warn("ignored a message with a Warren element "
+			                  "<%s> from %s\n", c->name, warren_priv(from));
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+void
+warren_stanza_filter_init(PurplePlugin *plugin)
+{
+	purple_signal_connect(plugin, "jabber-receiving-xmlnode", plugin,
+	                      PURPLE_CALLBACK(receiving_xmlnode_cb), NULL);
+	purple_signal_connect_priority(plugin, "jabber-receiving-iq", plugin,
+	                               PURPLE_CALLBACK(receiving_iq_cb), NULL,
+	                               PURPLE_SIGNAL_PRIORITY_LOWEST);
+	purple_signal_connect(plugin, "jabber-receiving-message", plugin,
+	                      PURPLE_CALLBACK(receiving_message_cb), NULL);
+}

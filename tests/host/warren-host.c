@@ -1,0 +1,548 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * warren-host — a headless libpurple host for Warren's integration tests
+ * and benchmarks.
+ *
+ * It loads prpl-jabber from purple's plugin directory and Warren from the
+ * build tree (or $WARREN_PLUGIN_DIR), then reads one command per line on
+ * stdin and reports what libpurple does as one event per line on stdout.
+ * Fields are separated by single spaces; the last field of a line may hold
+ * spaces. Tests drive it through tests/integration/host.py.
+ *
+ * Commands:
+ *   add ACCOUNT PROTOCOL PASSWORD      create (or reuse) an account
+ *   set ACCOUNT KEY s|b|i VALUE        set an account setting
+ *   connect ACCOUNT / disconnect ACCOUNT
+ *   register ACCOUNT                   in-band registration
+ *   addbuddy ACCOUNT JID               add to roster and ask to subscribe
+ *   status ACCOUNT PRIMITIVE [MESSAGE] set available/away/... with a message
+ *   buddy ACCOUNT JID                  print the buddy's presence as seen
+ *   send ACCOUNT JID TEXT              send an IM from a conversation
+ *   echo TEXT                          print "echo TEXT" (a sync marker)
+ *   quit
+ * Events: ready, signed-on, signed-off, connection-error, progress,
+ *   buddy-status, auth-request, conv-write, im, register, notify, buddy,
+ *   error (a command that could not run).
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <stdlib.h>
+
+#include <glib.h>
+#include <glib-unix.h>
+#include <purple.h>
+
+#define UI_ID "warren-host"
+
+static GMainLoop *loop;
+
+static void
+emit(const char *fmt, ...)
+{
+	va_list ap;
+	char *line;
+
+	va_start(ap, fmt);
+	line = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	/* One event per line: embedded newlines would split it. */
+	g_strdelimit(line, "\r\n", ' ');
+	fprintf(stdout, "%s\n", line);
+	fflush(stdout);
+	g_free(line);
+}
+
+/*** Event loop: GLib, as in every GLib-based libpurple host. ***/
+
+#define READ_COND  (G_IO_IN | G_IO_HUP | G_IO_ERR)
+#define WRITE_COND (G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL)
+
+typedef struct {
+	PurpleInputFunction function;
+	guint result;
+	gpointer data;
+} IOClosure;
+
+static gboolean
+io_invoke(GIOChannel *source, GIOCondition condition, gpointer data)
+{
+	IOClosure *closure = data;
+	PurpleInputCondition cond = 0;
+
+	if (condition & READ_COND)
+		cond |= PURPLE_INPUT_READ;
+	if (condition & WRITE_COND)
+		cond |= PURPLE_INPUT_WRITE;
+	closure->function(closure->data, g_io_channel_unix_get_fd(source), cond);
+	return TRUE;
+}
+
+static guint
+input_add(gint fd, PurpleInputCondition condition, PurpleInputFunction function,
+          gpointer data)
+{
+	IOClosure *closure = g_new0(IOClosure, 1);
+	GIOChannel *channel;
+	GIOCondition cond = 0;
+
+	closure->function = function;
+	closure->data = data;
+	if (condition & PURPLE_INPUT_READ)
+		cond |= READ_COND;
+	if (condition & PURPLE_INPUT_WRITE)
+		cond |= WRITE_COND;
+	channel = g_io_channel_unix_new(fd);
+	closure->result = g_io_add_watch_full(channel, G_PRIORITY_DEFAULT, cond,
+	                                      io_invoke, closure, g_free);
+	g_io_channel_unref(channel);
+	return closure->result;
+}
+
+static PurpleEventLoopUiOps eventloop_ops = {
+	.timeout_add = g_timeout_add,
+	.timeout_remove = g_source_remove,
+	.input_add = input_add,
+	.input_remove = g_source_remove,
+	.timeout_add_seconds = g_timeout_add_seconds,
+};
+
+/*** UI ops that report to stdout ***/
+
+static const char *
+acct_name(PurpleAccount *account)
+{
+	return account ? purple_account_get_username(account) : "-";
+}
+
+static void
+conv_write(PurpleConversation *conv, const char *who, const char *alias,
+           const char *message, PurpleMessageFlags flags, time_t mtime)
+{
+	char *plain = purple_markup_strip_html(message);
+
+	emit("conv-write %s %s %s%s%s %s", acct_name(purple_conversation_get_account(conv)),
+	     who && *who ? who : purple_conversation_get_name(conv),
+	     flags & PURPLE_MESSAGE_ERROR ? "error" : "",
+	     flags & PURPLE_MESSAGE_SEND ? "send" : "",
+	     flags & PURPLE_MESSAGE_RECV ? "recv" : "", plain);
+	g_free(plain);
+}
+
+static PurpleConversationUiOps conv_ops = {
+	.write_conv = conv_write,
+};
+
+static void
+connection_progress(PurpleConnection *gc, const char *text, size_t step,
+                    size_t step_count)
+{
+	emit("progress %s %zu/%zu %s", acct_name(purple_connection_get_account(gc)),
+	     step, step_count, text);
+}
+
+static void
+connection_report_disconnect(PurpleConnection *gc, PurpleConnectionError reason,
+                             const char *text)
+{
+	emit("connection-error %s %d %s", acct_name(purple_connection_get_account(gc)),
+	     (int)reason, text);
+}
+
+static PurpleConnectionUiOps connection_ops = {
+	.connect_progress = connection_progress,
+	.report_disconnect_reason = connection_report_disconnect,
+};
+
+static void *
+request_authorize(PurpleAccount *account, const char *remote_user,
+                  const char *id, const char *alias, const char *message,
+                  gboolean on_list, PurpleAccountRequestAuthorizationCb auth_cb,
+                  PurpleAccountRequestAuthorizationCb deny_cb, void *user_data)
+{
+	emit("auth-request %s %s", acct_name(account), remote_user);
+	/* The test accounts accept every subscription request. */
+	auth_cb(user_data);
+	return NULL;
+}
+
+static PurpleAccountUiOps account_ops = {
+	.request_authorize = request_authorize,
+};
+
+static void *
+notify_message(PurpleNotifyMsgType type, const char *title,
+               const char *primary, const char *secondary)
+{
+	emit("notify %d %s | %s | %s", (int)type, title ? title : "",
+	     primary ? primary : "", secondary ? secondary : "");
+	return NULL;
+}
+
+static void *
+notify_userinfo(PurpleConnection *gc, const char *who, PurpleNotifyUserInfo *info)
+{
+	char *text = purple_notify_user_info_get_text_with_newline(info, " | ");
+	char *plain = purple_markup_strip_html(text);
+
+	emit("userinfo %s %s %s", acct_name(purple_connection_get_account(gc)), who, plain);
+	g_free(plain);
+	g_free(text);
+	return NULL;
+}
+
+static PurpleNotifyUiOps notify_ops = {
+	.notify_message = notify_message,
+	.notify_userinfo = notify_userinfo,
+};
+
+/* Request dialogs are answered with their defaults: registration forms are
+ * pre-filled by jabber from the account. */
+static void *
+request_fields(const char *title, const char *primary, const char *secondary,
+               PurpleRequestFields *fields, const char *ok_text, GCallback ok_cb,
+               const char *cancel_text, GCallback cancel_cb,
+               PurpleAccount *account, const char *who, PurpleConversation *conv,
+               void *user_data)
+{
+	emit("request-fields %s %s", acct_name(account), title ? title : "");
+	if (ok_cb)
+		((PurpleRequestFieldsCb)ok_cb)(user_data, fields);
+	return NULL;
+}
+
+static void *
+request_action(const char *title, const char *primary, const char *secondary,
+               int default_action, PurpleAccount *account, const char *who,
+               PurpleConversation *conv, void *user_data, size_t action_count,
+               va_list actions)
+{
+	emit("request-action %s %s | %s", acct_name(account), title ? title : "",
+	     primary ? primary : "");
+	return NULL;
+}
+
+static PurpleRequestUiOps request_ops = {
+	.request_fields = request_fields,
+	.request_action = request_action,
+};
+
+static GHashTable *
+ui_info(void)
+{
+	static GHashTable *info;
+
+	if (info == NULL) {
+		info = g_hash_table_new(g_str_hash, g_str_equal);
+		g_hash_table_insert(info, "name", "Warren test host");
+		g_hash_table_insert(info, "version", PACKAGE_VERSION);
+		g_hash_table_insert(info, "client_type", "console");
+	}
+	return info;
+}
+
+static PurpleCoreUiOps core_ops = {
+	.get_ui_info = ui_info,
+};
+
+/*** Signals ***/
+
+static void
+signed_on(PurpleConnection *gc, gpointer data)
+{
+	emit("signed-on %s", acct_name(purple_connection_get_account(gc)));
+}
+
+static void
+signed_off(PurpleConnection *gc, gpointer data)
+{
+	emit("signed-off %s", acct_name(purple_connection_get_account(gc)));
+}
+
+static void
+buddy_status(PurpleBuddy *buddy, PurpleStatus *old, PurpleStatus *status,
+             gpointer data)
+{
+	const char *msg = purple_status_get_attr_string(status, "message");
+
+	emit("buddy-status %s %s %s %s", acct_name(purple_buddy_get_account(buddy)),
+	     purple_buddy_get_name(buddy), purple_status_get_id(status), msg ? msg : "");
+}
+
+static void
+buddy_signed(PurpleBuddy *buddy, gpointer data)
+{
+	PurpleStatus *status = purple_presence_get_active_status(purple_buddy_get_presence(buddy));
+	buddy_status(buddy, NULL, status, data);
+}
+
+static void
+received_im(PurpleAccount *account, char *sender, char *message,
+            PurpleConversation *conv, PurpleMessageFlags flags, gpointer data)
+{
+	emit("im %s %s %s", acct_name(account), sender, message);
+}
+
+/*** Commands ***/
+
+static PurpleAccount *
+find_account(const char *name)
+{
+	GList *l;
+
+	for (l = purple_accounts_get_all(); l != NULL; l = l->next)
+		if (g_strcmp0(purple_account_get_username(l->data), name) == 0)
+			return l->data;
+	emit("error no account %s", name);
+	return NULL;
+}
+
+static void
+register_cb(PurpleAccount *account, gboolean succeeded, void *data)
+{
+	emit("register %s %s", acct_name(account), succeeded ? "ok" : "failed");
+}
+
+static void
+cmd_buddy(PurpleAccount *account, const char *jid)
+{
+	PurpleBuddy *buddy = purple_find_buddy(account, jid);
+	PurplePlugin *warren = purple_plugins_find_with_id("prpl-warren");
+	PurplePluginProtocolInfo *info;
+	PurpleStatus *status;
+	const char *msg;
+	char *text = NULL;
+	int kind = -1;
+	gboolean ok = FALSE;
+
+	if (buddy == NULL) {
+		emit("buddy %s %s none", acct_name(account), jid);
+		return;
+	}
+	status = purple_presence_get_active_status(purple_buddy_get_presence(buddy));
+	msg = purple_status_get_attr_string(status, "message");
+	if (warren && g_str_equal(purple_account_get_protocol_id(account), "prpl-warren"))
+		kind = GPOINTER_TO_INT(purple_plugin_ipc_call(warren, "contact_is_warren",
+		                                              &ok, account, jid));
+	info = PURPLE_PLUGIN_PROTOCOL_INFO(purple_find_prpl(purple_account_get_protocol_id(account)));
+	if (info && info->status_text)
+		text = info->status_text(buddy);
+	emit("buddy %s %s online=%d status=%s warren=%d statustext=%s message=%s",
+	     acct_name(account), jid, PURPLE_BUDDY_IS_ONLINE(buddy) ? 1 : 0,
+	     purple_status_get_id(status), ok ? kind : -2, text ? text : "",
+	     msg ? msg : "");
+	g_free(text);
+}
+
+static void
+cmd_send(PurpleAccount *account, const char *jid, const char *text)
+{
+	PurpleConversation *conv;
+
+	conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, jid, account);
+	if (conv == NULL)
+		conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, jid);
+	purple_conv_im_send(PURPLE_CONV_IM(conv), text);
+}
+
+static void
+cmd_set(PurpleAccount *account, char **argv)
+{
+	if (g_str_equal(argv[3], "s"))
+		purple_account_set_string(account, argv[2], argv[4]);
+	else if (g_str_equal(argv[3], "b"))
+		purple_account_set_bool(account, argv[2], g_str_equal(argv[4], "1") ||
+		                        g_str_equal(argv[4], "true"));
+	else if (g_str_equal(argv[3], "i"))
+		purple_account_set_int(account, argv[2], atoi(argv[4]));
+	else
+		emit("error bad type %s", argv[3]);
+}
+
+/* Splits "cmd a b rest of line" into at most @max fields. */
+static void
+run_command(char *line)
+{
+	char **argv = g_strsplit(g_strstrip(line), " ", 5);
+	guint argc = g_strv_length(argv);
+	PurpleAccount *account = NULL;
+	const char *cmd = argc > 0 ? argv[0] : "";
+
+	if (argc == 0 || *cmd == '\0' || *cmd == '#')
+		goto out;
+	if (g_str_equal(cmd, "quit")) {
+		g_main_loop_quit(loop);
+		goto out;
+	}
+	if (g_str_equal(cmd, "echo")) {
+		char *rest = strchr(line, ' ');
+		emit("echo %s", rest ? rest + 1 : "");
+		goto out;
+	}
+	if (argc < 2) {
+		emit("error missing arguments for %s", cmd);
+		goto out;
+	}
+	if (g_str_equal(cmd, "add")) {
+		if (argc < 4) {
+			emit("error usage: add ACCOUNT PROTOCOL PASSWORD");
+			goto out;
+		}
+		account = purple_accounts_find(argv[1], argv[2]);
+		if (account == NULL) {
+			account = purple_account_new(argv[1], argv[2]);
+			purple_accounts_add(account);
+		}
+		purple_account_set_password(account, argv[3]);
+		purple_account_set_remember_password(account, TRUE);
+		emit("added %s", argv[1]);
+		goto out;
+	}
+	if ((account = find_account(argv[1])) == NULL)
+		goto out;
+
+	if (g_str_equal(cmd, "set") && argc == 5)
+		cmd_set(account, argv);
+	else if (g_str_equal(cmd, "connect")) {
+		purple_account_set_enabled(account, UI_ID, TRUE);
+		purple_account_connect(account);
+	} else if (g_str_equal(cmd, "disconnect")) {
+		purple_account_set_enabled(account, UI_ID, FALSE);
+		purple_account_disconnect(account);
+	} else if (g_str_equal(cmd, "register")) {
+		purple_account_set_register_callback(account, register_cb, NULL);
+		purple_account_register(account);
+	} else if (g_str_equal(cmd, "addbuddy") && argc >= 3) {
+		PurpleBuddy *buddy = purple_find_buddy(account, argv[2]);
+		if (buddy == NULL) {
+			buddy = purple_buddy_new(account, argv[2], NULL);
+			purple_blist_add_buddy(buddy, NULL, NULL, NULL);
+		}
+		purple_account_add_buddy(account, buddy);
+	} else if (g_str_equal(cmd, "status") && argc >= 3) {
+		char *msg = argc >= 4 ? g_strjoinv(" ", argv + 3) : NULL;
+		purple_account_set_status(account, argv[2], TRUE,
+		                          msg ? "message" : NULL, msg, NULL);
+		g_free(msg);
+	} else if (g_str_equal(cmd, "buddy") && argc >= 3)
+		cmd_buddy(account, argv[2]);
+	else if (g_str_equal(cmd, "send") && argc >= 4) {
+		char *text = g_strjoinv(" ", argv + 3);
+		cmd_send(account, argv[2], text);
+		g_free(text);
+	} else
+		emit("error unknown or incomplete command %s", cmd);
+out:
+	g_strfreev(argv);
+}
+
+static gboolean
+stdin_cb(GIOChannel *ch, GIOCondition cond, gpointer data)
+{
+	char *line = NULL;
+	gsize len = 0;
+	GIOStatus st = g_io_channel_read_line(ch, &line, &len, NULL, NULL);
+
+	if (st == G_IO_STATUS_NORMAL && line != NULL) {
+		run_command(line);
+		g_free(line);
+		return TRUE;
+	}
+	g_free(line);
+	if (st == G_IO_STATUS_AGAIN)
+		return TRUE;
+	g_main_loop_quit(loop); /* EOF: the driver went away */
+	return FALSE;
+}
+
+static gboolean
+on_signal(gpointer data)
+{
+	g_main_loop_quit(loop);
+	return G_SOURCE_REMOVE;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *user_dir = NULL, *plugin_dir = g_getenv("WARREN_PLUGIN_DIR");
+	gboolean debug = FALSE;
+	GIOChannel *in;
+	static int handle;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (g_str_equal(argv[i], "--user-dir") && i + 1 < argc)
+			user_dir = argv[++i];
+		else if (g_str_equal(argv[i], "--debug"))
+			debug = TRUE;
+		else {
+			fprintf(stderr, "usage: %s --user-dir DIR [--debug]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (user_dir == NULL) {
+		fprintf(stderr, "usage: %s --user-dir DIR [--debug]\n", argv[0]);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	loop = g_main_loop_new(NULL, FALSE);
+	purple_util_set_user_dir(user_dir);
+	purple_debug_set_enabled(debug);
+	purple_core_set_ui_ops(&core_ops);
+	purple_eventloop_set_ui_ops(&eventloop_ops);
+	purple_conversations_set_ui_ops(&conv_ops);
+	purple_connections_set_ui_ops(&connection_ops);
+	purple_accounts_set_ui_ops(&account_ops);
+	purple_notify_set_ui_ops(&notify_ops);
+	purple_request_set_ui_ops(&request_ops);
+	purple_plugins_add_search_path(plugin_dir ? plugin_dir : BUILD_PLUGINDIR);
+	purple_plugins_add_search_path(PURPLE_SYSTEM_PLUGINDIR);
+
+	if (!purple_core_init(UI_ID)) {
+		fprintf(stderr, "libpurple initialisation failed\n");
+		return 1;
+	}
+	purple_set_blist(purple_blist_new());
+	purple_blist_load();
+	purple_prefs_load();
+	/* The host never maps ports or asks STUN: tests see only Tor traffic. */
+	purple_prefs_set_bool("/purple/network/map_ports", FALSE);
+	purple_prefs_set_string("/purple/network/stun_server", "");
+	purple_prefs_set_bool("/purple/network/auto_ip", FALSE);
+
+	purple_signal_connect(purple_connections_get_handle(), "signed-on", &handle,
+	                      PURPLE_CALLBACK(signed_on), NULL);
+	purple_signal_connect(purple_connections_get_handle(), "signed-off", &handle,
+	                      PURPLE_CALLBACK(signed_off), NULL);
+	purple_signal_connect(purple_blist_get_handle(), "buddy-status-changed", &handle,
+	                      PURPLE_CALLBACK(buddy_status), NULL);
+	purple_signal_connect(purple_blist_get_handle(), "buddy-signed-on", &handle,
+	                      PURPLE_CALLBACK(buddy_signed), NULL);
+	purple_signal_connect(purple_blist_get_handle(), "buddy-signed-off", &handle,
+	                      PURPLE_CALLBACK(buddy_signed), NULL);
+	purple_signal_connect(purple_conversations_get_handle(), "received-im-msg",
+	                      &handle, PURPLE_CALLBACK(received_im), NULL);
+
+	if (purple_plugins_find_with_id("prpl-warren") == NULL ||
+	    !purple_plugin_is_loaded(purple_plugins_find_with_id("prpl-warren"))) {
+		emit("error prpl-warren did not load");
+		return 1;
+	}
+	emit("ready %s", purple_core_get_version());
+
+	in = g_io_channel_unix_new(0);
+	g_io_add_watch(in, G_IO_IN | G_IO_HUP | G_IO_ERR, stdin_cb, NULL);
+	g_unix_signal_add(SIGTERM, on_signal, NULL);
+	g_unix_signal_add(SIGINT, on_signal, NULL);
+	g_main_loop_run(loop);
+
+	emit("quitting");
+	purple_core_quit();
+	g_io_channel_unref(in);
+	g_main_loop_unref(loop);
+	return 0;
+}
