@@ -16,7 +16,6 @@ typedef struct {
 	gboolean jabber_started;   /* jabber's login ran: its close must run too */
 	GHashTable *peers;         /* bare JID -> WarrenPeer */
 	GHashTable *disco_pending; /* iq id -> full JID */
-	guint next_iq;
 } WarrenConn;
 
 WarrenConn *warren_conn_new(PurpleConnection *gc);

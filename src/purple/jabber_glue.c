@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include <account.h>
+#include <accountopt.h>
 #include <signals.h>
 #include <value.h>
 
@@ -270,6 +271,21 @@ warren_jabber_send(PurpleConnection *gc, xmlnode *stanza)
 	                   gc, &stanza);
 }
 
+/* Jabber's account options minus those of features Warren turns off. */
+static GList *
+copy_options(GList *options)
+{
+	GList *out = NULL, *l;
+
+	for (l = options; l != NULL; l = l->next) {
+		const char *key = purple_account_option_get_setting(l->data);
+		if (g_strcmp0(key, "ft_proxies") == 0) /* file transfer proxies */
+			continue;
+		out = g_list_append(out, l->data);
+	}
+	return out;
+}
+
 gboolean
 warren_jabber_attach(PurplePlugin *warren, PurplePluginProtocolInfo *info)
 {
@@ -286,7 +302,7 @@ warren_jabber_attach(PurplePlugin *warren, PurplePluginProtocolInfo *info)
 	info->login = mine.login;
 	info->close = mine.close;
 	info->user_splits = g_list_copy(jinfo->user_splits);
-	info->protocol_options = g_list_concat(g_list_copy(jinfo->protocol_options),
+	info->protocol_options = g_list_concat(copy_options(jinfo->protocol_options),
 	                                       mine.protocol_options);
 
 	register_jabber_signals(warren);

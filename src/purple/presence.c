@@ -155,7 +155,8 @@ ask_disco(WarrenConn *conn, const char *full)
 
 	if (g_hash_table_size(conn->disco_pending) >= MAX_PENDING_DISCO)
 		return;
-	id = g_strdup_printf("warren-disco-%u", ++conn->next_iq);
+	/* Unpredictable, so another contact cannot answer in its place. */
+	id = g_strdup_printf("warren-disco-%08x%08x", g_random_int(), g_random_int());
 	iq = xmlnode_new("iq");
 	xmlnode_set_attrib(iq, "type", "get");
 	xmlnode_set_attrib(iq, "id", id);
@@ -228,6 +229,7 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	WarrenPeerKind kind;
 
 	if (conn == NULL || id == NULL ||
+	    (g_strcmp0(type, "result") != 0 && g_strcmp0(type, "error") != 0) ||
 	    (asked = g_hash_table_lookup(conn->disco_pending, id)) == NULL)
 		return FALSE;
 	/* Only the resource we asked may answer. */

@@ -12,6 +12,7 @@
  * Commands:
  *   add ACCOUNT PROTOCOL PASSWORD      create (or reuse) an account
  *   set ACCOUNT KEY s|b|i VALUE        set an account setting
+ *   proxy ACCOUNT tor HOST:PORT        (plain accounts) use Tor's SOCKS port
  *   connect ACCOUNT / disconnect ACCOUNT
  *   register ACCOUNT                   in-band registration
  *   addbuddy ACCOUNT JID               add to roster and ask to subscribe
@@ -208,7 +209,33 @@ request_fields(const char *title, const char *primary, const char *secondary,
                PurpleAccount *account, const char *who, PurpleConversation *conv,
                void *user_data)
 {
+	GList *g, *f;
+
 	emit("request-fields %s %s", acct_name(account), title ? title : "");
+	/* Fill empty username/password fields as a user would (registration
+	 * data forms come empty). */
+	for (g = purple_request_fields_get_groups(fields); account && g; g = g->next) {
+		for (f = purple_request_field_group_get_fields(g->data); f; f = f->next) {
+			PurpleRequestField *field = f->data;
+			const char *id = purple_request_field_get_id(field);
+			const char *cur;
+			char *node;
+			if (purple_request_field_get_type(field) != PURPLE_REQUEST_FIELD_STRING)
+				continue;
+			cur = purple_request_field_string_get_value(field);
+			if (cur && *cur)
+				continue;
+			if (g_strcmp0(id, "username") == 0) {
+				node = g_strdup(purple_account_get_username(account));
+				if (strchr(node, '@'))
+					*strchr(node, '@') = '\0';
+				purple_request_field_string_set_value(field, node);
+				g_free(node);
+			} else if (g_strcmp0(id, "password") == 0)
+				purple_request_field_string_set_value(field,
+					purple_account_get_password(account));
+		}
+	}
 	if (ok_cb)
 		((PurpleRequestFieldsCb)ok_cb)(user_data, fields);
 	return NULL;
@@ -406,6 +433,17 @@ run_command(char *line)
 
 	if (g_str_equal(cmd, "set") && argc == 5)
 		cmd_set(account, argv);
+	else if (g_str_equal(cmd, "proxy") && argc == 4 && g_str_equal(argv[2], "tor")) {
+		PurpleProxyInfo *pi = purple_proxy_info_new();
+		char *colon = strrchr(argv[3], ':');
+		purple_proxy_info_set_type(pi, PURPLE_PROXY_TOR);
+		if (colon) {
+			*colon = '\0';
+			purple_proxy_info_set_port(pi, atoi(colon + 1));
+		}
+		purple_proxy_info_set_host(pi, argv[3]);
+		purple_account_set_proxy_info(account, pi);
+	}
 	else if (g_str_equal(cmd, "connect")) {
 		purple_account_set_enabled(account, UI_ID, TRUE);
 		purple_account_connect(account);
@@ -458,6 +496,14 @@ stdin_cb(GIOChannel *ch, GIOCondition cond, gpointer data)
 	return FALSE;
 }
 
+/* libpurple's debug output goes through g_print: keep it off stdout, which
+ * carries only events. */
+static void
+print_to_stderr(const gchar *text)
+{
+	fputs(text, stderr);
+}
+
 static gboolean
 on_signal(gpointer data)
 {
@@ -489,6 +535,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	g_set_print_handler(print_to_stderr);
 	loop = g_main_loop_new(NULL, FALSE);
 	purple_util_set_user_dir(user_dir);
 	purple_debug_set_enabled(debug);
