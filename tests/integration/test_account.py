@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The Warren account type over the real parts: prosody reached only as an
+onion service of the private Tor network, two Warren accounts and one plain
+XMPP account in a warren-host run under strace (the leak check)."""
+import re
+import time
+
+import pytest
+
+from conftest import DOMAIN, add_xmpp_account
+from leakcheck import assert_only_tor
+
+
+def signin(host, acct, timeout=90):
+    t0 = time.monotonic()
+    since = host.mark()
+    host.cmd(f"connect {acct}")
+    host.wait(rf"^signed-on {re.escape(acct)}$", timeout=timeout, since=since)
+    return time.monotonic() - t0
+
+
+def test_presence_subscription_and_warren_detection(prosody, tornet, hosts):
+    alice_u, alice_pw = prosody.new_user("alice")
+    bob_u, bob_pw = prosody.new_user("bob")
+    carol_u, carol_pw = prosody.new_user("carol")
+    host = hosts.start("main", strace=True)
+    alice = add_xmpp_account(host, tornet, alice_u, alice_pw)
+    bob = add_xmpp_account(host, tornet, bob_u, bob_pw)
+    carol = add_xmpp_account(host, tornet, carol_u, carol_pw, protocol="prpl-jabber")
+    bare = {a: a.split("/")[0] for a in (alice, bob, carol)}
+
+    times = [signin(host, a) for a in (alice, bob, carol)]
+    print(f"\nsign-in through Tor (login -> online): "
+          + ", ".join(f"{t:.2f} s" for t in times))
+
+    # Mutual subscriptions: alice<->bob (Warren), alice<->carol (plain).
+    for a, b in ((alice, bob), (bob, alice), (alice, carol), (carol, alice)):
+        host.cmd(f"addbuddy {a} {bare[b]}")
+    for a, b in ((alice, bob), (bob, alice), (alice, carol), (carol, alice)):
+        host.wait(rf"^buddy-status {re.escape(a)} {re.escape(bare[b])} available",
+                  timeout=60, since=0)
+
+    # Status messages travel both ways.
+    host.cmd(f"status {bob} away at lunch")
+    host.wait(rf"^buddy-status {re.escape(alice)} {re.escape(bare[bob])} away at lunch$",
+              timeout=60, since=0)
+    host.cmd(f"status {alice} available reading the design")
+    host.wait(rf"^buddy-status {re.escape(bob)} {re.escape(bare[alice])} available "
+              r"reading the design$", timeout=60, since=0)
+
+    # Warren capability: yes for bob, no for the plain account, both seen
+    # from alice; bob also sees alice as a Warren user.
+    def kind(acct, jid):
+        deadline = time.monotonic() + 60
+        while True:
+            m = host.query(f"buddy {acct} {jid}", rf"^buddy {re.escape(acct)} ")
+            k = int(re.search(r"warren=(-?\d+)", m.string).group(1))
+            if k != -1 or time.monotonic() > deadline:
+                return k, m.string
+            time.sleep(0.5)
+
+    k, line = kind(alice, bare[bob])
+    assert k == 1, line
+    k, line = kind(bob, bare[alice])
+    assert k == 1, line
+    k, line = kind(alice, bare[carol])
+    assert k == 0, line
+    assert "statustext=Not a Warren user" in line, line
+
+    # Sending is refused, clearly, and nothing reaches the server.
+    host.cmd(f"send {alice} {bare[carol]} secret-to-carol-1234")
+    host.wait(r"^conv-write .* error .*does not use Warren", timeout=10, since=0)
+    host.cmd(f"send {alice} {bare[bob]} secret-to-bob-5678")
+    host.wait(r"^conv-write .* error .*never sends messages through the server",
+              timeout=10, since=0)
+    host.sync()
+    logs = prosody.logs_text()
+    assert "secret-to-carol-1234" not in logs
+    assert "secret-to-bob-5678" not in logs
+    # The server did carry the presence (the logs are really there).
+    assert "reading the design" in logs
+
+    host.close()
+    assert_only_tor(host.dir / "strace.log", tornet)
+
+
+def test_inband_registration(prosody, tornet, hosts):
+    host = hosts.start("reg", strace=True)
+    user = f"dave{int(time.time() * 1000) % 10**8}"
+    acct = add_xmpp_account(host, tornet, user, "pw-dave")
+    host.cmd(f"register {acct}")
+    host.wait(rf"^register {re.escape(acct)} ok$", timeout=90)
+    signin(host, acct)
+    host.close()
+    assert_only_tor(host.dir / "strace.log", tornet)
+
+
+def test_tor_unreachable_fails_closed(prosody, tornet, hosts):
+    alice_u, alice_pw = prosody.new_user("erin")
+    host = hosts.start("notor", strace=True)
+    acct = add_xmpp_account(host, tornet, alice_u, alice_pw)
+    # A port nothing listens on: the account must fail, never go direct.
+    host.cmd(f"set {acct} tor-socks s 127.0.0.1:{tornet.base + 99}")
+    host.cmd(f"connect {acct}")
+    host.wait(r"^connection-error .* Tor is not reachable at 127\.0\.0\.1:\d+",
+              timeout=30)
+    host.close()
+    assert_only_tor(host.dir / "strace.log", tornet,
+                    extra_ports={tornet.base + 99})
+
+
+@pytest.mark.parametrize("var", ["no_proxy", "NO_PROXY"])
+def test_no_proxy_refused(prosody, tornet, hosts, var):
+    import os
+    u, pw = prosody.new_user("frank")
+    host = hosts.start(f"np-{var}", env=dict(os.environ, **{var: "example.org"}))
+    acct = add_xmpp_account(host, tornet, u, pw)
+    host.cmd(f"connect {acct}")
+    host.wait(r"^connection-error .*no_proxy or NO_PROXY", timeout=15)
+
+
+def test_bad_tor_settings(prosody, tornet, hosts):
+    u, pw = prosody.new_user("gina")
+    host = hosts.start("badtor")
+    acct = add_xmpp_account(host, tornet, u, pw)
+    host.cmd(f"set {acct} tor-socks s localhost:9050")
+    host.cmd(f"connect {acct}")
+    host.wait(r"^connection-error .* is not an IP address and port", timeout=15)
+    host.cmd(f"set {acct} tor-mode s managed")
+    host.cmd(f"connect {acct}")
+    host.wait(r"^connection-error .*Managed Tor .* not available", timeout=15)
+    # A port that is not SOCKS (prosody's own c2s port answers XML).
+    host.cmd(f"set {acct} tor-mode s system")
+    host.cmd(f"set {acct} tor-socks s 127.0.0.1:{prosody.port}")
+    host.cmd(f"connect {acct}")
+    host.wait(r"^connection-error .*does not speak SOCKS5", timeout=30)
