@@ -41,6 +41,8 @@
 
 static GMainLoop *loop;
 
+static void emit(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
 static void
 emit(const char *fmt, ...)
 {
