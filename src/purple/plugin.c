@@ -172,7 +172,9 @@ static void
 init_plugin(PurplePlugin *plugin)
 {
 #ifdef ENABLE_NLS
-	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	/* WARREN_LOCALEDIR: catalogues of a per-user or uninstalled build. */
+	bindtextdomain(GETTEXT_PACKAGE, g_getenv("WARREN_LOCALEDIR") ?
+	               g_getenv("WARREN_LOCALEDIR") : LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 #endif
 	/* Translated here: a static N_() would be looked up in Pidgin's domain. */

@@ -11,11 +11,4 @@
 
 void warren_stanza_filter_init(PurplePlugin *plugin);
 
-/* Removes every XEP-0084 avatar "url" from @stanza; returns how many. */
-guint warren_strip_avatar_urls(xmlnode *stanza);
-
-/* The reason (translated) an incoming iq is refused, or NULL to let jabber
- * or Warren handle it. */
-const char *warren_iq_refusal(xmlnode *iq);
-
 #endif /* WARREN_STANZA_FILTER_H */

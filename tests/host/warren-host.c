@@ -19,6 +19,7 @@
  *   status ACCOUNT PRIMITIVE [MESSAGE] set available/away/... with a message
  *   buddy ACCOUNT JID                  print the buddy's presence as seen
  *   send ACCOUNT JID TEXT              send an IM from a conversation
+ *   info ACCOUNT JID                   ask for the contact's info (vCard)
  *   echo TEXT                          print "echo TEXT" (a sync marker)
  *   quit
  * Events: ready, signed-on, signed-off, connection-error, progress,
@@ -27,6 +28,7 @@
  */
 #include "config.h"
 
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -467,6 +469,12 @@ run_command(char *line)
 		purple_account_set_status(account, argv[2], TRUE,
 		                          msg ? "message" : NULL, msg, NULL);
 		g_free(msg);
+	} else if (g_str_equal(cmd, "info") && argc >= 3) {
+		PurpleConnection *gc = purple_account_get_connection(account);
+		if (gc)
+			serv_get_info(gc, argv[2]);
+		else
+			emit("error %s is offline", argv[1]);
 	} else if (g_str_equal(cmd, "buddy") && argc >= 3)
 		cmd_buddy(account, argv[2]);
 	else if (g_str_equal(cmd, "send") && argc >= 4) {
@@ -536,6 +544,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: %s --user-dir DIR [--debug]\n", argv[0]);
 		return 2;
 	}
+	setlocale(LC_ALL, "");
 	signal(SIGPIPE, SIG_IGN);
 	g_set_print_handler(print_to_stderr);
 	loop = g_main_loop_new(NULL, FALSE);

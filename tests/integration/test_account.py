@@ -134,3 +134,45 @@ def test_bad_tor_settings(prosody, tornet, hosts):
     host.cmd(f"set {acct} tor-socks s 127.0.0.1:{prosody.port}")
     host.cmd(f"connect {acct}")
     host.wait(r"^connection-error .*does not speak SOCKS5", timeout=30)
+
+
+def test_buddy_info(prosody, tornet, hosts):
+    a_u, a_pw = prosody.new_user("ivan")
+    b_u, b_pw = prosody.new_user("judy")
+    host = hosts.start("info", strace=True)
+    a = add_xmpp_account(host, tornet, a_u, a_pw)
+    b = add_xmpp_account(host, tornet, b_u, b_pw)
+    for acct in (a, b):
+        signin(host, acct)
+    host.cmd(f"addbuddy {a} {b_u}@{DOMAIN}")
+    host.cmd(f"addbuddy {b} {a_u}@{DOMAIN}")
+    host.wait(rf"^buddy-status {re.escape(a)} {b_u}@{DOMAIN} available", timeout=60)
+    host.cmd(f"status {b} away feeding the rabbits")
+    host.wait(rf"^buddy-status {re.escape(a)} {b_u}@{DOMAIN} away feeding the rabbits",
+              timeout=60)
+    m = host.query(f"info {a} {b_u}@{DOMAIN}", rf"^userinfo {re.escape(a)} {b_u}@{DOMAIN}",
+                   timeout=60)
+    assert "feeding the rabbits" in m.string, m.string
+    host.close()
+    assert_only_tor(host.dir / "strace.log", tornet)
+
+
+def test_german_translation(prosody, tornet, hosts, tmp_path):
+    """The gettext pipeline end to end: po/de.po compiled, found through
+    WARREN_LOCALEDIR, and used for Warren's own messages."""
+    import os
+    import subprocess
+    from conftest import SRC
+    mo = tmp_path / "locale" / "de" / "LC_MESSAGES" / "purple-warren.mo"
+    mo.parent.mkdir(parents=True)
+    subprocess.run(["msgfmt", "-c", "-o", str(mo), str(SRC / "po" / "de.po")],
+                   check=True)
+    env = dict(os.environ, LANGUAGE="de", LC_ALL="C.UTF-8",
+               WARREN_LOCALEDIR=str(tmp_path / "locale"))
+    u, pw = prosody.new_user("kai")
+    host = hosts.start("de", env=env)
+    acct = add_xmpp_account(host, tornet, u, pw)
+    host.cmd(f"set {acct} tor-socks s localhost:9050")
+    host.cmd(f"connect {acct}")
+    host.wait(r"^connection-error .*Die Tor-SOCKS-Adresse \"localhost:9050\" "
+              r"besteht nicht aus IP-Adresse und Port", timeout=15)
