@@ -9,6 +9,7 @@
 
 #include "connection.h"
 #include "presence.h"
+#include "tor_account.h"
 
 static GHashTable *conns; /* PurpleConnection* -> WarrenConn* */
 
@@ -47,6 +48,7 @@ warren_conn_free(WarrenConn *conn)
 	if (conns)
 		g_hash_table_remove(conns, conn->gc);
 	g_cancellable_cancel(conn->cancel);
+	warren_tor_account_stop(conn);
 	g_clear_object(&conn->cancel);
 	g_clear_pointer(&conn->peers, g_hash_table_destroy);
 	g_clear_pointer(&conn->disco_pending, g_hash_table_destroy);

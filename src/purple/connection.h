@@ -10,13 +10,28 @@
 #include <gio/gio.h>
 #include <connection.h>
 
-typedef struct {
+#include "core/listener.h"
+#include "core/tor.h"
+
+typedef struct WarrenConn WarrenConn;
+
+struct WarrenConn {
 	PurpleConnection *gc;
 	GCancellable *cancel;      /* every pending operation of the connection */
 	gboolean jabber_started;   /* jabber's login ran: its close must run too */
 	GHashTable *peers;         /* bare JID -> WarrenPeer */
 	GHashTable *disco_pending; /* iq id -> full JID */
-} WarrenConn;
+
+	/* Tor (tor_account.c) */
+	struct WarrenTorClaim *claim; /* our claim on the shared Tor */
+	WarrenTor *tor;               /* valid while claimed and not lost */
+	gint64 tor_claimed_at;        /* monotonic us, for the figures */
+	WarrenListener *listener;     /* what the onion service points at */
+	char *onion_address;          /* "<56>.onion" once published */
+	char *onion_error;            /* why it is not, if it failed */
+	void (*tor_ready)(WarrenConn *conn, const char *socks);
+	void (*jabber_start)(PurpleAccount *account); /* login or register */
+};
 
 WarrenConn *warren_conn_new(PurpleConnection *gc);
 /* NULL when @gc is not (or no longer) a Warren connection. */

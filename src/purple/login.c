@@ -28,6 +28,7 @@
 #include "debug.h"
 #include "jabber_glue.h"
 #include "login.h"
+#include "tor_account.h"
 #include "warren.h"
 
 #define TOR_CHECK_TIMEOUT_S 10
@@ -171,14 +172,44 @@ start_tor_check(WarrenConn *conn, const char *host, guint16 port, JabberStart st
 	g_object_unref(client);
 }
 
-/* Checks and applies the Tor settings, then runs @start once Tor answers. */
+/* Tor is up: route the account through its SOCKS port, check it, then
+ * run jabber. */
+static void
+tor_ready(WarrenConn *conn, const char *socks)
+{
+	PurpleAccount *account = purple_connection_get_account(conn->gc);
+	PurpleProxyInfo *pi;
+	char *host = NULL, *msg;
+	guint16 port = 0;
+
+	if (!warren_address_parse_ip_port(socks, &host, &port)) {
+		msg = g_strdup_printf(_("Tor SOCKS address \"%s\" is not an IP "
+		                        "address and port such as 127.0.0.1:9050."),
+		                      socks ? socks : "");
+		fail(conn->gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
+		g_free(msg);
+		return;
+	}
+	/* A new object each time: the account owns and frees it. */
+	pi = purple_proxy_info_new();
+	purple_proxy_info_set_type(pi, PURPLE_PROXY_TOR);
+	purple_proxy_info_set_host(pi, host);
+	purple_proxy_info_set_port(pi, port);
+	purple_account_set_proxy_info(account, pi);
+
+	purple_connection_update_progress(conn->gc, _("Checking Tor"), 0, 2);
+	start_tor_check(conn, host, port, conn->jabber_start);
+	g_free(host);
+}
+
+/* Checks the environment and the Tor settings, then starts Tor; jabber's
+ * @start runs once Tor answers. */
 static void
 begin(PurpleAccount *account, JabberStart start)
 {
 	PurpleConnection *gc = purple_account_get_connection(account);
 	WarrenConn *conn = warren_conn_new(gc);
 	const char *mode, *socks;
-	PurpleProxyInfo *pi;
 	char *host = NULL, *msg;
 	guint16 port = 0;
 
@@ -192,42 +223,30 @@ begin(PurpleAccount *account, JabberStart start)
 
 	mode = purple_account_get_string(account, WARREN_OPT_TOR_MODE,
 	                                 WARREN_TOR_MODE_MANAGED);
-	if (g_strcmp0(mode, WARREN_TOR_MODE_MANAGED) == 0) {
-		fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR,
-		     _("Managed Tor (Warren starting its own tor) is not available "
-		       "in this version. Set the Tor mode to \"system\" and give "
-		       "your Tor's SOCKS port."));
-		return;
-	}
-	if (g_strcmp0(mode, WARREN_TOR_MODE_SYSTEM) != 0) {
+	if (g_strcmp0(mode, WARREN_TOR_MODE_SYSTEM) != 0 &&
+	    g_strcmp0(mode, WARREN_TOR_MODE_MANAGED) != 0) {
 		msg = g_strdup_printf(_("Unknown Tor mode \"%s\": use \"managed\" "
 		                        "or \"system\"."), mode);
 		fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
 		g_free(msg);
 		return;
 	}
-
-	socks = purple_account_get_string(account, WARREN_OPT_TOR_SOCKS,
-	                                  WARREN_DEFAULT_TOR_SOCKS);
-	if (!warren_address_parse_ip_port(socks, &host, &port)) {
-		msg = g_strdup_printf(_("Tor SOCKS address \"%s\" is not an IP "
-		                        "address and port such as 127.0.0.1:9050."),
-		                      socks ? socks : "");
-		fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
-		g_free(msg);
-		return;
+	if (g_strcmp0(mode, WARREN_TOR_MODE_SYSTEM) == 0) {
+		/* Fail early, before anything connects anywhere. */
+		socks = purple_account_get_string(account, WARREN_OPT_TOR_SOCKS,
+		                                  WARREN_DEFAULT_TOR_SOCKS);
+		if (!warren_address_parse_ip_port(socks, &host, &port)) {
+			msg = g_strdup_printf(_("Tor SOCKS address \"%s\" is not an IP "
+			                        "address and port such as 127.0.0.1:9050."),
+			                      socks ? socks : "");
+			fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
+			g_free(msg);
+			return;
+		}
+		g_free(host);
 	}
-
-	/* A new object each time: the account owns and frees it. */
-	pi = purple_proxy_info_new();
-	purple_proxy_info_set_type(pi, PURPLE_PROXY_TOR);
-	purple_proxy_info_set_host(pi, host);
-	purple_proxy_info_set_port(pi, port);
-	purple_account_set_proxy_info(account, pi);
-
-	purple_connection_update_progress(gc, _("Checking Tor"), 0, 2);
-	start_tor_check(conn, host, port, start);
-	g_free(host);
+	conn->jabber_start = start;
+	warren_tor_account_start(conn, tor_ready);
 }
 
 void

@@ -25,6 +25,8 @@
 #include "login.h"
 #include "presence.h"
 #include "stanza_filter.h"
+#include "tor_account.h"
+#include "tor_pool.h"
 #include "warren.h"
 
 static const char *
@@ -130,6 +132,7 @@ plugin_load(PurplePlugin *plugin)
 	}
 	disable_server_paths(&prpl_info);
 	warren_stanza_filter_init(plugin);
+	warren_tor_account_init(plugin);
 	warren_presence_init(plugin);
 	return TRUE;
 }
@@ -138,6 +141,7 @@ static gboolean
 plugin_unload(PurplePlugin *plugin)
 {
 	warren_conn_free_all();
+	warren_tor_pool_shutdown();
 	purple_plugin_ipc_unregister_all(plugin);
 	warren_jabber_detach(plugin);
 	/* After unload() libpurple destroys every split and option left in

@@ -20,6 +20,11 @@
  *   buddy ACCOUNT JID                  print the buddy's presence as seen
  *   send ACCOUNT JID TEXT              send an IM from a conversation
  *   info ACCOUNT JID                   ask for the contact's info (vCard)
+ *   action ACCOUNT LABEL               run the account action whose label
+ *                                      starts with LABEL
+ * Like Pidgin and Finch, the host reconnects an account after a non-fatal
+ * connection error ($WARREN_HOST_RECONNECT_MS, default 2000 ms; the real
+ * clients wait 8-60 s).
  *   echo TEXT                          print "echo TEXT" (a sync marker)
  *   quit
  * Events: ready, signed-on, signed-off, connection-error, progress,
@@ -149,12 +154,29 @@ connection_progress(PurpleConnection *gc, const char *text, size_t step,
 	     step, step_count, text);
 }
 
+static gboolean
+reconnect_cb(gpointer data)
+{
+	PurpleAccount *account = data;
+
+	if (purple_account_is_disconnected(account) &&
+	    purple_account_get_enabled(account, UI_ID)) {
+		emit("reconnecting %s", acct_name(account));
+		purple_account_connect(account);
+	}
+	return G_SOURCE_REMOVE;
+}
+
 static void
 connection_report_disconnect(PurpleConnection *gc, PurpleConnectionError reason,
                              const char *text)
 {
-	emit("connection-error %s %d %s", acct_name(purple_connection_get_account(gc)),
-	     (int)reason, text);
+	PurpleAccount *account = purple_connection_get_account(gc);
+	const char *ms = g_getenv("WARREN_HOST_RECONNECT_MS");
+
+	emit("connection-error %s %d %s", acct_name(account), (int)reason, text);
+	if (!purple_connection_error_is_fatal(reason))
+		g_timeout_add(ms ? (guint)atoi(ms) : 2000, reconnect_cb, account);
 }
 
 static PurpleConnectionUiOps connection_ops = {
@@ -380,6 +402,39 @@ cmd_send(PurpleAccount *account, const char *jid, const char *text)
 }
 
 static void
+cmd_action(PurpleAccount *account, const char *label)
+{
+	PurpleConnection *gc = purple_account_get_connection(account);
+	PurplePlugin *prpl = gc ? purple_connection_get_prpl(gc) : NULL;
+	GList *actions, *l;
+	gboolean done = FALSE;
+
+	if (prpl == NULL || prpl->info->actions == NULL) {
+		emit("error no actions for %s", acct_name(account));
+		return;
+	}
+	actions = prpl->info->actions(prpl, gc);
+	for (l = actions; l; l = l->next) {
+		PurplePluginAction *a = l->data;
+		if (a == NULL || done || !g_str_has_prefix(a->label, label))
+			continue;
+		a->plugin = prpl;
+		a->context = gc;
+		a->callback(a);
+		done = TRUE;
+	}
+	g_list_free_full(actions, (GDestroyNotify)purple_plugin_action_free);
+	if (!done)
+		emit("error no action %s", label);
+}
+
+static void
+onion_published(PurpleAccount *account, const char *address, gpointer data)
+{
+	emit("onion %s %s", acct_name(account), address);
+}
+
+static void
 cmd_set(PurpleAccount *account, char **argv)
 {
 	if (g_str_equal(argv[3], "s"))
@@ -475,6 +530,10 @@ run_command(char *line)
 			serv_get_info(gc, argv[2]);
 		else
 			emit("error %s is offline", argv[1]);
+	} else if (g_str_equal(cmd, "action") && argc >= 3) {
+		char *label = g_strjoinv(" ", argv + 2);
+		cmd_action(account, label);
+		g_free(label);
 	} else if (g_str_equal(cmd, "buddy") && argc >= 3)
 		cmd_buddy(account, argv[2]);
 	else if (g_str_equal(cmd, "send") && argc >= 4) {
@@ -590,6 +649,9 @@ main(int argc, char **argv)
 		emit("error prpl-warren did not load");
 		return 1;
 	}
+	purple_signal_connect(purple_plugins_find_with_id("prpl-warren"),
+	                      "warren-onion-published", &handle,
+	                      PURPLE_CALLBACK(onion_published), NULL);
 	emit("ready %s", purple_core_get_version());
 
 	in = g_io_channel_unix_new(0);

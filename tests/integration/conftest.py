@@ -120,6 +120,10 @@ class TorNet:
         return f"127.0.0.1:{self.env['TORNET_SOCKS_PORT']}"
 
     @property
+    def control(self):
+        return f"127.0.0.1:{self.env['TORNET_CONTROL_PORT']}"
+
+    @property
     def socks_port(self):
         return int(self.env["TORNET_SOCKS_PORT"])
 
@@ -180,6 +184,7 @@ def add_xmpp_account(host, tornet, user, password, protocol="prpl-warren",
     if protocol == "prpl-warren":
         host.cmd(f"set {acct} tor-mode s system")
         host.cmd(f"set {acct} tor-socks s {tornet.socks}")
+        host.cmd(f"set {acct} tor-control s {tornet.control}")
     else:
         host.cmd(f"proxy {acct} tor {tornet.socks}")
     host.sync()

@@ -1,40 +1,57 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Reads an strace log (trace=connect,sendto,sendmsg, -f) of a host and
-fails on any destination that is not Tor's SOCKS port or a unix socket."""
+"""Reads an strace log of a host (strace -f -e trace=connect,sendto,sendmsg,
+execve) and fails on any destination that is not Tor: the host and every
+child (libpurple's DNS helper, say) may only reach the Tor SOCKS/control
+ports or unix sockets. A managed tor the host started is Tor itself: it may
+reach the private Tor network's relays on 127.0.0.1, and nothing else."""
 import re
 
 INET = re.compile(r'sa_family=AF_INET6?, sin6?_port=htons\((\d+)\), '
                   r'(?:sin_addr=inet_addr\("([^"]+)"\)|'
                   r'sin6_flowinfo=[^,]*, inet_pton\(AF_INET6, "([^"]+)"\))')
 FAMILY = re.compile(r"sa_family=(AF_[A-Z0-9]+)")
+PID = re.compile(r"^(\d+)\s+")
+EXEC_TOR = re.compile(r'^(\d+)\s+execve\("[^"]*/tor"')
 
 
 def destinations(log_path):
-    """Yields (syscall line, family, address, port) for each address seen."""
+    """Yields (line, pid, family, address, port) for each address seen."""
     for line in open(log_path, errors="replace"):
         if "sa_family=" not in line:
             continue
+        m = PID.match(line)
+        pid = int(m.group(1)) if m else None
         fam = FAMILY.search(line).group(1)
         m = INET.search(line)
         if m:
-            yield line.strip(), fam, m.group(2) or m.group(3), int(m.group(1))
+            yield line.strip(), pid, fam, m.group(2) or m.group(3), int(m.group(1))
         else:
-            yield line.strip(), fam, None, None
+            yield line.strip(), pid, fam, None, None
 
 
-def assert_only_tor(log_path, tornet, extra_ports=()):
-    allowed = {tornet.socks_port, *extra_ports}
+def tor_pids(log_path):
+    pids = set()
+    for line in open(log_path, errors="replace"):
+        m = EXEC_TOR.match(line)
+        if m and "= 0" in line.rsplit(")", 1)[-1]:
+            pids.add(int(m.group(1)))
+    return pids
+
+
+def assert_only_tor(log_path, tornet, extra_ports=(), tor_ports=()):
+    """tor_ports: SOCKS/control ports of Tors the host may use besides the
+    test network's client tor (a managed tor's)."""
+    allowed = {tornet.socks_port, int(tornet.env["TORNET_CONTROL_PORT"]),
+               *extra_ports, *tor_ports}
+    managed = tor_pids(log_path)
     bad = []
-    seen_tor = 0
-    for line, fam, addr, port in destinations(log_path):
-        if fam in ("AF_UNIX", "AF_NETLINK"):
-            continue
-        if fam == "AF_INET" and addr == "127.0.0.1" and port in allowed:
-            seen_tor += port == tornet.socks_port
-            continue
-        # AF_UNSPEC connects only dissolve a UDP association.
-        if fam == "AF_UNSPEC":
-            continue
+    for line, pid, fam, addr, port in destinations(log_path):
+        if fam in ("AF_UNIX", "AF_NETLINK", "AF_UNSPEC"):
+            continue  # AF_UNSPEC only dissolves a UDP association
+        if fam == "AF_INET" and addr == "127.0.0.1":
+            if port in allowed:
+                continue
+            if pid in managed:
+                continue  # Tor itself: relays, or an onion's local target
         bad.append(line)
     assert not bad, "connections outside Tor:\n" + "\n".join(bad[:20])
-    return seen_tor

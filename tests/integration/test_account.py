@@ -2,6 +2,7 @@
 """The Warren account type over the real parts: prosody reached only as an
 onion service of the private Tor network, two Warren accounts and one plain
 XMPP account in a warren-host run under strace (the leak check)."""
+import os
 import re
 import time
 
@@ -121,14 +122,23 @@ def test_no_proxy_refused(prosody, tornet, hosts, var):
 
 def test_bad_tor_settings(prosody, tornet, hosts):
     u, pw = prosody.new_user("gina")
-    host = hosts.start("badtor")
+    host = hosts.start("badtor", env=dict(os.environ, WARREN_HOST_RECONNECT_MS="600000"))
     acct = add_xmpp_account(host, tornet, u, pw)
     host.cmd(f"set {acct} tor-socks s localhost:9050")
     host.cmd(f"connect {acct}")
     host.wait(r"^connection-error .* is not an IP address and port", timeout=15)
+    # Managed Tor with a tor program that does not exist.
     host.cmd(f"set {acct} tor-mode s managed")
+    host.cmd(f"set {acct} tor-binary s /nonexistent/bin/tor")
     host.cmd(f"connect {acct}")
-    host.wait(r"^connection-error .*Managed Tor .* not available", timeout=15)
+    host.wait(r"^connection-error .*Cannot start Tor: .*/nonexistent/bin/tor", timeout=15)
+    # A control port nobody listens on (system mode).
+    host.cmd(f"set {acct} tor-mode s system")
+    host.cmd(f"set {acct} tor-socks s {tornet.socks}")
+    host.cmd(f"set {acct} tor-control s 127.0.0.1:{tornet.base + 98}")
+    host.cmd(f"connect {acct}")
+    host.wait(r"^connection-error .*Cannot use Tor's control port", timeout=30)
+    host.cmd(f"set {acct} tor-control s {tornet.control}")
     # A port that is not SOCKS (prosody's own c2s port answers XML).
     host.cmd(f"set {acct} tor-mode s system")
     host.cmd(f"set {acct} tor-socks s 127.0.0.1:{prosody.port}")

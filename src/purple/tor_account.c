@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tor_account.c — an account's Tor and its onion service.
+ *
+ * The account's settings (DESIGN.md §7) become a WarrenTorConfig:
+ *  - managed: one tor for every Warren account of the host with the same
+ *    program and torrc fragment, DataDirectory <user dir>/warren/tor
+ *    (persistent, so later starts skip most of the bootstrap);
+ *  - system: the user's tor through tor-control / tor-socks.
+ * The Tor is claimed from the pool (tor_pool.c); its bootstrap phases are
+ * shown as the connection's progress. Once it is up, the account's onion
+ * service is published with the key kept in the account's Warren directory
+ * (mode 0600, so the address never changes) and pointed at a loopback
+ * listener. If the Tor is lost, the connection fails with a network error:
+ * the UI reconnects, and the reconnect starts a managed tor again.
+ *
+ * The plugin signal "warren-onion-published" (account, address) tells
+ * other plugins and tests when the onion service is reachable.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include <account.h>
+#include <notify.h>
+#include <signals.h>
+#include <util.h>
+
+#include "debug.h"
+#include "jabber_glue.h"
+#include "tor_account.h"
+#include "tor_pool.h"
+#include "warren.h"
+
+#define ONION_PUBLISH_TIMEOUT_MS 90000
+
+static PurplePlugin *warren_plugin;
+
+char *
+warren_account_dir(PurpleAccount *account)
+{
+	const char *user = purple_account_get_username(account);
+	const char *slash = strchr(user, '/');
+	char *bare = g_utf8_strdown(user, slash ? slash - user : -1);
+	char *dir = g_build_filename(purple_user_dir(), "warren",
+	                             purple_escape_filename(bare), NULL);
+
+	g_free(bare);
+	if (g_mkdir_with_parents(dir, 0700) != 0)
+		warren_debug_error("cannot create %s: %s\n", dir, g_strerror(errno));
+	return dir;
+}
+
+static void
+fail(WarrenConn *conn, PurpleConnectionError reason, const char *msg)
+{
+	warren_debug_error("Tor: %s\n", msg);
+	purple_connection_error_reason(conn->gc, reason, msg);
+}
+
+static void
+on_progress(int percent, const char *summary, const char *warning, gpointer data)
+{
+	WarrenConn *conn = data;
+	char *text;
+
+	if (warning && *warning)
+		text = g_strdup_printf(_("Connecting to the Tor network: %d%% — %s "
+		                         "(Tor warns: %s)"), percent, summary, warning);
+	else
+		text = g_strdup_printf(_("Connecting to the Tor network: %d%% — %s"),
+		                       percent, summary ? summary : "");
+	purple_connection_update_progress(conn->gc, text, MIN(percent, 99), 100);
+	g_free(text);
+}
+
+/* What the user reads when Tor could not be started or reached. */
+static void
+fail_start(WarrenConn *conn, const GError *error)
+{
+	PurpleConnectionError reason = PURPLE_CONNECTION_ERROR_NETWORK_ERROR;
+	const char *what = _("Tor is not usable");
+	char *msg;
+
+	if (error->domain == WARREN_TOR_ERROR) {
+		switch (error->code) {
+		case WARREN_TOR_ERROR_MISSING_BINARY:
+			what = _("Cannot start Tor");
+			reason = PURPLE_CONNECTION_ERROR_OTHER_ERROR; /* user must fix */
+			break;
+		case WARREN_TOR_ERROR_BAD_CONFIG:
+			what = _("Tor refused its configuration (check the extra torrc file)");
+			reason = PURPLE_CONNECTION_ERROR_OTHER_ERROR;
+			break;
+		case WARREN_TOR_ERROR_EXITED:
+			what = _("Tor exited");
+			break;
+		case WARREN_TOR_ERROR_STUCK:
+			what = _("Tor could not connect to the Tor network");
+			break;
+		case WARREN_TOR_ERROR_CONTROL:
+			what = _("Cannot use Tor's control port");
+			break;
+		default:
+			break;
+		}
+	}
+	msg = g_strdup_printf("%s: %s", what, error->message);
+	fail(conn, reason, msg);
+	g_free(msg);
+}
+
+static void
+published_cb(GObject *src, GAsyncResult *res, gpointer data)
+{
+	WarrenConn *conn = data;
+	GError *error = NULL;
+	char *address;
+
+	if (conn->tor == NULL)
+		return;
+	address = warren_tor_publish_onion_finish(conn->tor, res, &error);
+	if (address == NULL) {
+		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+			warren_debug_error("onion service not published: %s\n", error->message);
+			conn->onion_error = g_strdup(error->message);
+		}
+		g_error_free(error);
+		return;
+	}
+	conn->onion_address = address;
+	warren_debug_info("onion service %s published %.2f s after Tor was claimed\n",
+	                  warren_priv(address),
+	                  (g_get_monotonic_time() - conn->tor_claimed_at) / 1e6);
+	purple_signal_emit(warren_plugin, "warren-onion-published",
+	                   purple_connection_get_account(conn->gc), address);
+}
+
+static void
+publish_onion(WarrenConn *conn)
+{
+	PurpleAccount *account = purple_connection_get_account(conn->gc);
+	GError *error = NULL;
+	char *dir, *key_path, *target;
+
+	conn->listener = warren_listener_new(&error);
+	if (conn->listener == NULL) {
+		conn->onion_error = g_strdup(error->message);
+		warren_debug_error("no loopback listener: %s\n", error->message);
+		g_error_free(error);
+		return;
+	}
+	dir = warren_account_dir(account);
+	key_path = g_build_filename(dir, "onion_key", NULL);
+	target = g_strdup_printf("127.0.0.1:%u", warren_listener_get_port(conn->listener));
+	warren_tor_publish_onion_async(conn->tor, key_path, WARREN_ONION_PORT, target,
+	                               ONION_PUBLISH_TIMEOUT_MS, conn->cancel,
+	                               published_cb, conn);
+	g_free(target);
+	g_free(key_path);
+	g_free(dir);
+}
+
+static void
+on_ready(WarrenTor *tor, const GError *error, gpointer data)
+{
+	WarrenConn *conn = data;
+
+	if (error) {
+		fail_start(conn, error);
+		return;
+	}
+	conn->tor = tor;
+	warren_debug_info("Tor ready %.2f s after it was claimed\n",
+	                  (g_get_monotonic_time() - conn->tor_claimed_at) / 1e6);
+	publish_onion(conn);
+	conn->tor_ready(conn, warren_tor_get_socks(tor));
+}
+
+static void
+on_lost(const GError *why, gpointer data)
+{
+	WarrenConn *conn = data;
+	char *msg;
+
+	conn->tor = NULL;
+	msg = g_strdup_printf(_("Tor stopped (%s). Warren reconnects when Tor is "
+	                        "back; nothing connects without it."),
+	                      why ? why->message : _("unknown cause"));
+	/* A network error: libpurple UIs reconnect by themselves. */
+	fail(conn, PURPLE_CONNECTION_ERROR_NETWORK_ERROR, msg);
+	g_free(msg);
+}
+
+void
+warren_tor_account_start(WarrenConn *conn, WarrenTorReadyFunc ready)
+{
+	static const WarrenTorClaimFuncs funcs = {
+		.progress = on_progress, .ready = on_ready, .lost = on_lost,
+	};
+	PurpleAccount *account = purple_connection_get_account(conn->gc);
+	const char *mode = purple_account_get_string(account, WARREN_OPT_TOR_MODE,
+	                                             WARREN_TOR_MODE_MANAGED);
+	WarrenTorConfig cfg = { 0 };
+	char *data_dir = NULL;
+
+	if (g_strcmp0(mode, WARREN_TOR_MODE_SYSTEM) == 0) {
+		cfg.mode = WARREN_TOR_SYSTEM;
+		cfg.control = purple_account_get_string(account, WARREN_OPT_TOR_CONTROL,
+		                                        WARREN_DEFAULT_TOR_CONTROL);
+		cfg.socks = purple_account_get_string(account, WARREN_OPT_TOR_SOCKS,
+		                                      WARREN_DEFAULT_TOR_SOCKS);
+		cfg.password = purple_account_get_string(account,
+		                                         WARREN_OPT_TOR_CONTROL_PASSWORD, "");
+		if (cfg.password && *cfg.password == '\0')
+			cfg.password = NULL;
+		purple_connection_update_progress(conn->gc, _("Connecting to Tor"), 0, 100);
+	} else {
+		cfg.mode = WARREN_TOR_MANAGED;
+		cfg.tor_binary = purple_account_get_string(account, WARREN_OPT_TOR_BINARY, "tor");
+		if (cfg.tor_binary == NULL || *cfg.tor_binary == '\0')
+			cfg.tor_binary = "tor";
+		cfg.config_fragment = purple_account_get_string(account, WARREN_OPT_TOR_CONFIG, "");
+		data_dir = g_build_filename(purple_user_dir(), "warren", "tor", NULL);
+		cfg.data_dir = data_dir;
+		cfg.bootstrap_timeout_s = purple_account_get_int(account, "tor-bootstrap-timeout", 0);
+		purple_connection_update_progress(conn->gc, _("Starting Tor"), 0, 100);
+	}
+	conn->tor_ready = ready;
+	conn->tor_claimed_at = g_get_monotonic_time();
+	conn->claim = warren_tor_pool_claim(&cfg, &funcs, conn);
+	g_free(data_dir);
+}
+
+void
+warren_tor_account_stop(WarrenConn *conn)
+{
+	if (conn->tor && conn->onion_address)
+		warren_tor_remove_onion(conn->tor, conn->onion_address);
+	conn->tor = NULL;
+	warren_tor_pool_release(g_steal_pointer(&conn->claim));
+	g_clear_pointer(&conn->listener, warren_listener_free);
+	g_clear_pointer(&conn->onion_address, g_free);
+	g_clear_pointer(&conn->onion_error, g_free);
+}
+
+static void
+show_address_cb(PurplePluginAction *action)
+{
+	PurpleConnection *gc = action->context;
+	WarrenConn *conn = warren_conn_get(gc);
+	char *text;
+
+	if (conn && conn->onion_address)
+		text = g_strdup_printf(_("Your Warren address is %s (port %d). Your "
+		                         "contacts' Warren connects to it through Tor."),
+		                       conn->onion_address, WARREN_ONION_PORT);
+	else if (conn && conn->onion_error)
+		text = g_strdup_printf(_("Your Warren address is not available: %s"),
+		                       conn->onion_error);
+	else
+		text = g_strdup(_("Your Warren address is not published yet: Tor is "
+		                  "still setting it up."));
+	purple_notify_info(gc, _("Warren address"), _("Your Warren address"), text);
+	g_free(text);
+}
+
+/* Jabber's account actions plus Warren's own. */
+static GList *
+actions_cb(PurplePlugin *plugin, gpointer context)
+{
+	PurplePlugin *jabber = warren_jabber_plugin();
+	GList *list = NULL;
+
+	list = g_list_append(list, purple_plugin_action_new(_("Show my Warren address…"),
+	                                                    show_address_cb));
+	if (jabber && jabber->info->actions)
+		list = g_list_concat(list, jabber->info->actions(jabber, context));
+	return list;
+}
+
+void
+warren_tor_account_init(PurplePlugin *plugin)
+{
+	warren_plugin = plugin;
+	plugin->info->actions = actions_cb;
+	purple_signal_register(plugin, "warren-onion-published",
+	                       purple_marshal_VOID__POINTER_POINTER, NULL, 2,
+	                       purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_ACCOUNT),
+	                       purple_value_new(PURPLE_TYPE_STRING));
+}
