@@ -3,7 +3,9 @@
 # Warren's demo, from a fresh Debian bookworm machine, all on 127.0.0.1:
 # a private Tor network, a local prosody reachable only as an onion
 # service, and two Finch clients (alice and bob) with Warren accounts,
-# side by side in tmux, signed in through Tor and seeing each other online.
+# side by side in tmux, each with its own managed tor (joined to the private
+# network through the tor-config fragment), signed in through Tor and
+# seeing each other online.
 #
 #   scripts/demo.sh          set up everything and start the demo
 #   scripts/demo.sh stop     stop every process of the demo
@@ -63,9 +65,8 @@ account_xml() { # user password
    <setting name='connect_server' type='string'>$onion</setting>
    <setting name='connection_security' type='string'>opportunistic_tls</setting>
    <setting name='auth_plain_in_clear' type='bool'>1</setting>
-   <setting name='tor-mode' type='string'>system</setting>
-   <setting name='tor-socks' type='string'>$socks</setting>
-   <setting name='tor-control' type='string'>127.0.0.1:$TORNET_CONTROL_PORT</setting>
+   <setting name='tor-mode' type='string'>managed</setting>
+   <setting name='tor-config' type='string'>$TORNET_CLIENT_TORRC</setting>
   </settings>
   <settings ui='gnt-purple'>
    <setting name='auto-login' type='bool'>1</setting>
@@ -88,6 +89,7 @@ mkdir -p "$host_dir"
 		echo "set $a auth_plain_in_clear b 1"
 		echo "set $a tor-mode s system"
 		echo "set $a tor-socks s $socks"
+		echo "set $a tor-control s 127.0.0.1:$TORNET_CONTROL_PORT"
 		echo "connect $a"
 	done
 	sleep 8
@@ -134,7 +136,8 @@ cat <<TXT
 Warren demo is running (state in $demo):
   - a private Tor network on 127.0.0.1 (ports $tor_base-$((tor_base + 99)))
   - prosody on 127.0.0.1:$prosody_port, reached only as $onion
-  - Finch for alice (left) and bob (right), signed in through Tor
+  - Finch for alice (left) and bob (right), each with its own managed tor,
+    signed in through Tor; "Show my Warren address" is in the account menu
 
 Attach:   $0 attach        (tmux: Ctrl-b o switches pane, Ctrl-b d detaches)
 Stop:     $0 stop
