@@ -46,6 +46,14 @@ make -C _build check >"$artifacts/unit.log" 2>&1
 tail -n 15 "$artifacts/unit.log"
 count_automake _build
 
+step "make distcheck (tarball builds, tests, installs and uninstalls cleanly)"
+if make -C _build distcheck >"$artifacts/distcheck.log" 2>&1; then
+	passed=$((passed + 1)); grep -A2 "archives ready" "$artifacts/distcheck.log" | head -3
+else
+	failed=$((failed + 1)); failures+=("make distcheck")
+	tail -n 30 "$artifacts/distcheck.log"
+fi
+
 step "unit tests under ASan+UBSan"
 if WARREN_BUILD_DIR=$src/_build-asan scripts/build.sh \
 	CFLAGS="-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
