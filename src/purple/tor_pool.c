@@ -61,18 +61,15 @@ entry_unref(PoolEntry *e)
 	g_free(e);
 }
 
-/* Takes @e out of the table and detaches every claim. */
+/* Takes @e out of the table: later claims start a new Tor. With no claim
+ * left, a start still under way is cancelled. */
 static void
-entry_remove(PoolEntry *e)
+entry_unlist(PoolEntry *e)
 {
-	GList *l;
-
+	if (e->claims == NULL)
+		g_cancellable_cancel(e->cancel);
 	if (entries && g_hash_table_lookup(entries, e->key) == e) {
 		g_hash_table_remove(entries, e->key);
-		for (l = e->claims; l; l = l->next)
-			((WarrenTorClaim *)l->data)->entry = NULL;
-		g_list_free(e->claims);
-		e->claims = NULL;
 		entry_unref(e);
 	}
 }
@@ -106,7 +103,8 @@ on_progress(WarrenTor *tor, int percent, const char *summary, const char *warnin
 	entry_unref(e);
 }
 
-/* Calls ready (or lost) on every claim still attached; @e stays alive. */
+/* Calls ready (or lost) on every claim. Claims stay attached meanwhile,
+ * so a callback may release any of them. The caller holds a reference. */
 static void
 notify_all(PoolEntry *e, const GError *error, gboolean lost)
 {
@@ -127,6 +125,24 @@ notify_all(PoolEntry *e, const GError *error, gboolean lost)
 	g_list_free(copy);
 }
 
+/* The Tor failed to start or was lost: unlist @e, tell every claim, then
+ * detach the claims left. The caller holds a reference. */
+static void
+entry_fail(PoolEntry *e, const GError *error, gboolean lost)
+{
+	GList *l;
+
+	if (entries && g_hash_table_lookup(entries, e->key) == e) {
+		g_hash_table_remove(entries, e->key);
+		entry_unref(e);
+	}
+	notify_all(e, error, lost);
+	for (l = e->claims; l; l = l->next)
+		((WarrenTorClaim *)l->data)->entry = NULL;
+	g_list_free(e->claims);
+	e->claims = NULL;
+}
+
 static void
 on_lost(WarrenTor *tor, const GError *why, gpointer data)
 {
@@ -134,18 +150,7 @@ on_lost(WarrenTor *tor, const GError *why, gpointer data)
 
 	warren_debug_warn("Tor lost: %s\n", why ? why->message : "?");
 	e->refs++;
-	/* Out of the table first: a claim made from a callback starts anew. */
-	{
-		GList *claims = g_list_copy(e->claims);
-		GList *l;
-		entry_remove(e);
-		e->claims = claims;
-		notify_all(e, why, TRUE);
-		for (l = e->claims; l; l = l->next)
-			((WarrenTorClaim *)l->data)->entry = NULL;
-		g_list_free(e->claims);
-		e->claims = NULL;
-	}
+	entry_fail(e, why, TRUE);
 	entry_unref(e);
 }
 
@@ -167,14 +172,7 @@ on_started(GObject *src, GAsyncResult *res, gpointer data)
 		e->ready = TRUE;
 		notify_all(e, NULL, FALSE);
 	} else {
-		GList *claims = g_list_copy(e->claims), *l;
-		entry_remove(e);
-		e->claims = claims;
-		notify_all(e, error, FALSE);
-		for (l = e->claims; l; l = l->next)
-			((WarrenTorClaim *)l->data)->entry = NULL;
-		g_list_free(e->claims);
-		e->claims = NULL;
+		entry_fail(e, error, FALSE);
 		g_error_free(error);
 	}
 	entry_unref(e); /* the start operation's reference */
@@ -244,7 +242,7 @@ warren_tor_pool_release(WarrenTorClaim *c)
 	if (e != NULL) {
 		e->claims = g_list_remove(e->claims, c);
 		if (e->claims == NULL)
-			entry_remove(e); /* last user: the Tor stops */
+			entry_unlist(e); /* last user: the Tor stops */
 	}
 	g_free(c);
 }
@@ -261,9 +259,13 @@ warren_tor_pool_shutdown(void)
 		PoolEntry *e = l->data;
 		/* Nothing may outlive the plugin: stop each Tor now. A start
 		 * still pending keeps its (small) entry, never called again. */
+		GList *c;
 		g_cancellable_cancel(e->cancel);
 		warren_tor_free(g_steal_pointer(&e->tor));
-		entry_remove(e);
+		for (c = e->claims; c; c = c->next)
+			((WarrenTorClaim *)c->data)->entry = NULL;
+		g_clear_pointer(&e->claims, g_list_free);
+		entry_unlist(e);
 	}
 	g_list_free(all);
 	g_clear_pointer(&entries, g_hash_table_destroy);
