@@ -23,20 +23,31 @@ CHECK_ONION = str(SRC / "tests" / "tornet" / "check-onion.py")
 ONION_PORT = 7777
 
 
+def managed_tor_pids(host):
+    """Pids of the tors this host started (their DataDirectory is ours)."""
+    data_dir = str(host.dir / "purple" / "warren" / "tor").encode()
+    pids = []
+    for p in pathlib.Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            cmd = (p / "cmdline").read_bytes().split(b"\0")
+            state = (p / "stat").read_text().split(") ", 1)[1][0]
+        except (OSError, IndexError):
+            continue
+        if cmd and cmd[0].endswith(b"tor") and state != "Z" and \
+                any(data_dir in c for c in cmd):
+            pids.append(int(p.name))
+    return pids
+
+
 def managed_tor_pid(host, timeout=30):
-    """The pid of the tor this host started (its DataDirectory is ours)."""
-    data_dir = str(host.dir / "purple" / "warren" / "tor")
+    """The pid of the tor this host started, waiting for it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for p in pathlib.Path("/proc").iterdir():
-            if not p.name.isdigit():
-                continue
-            try:
-                cmd = (p / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if cmd and cmd[0].endswith(b"tor") and any(data_dir.encode() in c for c in cmd):
-                return int(p.name)
+        pids = managed_tor_pids(host)
+        if pids:
+            return pids[0]
         time.sleep(0.2)
     return None
 
@@ -98,6 +109,20 @@ def test_managed_tor_onion_and_recovery(prosody, tornet, hosts):
     assert ok, out
     m = host.query(f"action {acct} Show my Warren address", r"^notify ")
     assert addr1 in m.string, m.string
+
+    # A second account with the same settings shares the one managed tor,
+    # and has an onion address of its own.
+    other = managed_account(host, tornet, prosody, "moss")
+    since = host.mark()
+    host.cmd(f"connect {other}")
+    host.wait(rf"^signed-on {re.escape(other)}$", timeout=90, since=since)
+    addr_other = host.wait(rf"^onion {re.escape(other)} ([a-z2-7]{{56}}\.onion)$",
+                           timeout=120, since=since).group(1)
+    assert addr_other != addr1
+    assert managed_tor_pids(host) == [pid1]
+    host.cmd(f"disconnect {other}")
+    host.wait(rf"^signed-off {re.escape(other)}$", timeout=30)
+    assert managed_tor_pids(host) == [pid1], "tor stopped while an account used it"
     key = host.dir / "purple" / "warren" / acct.split("/")[0].lower() / "onion_key"
     assert key.exists() and (key.stat().st_mode & 0o777) == 0o600
 
