@@ -15,47 +15,102 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TIMEOUT_S 20
+/* How long any wait may take before the test fails instead of hanging. */
+#define TIMEOUT_S 30
 #define ID_A "jj2uzfdeq7irl6nfr3jaavqxwyseoony7lcb2qnu5pgoradifwhqgdyd"
 
 /* ---- Main loop helpers -------------------------------------------------- */
+/*
+ * Every wait blocks in g_main_context_iteration (NULL, TRUE), never polls in
+ * a busy loop, and has a deadline: a timeout source wakes the loop after
+ * TIMEOUT_S seconds and the test fails naming what it waited for. A failed
+ * wait aborts the test: callbacks still pending point into its frames.
+ */
+
+typedef struct {
+  gboolean expired;
+  guint source_id;
+} Deadline;
 
 static gboolean
-on_timeout (gpointer data)
+on_deadline (gpointer data)
 {
-  *(gboolean *) data = TRUE;
+  Deadline *deadline = data;
+
+  deadline->expired = TRUE;
+  deadline->source_id = 0;
   return G_SOURCE_REMOVE;
 }
+
+static void
+deadline_start (Deadline *deadline, guint seconds)
+{
+  deadline->expired = FALSE;
+  deadline->source_id = g_timeout_add_seconds (seconds, on_deadline, deadline);
+}
+
+static void
+deadline_stop (Deadline *deadline)
+{
+  if (deadline->source_id != 0)
+    g_source_remove (deadline->source_id);
+  deadline->source_id = 0;
+}
+
+static void
+wait_failed (const char *file, int line, const char *func, const char *what)
+{
+  g_autofree char *message =
+    g_strdup_printf ("timed out after %d s waiting for %s", TIMEOUT_S, what);
+
+  g_assertion_message (G_LOG_DOMAIN, file, line, func, message);
+}
+
+/* Iterates the main context until @cond holds, failing the test at the
+ * caller's line after TIMEOUT_S seconds. */
+#define wait_until(cond) \
+  G_STMT_START { \
+    Deadline deadline_; \
+    deadline_start (&deadline_, TIMEOUT_S); \
+    while (!(cond) && !deadline_.expired) \
+      g_main_context_iteration (NULL, TRUE); \
+    deadline_stop (&deadline_); \
+    if (!(cond)) \
+      wait_failed (__FILE__, __LINE__, G_STRFUNC, #cond); \
+  } G_STMT_END
 
 /* Iterates until *@done or @seconds pass; returns *@done. */
 static gboolean
 run_for (const gboolean *done, guint seconds)
 {
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (seconds, on_timeout, &timed_out);
+  Deadline deadline;
 
-  while (!*done && !timed_out)
+  deadline_start (&deadline, seconds);
+  while (!*done && !deadline.expired)
     g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
+  deadline_stop (&deadline);
   return *done;
 }
 
-static void
-run_until (const gboolean *done)
-{
-  g_assert_true (run_for (done, TIMEOUT_S));
-}
-
-/* Lets every pending callback run (e.g. after a free()). */
+/* Runs every callback that is ready now (e.g. the cancelled operations a
+ * free() leaves behind) until the context is idle. It never blocks; a
+ * source that stays ready for TIMEOUT_S seconds, i.e. a busy loop, fails
+ * the test instead of spinning forever. */
 static void
 drain (void)
 {
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
   int i;
 
-  for (i = 0; i < 10; i++)
-    while (g_main_context_iteration (NULL, FALSE))
-      ;
+  for (i = 0; i < 10; i++) {
+    while (g_main_context_iteration (NULL, FALSE)) {
+      if (g_get_monotonic_time () > deadline) {
+        wait_failed (__FILE__, __LINE__, G_STRFUNC,
+                     "the main context to go idle (a source is always ready)");
+        return;
+      }
+    }
+  }
 }
 
 #define assert_error_clear(err, domain, code) \
@@ -96,7 +151,7 @@ on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static GAsyncResult *
 wait_result (Wait *wait)
 {
-  run_until (&wait->done);
+  wait_until (wait->done);
   return wait->result;
 }
 
@@ -156,14 +211,66 @@ struct _Fake {
 
 static void fake_read_next (Fake *fake);
 
+typedef struct {
+  Fake *fake;
+  GBytes *data;
+  gboolean close_after;
+} FakeReply;
+
+/* After a step's reply: hang up, or wait for the client's next line. Hanging
+ * up shuts down the sending side only: the client sees EOF even when lines
+ * it pipelined are still unread, which close(2) would turn into a reset. */
 static void
-fake_write (Fake *fake, const char *data, gsize len)
+fake_step_done (Fake *fake, gboolean close_after)
+{
+  if (close_after)
+    g_socket_shutdown (g_socket_connection_get_socket (fake->conn), FALSE, TRUE,
+                       NULL);
+  else
+    fake_read_next (fake);
+}
+
+static void
+on_fake_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FakeReply *reply = user_data;
+  GError *error = NULL;
+  gboolean cancelled = FALSE;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result,
+                                         NULL, &error)) {
+    /* Cancelled: the fake may be gone. Any other error: the client hung up
+     * first (e.g. on a reply it rejected), which the test checks itself. */
+    cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_error_free (error);
+  }
+  if (!cancelled)
+    fake_step_done (reply->fake, reply->close_after);
+  g_bytes_unref (reply->data);
+  g_free (reply);
+}
+
+/* Writes @data (taken; NULL writes nothing), then goes on with the script.
+ * The write is asynchronous: the client runs on this same main loop, so a
+ * blocking write larger than the socket buffers would wait forever for a
+ * reader that never gets to run. */
+static void
+fake_reply (Fake *fake, GBytes *data, gboolean close_after)
 {
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (fake->conn));
-  GError *error = NULL;
+  FakeReply *reply;
 
-  g_output_stream_write_all (out, data, len, NULL, NULL, &error);
-  g_assert_no_error (error);
+  if (data == NULL) {
+    fake_step_done (fake, close_after);
+    return;
+  }
+  reply = g_new0 (FakeReply, 1);
+  reply->fake = fake;
+  reply->data = data;
+  reply->close_after = close_after;
+  g_output_stream_write_all_async (out, g_bytes_get_data (data, NULL),
+                                   g_bytes_get_size (data), G_PRIORITY_DEFAULT,
+                                   fake->cancel, on_fake_written, reply);
 }
 
 static void
@@ -173,6 +280,7 @@ on_fake_line (GObject *source, GAsyncResult *result, gpointer user_data)
   GError *error = NULL;
   char *line;
   const FakeStep *step;
+  GBytes *data = NULL;
 
   line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
                                                result, NULL, &error);
@@ -195,16 +303,13 @@ on_fake_line (GObject *source, GAsyncResult *result, gpointer user_data)
     g_test_fail ();
   }
   if (step->reply_func != NULL) {
-    g_autofree char *reply = step->reply_func (fake, line);
-    fake_write (fake, reply, strlen (reply));
+    char *text = step->reply_func (fake, line);
+    data = g_bytes_new_take (text, strlen (text));
   } else if (step->reply != NULL) {
-    fake_write (fake, step->reply,
-                step->reply_len != 0 ? step->reply_len : strlen (step->reply));
+    data = g_bytes_new (step->reply, step->reply_len != 0
+                                       ? step->reply_len : strlen (step->reply));
   }
-  if (step->close_after)
-    g_io_stream_close (G_IO_STREAM (fake->conn), NULL, NULL);
-  else
-    fake_read_next (fake);
+  fake_reply (fake, data, step->close_after);
 }
 
 static void
@@ -964,9 +1069,9 @@ run_broken_case (const BrokenCase *bad)
   warren_tor_control_command_async (obs.ctl, "GETINFO a", NULL, on_done, &first);
   if (!bad->single)
     warren_tor_control_command_async (obs.ctl, "GETINFO b", NULL, on_done, &second);
-  run_until (&first.done);
+  wait_until (first.done);
   if (!bad->single)
-    run_until (&second.done);
+    wait_until (second.done);
 
   reply = warren_tor_control_command_finish (obs.ctl, first.result, &error);
   if (bad->first_ok) {
@@ -982,8 +1087,7 @@ run_broken_case (const BrokenCase *bad)
     g_assert_null (reply);
     assert_ctl_error (error, PROTOCOL);
   }
-  while (obs.n_closed == 0)
-    g_main_context_iteration (NULL, TRUE);
+  wait_until (obs.n_closed > 0);
   g_assert_cmpuint (obs.n_closed, ==, 1);
   g_assert_error (obs.closed_error, WARREN_TOR_CONTROL_ERROR,
                   WARREN_TOR_CONTROL_ERROR_PROTOCOL);
@@ -1021,8 +1125,8 @@ test_fake_eof (void)
   open_ctl (fake->address, &obs);
   warren_tor_control_command_async (obs.ctl, "GETINFO a", NULL, on_done, &first);
   warren_tor_control_command_async (obs.ctl, "GETINFO b", NULL, on_done, &second);
-  run_until (&first.done);
-  run_until (&second.done);
+  wait_until (first.done);
+  wait_until (second.done);
   g_assert_null (warren_tor_control_command_finish (obs.ctl, first.result, &error));
   assert_ctl_error_msg (error, CLOSED, "closed");
   g_assert_null (warren_tor_control_command_finish (obs.ctl, second.result, &error));
@@ -1115,8 +1219,7 @@ test_fake_cancel_connect_and_auth (void)
   /* Tor never answers PROTOCOLINFO: cancelling the authentication ends it. */
   ctl = connect_ctl (fake->address, NULL);
   warren_tor_control_authenticate_async (ctl, NULL, cancel_auth, on_done, &wait);
-  while (fake->received->len == 0)
-    g_main_context_iteration (NULL, TRUE);
+  wait_until (fake->received->len > 0);
   g_cancellable_cancel (cancel_auth);
   g_assert_false (finish_bool (ctl, &wait, warren_tor_control_authenticate_finish, &error));
   assert_error_clear (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1158,8 +1261,8 @@ test_fake_free_pending (void)
   warren_tor_control_command_async (obs.ctl, "GETINFO a", NULL, on_done_free_ctl, &obs);
   warren_tor_control_command_async (obs.ctl, "GETINFO b", NULL, on_done, &b);
   warren_tor_control_command_async (obs.ctl, "GETINFO c", NULL, on_done, &c);
-  run_until (&b.done);
-  run_until (&c.done);
+  wait_until (b.done);
+  wait_until (c.done);
   g_assert_null (obs.ctl);
   g_assert_null (warren_tor_control_command_finish (NULL, b.result, &error));
   assert_error_clear (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1184,8 +1287,7 @@ test_fake_free_pending (void)
   fake_make_cookie (cookie_fake, 32);
   ctl = connect_ctl (cookie_fake->address, NULL);
   warren_tor_control_authenticate_async (ctl, NULL, NULL, on_done, &auth);
-  while (cookie_fake->received->len == 0)
-    g_main_context_iteration (NULL, TRUE);
+  wait_until (cookie_fake->received->len > 0);
   warren_tor_control_free (ctl);
   g_assert_false (finish_bool (NULL, &auth,
                                warren_tor_control_authenticate_finish, &error));
@@ -1227,14 +1329,39 @@ test_fake_free_in_callbacks (void)
   reply = warren_tor_control_command_finish (NULL, wait_result (&a), &error);
   g_assert_no_error (error);
   g_assert_nonnull (reply);
-  while (obs.n_closed == 0)
-    g_main_context_iteration (NULL, TRUE);
+  wait_until (obs.n_closed > 0);
   g_assert_null (obs.ctl);
   observer_clear (&obs);
   g_assert_cmpuint (obs.n_closed, ==, 1);
 }
 
 /* ---- Addresses ---------------------------------------------------------- */
+
+/* A loopback TCP port that refuses connections: bound, never listening.
+ * Without SO_REUSEADDR no other process can bind it while the socket lives,
+ * and connect() never picks it as a source port, so the refusal is certain.
+ * (Freeing a listener and reusing its number raced with the machine: the
+ * port could be taken in between, or the client connect to itself.) */
+static GSocket *
+refusing_port_new (char **address)
+{
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any_port = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  GSocket *socket;
+  GError *error = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, any_port, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  *address = g_strdup_printf ("127.0.0.1:%u",
+    g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  return socket;
+}
 
 static void
 test_connect_errors (void)
@@ -1245,7 +1372,7 @@ test_connect_errors (void)
     "::1:9051", "unix:relative/path", "",
   };
   g_autofree char *refused = NULL;
-  Fake *fake;
+  g_autoptr (GSocket) refusing = NULL;
   WarrenTorControl *ctl;
   g_auto (Wait) wait = { FALSE, NULL };
   GError *error = NULL;
@@ -1263,10 +1390,8 @@ test_connect_errors (void)
     warren_tor_control_free (ctl);
   }
 
-  /* A loopback port with nobody listening (any more). */
-  fake = fake_new (NULL, 0, FALSE);
-  refused = g_strdup (fake->address);
-  g_clear_pointer (&fake, fake_free);
+  /* A loopback port with nobody listening. */
+  refusing = refusing_port_new (&refused);
   ctl = warren_tor_control_new ();
   warren_tor_control_connect_async (ctl, refused, NULL, on_done, &wait);
   g_assert_false (warren_tor_control_connect_finish (ctl, wait_result (&wait), &error));
@@ -1295,6 +1420,9 @@ test_fake_unix_socket (void)
 
 /* ---- A real tor, offline ------------------------------------------------ */
 
+/* A loaded machine can take a while to start tor. */
+#define START_TIMEOUT_S 60
+
 typedef struct {
   GSubprocess *process;
   char *dir;
@@ -1319,7 +1447,7 @@ real_tor_start (RealTor *tor, const char *binary)
   g_autofree char *config = NULL;
   g_autofree char *contents = NULL;
   GError *error = NULL;
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + START_TIMEOUT_S * G_USEC_PER_SEC;
 
   tor->dir = g_dir_make_tmp ("warren-tor-XXXXXX", &error);
   g_assert_no_error (error);
@@ -1342,12 +1470,18 @@ real_tor_start (RealTor *tor, const char *binary)
                                    defaults, NULL);
   g_assert_no_error (error);
 
+  /* Polled with a sleep (tor gives no other sign), never past the deadline. */
   while (!g_file_get_contents (port_file, &contents, NULL, NULL) ||
          !g_str_has_suffix (contents, "\n")) {
     g_clear_pointer (&contents, g_free);
-    if (g_get_monotonic_time () > deadline ||
-        g_subprocess_get_identifier (tor->process) == NULL)
+    if (g_subprocess_get_identifier (tor->process) == NULL) {
+      g_test_message ("tor exited before writing its control port");
       return FALSE;
+    }
+    if (g_get_monotonic_time () > deadline) {
+      g_test_message ("tor wrote no control port within %d s", START_TIMEOUT_S);
+      return FALSE;
+    }
     g_usleep (50 * 1000);
   }
   g_strstrip (contents);
@@ -1356,6 +1490,7 @@ real_tor_start (RealTor *tor, const char *binary)
   return TRUE;
 }
 
+/* Waits at most @seconds for tor to exit; FALSE if it is still running. */
 static gboolean
 real_tor_wait_exit (RealTor *tor, guint seconds)
 {
@@ -1367,7 +1502,7 @@ real_tor_wait_exit (RealTor *tor, guint seconds)
   exited = run_for (&wait.done, seconds) &&
            g_subprocess_wait_finish (tor->process, wait.result, NULL);
   g_cancellable_cancel (cancel);
-  run_until (&wait.done);
+  wait_until (wait.done);
   return exited;
 }
 
@@ -1435,7 +1570,11 @@ run_real_tor_session (RealTor *tor)
   g_assert_no_error (error);
   /* Closing the owning connection makes tor exit on its own. */
   free_and_drain (ctl);
-  g_assert_true (real_tor_wait_exit (tor, 20));
+  if (!real_tor_wait_exit (tor, TIMEOUT_S)) {
+    g_test_message ("tor did not exit within %d s of its owning controller "
+                    "closing the connection", TIMEOUT_S);
+    g_test_fail ();
+  }
 }
 
 static void
@@ -1460,8 +1599,13 @@ test_real_tor (void)
     if (g_file_get_contents (log_path, &log, NULL, NULL))
       g_test_message ("tor.log:\n%s", log);
   }
+  /* SIGKILL; waiting for it is bounded too, though nothing should delay it. */
   g_subprocess_force_exit (tor.process);
-  g_subprocess_wait (tor.process, NULL, NULL);
+  if (!real_tor_wait_exit (&tor, TIMEOUT_S)) {
+    g_test_message ("tor (pid %s) survived SIGKILL for %d s",
+                    g_subprocess_get_identifier (tor.process), TIMEOUT_S);
+    g_test_fail ();
+  }
   g_object_unref (tor.process);
   remove_tree (tor.dir);
   g_free (tor.dir);
