@@ -8,8 +8,10 @@
  *   SAFECOOKIE      read the 32-byte cookie, AUTHCHALLENGE SAFECOOKIE with a
  *                   32-byte random client nonce, check tor's SERVERHASH in
  *                   constant time, AUTHENTICATE with our HMAC. The cookie
- *                   never leaves the process, so trusting tor's COOKIEFILE
- *                   path is safe: a fake tor learns nothing.
+ *                   never leaves the process, so tor's COOKIEFILE path can
+ *                   be used: a fake tor learns nothing, and the file checks
+ *                   ("Reading the cookie file" below) keep it from naming a
+ *                   FIFO, a device, a symbolic link or a huge file.
  *   COOKIE          AUTHENTICATE with the cookie in hex; only with a pinned
  *                   cookie path, because this hands the file's contents to
  *                   whoever listens on the port, and a fake tor could name
@@ -23,7 +25,11 @@
  */
 #include "core/tor_control_private.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define SERVER_KEY "Tor safe cookie authentication server-to-controller hash"
 #define CLIENT_KEY "Tor safe cookie authentication controller-to-server hash"
@@ -294,6 +300,7 @@ cookie_failed (GTask *task, GError *error)
 {
   AuthData *data = g_task_get_task_data (task);
   GError *auth;
+  char *path;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     auth_fail (task, error);
@@ -304,40 +311,175 @@ cookie_failed (GTask *task, GError *error)
     send_password (task);
     return;
   }
+  path = warren_tor_control_sanitize (data->cookie_path);
   auth = g_error_new (WARREN_TOR_CONTROL_ERROR, WARREN_TOR_CONTROL_ERROR_AUTH,
                       "Could not read Tor's authentication cookie %s: %s",
-                      data->cookie_path, error->message);
+                      path, error->message);
+  g_free (path);
   g_error_free (error);
   auth_fail (task, auth);
 }
 
+/* ---- Reading the cookie file -------------------------------------------- */
+/*
+ * The path comes from tor's PROTOCOLINFO reply, i.e. from whoever answers on
+ * the control port, so the file is treated as hostile: a FIFO would block
+ * open() or read() forever, /dev/zero or a huge file would be read until
+ * memory runs out, and opening a device can have side effects. Tor writes
+ * its cookie as a regular file of exactly 32 bytes, so that is all that is
+ * accepted: lstat() refuses anything else before it is opened (symbolic
+ * links included: tor never writes one, and following it would let the
+ * path's owner aim it elsewhere); open() with O_NOFOLLOW | O_NONBLOCK
+ * closes the race with a file swapped in meanwhile (a FIFO opens at once
+ * and is refused by fstat()); and at most 33 bytes are read, so a file that
+ * grew since fstat() is seen and refused too. A pinned path gets the same
+ * checks. The read runs in a worker thread, as GIO's own file reads do, so
+ * that a slow filesystem never stalls the main loop; a cancelled read
+ * returns at once and its thread wipes its own buffer.
+ */
+
+static const char *
+file_type_name (mode_t mode)
+{
+  if (S_ISLNK (mode))
+    return "a symbolic link";
+  if (S_ISDIR (mode))
+    return "a directory";
+  if (S_ISFIFO (mode))
+    return "a FIFO";
+  if (S_ISCHR (mode))
+    return "a character device";
+  if (S_ISBLK (mode))
+    return "a block device";
+  if (S_ISSOCK (mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+static gboolean
+set_not_cookie_error (GError **error, const char *why)
+{
+  g_set_error (error, WARREN_TOR_CONTROL_ERROR, WARREN_TOR_CONTROL_ERROR_AUTH,
+               "Tor's cookie file is not a %d-byte regular file (%s)",
+               WARREN_TOR_COOKIE_LEN, why);
+  return FALSE;
+}
+
+static gboolean
+check_cookie_stat (const struct stat *st, GError **error)
+{
+  g_autofree char *why = NULL;
+
+  if (!S_ISREG (st->st_mode))
+    why = g_strdup_printf ("it is %s", file_type_name (st->st_mode));
+  else if (st->st_size != WARREN_TOR_COOKIE_LEN)
+    why = g_strdup_printf ("it has %" G_GINT64_FORMAT " bytes",
+                           (gint64) st->st_size);
+  if (why != NULL)
+    return set_not_cookie_error (error, why);
+  return TRUE;
+}
+
+static gboolean
+set_errno_error (GError **error, int saved_errno, const char *what)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               "%s: %s", what, g_strerror (saved_errno));
+  return FALSE;
+}
+
+/* Reads exactly WARREN_TOR_COOKIE_LEN bytes from the regular file @path into
+ * @cookie, under the rules above. Blocking (on a slow filesystem only). */
+static gboolean
+read_cookie_file (const char *path, guint8 *cookie, GError **error)
+{
+  guint8 buf[WARREN_TOR_COOKIE_LEN + 1];
+  struct stat st;
+  gsize total = 0;
+  gboolean ok = FALSE;
+  int fd;
+
+  if (lstat (path, &st) != 0)
+    return set_errno_error (error, errno, "cannot look at it");
+  if (!check_cookie_stat (&st, error))
+    return FALSE;
+  fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ELOOP)   /* swapped for a symbolic link since lstat() */
+      return set_not_cookie_error (error, "it is a symbolic link");
+    return set_errno_error (error, errno, "cannot open it");
+  }
+  if (fstat (fd, &st) != 0) {
+    set_errno_error (error, errno, "cannot look at it");
+    goto out;
+  }
+  if (!check_cookie_stat (&st, error))
+    goto out;
+  while (total < sizeof buf) {
+    ssize_t n = read (fd, buf + total, sizeof buf - total);
+
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      set_errno_error (error, errno, "cannot read it");
+      goto out;
+    }
+    if (n == 0)
+      break;
+    total += (gsize) n;
+  }
+  if (total != WARREN_TOR_COOKIE_LEN) {
+    set_not_cookie_error (error, "its size changed while it was read");
+    goto out;
+  }
+  memcpy (cookie, buf, WARREN_TOR_COOKIE_LEN);
+  ok = TRUE;
+out:
+  explicit_bzero (buf, sizeof buf);
+  close (fd);
+  return ok;
+}
+
+typedef struct {
+  char *path;
+  guint8 cookie[WARREN_TOR_COOKIE_LEN];
+} CookieRead;
+
 static void
-on_cookie_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+cookie_read_free (CookieRead *job)
+{
+  explicit_bzero (job->cookie, sizeof job->cookie);
+  g_free (job->path);
+  g_free (job);
+}
+
+static void
+read_cookie_thread (GTask *task, gpointer source, gpointer task_data,
+                    GCancellable *cancellable)
+{
+  CookieRead *job = task_data;
+  GError *error = NULL;
+
+  if (read_cookie_file (job->path, job->cookie, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+on_cookie_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   AuthData *data = g_task_get_task_data (task);
+  CookieRead *job = g_task_get_task_data (G_TASK (result));
   GError *error = NULL;
-  char *contents = NULL;
-  gsize length = 0;
   char *hex;
 
-  if (!g_file_load_contents_finish (G_FILE (source), result, &contents,
-                                    &length, NULL, &error)) {
+  if (!g_task_propagate_boolean (G_TASK (result), &error)) {
     cookie_failed (task, error);
     return;
   }
-  if (length != WARREN_TOR_COOKIE_LEN) {
-    explicit_bzero (contents, length);
-    g_free (contents);
-    cookie_failed (task, g_error_new (WARREN_TOR_CONTROL_ERROR,
-                                      WARREN_TOR_CONTROL_ERROR_AUTH,
-                                      "it has %" G_GSIZE_FORMAT " bytes, not %d",
-                                      length, WARREN_TOR_COOKIE_LEN));
-    return;
-  }
-  memcpy (data->cookie, contents, WARREN_TOR_COOKIE_LEN);
-  explicit_bzero (contents, length);
-  g_free (contents);
+  memcpy (data->cookie, job->cookie, WARREN_TOR_COOKIE_LEN);
 
   if (data->safecookie) {
     send_authchallenge (task);
@@ -352,7 +494,8 @@ static void
 load_cookie (GTask *task)
 {
   AuthData *data = g_task_get_task_data (task);
-  g_autoptr (GFile) file = NULL;
+  CookieRead *job;
+  GTask *read_task;
 
   if (!g_path_is_absolute (data->cookie_path)) {
     cookie_failed (task, g_error_new_literal (WARREN_TOR_CONTROL_ERROR,
@@ -360,9 +503,15 @@ load_cookie (GTask *task)
                                               "the path is not absolute"));
     return;
   }
-  file = g_file_new_for_path (data->cookie_path);
-  g_file_load_contents_async (file, g_task_get_cancellable (task),
-                              on_cookie_loaded, task);
+  job = g_new0 (CookieRead, 1);
+  job->path = g_strdup (data->cookie_path);
+  read_task = g_task_new (NULL, g_task_get_cancellable (task), on_cookie_read,
+                          task);
+  g_task_set_source_tag (read_task, load_cookie);
+  g_task_set_task_data (read_task, job, (GDestroyNotify) cookie_read_free);
+  g_task_set_return_on_cancel (read_task, TRUE);
+  g_task_run_in_thread (read_task, read_cookie_thread);
+  g_object_unref (read_task);
 }
 
 /* Picks the method, in the order described at the top of the file. */

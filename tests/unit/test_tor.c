@@ -3,12 +3,12 @@
  * Unit tests of WarrenTor (src/core/tor*.c).
  *
  * Three kinds: the generated torrc; system mode and onion publishing
- * against a fake control port (a GSocketService on 127.0.0.1:0 that plays a
- * script of replies and events and records what it received, after the one
- * in test_tor_control.c); and managed mode with a real tor, which offline
- * can never finish bootstrapping, so the tests cover its failures: missing
- * binary, refused fragment, a stuck bootstrap (DisableNetwork 1) and a tor
- * killed from outside. Those are skipped with a reason without tor. A real
+ * against a fake control port (fake_tor.c, shared with test_tor_control.c:
+ * a GSocketService on 127.0.0.1:0 that plays a script of replies and events
+ * and records what it received); and managed mode with a real tor, which
+ * offline can never finish bootstrapping, so the tests cover its failures:
+ * missing binary, refused fragment, a stuck bootstrap (DisableNetwork 1) and
+ * a tor killed from outside. Those are skipped with a reason without tor. A real
  * bootstrap is exercised on the private network (tests/tornet).
  */
 #include "config.h"
@@ -22,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "core/tor.h"
+#include "fake_tor.h"
 
 #define TIMEOUT_S 30
 #define ID_A "jj2uzfdeq7irl6nfr3jaavqxwyseoony7lcb2qnu5pgoradifwhqgdyd"
@@ -65,16 +66,6 @@ run_for (const gboolean *done, guint seconds)
     g_source_remove (id_); \
   } G_STMT_END
 
-static void
-drain (void)
-{
-  int i;
-
-  for (i = 0; i < 10; i++)
-    while (g_main_context_iteration (NULL, FALSE))
-      ;
-}
-
 typedef struct {
   gboolean done;
   GAsyncResult *result;
@@ -104,157 +95,7 @@ wait_clear (Wait *wait)
   wait->done = FALSE;
 }
 
-/* ---- The fake control port ---------------------------------------------- */
-
-typedef struct {
-  const char *expect;     /* the line received must start with this */
-  const char *reply;      /* written back; NULL writes nothing */
-  gboolean close_after;
-} FakeStep;
-
-typedef struct {
-  GSocketService *service;
-  char *address;
-  const FakeStep *steps;
-  guint n_steps;
-  guint step;
-  GSocketConnection *conn;
-  GDataInputStream *input;
-  GCancellable *cancel;
-  GPtrArray *received;
-} Fake;
-
-static void fake_read_next (Fake *fake);
-
-static void
-fake_write (Fake *fake, const char *data)
-{
-  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (fake->conn));
-  GError *error = NULL;
-
-  g_output_stream_write_all (out, data, strlen (data), NULL, NULL, &error);
-  g_assert_no_error (error);
-}
-
-static void
-on_fake_line (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Fake *fake = user_data;
-  GError *error = NULL;
-  const FakeStep *step;
-  char *line;
-
-  line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
-                                               result, NULL, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    g_error_free (error);
-    return;   /* the fake may be gone */
-  }
-  if (line == NULL) {
-    g_clear_error (&error);
-    return;
-  }
-  g_ptr_array_add (fake->received, line);
-  if (fake->step >= fake->n_steps) {
-    fake_read_next (fake);
-    return;
-  }
-  step = &fake->steps[fake->step++];
-  if (step->expect != NULL && !g_str_has_prefix (line, step->expect)) {
-    g_test_message ("fake tor expected '%s', got '%s'", step->expect, line);
-    g_test_fail ();
-  }
-  if (step->reply != NULL)
-    fake_write (fake, step->reply);
-  if (step->close_after)
-    g_io_stream_close (G_IO_STREAM (fake->conn), NULL, NULL);
-  else
-    fake_read_next (fake);
-}
-
-static void
-fake_read_next (Fake *fake)
-{
-  g_data_input_stream_read_line_async (fake->input, G_PRIORITY_DEFAULT,
-                                       fake->cancel, on_fake_line, fake);
-}
-
-static gboolean
-on_fake_incoming (GSocketService *service, GSocketConnection *conn,
-                  GObject *source, gpointer user_data)
-{
-  Fake *fake = user_data;
-
-  if (fake->conn != NULL) {
-    g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
-    return TRUE;
-  }
-  fake->conn = g_object_ref (conn);
-  fake->input = g_data_input_stream_new (
-    g_io_stream_get_input_stream (G_IO_STREAM (conn)));
-  g_data_input_stream_set_newline_type (fake->input,
-                                        G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
-  fake_read_next (fake);
-  return TRUE;
-}
-
-static Fake *
-fake_new (const FakeStep *steps, guint n_steps)
-{
-  Fake *fake = g_new0 (Fake, 1);
-  GSocketAddress *address, *effective = NULL;
-  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GError *error = NULL;
-
-  fake->steps = steps;
-  fake->n_steps = n_steps;
-  fake->cancel = g_cancellable_new ();
-  fake->received = g_ptr_array_new_with_free_func (g_free);
-  fake->service = g_socket_service_new ();
-  address = g_inet_socket_address_new (lo, 0);
-  g_socket_listener_add_address (G_SOCKET_LISTENER (fake->service), address,
-                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
-                                 NULL, &effective, &error);
-  g_assert_no_error (error);
-  fake->address = g_strdup_printf ("127.0.0.1:%u",
-    g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective)));
-  g_signal_connect (fake->service, "incoming", G_CALLBACK (on_fake_incoming),
-                    fake);
-  g_socket_service_start (fake->service);
-  g_object_unref (effective);
-  g_object_unref (address);
-  g_object_unref (lo);
-  return fake;
-}
-
-static void
-fake_free (Fake *fake)
-{
-  g_cancellable_cancel (fake->cancel);
-  g_socket_service_stop (fake->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (fake->service));
-  if (fake->conn != NULL)
-    g_io_stream_close (G_IO_STREAM (fake->conn), NULL, NULL);
-  drain ();
-  g_clear_object (&fake->input);
-  g_clear_object (&fake->conn);
-  g_object_unref (fake->service);
-  g_object_unref (fake->cancel);
-  g_ptr_array_unref (fake->received);
-  g_free (fake->address);
-  g_free (fake);
-}
-
-static gboolean
-fake_received_prefix (Fake *fake, const char *prefix)
-{
-  guint i;
-
-  for (i = 0; i < fake->received->len; i++)
-    if (g_str_has_prefix (g_ptr_array_index (fake->received, i), prefix))
-      return TRUE;
-  return FALSE;
-}
+/* ---- Scripts for the fake control port (fake_tor.c) --------------------- */
 
 /* The steps of a system start that reaches 100%. */
 #define PROTOCOLINFO_NULL \
@@ -445,7 +286,7 @@ static void
 test_system_start (void)
 {
   static const FakeStep steps[] = { START_STEPS };
-  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps));
+  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   WarrenTorConfig config = system_config (fake);
   Observer obs;
   WarrenTor *tor = observed_tor (&config, &obs);
@@ -480,7 +321,7 @@ test_system_bad_password (void)
     { "AUTHENTICATE", "515 Authentication failed: Password did not match "
                       "HashedControlPassword value from configuration\r\n", TRUE },
   };
-  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps));
+  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   WarrenTorConfig config = system_config (fake);
   Observer obs;
   WarrenTor *tor;
@@ -523,7 +364,7 @@ test_system_lost (void)
     START_STEPS,
     { "GETINFO version", NULL, TRUE },
   };
-  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps));
+  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   WarrenTorConfig config = system_config (fake);
   Observer obs;
   WarrenTor *tor = observed_tor (&config, &obs);
@@ -563,7 +404,7 @@ test_system_stuck (void)
       "SUMMARY=\"Connecting to a relay\" WARNING=\"Connection refused\" "
       "REASON=CONNECTREFUSED COUNT=3 RECOMMENDATION=warn\r\n250 OK\r\n", FALSE },
   };
-  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps));
+  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   WarrenTorConfig config = system_config (fake);
   Observer obs;
   WarrenTor *tor;
@@ -584,7 +425,7 @@ static void
 test_free_while_starting (void)
 {
   static const FakeStep steps[] = { PROTOCOLINFO_NULL };   /* then silence */
-  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps));
+  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   WarrenTorConfig config = system_config (fake);
   WarrenTor *tor = warren_tor_new (&config);
   Wait wait = { FALSE, NULL };
@@ -607,7 +448,7 @@ static void
 test_cancel_start (void)
 {
   static const FakeStep steps[] = { PROTOCOLINFO_NULL };
-  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps));
+  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   WarrenTorConfig config = system_config (fake);
   WarrenTor *tor = warren_tor_new (&config);
   GCancellable *cancel = g_cancellable_new ();
@@ -653,7 +494,7 @@ test_onion_publish (void)
       "650 HS_DESC UPLOADED " ID_A " UNKNOWN $BBBB~relay1\r\n", FALSE },
     { "DEL_ONION " ID_A, "250 OK\r\n", FALSE },
   };
-  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps));
+  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   WarrenTorConfig config = system_config (fake);
   Observer obs;
   WarrenTor *tor = observed_tor (&config, &obs);
@@ -705,7 +546,7 @@ test_onion_corrupt_key (void)
     "RSA1024:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUm"
     "JygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==\n",
   };
-  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps));
+  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   WarrenTorConfig config = system_config (fake);
   Observer obs;
   WarrenTor *tor = observed_tor (&config, &obs);
@@ -748,7 +589,7 @@ test_onion_timeout (void)
       FALSE },
     { "DEL_ONION " ID_A, "250 OK\r\n", FALSE },
   };
-  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps));
+  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   WarrenTorConfig config = system_config (fake);
   Observer obs;
   WarrenTor *tor = observed_tor (&config, &obs);
@@ -788,7 +629,7 @@ test_onion_concurrent (void)
       "650 HS_DESC UPLOADED " ID_B " UNKNOWN $BBBB~relay1\r\n"
       "650 HS_DESC UPLOADED " ID_A " UNKNOWN $AAAA~relay0\r\n", FALSE },
   };
-  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps));
+  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   WarrenTorConfig config = system_config (fake);
   Observer obs;
   WarrenTor *tor = observed_tor (&config, &obs);

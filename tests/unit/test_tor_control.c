@@ -3,17 +3,20 @@
  * Unit tests of the asynchronous Tor control client (src/core/tor_control*.c).
  *
  * Three kinds: the SAFECOOKIE arithmetic against a vector computed with
- * Python's hmac module; the client against a fake control port (a
- * GSocketService on 127.0.0.1:0 or a unix socket) that plays a script of
- * replies, good and malformed, and records what it received; and the client
+ * Python's hmac module; the client against a fake control port (fake_tor.c,
+ * shared with test_tor.c: a GSocketService on 127.0.0.1:0 or a unix socket)
+ * that plays a script of replies, good and malformed, and records what it
+ * received, including cookie files a hostile tor might name; and the client
  * against a real tor started by the test, offline (DisableNetwork 1,
  * SocksPort 0), skipped with a reason when tor is not installed.
  */
 #include "core/tor_control.h"
 
-#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "fake_tor.h"
 
 /* How long any wait may take before the test fails instead of hanging. */
 #define TIMEOUT_S 30
@@ -92,27 +95,6 @@ run_for (const gboolean *done, guint seconds)
   return *done;
 }
 
-/* Runs every callback that is ready now (e.g. the cancelled operations a
- * free() leaves behind) until the context is idle. It never blocks; a
- * source that stays ready for TIMEOUT_S seconds, i.e. a busy loop, fails
- * the test instead of spinning forever. */
-static void
-drain (void)
-{
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
-  int i;
-
-  for (i = 0; i < 10; i++) {
-    while (g_main_context_iteration (NULL, FALSE)) {
-      if (g_get_monotonic_time () > deadline) {
-        wait_failed (__FILE__, __LINE__, G_STRFUNC,
-                     "the main context to go idle (a source is always ready)");
-        return;
-      }
-    }
-  }
-}
-
 #define assert_error_clear(err, domain, code) \
   G_STMT_START { \
     g_assert_error (err, domain, code); \
@@ -176,242 +158,6 @@ finish_bool (WarrenTorControl *ctl, Wait *wait, BoolFinish finish,
 
   wait_clear (wait);
   return ok;
-}
-
-/* ---- The fake control port ---------------------------------------------- */
-
-typedef struct _Fake Fake;
-
-typedef struct {
-  const char *expect;     /* the line received must start with this */
-  const char *reply;      /* written back; NULL writes nothing */
-  gsize reply_len;        /* 0: strlen (reply) */
-  char *(*reply_func) (Fake *fake, const char *line);
-  gboolean close_after;
-} FakeStep;
-
-struct _Fake {
-  GSocketService *service;
-  char *dir;
-  char *address;
-  const FakeStep *steps;
-  guint n_steps;
-  guint step;
-  GSocketConnection *conn;
-  GDataInputStream *input;
-  GCancellable *cancel;
-  GPtrArray *received;
-  /* SAFECOOKIE */
-  char *cookie_path;
-  guint8 cookie[WARREN_TOR_COOKIE_LEN];
-  guint8 client_nonce[WARREN_TOR_NONCE_LEN];
-  guint8 server_nonce[WARREN_TOR_NONCE_LEN];
-  gboolean corrupt_server_hash;
-};
-
-static void fake_read_next (Fake *fake);
-
-typedef struct {
-  Fake *fake;
-  GBytes *data;
-  gboolean close_after;
-} FakeReply;
-
-/* After a step's reply: hang up, or wait for the client's next line. Hanging
- * up shuts down the sending side only: the client sees EOF even when lines
- * it pipelined are still unread, which close(2) would turn into a reset. */
-static void
-fake_step_done (Fake *fake, gboolean close_after)
-{
-  if (close_after)
-    g_socket_shutdown (g_socket_connection_get_socket (fake->conn), FALSE, TRUE,
-                       NULL);
-  else
-    fake_read_next (fake);
-}
-
-static void
-on_fake_written (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  FakeReply *reply = user_data;
-  GError *error = NULL;
-  gboolean cancelled = FALSE;
-
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result,
-                                         NULL, &error)) {
-    /* Cancelled: the fake may be gone. Any other error: the client hung up
-     * first (e.g. on a reply it rejected), which the test checks itself. */
-    cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-    g_error_free (error);
-  }
-  if (!cancelled)
-    fake_step_done (reply->fake, reply->close_after);
-  g_bytes_unref (reply->data);
-  g_free (reply);
-}
-
-/* Writes @data (taken; NULL writes nothing), then goes on with the script.
- * The write is asynchronous: the client runs on this same main loop, so a
- * blocking write larger than the socket buffers would wait forever for a
- * reader that never gets to run. */
-static void
-fake_reply (Fake *fake, GBytes *data, gboolean close_after)
-{
-  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (fake->conn));
-  FakeReply *reply;
-
-  if (data == NULL) {
-    fake_step_done (fake, close_after);
-    return;
-  }
-  reply = g_new0 (FakeReply, 1);
-  reply->fake = fake;
-  reply->data = data;
-  reply->close_after = close_after;
-  g_output_stream_write_all_async (out, g_bytes_get_data (data, NULL),
-                                   g_bytes_get_size (data), G_PRIORITY_DEFAULT,
-                                   fake->cancel, on_fake_written, reply);
-}
-
-static void
-on_fake_line (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Fake *fake = user_data;
-  GError *error = NULL;
-  char *line;
-  const FakeStep *step;
-  GBytes *data = NULL;
-
-  line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
-                                               result, NULL, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    g_error_free (error);
-    return;   /* the fake may be gone: do not touch it */
-  }
-  if (line == NULL) {
-    g_clear_error (&error);   /* EOF, or the client's reset */
-    return;
-  }
-  g_ptr_array_add (fake->received, line);
-  if (fake->step >= fake->n_steps) {
-    fake_read_next (fake);
-    return;
-  }
-  step = &fake->steps[fake->step++];
-  if (step->expect != NULL && !g_str_has_prefix (line, step->expect)) {
-    g_test_message ("fake tor expected '%s', got '%s'", step->expect, line);
-    g_test_fail ();
-  }
-  if (step->reply_func != NULL) {
-    char *text = step->reply_func (fake, line);
-    data = g_bytes_new_take (text, strlen (text));
-  } else if (step->reply != NULL) {
-    data = g_bytes_new (step->reply, step->reply_len != 0
-                                       ? step->reply_len : strlen (step->reply));
-  }
-  fake_reply (fake, data, step->close_after);
-}
-
-static void
-fake_read_next (Fake *fake)
-{
-  g_data_input_stream_read_line_async (fake->input, G_PRIORITY_DEFAULT,
-                                       fake->cancel, on_fake_line, fake);
-}
-
-static gboolean
-on_fake_incoming (GSocketService *service, GSocketConnection *conn,
-                  GObject *source, gpointer user_data)
-{
-  Fake *fake = user_data;
-
-  if (fake->conn != NULL) {
-    /* One client at a time; a second (e.g. a cancelled connect that still
-     * reached us) is simply hung up on. */
-    g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
-    return TRUE;
-  }
-  fake->conn = g_object_ref (conn);
-  fake->input = g_data_input_stream_new (
-    g_io_stream_get_input_stream (G_IO_STREAM (conn)));
-  g_data_input_stream_set_newline_type (fake->input,
-                                        G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
-  fake_read_next (fake);
-  return TRUE;
-}
-
-static Fake *
-fake_new (const FakeStep *steps, guint n_steps, gboolean use_unix)
-{
-  Fake *fake = g_new0 (Fake, 1);
-  g_autoptr (GSocketAddress) address = NULL;
-  g_autoptr (GSocketAddress) effective = NULL;
-  GError *error = NULL;
-
-  fake->steps = steps;
-  fake->n_steps = n_steps;
-  fake->cancel = g_cancellable_new ();
-  fake->received = g_ptr_array_new_with_free_func (g_free);
-  fake->dir = g_dir_make_tmp ("warren-fake-tor-XXXXXX", &error);
-  g_assert_no_error (error);
-  fake->service = g_socket_service_new ();
-  if (use_unix) {
-    g_autofree char *path = g_build_filename (fake->dir, "control", NULL);
-    address = g_unix_socket_address_new (path);
-    fake->address = g_strconcat ("unix:", path, NULL);
-  } else {
-    g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-    address = g_inet_socket_address_new (lo, 0);
-  }
-  g_socket_listener_add_address (G_SOCKET_LISTENER (fake->service), address,
-                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
-                                 NULL, &effective, &error);
-  g_assert_no_error (error);
-  if (!use_unix)
-    fake->address = g_strdup_printf ("127.0.0.1:%u",
-      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective)));
-  g_signal_connect (fake->service, "incoming", G_CALLBACK (on_fake_incoming), fake);
-  g_socket_service_start (fake->service);
-  return fake;
-}
-
-static void
-fake_free (Fake *fake)
-{
-  g_cancellable_cancel (fake->cancel);
-  g_socket_service_stop (fake->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (fake->service));
-  if (fake->conn != NULL)
-    g_io_stream_close (G_IO_STREAM (fake->conn), NULL, NULL);
-  drain ();
-  g_clear_object (&fake->input);
-  g_clear_object (&fake->conn);
-  g_object_unref (fake->service);
-  g_object_unref (fake->cancel);
-  g_ptr_array_unref (fake->received);
-  if (fake->cookie_path != NULL)
-    g_unlink (fake->cookie_path);
-  if (g_str_has_prefix (fake->address, "unix:"))
-    g_unlink (fake->address + 5);
-  g_rmdir (fake->dir);
-  g_free (fake->cookie_path);
-  g_free (fake->address);
-  g_free (fake->dir);
-  g_free (fake);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fake, fake_free)
-
-static void
-assert_received (Fake *fake, const char *const *lines)
-{
-  guint i;
-
-  for (i = 0; lines[i] != NULL; i++) {
-    g_assert_cmpuint (i, <, fake->received->len);
-    g_assert_cmpstr (g_ptr_array_index (fake->received, i), ==, lines[i]);
-  }
-  g_assert_cmpuint (fake->received->len, ==, i);
 }
 
 /* ---- Client helpers ----------------------------------------------------- */
@@ -548,12 +294,9 @@ add_onion (WarrenTorControl *ctl, const char *key, const char *const *ports,
   return id;
 }
 
-/* A step that answers with a fixed reply and keeps the connection. */
-#define STEP(expect, reply) { expect, reply, 0, NULL, FALSE }
-
 #define NULL_AUTH_STEPS \
   { "PROTOCOLINFO 1", "250-PROTOCOLINFO 1\r\n250-AUTH METHODS=NULL\r\n" \
-                      "250-VERSION Tor=\"0.4.9.11\"\r\n250 OK\r\n", 0, NULL, FALSE }, \
+                      "250-VERSION Tor=\"0.4.9.11\"\r\n250 OK\r\n", FALSE }, \
   STEP ("AUTHENTICATE", "250 OK\r\n")
 
 /* ---- SAFECOOKIE arithmetic ---------------------------------------------- */
@@ -612,17 +355,6 @@ fixed_random (guint8 *buffer, gsize length, gpointer user_data, GError **error)
 }
 
 static char *
-fake_protocolinfo_cookie (Fake *fake, const char *line)
-{
-  g_autofree char *quoted = warren_tor_reply_quote (fake->cookie_path);
-
-  return g_strdup_printf ("250-PROTOCOLINFO 1\r\n"
-                          "250-AUTH METHODS=COOKIE,SAFECOOKIE,HASHEDPASSWORD "
-                          "COOKIEFILE=%s\r\n"
-                          "250-VERSION Tor=\"0.4.9.11\"\r\n250 OK\r\n", quoted);
-}
-
-static char *
 fake_authchallenge (Fake *fake, const char *line)
 {
   guint8 expected[32], client_hash[32];
@@ -662,25 +394,13 @@ fake_authenticate_hmac (Fake *fake, const char *line)
                    "match expected value.\r\n");
 }
 
-/* Writes a 32-byte cookie in a file whose name needs quoting. */
-static void
-fake_make_cookie (Fake *fake, gsize length)
-{
-  GError *error = NULL;
-
-  fill_range (fake->cookie, 32, 100);
-  fake->cookie_path = g_build_filename (fake->dir, "control \"auth\" cookie", NULL);
-  g_file_set_contents (fake->cookie_path, (const char *) fake->cookie, length, &error);
-  g_assert_no_error (error);
-}
-
 static void
 test_fake_safecookie (void)
 {
   static const FakeStep steps[] = {
-    { "PROTOCOLINFO 1", NULL, 0, fake_protocolinfo_cookie, FALSE },
-    { "AUTHCHALLENGE SAFECOOKIE ", NULL, 0, fake_authchallenge, FALSE },
-    { "AUTHENTICATE ", NULL, 0, fake_authenticate_hmac, FALSE },
+    STEP_FUNC ("PROTOCOLINFO 1", fake_protocolinfo_cookie),
+    STEP_FUNC ("AUTHCHALLENGE SAFECOOKIE ", fake_authchallenge),
+    STEP_FUNC ("AUTHENTICATE ", fake_authenticate_hmac),
   };
   g_autoptr (Fake) fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   WarrenTorControl *ctl;
@@ -703,8 +423,8 @@ static void
 test_fake_safecookie_bad_server_hash (void)
 {
   static const FakeStep steps[] = {
-    { "PROTOCOLINFO 1", NULL, 0, fake_protocolinfo_cookie, FALSE },
-    { "AUTHCHALLENGE SAFECOOKIE ", NULL, 0, fake_authchallenge, FALSE },
+    STEP_FUNC ("PROTOCOLINFO 1", fake_protocolinfo_cookie),
+    STEP_FUNC ("AUTHCHALLENGE SAFECOOKIE ", fake_authchallenge),
     STEP ("GETINFO version", "250-version=1\r\n250 OK\r\n"),
   };
   g_autoptr (Fake) fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
@@ -732,7 +452,7 @@ static void
 test_fake_cookie_file_problems (void)
 {
   static const FakeStep steps[] = {
-    { "PROTOCOLINFO 1", NULL, 0, fake_protocolinfo_cookie, FALSE },
+    STEP_FUNC ("PROTOCOLINFO 1", fake_protocolinfo_cookie),
     STEP ("AUTHENTICATE \"pw\"", "250 OK\r\n"),
   };
   g_autoptr (Fake) fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
@@ -749,6 +469,91 @@ test_fake_cookie_file_problems (void)
 
   /* The same with a password to fall back on. */
   fake_make_cookie (fallback, 31);
+  ctl = connect_ctl (fallback->address, NULL);
+  g_assert_true (authenticate (ctl, "pw", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fallback->received->len, ==, 2);
+  free_and_drain (ctl);
+}
+
+/* Files a hostile process on the control port could name as COOKIEFILE,
+ * each refused before anything is read: a FIFO (a read would never end),
+ * /dev/zero and a huge file (reads until memory runs out), and a symbolic
+ * link even to a good cookie (tor writes a regular file; following a link
+ * would let whoever owns it aim the read elsewhere). */
+typedef struct {
+  const char *name;
+  const char *detail;   /* the reason given after the common phrase */
+} HostileCookie;
+
+static const HostileCookie hostile_cookies[] = {
+  { "fifo", "it is a FIFO" },
+  { "dev-zero", "it is a character device" },
+  { "huge", "it has 1048576 bytes" },
+  { "symlink", "it is a symbolic link" },
+};
+
+static void
+make_hostile_cookie (Fake *fake, const char *kind)
+{
+  g_autofree char *path = g_build_filename (fake->dir, "hostile", NULL);
+  GError *error = NULL;
+
+  if (strcmp (kind, "fifo") == 0) {
+    g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  } else if (strcmp (kind, "dev-zero") == 0) {
+    g_free (path);
+    path = g_strdup ("/dev/zero");
+  } else if (strcmp (kind, "huge") == 0) {
+    g_autofree char *big = g_malloc0 (1024 * 1024);
+
+    g_file_set_contents (path, big, 1024 * 1024, &error);
+    g_assert_no_error (error);
+  } else {
+    fake_make_cookie (fake, 32);
+    g_assert_cmpint (symlink (fake->cookie_path, path), ==, 0);
+  }
+  g_free (fake->cookie_path);
+  fake->cookie_path = g_steal_pointer (&path);
+}
+
+static void
+test_fake_cookie_file_hostile (gconstpointer data)
+{
+  const HostileCookie *hostile = data;
+  static const FakeStep steps[] = {
+    STEP_FUNC ("PROTOCOLINFO 1", fake_protocolinfo_cookie),
+    STEP ("AUTHENTICATE \"pw\"", "250 OK\r\n"),
+  };
+  g_autoptr (Fake) fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
+  g_autoptr (Fake) fallback = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
+  WarrenTorControl *ctl;
+  GError *error = NULL;
+  gint64 start;
+
+  if (strcmp (hostile->name, "dev-zero") == 0 &&
+      !g_file_test ("/dev/zero", G_FILE_TEST_EXISTS)) {
+    g_test_skip ("this system has no /dev/zero");
+    return;
+  }
+  /* No password: an AUTH error at once (the wait's deadline catches a hang),
+   * and nothing goes out after PROTOCOLINFO. */
+  make_hostile_cookie (fake, hostile->name);
+  ctl = connect_ctl (fake->address, NULL);
+  start = g_get_monotonic_time ();
+  g_assert_false (authenticate (ctl, NULL, &error));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, hostile->detail));
+  assert_ctl_error_msg (error, AUTH,
+                        "Tor's cookie file is not a 32-byte regular file");
+  g_assert_false (warren_tor_control_is_authenticated (ctl));
+  free_and_drain (ctl);
+  g_assert_cmpuint (fake->received->len, ==, 1);
+
+  /* With a password to fall back on, the client uses it. */
+  make_hostile_cookie (fallback, hostile->name);
   ctl = connect_ctl (fallback->address, NULL);
   g_assert_true (authenticate (ctl, "pw", &error));
   g_assert_no_error (error);
@@ -803,7 +608,7 @@ test_fake_password (void)
     STEP ("PROTOCOLINFO 1", "250-PROTOCOLINFO 1\r\n250-AUTH METHODS=HASHEDPASSWORD\r\n"
       "250 OK\r\n"),
     { "AUTHENTICATE ", "515 Authentication failed: Password did not match "
-      "HashedControlPassword value from configuration\r\n", 0, NULL, TRUE },
+      "HashedControlPassword value from configuration\r\n", TRUE },
   };
   static const char *const sent[] = {
     "PROTOCOLINFO 1", "AUTHENTICATE \"p a\\\"ss\\\\word\"", NULL
@@ -817,7 +622,7 @@ test_fake_password (void)
   ctl = connect_ctl (good->address, NULL);
   g_assert_true (authenticate (ctl, "p a\"ss\\word", &error));
   g_assert_no_error (error);
-  assert_received (good, sent);
+  fake_assert_received (good, sent);
   warren_tor_control_free (ctl);
 
   ctl = connect_ctl (bad->address, NULL);
@@ -845,7 +650,7 @@ test_fake_commands_and_events (void)
       "TAG=done SUMMARY=\"Done\"\r\n"),
     { "GETINFO", "650 HS_DESC UPLOADED " ID_A " UNKNOWN $AA~relay id\r\n"
       "250-version=0.4.9.11\r\n250+config-text=\r\nSocksPort 0\r\n..dot\r\n.\r\n"
-      "250 OK\r\n", 0, NULL, FALSE },
+      "250 OK\r\n", FALSE },
     STEP ("GETINFO", "552 Unrecognized key \"nosuchkey\"\r\n"),
     STEP ("GETINFO", "250-version=1\r\n250 OK\r\n"),
     STEP ("SIGNAL", "250 OK\r\n"),
@@ -907,7 +712,7 @@ test_fake_commands_and_events (void)
   g_assert_true (finish_bool (obs.ctl, &wait, warren_tor_control_setevents_finish, &error));
   g_assert_no_error (error);
 
-  assert_received (fake, sent);
+  fake_assert_received (fake, sent);
   g_assert_cmpuint (obs.n_closed, ==, 0);
   observer_clear (&obs);
   /* free() fires no closed callback. */
@@ -920,10 +725,10 @@ test_fake_onion (void)
   static const FakeStep steps[] = {
     NULL_AUTH_STEPS,
     { "ADD_ONION", "250-ServiceID=" ID_A "\r\n250-PrivateKey=ED25519-V3:a2V5+/==\r\n"
-      "250 OK\r\n", 0, NULL, FALSE },
-    { "ADD_ONION", "250-ServiceID=" ID_A "\r\n250 OK\r\n", 0, NULL, FALSE },
+      "250 OK\r\n", FALSE },
+    { "ADD_ONION", "250-ServiceID=" ID_A "\r\n250 OK\r\n", FALSE },
     STEP ("ADD_ONION", "250-ServiceID=tooshort\r\n250 OK\r\n"),
-    { "ADD_ONION", "250-ServiceID=" ID_A "\r\n250 OK\r\n", 0, NULL, FALSE },
+    { "ADD_ONION", "250-ServiceID=" ID_A "\r\n250 OK\r\n", FALSE },
     STEP ("DEL_ONION", "250 OK\r\n"),
   };
   static const char *const sent[] = {
@@ -988,7 +793,7 @@ test_fake_onion (void)
   g_assert_true (finish_bool (obs.ctl, &wait, warren_tor_control_del_onion_finish, &error));
   g_assert_no_error (error);
 
-  assert_received (fake, sent);
+  fake_assert_received (fake, sent);
   g_assert_cmpuint (obs.n_closed, ==, 0);
   observer_clear (&obs);
 }
@@ -1050,7 +855,7 @@ run_broken_case (const BrokenCase *bad)
 {
   FakeStep steps[] = {
     NULL_AUTH_STEPS,
-    { "GETINFO a", bad->reply, bad->len, NULL, FALSE },
+    { "GETINFO a", bad->reply, FALSE, bad->len, NULL },
   };
   g_autofree char *long_line = NULL;
   g_autoptr (Fake) fake = NULL;
@@ -1115,7 +920,7 @@ test_fake_eof (void)
 {
   static const FakeStep steps[] = {
     NULL_AUTH_STEPS,
-    { "GETINFO a", "250-a=1\r\n", 0, NULL, TRUE },
+    { "GETINFO a", "250-a=1\r\n", TRUE },
   };
   g_autoptr (Fake) fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   Observer obs;
@@ -1147,7 +952,7 @@ test_fake_cancel (void)
 {
   static const FakeStep steps[] = {
     NULL_AUTH_STEPS,
-    { "GETINFO a", NULL, 0, NULL, FALSE },
+    { "GETINFO a", NULL, FALSE },
     STEP ("GETINFO b", "250-a=1\r\n250 OK\r\n250-b=2\r\n250 OK\r\n"),
     STEP ("GETINFO d", "250-d=4\r\n250 OK\r\n"),
   };
@@ -1188,7 +993,7 @@ test_fake_cancel (void)
   reply_d = command (ctl, "GETINFO d", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (warren_tor_reply_get_line (reply_d, 0), ==, "d=4");
-  assert_received (fake, sent);
+  fake_assert_received (fake, sent);
   g_assert_true (warren_tor_control_is_open (ctl));
 
   free_and_drain (ctl);
@@ -1198,7 +1003,7 @@ static void
 test_fake_cancel_connect_and_auth (void)
 {
   static const FakeStep steps[] = {
-    { "PROTOCOLINFO 1", NULL, 0, NULL, FALSE },
+    { "PROTOCOLINFO 1", NULL, FALSE },
   };
   g_autoptr (Fake) fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
   g_autoptr (Fake) idle = fake_new (NULL, 0, FALSE);
@@ -1246,7 +1051,7 @@ test_fake_free_pending (void)
   g_autoptr (Fake) cookie_fake = NULL;
   g_autoptr (Fake) idle = NULL;
   static const FakeStep cookie_steps[] = {
-    { "PROTOCOLINFO 1", NULL, 0, fake_protocolinfo_cookie, FALSE },
+    STEP_FUNC ("PROTOCOLINFO 1", fake_protocolinfo_cookie),
   };
   Observer obs;
   g_auto (Wait) b = { FALSE, NULL }, c = { FALSE, NULL }, connecting = { FALSE, NULL };
@@ -1305,7 +1110,7 @@ test_fake_free_in_callbacks (void)
   };
   static const FakeStep closed_steps[] = {
     NULL_AUTH_STEPS,
-    { "GETINFO a", "250 OK\r\n", 0, NULL, TRUE },
+    { "GETINFO a", "250 OK\r\n", TRUE },
   };
   g_autoptr (Fake) fake = fake_new (event_steps, G_N_ELEMENTS (event_steps), FALSE);
   g_autoptr (Fake) closing = fake_new (closed_steps, G_N_ELEMENTS (closed_steps), FALSE);
@@ -1617,11 +1422,19 @@ test_real_tor (void)
 int
 main (int argc, char **argv)
 {
+  gsize i;
+
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/tor-control/safecookie-vector", test_safecookie_vector);
   ADD_FAKE_TEST ("safecookie", test_fake_safecookie);
   ADD_FAKE_TEST ("safecookie-bad-server-hash", test_fake_safecookie_bad_server_hash);
   ADD_FAKE_TEST ("cookie-file-problems", test_fake_cookie_file_problems);
+  for (i = 0; i < G_N_ELEMENTS (hostile_cookies); i++) {
+    g_autofree char *path = g_strconcat ("/tor-control/fake/cookie-file-hostile/",
+                                         hostile_cookies[i].name, NULL);
+
+    g_test_add_data_func (path, &hostile_cookies[i], test_fake_cookie_file_hostile);
+  }
   ADD_FAKE_TEST ("cookie-pinned", test_fake_cookie_pinned);
   ADD_FAKE_TEST ("password", test_fake_password);
   ADD_FAKE_TEST ("commands-and-events", test_fake_commands_and_events);
