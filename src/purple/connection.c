@@ -9,6 +9,7 @@
 
 #include "connection.h"
 #include "presence.h"
+#include "session.h"
 #include "tor_account.h"
 
 static GHashTable *conns; /* PurpleConnection* -> WarrenConn* */
@@ -30,6 +31,9 @@ warren_conn_new(PurpleConnection *gc)
 	                                    (GDestroyNotify)warren_peer_free);
 	conn->disco_pending = g_hash_table_new_full(g_str_hash, g_str_equal,
 	                                            g_free, g_free);
+	conn->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+	                                       warren_session_peer_free);
+	conn->delivery_notices = TRUE;
 	g_hash_table_insert(conns, gc, conn);
 	return conn;
 }
@@ -48,7 +52,9 @@ warren_conn_free(WarrenConn *conn)
 	if (conns)
 		g_hash_table_remove(conns, conn->gc);
 	g_cancellable_cancel(conn->cancel);
+	g_clear_pointer(&conn->sessions, g_hash_table_destroy); /* channels first */
 	warren_tor_account_stop(conn);
+	g_clear_pointer(&conn->outbox, warren_outbox_free);
 	g_clear_object(&conn->cancel);
 	g_clear_pointer(&conn->peers, g_hash_table_destroy);
 	g_clear_pointer(&conn->disco_pending, g_hash_table_destroy);

@@ -11,6 +11,7 @@
 #include <connection.h>
 
 #include "core/listener.h"
+#include "core/outbox.h"
 #include "core/tor.h"
 
 typedef struct WarrenConn WarrenConn;
@@ -31,6 +32,11 @@ struct WarrenConn {
 	char *onion_error;            /* why it is not, if it failed */
 	void (*tor_ready)(WarrenConn *conn, const char *socks);
 	void (*jabber_start)(PurpleAccount *account); /* login or register */
+
+	/* Conversations (session.c) */
+	WarrenOutbox *outbox;         /* durable; opened at login */
+	GHashTable *sessions;         /* contact bare JID -> peer session */
+	gboolean delivery_notices;    /* "Delivered." lines in conversations */
 };
 
 WarrenConn *warren_conn_new(PurpleConnection *gc);

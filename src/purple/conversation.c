@@ -18,6 +18,7 @@
 #include "conversation.h"
 #include "debug.h"
 #include "presence.h"
+#include "session.h"
 #include "warren.h"
 
 int
@@ -25,22 +26,28 @@ warren_send_im(PurpleConnection *gc, const char *who, const char *message,
                PurpleMessageFlags flags)
 {
 	PurpleAccount *account = purple_connection_get_account(gc);
-	const char *why;
 
-	if (warren_presence_peer_kind(gc, who) == WARREN_PEER_NO)
-		why = _("Not sent: this contact does not use Warren. Warren never "
-		        "sends messages through the server.");
-	else
-		why = _("Not sent: this version of Warren cannot open a private "
-		        "channel through Tor yet, and never sends messages through "
-		        "the server.");
-	warren_debug_info("refused to send a message to %s\n", warren_priv(who));
-	purple_conv_present_error(who, account, why);
-	return -ENOTCONN;
+	if (g_str_has_prefix(message, "?OTR")) {
+		/* Another OTR plugin's traffic: Warren encrypts by itself and never
+		 * carries a second layer it cannot vouch for. */
+		purple_conv_present_error(who, account,
+			_("Not sent: Warren does not carry OTR messages of other "
+			  "plugins (turn pidgin-otr off for Warren contacts)."));
+		return -ENOTCONN;
+	}
+	if (warren_presence_peer_kind(gc, who) == WARREN_PEER_NO) {
+		warren_debug_info("refused to send to %s: not a Warren user\n",
+		                  warren_priv(who));
+		purple_conv_present_error(who, account,
+			_("Not sent: this contact does not use Warren. Warren never "
+			  "sends messages through the server."));
+		return -ENOTCONN;
+	}
+	return warren_session_send(gc, who, message);
 }
 
 unsigned int
 warren_send_typing(PurpleConnection *gc, const char *who, PurpleTypingState state)
 {
-	return 0;
+	return warren_session_send_typing(gc, who, state);
 }

@@ -28,6 +28,7 @@
 #include "debug.h"
 #include "jabber_glue.h"
 #include "login.h"
+#include "session.h"
 #include "tor_account.h"
 #include "warren.h"
 
@@ -212,6 +213,7 @@ begin(PurpleAccount *account, JabberStart start)
 	const char *mode, *socks;
 	char *host = NULL, *msg;
 	guint16 port = 0;
+	GError *error = NULL;
 
 	if (g_getenv("no_proxy") != NULL || g_getenv("NO_PROXY") != NULL) {
 		fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR,
@@ -244,6 +246,14 @@ begin(PurpleAccount *account, JabberStart start)
 			return;
 		}
 		g_free(host);
+	}
+	if (!warren_session_start(conn, &error)) {
+		msg = g_strdup_printf(_("Cannot open the outbox of unsent messages: %s"),
+		                      error->message);
+		fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
+		g_free(msg);
+		g_error_free(error);
+		return;
 	}
 	conn->jabber_start = start;
 	warren_tor_account_start(conn, tor_ready);

@@ -24,6 +24,7 @@
 #include "jabber_glue.h"
 #include "login.h"
 #include "presence.h"
+#include "session.h"
 #include "stanza_filter.h"
 #include "tor_account.h"
 #include "tor_pool.h"
@@ -134,6 +135,7 @@ plugin_load(PurplePlugin *plugin)
 	warren_stanza_filter_init(plugin);
 	warren_tor_account_init(plugin);
 	warren_presence_init(plugin);
+	warren_session_init(plugin);
 	return TRUE;
 }
 

@@ -26,6 +26,7 @@
 #include "debug.h"
 #include "jabber_glue.h"
 #include "presence.h"
+#include "session.h"
 #include "warren.h"
 
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
@@ -247,12 +248,31 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 			warren_debug_info("%s %s Warren\n", warren_priv(asked),
 			                  kind == WARREN_PEER_YES ? "runs" : "does not run");
 			refresh_buddy(gc, bare);
+			if (kind == WARREN_PEER_YES)
+				warren_session_peer_online(gc, bare);
 		}
 	}
 	g_hash_table_remove(conn->disco_pending, id);
 	g_free(bare);
 	g_free(resource);
 	return TRUE; /* our query: nothing for jabber to do */
+}
+
+char *
+warren_presence_warren_resource(PurpleConnection *gc, const char *bare)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+	WarrenPeer *peer;
+	GHashTableIter iter;
+	gpointer k, v;
+
+	if (conn == NULL || (peer = peer_get(conn, bare, FALSE)) == NULL)
+		return NULL;
+	g_hash_table_iter_init(&iter, peer->resources);
+	while (g_hash_table_iter_next(&iter, &k, &v))
+		if (GPOINTER_TO_INT(v) - 2 == WARREN_PEER_YES)
+			return g_strdup_printf("%s/%s", bare, (const char *)k);
+	return NULL;
 }
 
 static int

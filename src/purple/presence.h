@@ -22,6 +22,9 @@ void warren_peer_free(WarrenPeer *peer);
 void warren_presence_init(PurplePlugin *plugin);
 
 WarrenPeerKind warren_presence_peer_kind(PurpleConnection *gc, const char *jid);
+/* "bare/resource" of an online resource of @bare that runs Warren, or NULL.
+ * transfer full. */
+char *warren_presence_warren_resource(PurpleConnection *gc, const char *bare);
 
 /* prpl overrides: jabber's text plus Warren's word on the contact. */
 char *warren_status_text(PurpleBuddy *buddy);

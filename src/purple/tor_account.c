@@ -30,6 +30,7 @@
 
 #include "debug.h"
 #include "jabber_glue.h"
+#include "session.h"
 #include "tor_account.h"
 #include "tor_pool.h"
 #include "warren.h"
@@ -136,6 +137,7 @@ published_cb(GObject *src, GAsyncResult *res, gpointer data)
 	                  (g_get_monotonic_time() - conn->tor_claimed_at) / 1e6);
 	purple_signal_emit(warren_plugin, "warren-onion-published",
 	                   purple_connection_get_account(conn->gc), address);
+	warren_session_kick(conn->gc);
 }
 
 static void

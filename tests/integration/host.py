@@ -28,7 +28,7 @@ class Host:
             argv.append("--debug")
         if strace_log:
             # Every connect/sendto/sendmsg of the host and its children.
-            argv = ["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg,execve",
+            argv = ["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg,execve,bind,getsockname",
                     "-o", strace_log] + argv
         self._stderr = open(debug_log, "ab") if debug_log else subprocess.DEVNULL
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,

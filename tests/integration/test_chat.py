@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Chatting between Warren accounts: every message over the peer-to-peer
+channel through Tor, exactly once and in order, never through the server."""
+import os
+import re
+import time
+
+from conftest import DOMAIN, add_xmpp_account
+from leakcheck import assert_only_tor
+from test_account import signin
+
+
+def befriend(host, a, b):
+    ba, bb = a.split("/")[0], b.split("/")[0]
+    host.cmd(f"addbuddy {a} {bb}")
+    host.cmd(f"addbuddy {b} {ba}")
+    for x, y in ((a, bb), (b, ba)):
+        host.wait(rf"^buddy-status {re.escape(x)} {re.escape(y)} available", timeout=60,
+                  since=0)
+    for x, y in ((a, bb), (b, ba)):
+        deadline = time.monotonic() + 60
+        while True:
+            m = host.query(f"buddy {x} {y}", rf"^buddy {re.escape(x)} ")
+            if "warren=1" in m.string:
+                break
+            assert time.monotonic() < deadline, m.string
+            time.sleep(0.5)
+
+
+def received(host, acct, sender_bare):
+    rx = re.compile(rf"^im {re.escape(acct)} {re.escape(sender_bare)} (.*)$")
+    return [m.group(1) for m in map(rx.match, host.lines) if m]
+
+
+def test_chat_exactly_once_in_order(prosody, tornet, hosts):
+    a_u, a_pw = prosody.new_user("anna")
+    b_u, b_pw = prosody.new_user("ben")
+    host = hosts.start("chat", strace=True)
+    a = add_xmpp_account(host, tornet, a_u, a_pw)
+    b = add_xmpp_account(host, tornet, b_u, b_pw)
+    for acct in (a, b):
+        signin(host, acct)
+    for acct in (a, b):
+        host.wait(rf"^onion {re.escape(acct)} ", timeout=120, since=0)
+    befriend(host, a, b)
+    ba, bb = a.split("/")[0], b.split("/")[0]
+
+    t0 = time.monotonic()
+    host.cmd(f"send {a} {bb} first-p2p-message")
+    host.wait(rf"^im {re.escape(b)} {re.escape(ba)} first-p2p-message$", timeout=120,
+              since=0)
+    setup = time.monotonic() - t0
+
+    n = 200
+    for i in range(n):
+        host.cmd(f"send {a} {bb} a2b-{i:04d}")
+        host.cmd(f"send {b} {ba} b2a-{i:04d}")
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        host.sync()
+        if len(received(host, b, ba)) >= n + 1 and len(received(host, a, bb)) >= n:
+            break
+        time.sleep(0.5)
+    got_b = received(host, b, ba)
+    got_a = received(host, a, bb)
+    assert got_b == ["first-p2p-message"] + [f"a2b-{i:04d}" for i in range(n)]
+    assert got_a == [f"b2a-{i:04d}" for i in range(n)]
+    print(f"\nfirst message over a fresh channel: {setup:.2f} s; "
+          f"{2 * n} interleaved messages delivered exactly once, in order")
+
+    logs = prosody.logs_text()
+    for text in ("first-p2p-message", "a2b-0000", "b2a-0199"):
+        assert text not in logs, f"{text} reached the server"
+    host.close()
+    assert_only_tor(host.dir / "strace.log", tornet)
+
+
+def test_offline_contact_gets_messages_later(prosody, tornet, hosts):
+    a_u, a_pw = prosody.new_user("cara")
+    b_u, b_pw = prosody.new_user("dan")
+    host = hosts.start("offline")
+    a = add_xmpp_account(host, tornet, a_u, a_pw)
+    b = add_xmpp_account(host, tornet, b_u, b_pw)
+    for acct in (a, b):
+        signin(host, acct)
+    befriend(host, a, b)
+    ba, bb = a.split("/")[0], b.split("/")[0]
+    host.cmd(f"disconnect {b}")
+    host.wait(rf"^signed-off {re.escape(b)}$", timeout=30)
+    for i in range(3):
+        host.cmd(f"send {a} {bb} while-away-{i}")
+    host.wait(r"^conv-write .* Pending", timeout=10, since=0)
+    host.sync()
+    assert received(host, b, ba) == []
+    host.cmd(f"connect {b}")
+    deadline = time.monotonic() + 180
+    while len(received(host, b, ba)) < 3 and time.monotonic() < deadline:
+        host.sync()
+        time.sleep(0.5)
+    assert received(host, b, ba) == [f"while-away-{i}" for i in range(3)]
