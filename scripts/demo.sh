@@ -143,8 +143,10 @@ Attach:   $0 attach        (tmux: Ctrl-b o switches pane, Ctrl-b d detaches)
 Stop:     $0 stop
 
 In Finch: Alt-n/Alt-p move between windows; the buddy list shows the other
-user online. Sending a message shows Warren's refusal for now: messages go
-only over a peer-to-peer channel through Tor, which a later version adds.
+user online. Select the contact and press Enter to open a conversation, type
+and press Enter: the message travels over a peer-to-peer channel through
+Tor (never through the XMPP server) and arrives in the other Finch. Not yet
+OTR-encrypted in this version (the Tor onion circuit does encrypt it).
 TXT
 if [ "$ok" -ne 1 ]; then
 	echo "demo: the Finch clients did not show each other yet; attach to look." >&2
