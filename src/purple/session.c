@@ -23,7 +23,7 @@
  * If both sides dial at once, the smaller bare JID's session wins.
  * Signalling never carries message content.
  *
- * Liveness: PING every HEARTBEAT_S; a channel silent for DEAD_S is closed
+ * Liveness: PING every HEARTBEAT_S (6 s); a channel silent for DEAD_S (20 s) is closed
  * and, with messages pending, dialled again with exponential backoff.
  */
 #include "config.h"
@@ -46,8 +46,8 @@
 #include "warren.h"
 
 #define DIAL_TIMEOUT_MS   90000
-#define HEARTBEAT_S       10
-#define DEAD_S            25
+#define HEARTBEAT_S       6
+#define DEAD_S            20
 #define IDLE_CLOSE_S      600
 #define BACKOFF_MIN_S     2
 #define BACKOFF_MAX_S     120
