@@ -93,3 +93,70 @@ def test_finch_new_account_lists_warren(tmp_path, tmux, artifacts):
                   "Tor control port (system)", "Connect server"):
         assert field in screen, screen
     assert "File transfer proxies" not in screen, screen
+
+
+def finch_account_xml(user, password, tornet, domain="warren.test"):
+    return f"""<?xml version='1.0' encoding='UTF-8' ?>
+<account version='1.0'>
+ <account>
+  <protocol>prpl-warren</protocol>
+  <name>{user}@{domain}/finch</name>
+  <password>{password}</password>
+  <settings>
+   <setting name='connect_server' type='string'>{tornet.xmpp_onion}</setting>
+   <setting name='connection_security' type='string'>opportunistic_tls</setting>
+   <setting name='auth_plain_in_clear' type='bool'>1</setting>
+   <setting name='tor-mode' type='string'>system</setting>
+   <setting name='tor-socks' type='string'>{tornet.socks}</setting>
+   <setting name='tor-control' type='string'>{tornet.control}</setting>
+  </settings>
+  <settings ui='gnt-purple'>
+   <setting name='auto-login' type='bool'>1</setting>
+  </settings>
+ </account>
+</account>
+"""
+
+
+def test_two_finch_clients_chat(tmp_path, tmux, artifacts, prosody, tornet, hosts):
+    """Two real Finch processes, driven by keystrokes: alice's message
+    travels over the peer-to-peer channel and shows in bob's Finch."""
+    import re
+    from conftest import add_xmpp_account
+    from test_account import signin
+    a_u, a_pw = prosody.new_user("fina")
+    b_u, b_pw = prosody.new_user("finb")
+    # Mutual subscription first, through the test host (same plugin).
+    host = hosts.start("finch-setup")
+    a = add_xmpp_account(host, tornet, a_u, a_pw, resource="setup")
+    b = add_xmpp_account(host, tornet, b_u, b_pw, resource="setup")
+    for acct in (a, b):
+        signin(host, acct)
+    host.cmd(f"addbuddy {a} {b_u}@warren.test")
+    host.cmd(f"addbuddy {b} {a_u}@warren.test")
+    host.wait(rf"^buddy-status {re.escape(a)} {b_u}@warren.test available", timeout=60,
+              since=0)
+    host.wait(rf"^buddy-status {re.escape(b)} {a_u}@warren.test available", timeout=60,
+              since=0)
+    host.close()
+
+    env = dict(os.environ, TERM="linux")
+    for name, user, pw in (("alice", a_u, a_pw), ("bob", b_u, b_pw)):
+        d = finch_dir(tmp_path / name)
+        (d / "accounts.xml").write_text(finch_account_xml(user, pw, tornet))
+        tmux.new(name, f"env TERM=linux finch -c {d} 2>{d}/stderr.log", env=env)
+    # Each buddy list shows the other, online.
+    tmux.wait_for("alice", f"{b_u[:8]}", timeout=90)
+    tmux.wait_for("bob", f"{a_u[:8]}", timeout=90)
+    time.sleep(3)  # let each side see the other's Warren capability
+    # alice: select bob, open a conversation, type, Enter.
+    tmux.keys("alice", "Down")
+    time.sleep(0.5)
+    tmux.keys("alice", "Enter")
+    time.sleep(1.5)
+    tmux.keys("alice", "hello from finch over tor", "Enter")
+    screen = tmux.wait_for("bob", "hello from finch over tor", timeout=120)
+    (artifacts / "finch-bob-received.txt").write_text(screen)
+    (artifacts / "finch-alice-sent.txt").write_text(tmux.screen("alice"))
+    logs = prosody.logs_text()
+    assert "hello from finch over tor" not in logs
