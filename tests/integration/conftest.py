@@ -149,11 +149,13 @@ class Hosts:
         self.test = request.node.name
         self.all = []
 
-    def start(self, name, strace=False, env=None):
+    def start(self, name, strace=False, env=None, keep=False):
+        """keep: reuse the user directory of an earlier host of this name
+        (a restart after a crash)."""
         d = self.artifacts / "hosts" / f"{self.test}-{name}"
-        if d.exists():
+        if d.exists() and not keep:
             shutil.rmtree(d)
-        d.mkdir(parents=True)
+        d.mkdir(parents=True, exist_ok=True)
         host = Host(host_binary(), str(d / "purple"), env=env,
                     strace_log=str(d / "strace.log") if strace else None,
                     debug_log=str(d / "debug.log"), name=name)

@@ -162,3 +162,44 @@ def test_streams_cut_mid_conversation(prosody, tornet, hosts):
     assert received(host, a, bb) == want_a
     print(f"\ncut mid-conversation: {len(want_b) - 1} + {len(want_a)} messages "
           "accepted, all delivered exactly once, in order")
+
+
+def test_sender_killed_with_pending_messages(prosody, tornet, hosts):
+    """The sending host is SIGKILLed while its messages wait for an offline
+    contact; after a restart they are all delivered, once each."""
+    import signal
+    a_u, a_pw = prosody.new_user("gil")
+    b_u, b_pw = prosody.new_user("hal")
+    sender = hosts.start("sender")
+    receiver = hosts.start("receiver")
+    a = add_xmpp_account(sender, tornet, a_u, a_pw)
+    b = add_xmpp_account(receiver, tornet, b_u, b_pw)
+    signin(sender, a)
+    signin(receiver, b)
+    ba, bb = a.split("/")[0], b.split("/")[0]
+    sender.cmd(f"addbuddy {a} {bb}")
+    receiver.cmd(f"addbuddy {b} {ba}")
+    sender.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available", timeout=60)
+    receiver.wait(rf"^buddy-status {re.escape(b)} {re.escape(ba)} available", timeout=60)
+    receiver.cmd(f"disconnect {b}")
+    receiver.wait(rf"^signed-off {re.escape(b)}$", timeout=30)
+    for i in range(5):
+        sender.cmd(f"send {a} {bb} survives-crash-{i}")
+    sender.wait(r"^conv-write .* Pending", timeout=10, since=0)
+    sender.sync()
+    time.sleep(6)  # libpurple saves accounts.xml on a 5 s timer
+    sender.proc.send_signal(signal.SIGKILL)
+    sender.proc.wait()
+
+    sender = hosts.start("sender", keep=True)  # same user directory
+    sender.cmd(f"connect {a}")
+    sender.wait(rf"^signed-on {re.escape(a)}$", timeout=90)
+    receiver.cmd(f"connect {b}")
+    receiver.wait(rf"^signed-on {re.escape(b)}$", timeout=90)
+    deadline = time.monotonic() + 180
+    while len(received(receiver, b, ba)) < 5 and time.monotonic() < deadline:
+        receiver.sync()
+        time.sleep(0.5)
+    time.sleep(3)
+    receiver.sync()
+    assert received(receiver, b, ba) == [f"survives-crash-{i}" for i in range(5)]
