@@ -32,18 +32,26 @@ def received(host, acct, sender_bare):
     return [m.group(1) for m in map(rx.match, host.lines) if m]
 
 
-def test_chat_exactly_once_in_order(prosody, tornet, hosts):
-    a_u, a_pw = prosody.new_user("anna")
-    b_u, b_pw = prosody.new_user("ben")
-    host = hosts.start("chat", strace=True)
+def two_friends(prosody, tornet, hosts, name, p1, p2, strace=False, onions=True):
+    """One host with two subscribed Warren accounts, signed in (and their
+    onion services up): (host, a, b, bare a, bare b)."""
+    a_u, a_pw = prosody.new_user(p1)
+    b_u, b_pw = prosody.new_user(p2)
+    host = hosts.start(name, strace=strace)
     a = add_xmpp_account(host, tornet, a_u, a_pw)
     b = add_xmpp_account(host, tornet, b_u, b_pw)
     for acct in (a, b):
         signin(host, acct)
-    for acct in (a, b):
-        host.wait(rf"^onion {re.escape(acct)} ", timeout=120, since=0)
+    if onions:
+        for acct in (a, b):
+            host.wait(rf"^onion {re.escape(acct)} ", timeout=120, since=0)
     befriend(host, a, b)
-    ba, bb = a.split("/")[0], b.split("/")[0]
+    return host, a, b, a.split("/")[0], b.split("/")[0]
+
+
+def test_chat_exactly_once_in_order(prosody, tornet, hosts):
+    host, a, b, ba, bb = two_friends(prosody, tornet, hosts, "chat", "anna", "ben",
+                                     strace=True)
 
     t0 = time.monotonic()
     host.cmd(f"send {a} {bb} first-p2p-message")
@@ -76,15 +84,8 @@ def test_chat_exactly_once_in_order(prosody, tornet, hosts):
 
 
 def test_offline_contact_gets_messages_later(prosody, tornet, hosts):
-    a_u, a_pw = prosody.new_user("cara")
-    b_u, b_pw = prosody.new_user("dan")
-    host = hosts.start("offline")
-    a = add_xmpp_account(host, tornet, a_u, a_pw)
-    b = add_xmpp_account(host, tornet, b_u, b_pw)
-    for acct in (a, b):
-        signin(host, acct)
-    befriend(host, a, b)
-    ba, bb = a.split("/")[0], b.split("/")[0]
+    host, a, b, ba, bb = two_friends(prosody, tornet, hosts, "offline", "cara", "dan",
+                                     onions=False)
     host.cmd(f"disconnect {b}")
     host.wait(rf"^signed-off {re.escape(b)}$", timeout=30)
     for i in range(3):
@@ -105,17 +106,7 @@ def test_streams_cut_mid_conversation(prosody, tornet, hosts):
     sending: the XMPP connections and the channel come back by themselves
     and every message arrives exactly once, in order."""
     import subprocess
-    a_u, a_pw = prosody.new_user("eve")
-    b_u, b_pw = prosody.new_user("fred")
-    host = hosts.start("cut")
-    a = add_xmpp_account(host, tornet, a_u, a_pw)
-    b = add_xmpp_account(host, tornet, b_u, b_pw)
-    for acct in (a, b):
-        signin(host, acct)
-    for acct in (a, b):
-        host.wait(rf"^onion {re.escape(acct)} ", timeout=120, since=0)
-    befriend(host, a, b)
-    ba, bb = a.split("/")[0], b.split("/")[0]
+    host, a, b, ba, bb = two_friends(prosody, tornet, hosts, "cut", "eve", "fred")
     host.cmd(f"send {a} {bb} warm-up")
     host.wait(rf"^im {re.escape(b)} {re.escape(ba)} warm-up$", timeout=120, since=0)
 
