@@ -20,6 +20,7 @@
  *   buddy ACCOUNT JID                  print the buddy's presence as seen
  *   send ACCOUNT JID TEXT              send an IM from a conversation
  *   info ACCOUNT JID                   ask for the contact's info (vCard)
+ *   typing ACCOUNT JID typing|paused|none   send a typing notification
  *   action ACCOUNT LABEL               run the account action whose label
  *                                      starts with LABEL
  * Like Pidgin and Finch, the host reconnects an account after a non-fatal
@@ -333,6 +334,18 @@ buddy_signed(PurpleBuddy *buddy, gpointer data)
 }
 
 static void
+buddy_typing(PurpleAccount *account, const char *who, gpointer data)
+{
+	PurpleConversation *conv = purple_find_conversation_with_account(
+		PURPLE_CONV_TYPE_IM, who, account);
+	PurpleTypingState st = conv ? purple_conv_im_get_typing_state(PURPLE_CONV_IM(conv))
+	                            : PURPLE_NOT_TYPING;
+
+	emit("typing %s %s %s", acct_name(account), who,
+	     st == PURPLE_TYPING ? "typing" : st == PURPLE_TYPED ? "paused" : "none");
+}
+
+static void
 received_im(PurpleAccount *account, char *sender, char *message,
             PurpleConversation *conv, PurpleMessageFlags flags, gpointer data)
 {
@@ -524,6 +537,13 @@ run_command(char *line)
 		purple_account_set_status(account, argv[2], TRUE,
 		                          msg ? "message" : NULL, msg, NULL);
 		g_free(msg);
+	} else if (g_str_equal(cmd, "typing") && argc >= 4) {
+		PurpleConnection *gc = purple_account_get_connection(account);
+		PurpleTypingState st = g_str_equal(argv[3], "typing") ? PURPLE_TYPING :
+		                       g_str_equal(argv[3], "paused") ? PURPLE_TYPED :
+		                       PURPLE_NOT_TYPING;
+		if (gc)
+			serv_send_typing(gc, argv[2], st);
 	} else if (g_str_equal(cmd, "info") && argc >= 3) {
 		PurpleConnection *gc = purple_account_get_connection(account);
 		if (gc)
@@ -641,6 +661,12 @@ main(int argc, char **argv)
 	                      PURPLE_CALLBACK(buddy_signed), NULL);
 	purple_signal_connect(purple_blist_get_handle(), "buddy-signed-off", &handle,
 	                      PURPLE_CALLBACK(buddy_signed), NULL);
+	purple_signal_connect(purple_conversations_get_handle(), "buddy-typing",
+	                      &handle, PURPLE_CALLBACK(buddy_typing), NULL);
+	purple_signal_connect(purple_conversations_get_handle(), "buddy-typed",
+	                      &handle, PURPLE_CALLBACK(buddy_typing), NULL);
+	purple_signal_connect(purple_conversations_get_handle(), "buddy-typing-stopped",
+	                      &handle, PURPLE_CALLBACK(buddy_typing), NULL);
 	purple_signal_connect(purple_conversations_get_handle(), "received-im-msg",
 	                      &handle, PURPLE_CALLBACK(received_im), NULL);
 

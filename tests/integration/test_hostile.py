@@ -78,3 +78,87 @@ def test_hostile_contact(prosody, tornet, hosts, artifacts):
     assert "ignored a message with a Warren element" in debug
     host.close()
     assert_only_tor(host.dir / "strace.log", tornet)
+
+
+def socks_garbage(socks_port, onion, port, payload):
+    """Opens a stream to onion:port through Tor's SOCKS port and sends
+    payload; returns True if the far end closed it."""
+    import socket
+    import struct
+    s = socket.create_connection(("127.0.0.1", socks_port), timeout=60)
+    s.sendall(b"\x05\x01\x00")
+    assert s.recv(2) == b"\x05\x00"
+    host = onion.encode()
+    s.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host + struct.pack(">H", port))
+    reply = s.recv(10)
+    if len(reply) < 2 or reply[1] != 0:
+        s.close()
+        return None  # not connected (retry later)
+    try:
+        s.sendall(payload)
+        s.settimeout(30)
+        closed = s.recv(100) == b""
+    except OSError:
+        closed = True
+    s.close()
+    return closed
+
+
+def test_hostile_signalling_and_onion_garbage(prosody, tornet, hosts, artifacts):
+    from test_chat import two_friends
+    host, a, b, ba, bb = two_friends(prosody, tornet, hosts, "hostile2", "amy", "bo",
+                                     strace=True)
+    mal_u, mal_pw = prosody.new_user("mal")
+    onion = next(l.split()[2] for l in host.lines if l.startswith(f"onion {a} "))
+    sid = "0123456789abcdef0123456789abcdef"
+    jingle = ("<jingle xmlns='urn:xmpp:jingle:1' action='{action}' sid='{sid}'{extra}>"
+              "<content creator='initiator' name='warren'>"
+              "<description xmlns='urn:xmpp:warren:0' min='1' max='1'/>"
+              "<transport xmlns='urn:xmpp:warren:transport:0' ufrag='abcd' "
+              "pwd='abcdefghijklmnopqrstuvwx'{tattrs}/></content></jingle>")
+    me = f"{mal_u}@{DOMAIN}/evil"
+    stanzas = {
+        # A stranger (not on alice's roster) asks for a channel.
+        "s1": jingle.format(action="session-initiate", sid=sid,
+                            extra=f" initiator='{me}'", tattrs=""),
+        # An accept for a session alice never started.
+        "s2": jingle.format(action="session-accept", sid=sid, extra="",
+                            tattrs=" onion='" + "a" * 55 + "d.onion' port='7777'"),
+        # Malformed: bad sid, onion in an initiate.
+        "s3": jingle.format(action="session-initiate", sid="NOT-HEX", extra="", tattrs=""),
+        "s4": jingle.format(action="session-initiate", sid=sid, extra=f" initiator='{me}'",
+                            tattrs=" onion='x.onion' port='1'"),
+    }
+    lines = [f"send <iq type='set' id='{k}' to='{a}'>{v}</iq>" for k, v in stanzas.items()]
+    lines += [f"expect-within 60 <iq(?=[^>]*id='{k}')(?=[^>]*type='error')" for k in stanzas]
+    lines += ["close"]
+    script = artifacts / "hostile-signalling.script"
+    script.write_text("\n".join(lines) + "\n")
+    r = subprocess.run([sys.executable, RAW, "--host", "127.0.0.1", "--port",
+                        str(prosody.port), "--jid", me, "--password", mal_pw,
+                        "--script", str(script), "--timeout", "20",
+                        "--log", str(host.dir / "mallory.log")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, f"rawxmpp failed:\n{r.stderr}\n{r.stdout}"
+
+    # Garbage on alice's onion port: each stream is closed by her listener.
+    import time
+    payloads = [b"GET / HTTP/1.0\r\n\r\n", b"\x00" * 4096,
+                b"WRN1 " + b"f" * 32 + b"\n", b"WRN1 short\n"]
+    for p in payloads:
+        deadline = time.monotonic() + 60
+        closed = None
+        while closed is None and time.monotonic() < deadline:
+            closed = socks_garbage(tornet.socks_port, onion, 7777, p)
+            if closed is None:
+                time.sleep(0.5)
+        assert closed, f"listener kept a garbage stream open: {p[:20]!r}"
+
+    # Alice is still up and still chats with her friend.
+    host.sync()
+    assert not any(l.startswith(f"signed-off {a}") for l in host.lines)
+    host.cmd(f"send {b} {ba} after-the-attack")
+    host.wait(rf"^im {re.escape(a)} {re.escape(bb)} after-the-attack$", timeout=120,
+              since=0)
+    host.close()
+    assert_only_tor(host.dir / "strace.log", tornet)
