@@ -14,7 +14,7 @@ an onion service, measuring:
   7. instructions per message (callgrind, send + receive side).
 
 usage: python3 tests/bench/bench_channel.py [--out FILE] [--skip-callgrind] ...
-Environment: WARREN_BUILD_DIR (default /work/build), WARREN_TORNET_BASE
+Environment: WARREN_BUILD_DIR (default _build, as scripts/build.sh makes), WARREN_TORNET_BASE
 (default 26000), WARREN_PROSODY_PORT (default 26222), WARREN_ARTIFACTS.
 """
 import argparse
@@ -34,7 +34,7 @@ import traceback
 
 HERE = pathlib.Path(__file__).resolve().parent
 SRC = HERE.parents[1]
-os.environ.setdefault("WARREN_BUILD_DIR", "/work/build")
+os.environ.setdefault("WARREN_BUILD_DIR", str(SRC / "_build"))
 os.environ.setdefault("WARREN_TORNET_BASE", "26000")
 os.environ.setdefault("WARREN_PROSODY_PORT", "26222")
 sys.path.insert(0, str(SRC / "tests" / "integration"))

@@ -212,3 +212,51 @@ def test_typing_travels_over_the_channel(prosody, tornet, hosts):
     # A typing notification through the server would be a <composing/> chat
     # state in prosody's stanza log.
     assert "composing" not in prosody.logs_text()
+
+
+def test_silently_hung_peer_is_detected(prosody, tornet, hosts):
+    """The contact's whole process freezes (SIGSTOP): nothing closes, the
+    channel just goes silent. The heartbeat notices within ~20 s, and
+    once the contact runs again everything is delivered once."""
+    import signal
+    a_u, a_pw = prosody.new_user("kim")
+    b_u, b_pw = prosody.new_user("lee")
+    alice = hosts.start("alive")
+    bob = hosts.start("frozen")
+    a = add_xmpp_account(alice, tornet, a_u, a_pw)
+    b = add_xmpp_account(bob, tornet, b_u, b_pw)
+    signin(alice, a)
+    signin(bob, b)
+    ba, bb = a.split("/")[0], b.split("/")[0]
+    alice.cmd(f"addbuddy {a} {bb}")
+    bob.cmd(f"addbuddy {b} {ba}")
+    alice.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available", timeout=60)
+    bob.wait(rf"^buddy-status {re.escape(b)} {re.escape(ba)} available", timeout=60)
+    alice.wait(rf"^onion {re.escape(a)} ", timeout=120, since=0)
+    bob.wait(rf"^onion {re.escape(b)} ", timeout=120, since=0)
+    alice.cmd(f"send {a} {bb} before-freeze")
+    bob.wait(rf"^im {re.escape(b)} {re.escape(ba)} before-freeze$", timeout=120)
+
+    debug = alice.dir / "debug.log"
+    t0 = time.monotonic()
+    os.kill(bob.proc.pid, signal.SIGSTOP)
+    try:
+        for i in range(3):
+            alice.cmd(f"send {a} {bb} during-freeze-{i}")
+        deadline = time.monotonic() + 40
+        while "no heartbeat" not in debug.read_text(errors="replace"):
+            assert time.monotonic() < deadline, "a silent channel was not noticed"
+            time.sleep(0.5)
+        detected = time.monotonic() - t0
+    finally:
+        os.kill(bob.proc.pid, signal.SIGCONT)
+    print(f"\nsilent channel detected after {detected:.1f} s")
+    assert detected < 23  # ~20 s, plus polling of the debug log
+    deadline = time.monotonic() + 180
+    while len(received(bob, b, ba)) < 4 and time.monotonic() < deadline:
+        bob.sync()
+        time.sleep(0.5)
+    time.sleep(2)
+    bob.sync()
+    assert received(bob, b, ba) == ["before-freeze"] + [f"during-freeze-{i}"
+                                                        for i in range(3)]
