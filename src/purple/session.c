@@ -251,6 +251,10 @@ got_ack(Peer *peer, WarrenFrame *f)
 static void
 handle_frame(Peer *peer, WarrenFrame *f)
 {
+	/* Heartbeats keep a channel alive, but only conversation keeps it open. */
+	if (f->type == WARREN_FRAME_MSG || f->type == WARREN_FRAME_ACK ||
+	    f->type == WARREN_FRAME_TYPING)
+		peer->last_activity = g_get_monotonic_time();
 	switch (f->type) {
 	case WARREN_FRAME_MSG:
 		got_message(peer, f);
@@ -280,7 +284,7 @@ on_received(WarrenChannel *ch, GBytes *data, gpointer user_data)
 	const guint8 *bytes = g_bytes_get_data(data, &len);
 	WarrenFrame *f;
 
-	peer->last_rx = peer->last_activity = g_get_monotonic_time();
+	peer->last_rx = g_get_monotonic_time(); /* liveness, not activity */
 	if (!warren_frame_decoder_feed(peer->dec, bytes, len, &error)) {
 		/* Still deliver what came before the bad bytes. */
 		while ((f = warren_frame_decoder_pop(peer->dec)) != NULL) {
@@ -299,6 +303,16 @@ on_received(WarrenChannel *ch, GBytes *data, gpointer user_data)
 	}
 }
 
+/* IDLE_CLOSE_S, or the account's hidden "channel-idle-close" (seconds; for
+ * tests and for users who want channels to stay up longer or shorter). */
+static gint64
+idle_close_us(WarrenConn *conn)
+{
+	int s = purple_account_get_int(purple_connection_get_account(conn->gc),
+	                               "channel-idle-close", IDLE_CLOSE_S);
+	return (gint64)(s > 0 ? s : IDLE_CLOSE_S) * G_USEC_PER_SEC;
+}
+
 static gboolean
 heartbeat_cb(gpointer data)
 {
@@ -310,8 +324,7 @@ heartbeat_cb(gpointer data)
 		peer_failed(peer, "no heartbeat");
 		return G_SOURCE_REMOVE;
 	}
-	if (now - peer->last_activity > IDLE_CLOSE_S * G_USEC_PER_SEC &&
-	    !has_pending(peer)) {
+	if (now - peer->last_activity > idle_close_us(peer->conn) && !has_pending(peer)) {
 		peer->heartbeat_id = 0;
 		peer_failed(peer, "idle");
 		return G_SOURCE_REMOVE;

@@ -260,3 +260,20 @@ def test_silently_hung_peer_is_detected(prosody, tornet, hosts):
     bob.sync()
     assert received(bob, b, ba) == ["before-freeze"] + [f"during-freeze-{i}"
                                                         for i in range(3)]
+
+
+def test_idle_channel_closes_and_reopens(prosody, tornet, hosts):
+    host, a, b, ba, bb = two_friends(prosody, tornet, hosts, "idle", "max", "ned")
+    host.cmd(f"set {a} channel-idle-close i 4")
+    host.cmd(f"set {b} channel-idle-close i 4")
+    host.cmd(f"send {a} {bb} idle-1")
+    host.wait(rf"^im {re.escape(b)} {re.escape(ba)} idle-1$", timeout=120, since=0)
+    debug = host.dir / "debug.log"
+    deadline = time.monotonic() + 30
+    while debug.read_text(errors="replace").count("down: idle") < 1:
+        assert time.monotonic() < deadline, "an idle channel stayed open"
+        time.sleep(0.5)
+    # A new message opens a new channel.
+    host.cmd(f"send {a} {bb} idle-2")
+    host.wait(rf"^im {re.escape(b)} {re.escape(ba)} idle-2$", timeout=120, since=0)
+    assert received(host, b, ba) == ["idle-1", "idle-2"]
