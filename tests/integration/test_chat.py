@@ -49,6 +49,23 @@ def two_friends(prosody, tornet, hosts, name, p1, p2, strace=False, onions=True)
     return host, a, b, a.split("/")[0], b.split("/")[0]
 
 
+def friends_in_two_hosts(prosody, tornet, hosts, names, prefixes):
+    """Two hosts, one Warren account each, subscribed to each other and
+    signed in: (host a, host b, a, b, bare a, bare b)."""
+    (a_u, a_pw), (b_u, b_pw) = (prosody.new_user(p) for p in prefixes)
+    ha, hb = (hosts.start(n) for n in names)
+    a = add_xmpp_account(ha, tornet, a_u, a_pw)
+    b = add_xmpp_account(hb, tornet, b_u, b_pw)
+    signin(ha, a)
+    signin(hb, b)
+    ba, bb = a.split("/")[0], b.split("/")[0]
+    ha.cmd(f"addbuddy {a} {bb}")
+    hb.cmd(f"addbuddy {b} {ba}")
+    ha.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available", timeout=60)
+    hb.wait(rf"^buddy-status {re.escape(b)} {re.escape(ba)} available", timeout=60)
+    return ha, hb, a, b, ba, bb
+
+
 def test_chat_exactly_once_in_order(prosody, tornet, hosts):
     host, a, b, ba, bb = two_friends(prosody, tornet, hosts, "chat", "anna", "ben",
                                      strace=True)
@@ -163,19 +180,8 @@ def test_sender_killed_with_pending_messages(prosody, tornet, hosts):
     """The sending host is SIGKILLed while its messages wait for an offline
     contact; after a restart they are all delivered, once each."""
     import signal
-    a_u, a_pw = prosody.new_user("gil")
-    b_u, b_pw = prosody.new_user("hal")
-    sender = hosts.start("sender")
-    receiver = hosts.start("receiver")
-    a = add_xmpp_account(sender, tornet, a_u, a_pw)
-    b = add_xmpp_account(receiver, tornet, b_u, b_pw)
-    signin(sender, a)
-    signin(receiver, b)
-    ba, bb = a.split("/")[0], b.split("/")[0]
-    sender.cmd(f"addbuddy {a} {bb}")
-    receiver.cmd(f"addbuddy {b} {ba}")
-    sender.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available", timeout=60)
-    receiver.wait(rf"^buddy-status {re.escape(b)} {re.escape(ba)} available", timeout=60)
+    sender, receiver, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("sender", "receiver"), ("gil", "hal"))
     receiver.cmd(f"disconnect {b}")
     receiver.wait(rf"^signed-off {re.escape(b)}$", timeout=30)
     for i in range(5):
@@ -219,19 +225,8 @@ def test_silently_hung_peer_is_detected(prosody, tornet, hosts):
     channel just goes silent. The heartbeat notices within ~20 s, and
     once the contact runs again everything is delivered once."""
     import signal
-    a_u, a_pw = prosody.new_user("kim")
-    b_u, b_pw = prosody.new_user("lee")
-    alice = hosts.start("alive")
-    bob = hosts.start("frozen")
-    a = add_xmpp_account(alice, tornet, a_u, a_pw)
-    b = add_xmpp_account(bob, tornet, b_u, b_pw)
-    signin(alice, a)
-    signin(bob, b)
-    ba, bb = a.split("/")[0], b.split("/")[0]
-    alice.cmd(f"addbuddy {a} {bb}")
-    bob.cmd(f"addbuddy {b} {ba}")
-    alice.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available", timeout=60)
-    bob.wait(rf"^buddy-status {re.escape(b)} {re.escape(ba)} available", timeout=60)
+    alice, bob, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("alive", "frozen"), ("kim", "lee"))
     alice.wait(rf"^onion {re.escape(a)} ", timeout=120, since=0)
     bob.wait(rf"^onion {re.escape(b)} ", timeout=120, since=0)
     alice.cmd(f"send {a} {bb} before-freeze")
