@@ -24,6 +24,10 @@
  *   0x05 PING   u64 nonce
  *   0x06 PONG   u64 nonce (echoes the PING's)
  *   0x07 BYE    u8 reason (any value; 0-4 named in frame.h)
+ *   0x08 OTR    one OTR protocol message (libotr's "?OTR..." text: UTF-8
+ *               without NUL, starting with "?OTR"); protocol version 2
+ *               carries every message, ack and typing state inside these,
+ *               and a version 2 channel refuses MSG, ACK and TYPING frames
  *
  * Why this shape:
  *   - the magic/version byte makes a stream that is not Warren's (an HTTP or
@@ -166,6 +170,18 @@ warren_frame_new_bye (WarrenFrameByeReason reason)
   return frame;
 }
 
+WarrenFrame *
+warren_frame_new_otr (const char *message)
+{
+  WarrenFrame *frame;
+
+  g_return_val_if_fail (message != NULL, NULL);
+  frame = frame_new (WARREN_FRAME_OTR);
+  frame->otr.length = strlen (message);
+  frame->otr.text = g_strdup (message);
+  return frame;
+}
+
 void
 warren_frame_free (WarrenFrame *frame)
 {
@@ -173,6 +189,8 @@ warren_frame_free (WarrenFrame *frame)
     return;
   if (frame->msg.text != NULL)
     wipe_free (frame->msg.text, frame->msg.length + 1);
+  if (frame->otr.text != NULL)
+    wipe_free (frame->otr.text, frame->otr.length + 1);
   g_free (frame->hello.session_id);
   g_free (frame->ack.selective);
   g_free (frame);
@@ -181,14 +199,14 @@ warren_frame_free (WarrenFrame *frame)
 gboolean
 warren_frame_type_is_known (guint8 type)
 {
-  return type >= WARREN_FRAME_HELLO && type <= WARREN_FRAME_BYE;
+  return type >= WARREN_FRAME_HELLO && type <= WARREN_FRAME_OTR;
 }
 
 const char *
 warren_frame_type_to_string (guint8 type)
 {
   static const char *const names[] = {
-    NULL, "HELLO", "MSG", "ACK", "TYPING", "PING", "PONG", "BYE",
+    NULL, "HELLO", "MSG", "ACK", "TYPING", "PING", "PONG", "BYE", "OTR",
   };
 
   return warren_frame_type_is_known (type) ? names[type] : "unknown";
@@ -225,6 +243,9 @@ warren_frame_equal (const WarrenFrame *a, const WarrenFrame *b)
     return a->nonce == b->nonce;
   case WARREN_FRAME_BYE:
     return a->bye_reason == b->bye_reason;
+  case WARREN_FRAME_OTR:
+    return a->otr.length == b->otr.length &&
+           memcmp (a->otr.text, b->otr.text, a->otr.length) == 0;
   default:
     return TRUE;
   }
@@ -275,6 +296,22 @@ check_msg (const WarrenFrame *frame, GError **error)
     g_set_error (error, WARREN_FRAME_ERROR, WARREN_FRAME_ERROR_BAD_UTF8,
                  "MSG %" G_GUINT64_FORMAT " text is not UTF-8 without NUL",
                  frame->msg.id);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+check_otr (const WarrenFrame *frame, GError **error)
+{
+  if (frame->otr.length < 4 || memcmp (frame->otr.text, "?OTR", 4) != 0) {
+    g_set_error_literal (error, WARREN_FRAME_ERROR, WARREN_FRAME_ERROR_BAD_FIELD,
+                         "OTR frame without an OTR message");
+    return FALSE;
+  }
+  if (!g_utf8_validate (frame->otr.text, frame->otr.length, NULL)) {
+    g_set_error_literal (error, WARREN_FRAME_ERROR, WARREN_FRAME_ERROR_BAD_UTF8,
+                         "OTR frame is not UTF-8 without NUL");
     return FALSE;
   }
   return TRUE;
@@ -343,6 +380,10 @@ check_frame (const WarrenFrame *frame, gsize *payload_len, GError **error)
   case WARREN_FRAME_BYE:
     *payload_len = 1;
     break;
+  case WARREN_FRAME_OTR:
+    ok = check_otr (frame, error);
+    *payload_len = frame->otr.length;
+    break;
   default:
     g_assert_not_reached ();
   }
@@ -407,6 +448,9 @@ write_payload (const WarrenFrame *frame, guint8 *p)
     break;
   case WARREN_FRAME_BYE:
     *p = frame->bye_reason;
+    break;
+  case WARREN_FRAME_OTR:
+    memcpy (p, frame->otr.text, frame->otr.length);
     break;
   default:
     g_assert_not_reached ();
@@ -568,6 +612,21 @@ parse_msg (Reader *r, WarrenFrame *frame, GError **error)
 }
 
 static gboolean
+parse_otr (Reader *r, WarrenFrame *frame, GError **error)
+{
+  const guint8 *text;
+  gsize len = r->len - r->off;
+
+  if (!reader_take (r, len, &text, error))
+    return FALSE;
+  frame->otr.text = g_malloc (len + 1);
+  memcpy (frame->otr.text, text, len);
+  frame->otr.text[len] = '\0';
+  frame->otr.length = len;
+  return TRUE;
+}
+
+static gboolean
 parse_ack (Reader *r, WarrenFrame *frame, GError **error)
 {
   const guint8 *ids;
@@ -617,6 +676,9 @@ parse_payload (guint8 type, guint8 flags, const guint8 *payload, gsize len,
     break;
   case WARREN_FRAME_BYE:
     ok = reader_u8 (&r, &frame->bye_reason, error);
+    break;
+  case WARREN_FRAME_OTR:
+    ok = parse_otr (&r, frame, error);
     break;
   default:
     g_assert_not_reached ();

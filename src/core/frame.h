@@ -55,7 +55,7 @@ typedef enum {
 #define WARREN_FRAME_MAX_PAYLOAD    (64 * 1024)
 /* The protocol versions this code speaks, announced in HELLO. */
 #define WARREN_FRAME_PROTOCOL_MIN   1
-#define WARREN_FRAME_PROTOCOL_MAX   1
+#define WARREN_FRAME_PROTOCOL_MAX   2
 /* HELLO session ids: 1..this many bytes of printable ASCII (0x21-0x7e). */
 #define WARREN_FRAME_SESSION_ID_MAX 255
 /* Longest MSG text, and most selective ids in one ACK, at the maximum. */
@@ -70,6 +70,7 @@ typedef enum {
   WARREN_FRAME_PING   = 0x05,
   WARREN_FRAME_PONG   = 0x06,
   WARREN_FRAME_BYE    = 0x07,
+  WARREN_FRAME_OTR    = 0x08,
 } WarrenFrameType;
 
 /* Same values as libpurple's PurpleTypingState (NOT_TYPING, TYPING, TYPED). */
@@ -115,6 +116,10 @@ typedef struct {
   guint64 nonce;                /* PING and PONG */
   guint8 bye_reason;            /* a WarrenFrameByeReason, or unknown */
   struct {
+    char *text;                 /* owned OTR protocol message, wiped on free */
+    gsize length;               /* bytes of @text, without the NUL */
+  } otr;
+  struct {
     guint32 length;             /* payload bytes skipped */
   } unknown;
 } WarrenFrame;
@@ -132,6 +137,8 @@ WarrenFrame *warren_frame_new_typing (WarrenFrameTypingState state);
 WarrenFrame *warren_frame_new_ping (guint64 nonce);
 WarrenFrame *warren_frame_new_pong (guint64 nonce);
 WarrenFrame *warren_frame_new_bye (WarrenFrameByeReason reason);
+/* One OTR protocol message (libotr's output: "?OTR..."), NUL-terminated. */
+WarrenFrame *warren_frame_new_otr (const char *message);
 /* Wipes message text and frees. Accepts NULL. */
 void warren_frame_free (WarrenFrame *frame);
 

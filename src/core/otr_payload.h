@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What Warren puts inside an OTR data message. The OTR plaintext is the
+ * user's message text; everything the channel needs to keep its
+ * exactly-once promise travels beside it as OTR TLVs, so it is encrypted and
+ * authenticated like the text itself:
+ *
+ *   type    name      value
+ *   0x5701  MSG_ID    u64 message id (>= 1): the plaintext is a message
+ *   0x5702  ACK       u64: every message id <= this was delivered
+ *   0x5703  TYPING    u8: 0 none, 1 typing, 2 paused
+ *   0x5704  ONION     the sender's own onion address, "<56 base32>.onion"
+ *
+ * Each Warren type appears at most once. Text without MSG_ID is refused
+ * (that is what a foreign OTR client would send), and so is MSG_ID without
+ * text. TLV types that are not Warren's (libotr's own: padding, disconnect,
+ * SMP) are left to libotr and ignored here. A data message with no Warren
+ * TLV at all is a heartbeat.
+ *
+ * Pure: no I/O, no libotr state; the fuzzer feeds it otrl_tlv_parse output.
+ */
+#ifndef WARREN_OTR_PAYLOAD_H
+#define WARREN_OTR_PAYLOAD_H
+
+#include <glib.h>
+#include <libotr/tlv.h>
+
+G_BEGIN_DECLS
+
+#define WARREN_OTR_PAYLOAD_ERROR (warren_otr_payload_error_quark ())
+GQuark warren_otr_payload_error_quark (void);
+
+#define WARREN_TLV_MSG_ID  0x5701
+#define WARREN_TLV_ACK     0x5702
+#define WARREN_TLV_TYPING  0x5703
+#define WARREN_TLV_ONION   0x5704
+
+/* The longest message text accepted (bytes of UTF-8). */
+#define WARREN_OTR_MAX_TEXT (256 * 1024)
+
+typedef struct {
+  guint64 id;        /* 0: no message */
+  char *text;        /* owned, NUL-terminated, set when id != 0; wiped on clear */
+  gboolean has_ack;
+  guint64 ack;
+  gint typing;       /* -1: none; else 0, 1 or 2 */
+  char *onion;       /* owned "<56 base32>.onion", or NULL */
+} WarrenOtrPayload;
+
+#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL }
+
+/* Interprets a decrypted data message: @text (nullable: libotr returns NULL
+ * for a message with empty text) and its TLV chain. Fills @out (which must
+ * be WARREN_OTR_PAYLOAD_INIT) or returns FALSE with @error and @out empty.
+ * Error messages never quote the text. */
+gboolean warren_otr_payload_parse (const char *text, const OtrlTLV *tlvs,
+                                   WarrenOtrPayload *out, GError **error);
+
+/* (transfer full) The TLV chain for @payload (free with otrl_tlv_free), or
+ * NULL when it carries nothing but text (a programmer error: text needs an
+ * id). The plaintext to send beside it is payload->text, or "". */
+OtrlTLV *warren_otr_payload_to_tlvs (const WarrenOtrPayload *payload);
+
+/* TRUE for "<56 characters of a-z2-7>.onion". */
+gboolean warren_otr_onion_is_valid (const char *onion, gsize length);
+
+/* Wipes the text and frees the members; @payload is INIT again. */
+void warren_otr_payload_clear (WarrenOtrPayload *payload);
+
+G_END_DECLS
+
+#endif /* WARREN_OTR_PAYLOAD_H */
