@@ -196,7 +196,14 @@ make_bye_unknown (void)
   return warren_frame_new_bye ((WarrenFrameByeReason) 200);
 }
 
+static WarrenFrame *
+make_otr (void)
+{
+  return warren_frame_new_otr ("?OTR?v3?");
+}
+
 static const Golden goldens[] = {
+  { "otr", make_otr, "a1 08 00 00000008  3f4f54523f76333f" },
   { "hello", make_hello, "a1 01 00 00000005  01 01 02 7331" },
   { "hello-range", make_hello_range,
     "a1 01 00 00000010  01 03 0d 6a696e676c652d7369642e3432" },
@@ -297,7 +304,8 @@ test_decoded_fields (void)
   g_assert_cmpuint (f->bye_reason, ==, WARREN_FRAME_BYE_PROTOCOL_ERROR);
   g_assert_cmpstr (warren_frame_type_to_string (WARREN_FRAME_ACK), ==, "ACK");
   g_assert_cmpstr (warren_frame_type_to_string (0), ==, "unknown");
-  g_assert_cmpstr (warren_frame_type_to_string (8), ==, "unknown");
+  g_assert_cmpstr (warren_frame_type_to_string (8), ==, "OTR");
+  g_assert_cmpstr (warren_frame_type_to_string (9), ==, "unknown");
 }
 
 /* ---- Chunking ----------------------------------------------------------- */
@@ -488,6 +496,9 @@ static const BadPayload bad_payloads[] = {
   { "utf8-surrogate", 0x02, 0, "0000000000000001 eda080", WARREN_FRAME_ERROR_BAD_UTF8 },
   { "utf8-above-max", 0x02, 0, "0000000000000001 f4908080", WARREN_FRAME_ERROR_BAD_UTF8 },
   { "utf8-nul", 0x02, 0, "0000000000000001 610062", WARREN_FRAME_ERROR_BAD_UTF8 },
+  { "otr-not-otr", 0x08, 0, "68656c6c6f", WARREN_FRAME_ERROR_BAD_FIELD },
+  { "otr-empty", 0x08, 0, "", WARREN_FRAME_ERROR_BAD_FIELD },
+  { "otr-nul", 0x08, 0, "3f4f5452003a", WARREN_FRAME_ERROR_BAD_UTF8 },
   /* Values the format forbids. */
   { "hello-min-0", 0x01, 0, "000102 7331", WARREN_FRAME_ERROR_BAD_FIELD },
   { "hello-min-above-max", 0x01, 0, "020102 7331", WARREN_FRAME_ERROR_BAD_FIELD },
