@@ -7,6 +7,9 @@
  */
 #include "config.h"
 
+#include <notify.h>
+#include <request.h>
+
 #include "connection.h"
 #include "presence.h"
 #include "session.h"
@@ -52,7 +55,10 @@ warren_conn_free(WarrenConn *conn)
 	if (conns)
 		g_hash_table_remove(conns, conn->gc);
 	g_cancellable_cancel(conn->cancel);
+	purple_request_close_with_handle(conn); /* verification dialogs */
+	purple_notify_close_with_handle(conn);
 	g_clear_pointer(&conn->sessions, g_hash_table_destroy); /* channels first */
+	g_clear_pointer(&conn->otr, warren_otr_free); /* after the OTR disconnects */
 	warren_tor_account_stop(conn);
 	g_clear_pointer(&conn->outbox, warren_outbox_free);
 	g_clear_object(&conn->cancel);

@@ -11,6 +11,7 @@
 #include <connection.h>
 
 #include "core/listener.h"
+#include "core/otr.h"
 #include "core/outbox.h"
 #include "core/tor.h"
 
@@ -37,6 +38,8 @@ struct WarrenConn {
 	WarrenOutbox *outbox;         /* durable; opened at login */
 	GHashTable *sessions;         /* contact bare JID -> peer session */
 	gboolean delivery_notices;    /* "Delivered." lines in conversations */
+	WarrenOtr *otr;               /* the account's OTR engine */
+	gint64 otr_keygen_started;    /* monotonic us */
 };
 
 WarrenConn *warren_conn_new(PurpleConnection *gc);

@@ -248,10 +248,7 @@ begin(PurpleAccount *account, JabberStart start)
 		g_free(host);
 	}
 	if (!warren_session_start(conn, &error)) {
-		msg = g_strdup_printf(_("Cannot open the outbox of unsent messages: %s"),
-		                      error->message);
-		fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
-		g_free(msg);
+		fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR, error->message);
 		g_error_free(error);
 		return;
 	}

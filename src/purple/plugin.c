@@ -24,6 +24,7 @@
 #include "jabber_glue.h"
 #include "login.h"
 #include "presence.h"
+#include "otr_ui.h"
 #include "session.h"
 #include "stanza_filter.h"
 #include "tor_account.h"
@@ -93,6 +94,7 @@ disable_server_paths(PurplePluginProtocolInfo *info)
 	info->send_typing = warren_send_typing;
 	info->status_text = warren_status_text;
 	info->tooltip_text = warren_tooltip_text;
+	info->blist_node_menu = warren_otr_ui_blist_node_menu;
 	/* Calls and file transfers connect outside Tor. */
 	info->initiate_media = NULL;
 	info->get_media_caps = NULL;

@@ -26,6 +26,18 @@
  * Liveness: PING every HEARTBEAT_S (6 s); a channel silent for DEAD_S (18 s,
  * checked every 2 s, so noticed within 20 s) is closed
  * and, with messages pending, dialled again with exponential backoff.
+ *
+ * OTR (protocol version 2): on every new channel the initiator starts an
+ * OTR AKE (core/otr.c); nothing is sent before it completes. Messages,
+ * acknowledgements and typing states travel only inside OTR data messages,
+ * as TLVs beside the text (core/otr_payload.h), so an ack is authenticated
+ * like the message. Plain MSG/ACK/TYPING frames are a protocol error. Once
+ * private, each side sends its own onion address inside OTR: for a verified
+ * contact that address is pinned, and an address from signalling that
+ * differs from the pin is not dialled until the user decides. Closing a
+ * channel ends its OTR session (an OTR disconnect when it can still be
+ * sent); the next channel runs a new AKE, and pending messages wait in the
+ * outbox meanwhile.
  */
 #include "config.h"
 
@@ -37,9 +49,11 @@
 #include "connection.h"
 #include "core/channel.h"
 #include "core/frame.h"
+#include "core/otr.h"
 #include "core/outbox.h"
 #include "debug.h"
 #include "jabber_glue.h"
+#include "otr_ui.h"
 #include "presence.h"
 #include "session.h"
 #include "signalling.h"
@@ -53,6 +67,9 @@
 #define IDLE_CLOSE_S      600
 #define BACKOFF_MIN_S     2
 #define BACKOFF_MAX_S     120
+#define AKE_TIMEOUT_S     45  /* channel up but no private conversation */
+#define PROTOCOL_VERSION  2   /* 2: everything inside OTR */
+#define PIN_SETTING       "warren-onion"
 
 typedef struct {
 	WarrenConn *conn;
@@ -70,6 +87,17 @@ typedef struct {
 	guint heartbeat_id;
 	guint retry_id;
 	guint backoff_s;
+
+	/* OTR and the contact's address */
+	gboolean secure;          /* OTR session up on this channel */
+	gint64 connected_at;      /* monotonic us, for the AKE figure */
+	char *dialled_onion;      /* initiator: the address signalling gave */
+	char *their_onion;        /* the address the contact gave inside OTR */
+	gboolean key_changed;     /* a new key replaced a known one */
+	gboolean dropping;        /* in peer_drop_channel */
+	gboolean pin_blocked;     /* the user declined a changed address */
+	WarrenSignal *held;       /* session-accept waiting for the user */
+	guint secure_idle_id;     /* first sends of a new OTR session */
 } Peer;
 
 static void peer_dial(Peer *peer);
@@ -121,6 +149,16 @@ peer_get(WarrenConn *conn, const char *bare, gboolean create)
 static void
 peer_drop_channel(Peer *peer)
 {
+	if (peer->secure_idle_id)
+		g_source_remove(peer->secure_idle_id);
+	peer->secure_idle_id = 0;
+	peer->dropping = TRUE;
+	if (peer->conn->otr && (peer->secure || peer->ch))
+		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
+	peer->secure = FALSE;
+	peer->dropping = FALSE;
+	g_clear_pointer(&peer->held, warren_signal_free);
+	g_clear_pointer(&peer->dialled_onion, g_free);
 	if (peer->heartbeat_id)
 		g_source_remove(peer->heartbeat_id);
 	peer->heartbeat_id = 0;
@@ -142,6 +180,7 @@ warren_session_peer_free(gpointer data)
 	if (peer->retry_id)
 		g_source_remove(peer->retry_id);
 	g_free(peer->full);
+	g_free(peer->their_onion);
 	g_free(peer->bare); /* also the table's key */
 	g_free(peer);
 }
@@ -201,43 +240,70 @@ send_frame(Peer *peer, WarrenFrame *frame)
 	warren_frame_free(frame);
 }
 
+/* Encrypts @payload for the contact; FALSE if it could not (not private). */
+static gboolean
+send_payload(Peer *peer, const WarrenOtrPayload *payload)
+{
+	GError *error = NULL;
+
+	if (!peer->secure || peer->conn->otr == NULL)
+		return FALSE;
+	if (!warren_otr_send(peer->conn->otr, peer->bare, payload, &error)) {
+		warren_debug_error("cannot send to %s: %s\n", warren_priv(peer->bare),
+		                   error->message);
+		g_error_free(error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static void
-got_message(Peer *peer, WarrenFrame *f)
+send_ack(Peer *peer, guint64 id)
+{
+	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
+
+	p.has_ack = TRUE;
+	p.ack = id;
+	send_payload(peer, &p);
+}
+
+static void
+got_message(Peer *peer, guint64 id, const char *text)
 {
 	WarrenOutbox *ob = outbox_of(peer->conn);
 	GError *error = NULL;
 	char *escaped;
 
-	if (f->msg.id > warren_outbox_last_received(ob, peer->bare)) {
+	if (id > warren_outbox_last_received(ob, peer->bare)) {
 		/* Show, then remember, then ack: a crash in between can show a
 		 * message twice but never lose one. */
-		escaped = g_markup_escape_text(f->msg.text, f->msg.length);
+		escaped = g_markup_escape_text(text, -1);
 		serv_got_im(peer->conn->gc, peer->bare, escaped, 0, time(NULL));
 		g_free(escaped);
-		if (!warren_outbox_mark_received(ob, peer->bare, f->msg.id, &error)) {
+		if (!warren_outbox_mark_received(ob, peer->bare, id, &error)) {
 			warren_debug_error("cannot record a delivery: %s\n", error->message);
 			g_clear_error(&error);
 			return; /* no ack: the sender will resend */
 		}
 	}
-	send_frame(peer, warren_frame_new_ack(f->msg.id, NULL, 0));
+	send_ack(peer, id);
 }
 
 static void
-got_ack(Peer *peer, WarrenFrame *f)
+got_ack(Peer *peer, guint64 cumulative)
 {
 	GError *error = NULL;
 	GPtrArray *before = warren_outbox_pending(outbox_of(peer->conn), peer->bare);
 	guint n = 0, i;
 
 	for (i = 0; before && i < before->len; i++)
-		if (((WarrenOutboxEntry *)g_ptr_array_index(before, i))->id <= f->ack.cumulative)
+		if (((WarrenOutboxEntry *)g_ptr_array_index(before, i))->id <= cumulative)
 			n++;
 	if (before)
 		g_ptr_array_unref(before);
 
 	if (!warren_outbox_ack_upto(outbox_of(peer->conn), peer->bare,
-	                            f->ack.cumulative, &error)) {
+	                            cumulative, &error)) {
 		warren_debug_error("cannot record an acknowledgement: %s\n", error->message);
 		g_error_free(error);
 		return;
@@ -248,30 +314,177 @@ got_ack(Peer *peer, WarrenFrame *f)
 		       _("Delivered (several messages)."));
 }
 
+/* ---- Pinning the contact's onion address -------------------------------- */
+
+static PurpleBuddy *
+buddy_of(WarrenConn *conn, const char *bare)
+{
+	return purple_find_buddy(purple_connection_get_account(conn->gc), bare);
+}
+
+static const char *
+pin_of(WarrenConn *conn, const char *bare)
+{
+	PurpleBuddy *b = buddy_of(conn, bare);
+	const char *pin = b ? purple_blist_node_get_string((PurpleBlistNode *)b,
+	                                                   PIN_SETTING) : NULL;
+	return pin && *pin ? pin : NULL;
+}
+
+static void
+set_pin(WarrenConn *conn, const char *bare, const char *onion)
+{
+	PurpleBuddy *b = buddy_of(conn, bare);
+
+	if (b == NULL)
+		return;
+	if (onion)
+		purple_blist_node_set_string((PurpleBlistNode *)b, PIN_SETTING, onion);
+	else
+		purple_blist_node_remove_setting((PurpleBlistNode *)b, PIN_SETTING);
+}
+
+static gboolean
+is_verified(WarrenConn *conn, const char *bare)
+{
+	return conn->otr &&
+	       warren_otr_get_trust(conn->otr, bare) == WARREN_OTR_TRUST_VERIFIED;
+}
+
+/* The contact told us its address inside OTR (authenticated by its key). */
+static void
+got_onion(Peer *peer, const char *onion)
+{
+	WarrenConn *conn = peer->conn;
+	const char *pin;
+
+	g_free(peer->their_onion);
+	peer->their_onion = g_strdup(onion);
+	if (peer->initiator && peer->dialled_onion &&
+	    strcmp(onion, peer->dialled_onion) != 0) {
+		/* We reached the contact's key through someone else's address:
+		 * whoever handed us that address relays the channel. */
+		warren_otr_ui_relay_warning(conn, peer->bare, peer->dialled_onion, onion);
+		peer->pin_blocked = TRUE;
+		peer_failed(peer, "the contact's address differs from the one dialled");
+		return;
+	}
+	if (!is_verified(conn, peer->bare))
+		return;
+	pin = pin_of(conn, peer->bare);
+	if (pin == NULL) {
+		set_pin(conn, peer->bare, onion);
+	} else if (strcmp(pin, onion) != 0) {
+		set_pin(conn, peer->bare, onion);
+		warren_otr_ui_pin_moved(conn, peer->bare, onion);
+	}
+}
+
+void
+warren_session_verified(WarrenConn *conn, const char *bare)
+{
+	Peer *peer = peer_get(conn, bare, FALSE);
+
+	if (peer) {
+		peer->key_changed = FALSE;
+		if (peer->their_onion && peer->secure)
+			set_pin(conn, bare, peer->their_onion);
+	}
+}
+
+void
+warren_session_forget_pin(WarrenConn *conn, const char *bare)
+{
+	Peer *peer = peer_get(conn, bare, FALSE);
+
+	set_pin(conn, bare, NULL);
+	if (peer) {
+		peer->pin_blocked = FALSE;
+		peer->backoff_s = BACKOFF_MIN_S;
+	}
+	warren_session_peer_online(conn->gc, bare);
+}
+
+const char *
+warren_session_get_pin(WarrenConn *conn, const char *bare)
+{
+	return pin_of(conn, bare);
+}
+
+/* ---- Frames ------------------------------------------------------------- */
+
+static void
+got_otr(Peer *peer, const char *text)
+{
+	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
+	GError *error = NULL;
+	char *msg;
+
+	if (peer->conn->otr == NULL)
+		return;
+	if (!warren_otr_receive(peer->conn->otr, peer->bare, text, &p, &error)) {
+		if (error) {
+			warren_debug_warn("dropped a message from %s: %s\n",
+			                  warren_priv(peer->bare), error->message);
+			msg = g_strdup_printf(_("A message from this contact was dropped: %s."),
+			                      error->message);
+			warren_otr_ui_notice(peer->conn, peer->bare, msg);
+			g_free(msg);
+			g_error_free(error);
+		}
+		return;
+	}
+	if (p.id || p.has_ack || p.typing >= 0)
+		peer->last_activity = g_get_monotonic_time();
+	if (p.onion)
+		got_onion(peer, p.onion);
+	if (peer->ch && peer->secure) {
+		if (p.id)
+			got_message(peer, p.id, p.text);
+		if (p.has_ack)
+			got_ack(peer, p.ack);
+		if (p.typing >= 0)
+			serv_got_typing(peer->conn->gc, peer->bare, 0,
+			                p.typing == 1 ? PURPLE_TYPING :
+			                p.typing == 2 ? PURPLE_TYPED : PURPLE_NOT_TYPING);
+	}
+	warren_otr_payload_clear(&p);
+}
+
 static void
 handle_frame(Peer *peer, WarrenFrame *f)
 {
-	/* Heartbeats keep a channel alive, but only conversation keeps it open. */
-	if (f->type == WARREN_FRAME_MSG || f->type == WARREN_FRAME_ACK ||
-	    f->type == WARREN_FRAME_TYPING)
-		peer->last_activity = g_get_monotonic_time();
 	switch (f->type) {
+	case WARREN_FRAME_OTR:
+		got_otr(peer, f->otr.text);
+		break;
 	case WARREN_FRAME_MSG:
-		got_message(peer, f);
-		break;
 	case WARREN_FRAME_ACK:
-		got_ack(peer, f);
-		break;
 	case WARREN_FRAME_TYPING:
-		serv_got_typing(peer->conn->gc, peer->bare, 0,
-		                f->typing == 1 ? PURPLE_TYPING :
-		                f->typing == 2 ? PURPLE_TYPED : PURPLE_NOT_TYPING);
+		/* Version 2 carries these only inside OTR. */
+		warren_debug_warn("unencrypted %s frame from %s refused\n",
+		                  warren_frame_type_to_string(f->type),
+		                  warren_priv(peer->bare));
+		warren_otr_ui_notice(peer->conn, peer->bare,
+			_("The contact's Warren sent an unencrypted message; it was "
+			  "refused and the channel closed."));
+		peer_failed(peer, "unencrypted frame");
+		break;
+	case WARREN_FRAME_HELLO:
+		if (f->hello.version_max < PROTOCOL_VERSION) {
+			warren_otr_ui_notice(peer->conn, peer->bare,
+				_("The contact's Warren is too old to encrypt messages "
+				  "with OTR; nothing is exchanged with it until it is "
+				  "updated."));
+			send_frame(peer, warren_frame_new_bye(WARREN_FRAME_BYE_VERSION_MISMATCH));
+			peer_failed(peer, "protocol version");
+		}
 		break;
 	case WARREN_FRAME_PING:
 		send_frame(peer, warren_frame_new_pong(f->nonce));
 		break;
 	default:
-		break; /* HELLO, PONG, skipped types: liveness only */
+		break; /* PONG, BYE, skipped types: liveness only */
 	}
 }
 
@@ -287,14 +500,15 @@ on_received(WarrenChannel *ch, GBytes *data, gpointer user_data)
 	peer->last_rx = g_get_monotonic_time(); /* liveness, not activity */
 	if (!warren_frame_decoder_feed(peer->dec, bytes, len, &error)) {
 		/* Still deliver what came before the bad bytes. */
-		while ((f = warren_frame_decoder_pop(peer->dec)) != NULL) {
+		while (peer->ch && (f = warren_frame_decoder_pop(peer->dec)) != NULL) {
 			handle_frame(peer, f);
 			warren_frame_free(f);
 		}
 		warren_debug_warn("bad frame from %s: %s\n", warren_priv(peer->bare),
 		                  error->message);
 		g_error_free(error);
-		peer_failed(peer, "protocol error");
+		if (peer->ch)
+			peer_failed(peer, "protocol error");
 		return;
 	}
 	while (peer->ch && (f = warren_frame_decoder_pop(peer->dec)) != NULL) {
@@ -324,6 +538,14 @@ heartbeat_cb(gpointer data)
 		peer_failed(peer, "no heartbeat");
 		return G_SOURCE_REMOVE;
 	}
+	if (!peer->secure && now - peer->connected_at > AKE_TIMEOUT_S * G_USEC_PER_SEC) {
+		peer->heartbeat_id = 0;
+		warren_otr_ui_notice(peer->conn, peer->bare,
+			_("No private conversation could be set up with this contact; "
+			  "Warren tries again later."));
+		peer_failed(peer, "no OTR session");
+		return G_SOURCE_REMOVE;
+	}
 	if (now - peer->last_activity > idle_close_us(peer->conn) && !has_pending(peer)) {
 		peer->heartbeat_id = 0;
 		peer_failed(peer, "idle");
@@ -346,11 +568,15 @@ on_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 	if (state == WARREN_CHANNEL_STATE_CONNECTED) {
 		warren_debug_info("channel with %s connected\n", warren_priv(peer->bare));
 		peer->connected = TRUE;
-		peer->last_rx = peer->last_activity = g_get_monotonic_time();
-		send_frame(peer, warren_frame_new_hello(1, 1, peer->sid));
+		peer->connected_at = peer->last_rx = peer->last_activity =
+			g_get_monotonic_time();
+		send_frame(peer, warren_frame_new_hello(PROTOCOL_VERSION, PROTOCOL_VERSION,
+		                                        peer->sid));
 		peer->last_ping = peer->last_rx;
 		peer->heartbeat_id = g_timeout_add_seconds(CHECK_S, heartbeat_cb, peer);
-		peer_flush(peer);
+		/* Nothing but the AKE until the conversation is private. */
+		if (peer->initiator && peer->conn->otr)
+			warren_otr_start(peer->conn->otr, peer->bare);
 	} else if (state == WARREN_CHANNEL_STATE_FAILED || state == WARREN_CHANNEL_STATE_CLOSED) {
 		peer_failed(peer, error ? error->message : NULL);
 	}
@@ -368,12 +594,16 @@ peer_flush(Peer *peer)
 	GPtrArray *pending;
 	guint i;
 
-	if (!peer->connected)
+	if (!peer->connected || !peer->secure)
 		return;
 	pending = warren_outbox_pending(outbox_of(peer->conn), peer->bare);
 	for (i = 0; pending && i < pending->len; i++) {
 		WarrenOutboxEntry *e = g_ptr_array_index(pending, i);
-		send_frame(peer, warren_frame_new_msg(e->id, e->text, -1));
+		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
+		p.id = e->id;
+		p.text = (char *)e->text;
+		if (!send_payload(peer, &p))
+			break;
 	}
 	if (pending)
 		g_ptr_array_unref(pending);
@@ -420,8 +650,9 @@ peer_dial(Peer *peer)
 	WarrenSignal sig = { 0 };
 	char *sid, *ufrag = NULL, *pwd = NULL, *full;
 
-	if (peer->ch != NULL || conn->tor == NULL)
-		return;
+	if (peer->ch != NULL || conn->tor == NULL || peer->pin_blocked ||
+	    conn->otr == NULL || !warren_otr_has_key(conn->otr))
+		return; /* the key's arrival kicks us again */
 	full = warren_presence_warren_resource(conn->gc, peer->bare);
 	if (full == NULL)
 		return; /* offline: messages wait; presence calls us back */
@@ -440,7 +671,7 @@ peer_dial(Peer *peer)
 		purple_connection_get_account(conn->gc));
 	sig.ufrag = ufrag;
 	sig.pwd = pwd;
-	sig.version_min = sig.version_max = 1;
+	sig.version_min = sig.version_max = PROTOCOL_VERSION;
 	peer->initiate_iq = g_strdup_printf("warren-sig-%s", sid);
 	warren_debug_info("dialling %s\n", warren_priv(peer->bare));
 	send_signal(conn, &sig, peer->full, peer->initiate_iq);
@@ -477,8 +708,11 @@ warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 	g_free(plain);
 	peer = peer_get(conn, bare, TRUE);
 	g_free(bare);
-	if (peer->connected) {
+	if (peer->connected && peer->secure && peer->secure_idle_id == 0) {
 		peer_flush_one(peer, id);
+	} else if (peer->connected) {
+		/* The AKE is under way: the message goes out, in order, with
+		 * the others when it completes. */
 	} else {
 		notice(conn, who, _("Pending: Warren delivers this message as soon as "
 		                    "a private channel to the contact is open."));
@@ -496,8 +730,11 @@ peer_flush_one(Peer *peer, guint64 id)
 
 	for (i = 0; pending && i < pending->len; i++) {
 		WarrenOutboxEntry *e = g_ptr_array_index(pending, i);
+		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
+		p.id = e->id;
+		p.text = (char *)e->text;
 		if (e->id == id)
-			send_frame(peer, warren_frame_new_msg(e->id, e->text, -1));
+			send_payload(peer, &p);
 	}
 	if (pending)
 		g_ptr_array_unref(pending);
@@ -517,9 +754,11 @@ warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingSt
 	peer = peer_get(conn, bare, FALSE);
 	g_free(bare);
 	/* Typing never opens a channel (and never goes through the server). */
-	if (peer && peer->connected)
-		send_frame(peer, warren_frame_new_typing(state == PURPLE_TYPING ? 1 :
-		                                         state == PURPLE_TYPED ? 2 : 0));
+	if (peer && peer->secure) {
+		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
+		p.typing = state == PURPLE_TYPING ? 1 : state == PURPLE_TYPED ? 2 : 0;
+		send_payload(peer, &p);
+	}
 	return 0;
 }
 
@@ -597,8 +836,11 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 	GError *error = NULL;
 
 	if (purple_find_buddy(purple_connection_get_account(conn->gc), bare) == NULL ||
-	    conn->onion_address == NULL || conn->listener == NULL) {
-		/* Strangers get no channel; nor does anyone before our onion is up. */
+	    conn->onion_address == NULL || conn->listener == NULL ||
+	    conn->otr == NULL || !warren_otr_has_key(conn->otr) ||
+	    sig->version_max < PROTOCOL_VERSION) {
+		/* Strangers get no channel; nor does anyone before our onion and
+		 * our OTR key are ready, nor a Warren that cannot encrypt. */
 		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE);
 		g_free(bare);
 		return;
@@ -629,7 +871,7 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 	ans.pwd = pwd;
 	ans.onion = conn->onion_address;
 	ans.port = WARREN_ONION_PORT;
-	ans.version_min = ans.version_max = 1;
+	ans.version_min = ans.version_max = PROTOCOL_VERSION;
 	iq_id = g_strdup_printf("warren-sig-acc-%s", sig->sid);
 	send_signal(conn, &ans, from, iq_id);
 	g_free(iq_id);
@@ -644,11 +886,39 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 }
 
 static void
+peer_connect(Peer *peer, const WarrenSignal *sig)
+{
+	GError *error = NULL;
+
+	g_free(peer->dialled_onion);
+	peer->dialled_onion = g_strdup(sig->onion);
+	if (!warren_channel_connect(peer->ch, warren_tor_get_socks(peer->conn->tor),
+	                            sig->onion, sig->port, sig->ufrag, sig->pwd,
+	                            DIAL_TIMEOUT_MS, &error)) {
+		peer_failed(peer, error->message);
+		g_error_free(error);
+	}
+}
+
+static WarrenSignal *
+signal_copy(const WarrenSignal *sig)
+{
+	WarrenSignal *c = warren_signal_new(sig->action);
+
+	c->sid = g_strdup(sig->sid);
+	c->onion = g_strdup(sig->onion);
+	c->port = sig->port;
+	c->ufrag = g_strdup(sig->ufrag);
+	c->pwd = g_strdup(sig->pwd);
+	return c;
+}
+
+static void
 on_accept(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
 	char *bare = bare_of(from);
 	Peer *peer = peer_get(conn, bare, FALSE);
-	GError *error = NULL;
+	const char *pin;
 
 	g_free(bare);
 	if (peer == NULL || peer->ch == NULL || !peer->initiator ||
@@ -657,12 +927,38 @@ on_accept(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 		return;
 	}
 	reply_result(conn, iq);
-	if (!warren_channel_connect(peer->ch, warren_tor_get_socks(conn->tor),
-	                            sig->onion, sig->port, sig->ufrag, sig->pwd,
-	                            DIAL_TIMEOUT_MS, &error)) {
-		peer_failed(peer, error->message);
-		g_error_free(error);
+	pin = pin_of(conn, peer->bare);
+	if (pin && strcmp(pin, sig->onion) != 0 && is_verified(conn, peer->bare)) {
+		/* The server handed us another address for a verified contact:
+		 * it may be putting itself in the middle. Ask first. */
+		warren_debug_warn("%s presents an address other than the pinned one\n",
+		                  warren_priv(peer->bare));
+		g_clear_pointer(&peer->held, warren_signal_free);
+		peer->held = signal_copy(sig);
+		warren_otr_ui_ask_pin(conn, peer->bare, pin, sig->onion);
+		return;
 	}
+	peer_connect(peer, sig);
+}
+
+void
+warren_session_pin_decided(WarrenConn *conn, const char *bare, gboolean use_it)
+{
+	Peer *peer = peer_get(conn, bare, FALSE);
+	WarrenSignal *held;
+
+	if (peer == NULL || peer->held == NULL || peer->ch == NULL)
+		return; /* that attempt is gone; the next one asks again */
+	held = g_steal_pointer(&peer->held);
+	if (use_it) {
+		/* After the AKE the contact's own word (inside OTR, under its
+		 * verified key) moves the pin, or exposes a relay. */
+		peer_connect(peer, held);
+	} else {
+		peer->pin_blocked = TRUE;
+		peer_failed(peer, "the user declined the new address");
+	}
+	warren_signal_free(held);
 }
 
 /* Incoming Jingle in Warren's namespace, and answers to our initiates. */
@@ -715,20 +1011,206 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	return TRUE;
 }
 
+/* ---- OTR engine callbacks ----------------------------------------------- */
+
+static void
+otr_inject(WarrenOtr *otr, const char *bare, const char *message, gpointer data)
+{
+	Peer *peer = peer_get(data, bare, FALSE);
+
+	if (peer && peer->connected && peer->ch)
+		send_frame(peer, warren_frame_new_otr(message));
+}
+
+static gboolean
+otr_connected(WarrenOtr *otr, const char *bare, gpointer data)
+{
+	Peer *peer = peer_get(data, bare, FALSE);
+
+	return peer && peer->connected && peer->ch;
+}
+
+static gboolean
+first_sends_cb(gpointer data)
+{
+	Peer *peer = data;
+	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
+
+	peer->secure_idle_id = 0;
+	if (!peer->secure)
+		return G_SOURCE_REMOVE;
+	p.onion = peer->conn->onion_address;
+	if (p.onion)
+		send_payload(peer, &p);
+	peer->backoff_s = BACKOFF_MIN_S;
+	peer_flush(peer);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+otr_secure(WarrenOtr *otr, const char *bare, gboolean secure, gpointer data)
+{
+	WarrenConn *conn = data;
+	Peer *peer = peer_get(conn, bare, FALSE);
+
+	if (peer == NULL || peer->ch == NULL)
+		return;
+	if (!secure) {
+		gboolean was = peer->secure;
+		peer->secure = FALSE;
+		if (was && !peer->dropping)
+			peer_failed(peer, "the contact ended the private conversation");
+		return;
+	}
+	if (peer->secure)
+		return; /* refreshed keys of the same session */
+	peer->secure = TRUE;
+	warren_debug_info("private conversation with %s after %.0f ms of channel\n",
+	                  warren_priv(bare),
+	                  (g_get_monotonic_time() - peer->connected_at) / 1000.0);
+	warren_otr_ui_secure(conn, bare, peer->key_changed);
+	/* libotr says "secure" to the AKE's initiator before it sends the last
+	 * AKE message: anything sent now would overtake it and be unreadable
+	 * for the contact. Send from the main loop, after it. */
+	if (peer->secure_idle_id == 0)
+		peer->secure_idle_id = g_idle_add(first_sends_cb, peer);
+}
+
+static void
+otr_new_fingerprint(WarrenOtr *otr, const char *bare, const char *fp,
+                    const char *const *old, gpointer data)
+{
+	WarrenConn *conn = data;
+	Peer *peer = peer_get(conn, bare, TRUE);
+
+	peer->key_changed = old[0] != NULL;
+	warren_otr_ui_new_key(conn, bare, fp, old);
+}
+
+static void
+otr_smp(WarrenOtr *otr, const char *bare, WarrenOtrSmpEvent event,
+        const char *question, gpointer data)
+{
+	WarrenConn *conn = data;
+
+	if (event == WARREN_OTR_SMP_SUCCEEDED && is_verified(conn, bare))
+		warren_session_verified(conn, bare);
+	warren_otr_ui_smp(conn, bare, event, question);
+}
+
+static void
+otr_notice(WarrenOtr *otr, const char *bare, const char *message, gpointer data)
+{
+	if (bare)
+		warren_otr_ui_notice(data, bare, message);
+	else
+		warren_debug_error("OTR: %s\n", message);
+}
+
+static const WarrenOtrCallbacks otr_callbacks = {
+	.inject = otr_inject,
+	.connected = otr_connected,
+	.secure = otr_secure,
+	.new_fingerprint = otr_new_fingerprint,
+	.smp = otr_smp,
+	.notice = otr_notice,
+};
+
+static void
+key_ready(WarrenOtr *otr, const GError *error, gpointer data)
+{
+	WarrenConn *conn = data;
+
+	if (error) {
+		char *msg = g_strdup_printf(_("Cannot create your OTR private key: %s"),
+		                            error->message);
+		purple_connection_error_reason(conn->gc,
+		                               PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
+		g_free(msg);
+		return;
+	}
+	warren_debug_info("OTR private key created in %.2f s\n",
+	                  (g_get_monotonic_time() - conn->otr_keygen_started) / 1e6);
+	warren_session_kick(conn->gc); /* messages that waited for the key */
+}
+
+/* pidgin-otr hooks every protocol's IMs: keep it off Warren's contacts
+ * (DESIGN.md section 6), so nothing is encrypted twice and no "Not private"
+ * label contradicts Warren. */
+static void
+pin_pidgin_otr_off(PurpleBuddy *buddy)
+{
+	PurpleBlistNode *node = (PurpleBlistNode *)buddy;
+
+	if (!purple_blist_node_get_bool(node, "OTR/overridedefault") ||
+	    purple_blist_node_get_bool(node, "OTR/enabled")) {
+		purple_blist_node_set_bool(node, "OTR/overridedefault", TRUE);
+		purple_blist_node_set_bool(node, "OTR/enabled", FALSE);
+	}
+}
+
+static void
+buddy_added_cb(PurpleBuddy *buddy, gpointer data)
+{
+	PurpleAccount *account = purple_buddy_get_account(buddy);
+
+	if (g_strcmp0(purple_account_get_protocol_id(account), WARREN_PRPL_ID) == 0)
+		pin_pidgin_otr_off(buddy);
+}
+
 gboolean
 warren_session_start(WarrenConn *conn, GError **error)
 {
 	PurpleAccount *account = purple_connection_get_account(conn->gc);
 	char *dir = warren_account_dir(account);
 	char *obdir = g_build_filename(dir, "outbox", NULL);
+	char *self = bare_of(purple_account_get_username(account));
+	GError *local = NULL;
+	GSList *buddies, *l;
 
-	conn->outbox = warren_outbox_open(obdir, error);
+	conn->outbox = warren_outbox_open(obdir, &local);
 	g_free(obdir);
-	g_free(dir);
-	if (conn->outbox && warren_outbox_get_recovered_bytes(conn->outbox) > 0)
+	if (conn->outbox == NULL) {
+		g_set_error(error, local->domain, local->code,
+		            _("Cannot open the outbox of unsent messages: %s"),
+		            local->message);
+		g_error_free(local);
+		g_free(dir);
+		g_free(self);
+		return FALSE;
+	}
+	if (warren_outbox_get_recovered_bytes(conn->outbox) > 0)
 		warren_debug_warn("outbox: dropped a torn tail of %zu bytes\n",
 		                  warren_outbox_get_recovered_bytes(conn->outbox));
-	return conn->outbox != NULL;
+
+	conn->otr = warren_otr_new(dir, self, WARREN_PRPL_ID, &otr_callbacks, conn,
+	                           &local);
+	g_free(dir);
+	g_free(self);
+	if (conn->otr == NULL) {
+		g_set_error(error, local->domain, local->code, "%s", local->message);
+		g_error_free(local);
+		return FALSE;
+	}
+	if (!warren_otr_has_key(conn->otr)) {
+		/* First sign-in: the key is made in a worker thread while Tor
+		 * starts; no channel opens before it exists. */
+		purple_connection_update_progress(conn->gc,
+			_("Creating your private OTR key (first sign-in only)"), 0, 4);
+		conn->otr_keygen_started = g_get_monotonic_time();
+		warren_otr_generate_key(conn->otr, key_ready, conn);
+	}
+	buddies = purple_find_buddies(account, NULL);
+	for (l = buddies; l; l = l->next)
+		pin_pidgin_otr_off(l->data);
+	g_slist_free(buddies);
+	return TRUE;
+}
+
+char *
+warren_session_own_fingerprint(WarrenConn *conn)
+{
+	return conn->otr ? warren_otr_own_fingerprint(conn->otr) : NULL;
 }
 
 void
@@ -736,4 +1218,6 @@ warren_session_init(PurplePlugin *plugin)
 {
 	purple_signal_connect(plugin, "jabber-receiving-iq", plugin,
 	                      PURPLE_CALLBACK(receiving_iq_cb), NULL);
+	purple_signal_connect(purple_blist_get_handle(), "buddy-added", plugin,
+	                      PURPLE_CALLBACK(buddy_added_cb), NULL);
 }

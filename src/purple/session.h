@@ -12,7 +12,9 @@
 #include "connection.h"
 
 void warren_session_init(PurplePlugin *plugin);
-/* Opens the account's outbox; FALSE with @error when it cannot. */
+/* Opens the account's outbox and OTR engine (making the private key in
+ * the background on first use); FALSE with @error (a message for the user)
+ * when it cannot. */
 gboolean warren_session_start(WarrenConn *conn, GError **error);
 /* GDestroyNotify for WarrenConn's session table. */
 void warren_session_peer_free(gpointer peer);
@@ -25,5 +27,16 @@ unsigned int warren_session_send_typing(PurpleConnection *gc, const char *who,
 void warren_session_peer_online(PurpleConnection *gc, const char *bare);
 /* Our onion service is up: dial every contact with pending messages. */
 void warren_session_kick(PurpleConnection *gc);
+
+/* OTR and pinning, for otr_ui.c. */
+/* The contact's key was verified: forget "changed", pin its address. */
+void warren_session_verified(WarrenConn *conn, const char *bare);
+/* The user's answer about an unexpected address (warren_otr_ui_ask_pin). */
+void warren_session_pin_decided(WarrenConn *conn, const char *bare, gboolean use_it);
+void warren_session_forget_pin(WarrenConn *conn, const char *bare);
+/* The pinned onion address of @bare, or NULL. */
+const char *warren_session_get_pin(WarrenConn *conn, const char *bare);
+/* (transfer full) Our own OTR fingerprint, NULL before the key exists. */
+char *warren_session_own_fingerprint(WarrenConn *conn);
 
 #endif /* WARREN_SESSION_H */

@@ -26,10 +26,16 @@
  * Like Pidgin and Finch, the host reconnects an account after a non-fatal
  * connection error ($WARREN_HOST_RECONNECT_MS, default 2000 ms; the real
  * clients wait 8-60 s).
+ *   menu ACCOUNT JID [LABEL]           list the buddy menu, or run the entry
+ *                                      whose label starts with LABEL
+ *   answer N INDEX | input N TEXT | fill N FIELD VALUE | ok N | cancel N
+ *                                      answer request N (see "request-*")
  *   echo TEXT                          print "echo TEXT" (a sync marker)
  *   quit
  * Events: ready, signed-on, signed-off, connection-error, progress,
  *   buddy-status, auth-request, conv-write, im, register, notify, buddy,
+ *   request-action/-input/-fields N ACCOUNT TITLE | PRIMARY | SECONDARY | ...,
+ *   request-closed N, answered N, menu-item LABEL, menu-done,
  *   error (a command that could not run).
  */
 #include "config.h"
@@ -227,8 +233,63 @@ static PurpleNotifyUiOps notify_ops = {
 	.notify_userinfo = notify_userinfo,
 };
 
-/* Request dialogs are answered with their defaults: registration forms are
- * pre-filled by jabber from the account. */
+/* Requests. Registration forms (jabber's) are answered at once with their
+ * defaults, as before. Every other request waits for the test: it is
+ * printed with a number, and answered with "answer N INDEX" (an action),
+ * "input N TEXT" (an input), "fill N FIELD VALUE" + "ok N" (fields), or
+ * "cancel N". */
+typedef enum { REQ_ACTION, REQ_INPUT, REQ_FIELDS } ReqType;
+
+typedef struct {
+	guint id;
+	ReqType type;
+	GCallback ok_cb, cancel_cb;
+	GArray *action_cbs;           /* REQ_ACTION: GCallback per button */
+	PurpleRequestFields *fields;  /* REQ_FIELDS */
+	void *user_data;
+} Req;
+
+static GHashTable *requests;     /* id -> Req */
+static guint next_req = 1;
+
+static Req *
+req_new(ReqType type, void *user_data)
+{
+	Req *r = g_new0(Req, 1);
+
+	r->id = next_req++;
+	r->type = type;
+	r->user_data = user_data;
+	g_hash_table_insert(requests, GUINT_TO_POINTER(r->id), r);
+	return r;
+}
+
+static void
+req_free(gpointer data)
+{
+	Req *r = data;
+
+	if (r->action_cbs)
+		g_array_unref(r->action_cbs);
+	g_free(r);
+}
+
+/* One line: newlines would break the event protocol. */
+static char *
+flat(const char *text)
+{
+	char *plain = purple_markup_strip_html(text ? text : "");
+	g_strdelimit(plain, "\r\n", ' ');
+	return plain;
+}
+
+static gboolean
+is_registration(PurpleRequestFields *fields)
+{
+	return purple_request_fields_get_field(fields, "username") != NULL ||
+	       purple_request_fields_get_field(fields, "password") != NULL;
+}
+
 static void *
 request_fields(const char *title, const char *primary, const char *secondary,
                PurpleRequestFields *fields, const char *ok_text, GCallback ok_cb,
@@ -237,7 +298,27 @@ request_fields(const char *title, const char *primary, const char *secondary,
                void *user_data)
 {
 	GList *g, *f;
+	GString *ids;
+	char *t, *p, *s;
+	Req *r;
 
+	if (!is_registration(fields)) {
+		r = req_new(REQ_FIELDS, user_data);
+		r->ok_cb = ok_cb;
+		r->cancel_cb = cancel_cb;
+		r->fields = fields;
+		ids = g_string_new(NULL);
+		for (g = purple_request_fields_get_groups(fields); g; g = g->next)
+			for (f = purple_request_field_group_get_fields(g->data); f; f = f->next)
+				g_string_append_printf(ids, "%s%s", ids->len ? "," : "",
+				                       purple_request_field_get_id(f->data));
+		t = flat(title); p = flat(primary); s = flat(secondary);
+		emit("request-fields %u %s %s | %s | %s | %s", r->id, acct_name(account),
+		     t, p, s, ids->str);
+		g_free(t); g_free(p); g_free(s);
+		g_string_free(ids, TRUE);
+		return GUINT_TO_POINTER(r->id);
+	}
 	emit("request-fields %s %s", acct_name(account), title ? title : "");
 	/* Fill empty username/password fields as a user would (registration
 	 * data forms come empty). */
@@ -274,15 +355,158 @@ request_action(const char *title, const char *primary, const char *secondary,
                PurpleConversation *conv, void *user_data, size_t action_count,
                va_list actions)
 {
-	emit("request-action %s %s | %s", acct_name(account), title ? title : "",
-	     primary ? primary : "");
-	return NULL;
+	Req *r = req_new(REQ_ACTION, user_data);
+	GString *labels = g_string_new(NULL);
+	char *t = flat(title), *p = flat(primary), *s = flat(secondary);
+	size_t i;
+
+	r->action_cbs = g_array_new(FALSE, TRUE, sizeof(GCallback));
+	for (i = 0; i < action_count; i++) {
+		const char *label = va_arg(actions, const char *);
+		GCallback cb = va_arg(actions, GCallback);
+		g_array_append_val(r->action_cbs, cb);
+		g_string_append_printf(labels, "%s%s", i ? " ; " : "", label);
+	}
+	emit("request-action %u %s %s | %s | %s | %s", r->id, acct_name(account), t, p, s,
+	     labels->str);
+	g_free(t); g_free(p); g_free(s);
+	g_string_free(labels, TRUE);
+	return GUINT_TO_POINTER(r->id);
+}
+
+static void *
+request_input(const char *title, const char *primary, const char *secondary,
+              const char *default_value, gboolean multiline, gboolean masked,
+              gchar *hint, const char *ok_text, GCallback ok_cb,
+              const char *cancel_text, GCallback cancel_cb,
+              PurpleAccount *account, const char *who, PurpleConversation *conv,
+              void *user_data)
+{
+	Req *r = req_new(REQ_INPUT, user_data);
+	char *t = flat(title), *p = flat(primary), *s = flat(secondary);
+
+	r->ok_cb = ok_cb;
+	r->cancel_cb = cancel_cb;
+	emit("request-input %u %s %s | %s | %s", r->id, acct_name(account), t, p, s);
+	g_free(t); g_free(p); g_free(s);
+	return GUINT_TO_POINTER(r->id);
+}
+
+static void
+close_request(PurpleRequestType type, void *ui_handle)
+{
+	guint id = GPOINTER_TO_UINT(ui_handle);
+
+	if (id && g_hash_table_remove(requests, ui_handle))
+		emit("request-closed %u", id);
 }
 
 static PurpleRequestUiOps request_ops = {
 	.request_fields = request_fields,
 	.request_action = request_action,
+	.request_input = request_input,
+	.close_request = close_request,
 };
+
+/* "answer N INDEX", "input N TEXT", "fill N FIELD VALUE", "ok N", "cancel N". */
+static void
+cmd_request(const char *cmd, guint id, const char *arg1, const char *rest)
+{
+	Req *r = g_hash_table_lookup(requests, GUINT_TO_POINTER(id));
+	void *handle = GUINT_TO_POINTER(id);
+
+	if (r == NULL) {
+		emit("error no request %u", id);
+		return;
+	}
+	if (g_str_equal(cmd, "fill") && r->type == REQ_FIELDS && arg1) {
+		PurpleRequestField *f = purple_request_fields_get_field(r->fields, arg1);
+		if (f == NULL) {
+			emit("error request %u has no field %s", id, arg1);
+			return;
+		}
+		if (purple_request_field_get_type(f) == PURPLE_REQUEST_FIELD_STRING)
+			purple_request_field_string_set_value(f, rest ? rest : "");
+		else if (purple_request_field_get_type(f) == PURPLE_REQUEST_FIELD_CHOICE)
+			purple_request_field_choice_set_value(f, atoi(rest ? rest : "0"));
+		else if (purple_request_field_get_type(f) == PURPLE_REQUEST_FIELD_BOOLEAN)
+			purple_request_field_bool_set_value(f, atoi(rest ? rest : "0"));
+		emit("filled %u %s", id, arg1);
+		return;
+	}
+	/* The request ends here: take it out before calling back (the callback
+	 * may open another one, or close this one). */
+	g_hash_table_steal(requests, handle);
+	if (g_str_equal(cmd, "answer") && r->type == REQ_ACTION && arg1 &&
+	    (guint)atoi(arg1) < r->action_cbs->len) {
+		PurpleRequestActionCb cb = (PurpleRequestActionCb)g_array_index(
+			r->action_cbs, GCallback, atoi(arg1));
+		if (cb)
+			cb(r->user_data, atoi(arg1));
+	} else if (g_str_equal(cmd, "input") && r->type == REQ_INPUT) {
+		char *text = arg1 ? (rest ? g_strconcat(arg1, " ", rest, NULL) : g_strdup(arg1))
+		                  : g_strdup("");
+		if (r->ok_cb)
+			((PurpleRequestInputCb)r->ok_cb)(r->user_data, text);
+		g_free(text);
+	} else if (g_str_equal(cmd, "ok") && r->type == REQ_FIELDS) {
+		if (r->ok_cb)
+			((PurpleRequestFieldsCb)r->ok_cb)(r->user_data, r->fields);
+		purple_request_fields_destroy(r->fields);
+	} else if (g_str_equal(cmd, "cancel")) {
+		if (r->type == REQ_INPUT && r->cancel_cb)
+			((PurpleRequestInputCb)r->cancel_cb)(r->user_data, NULL);
+		else if (r->type == REQ_FIELDS) {
+			if (r->cancel_cb)
+				((PurpleRequestFieldsCb)r->cancel_cb)(r->user_data, r->fields);
+			purple_request_fields_destroy(r->fields);
+		}
+	} else {
+		g_hash_table_insert(requests, handle, r);
+		emit("error cannot %s request %u", cmd, id);
+		return;
+	}
+	emit("answered %u", id);
+	req_free(r);
+}
+
+/* "menu ACCOUNT JID LABEL": runs the buddy-menu entry (the prpl's
+ * blist_node_menu, as Pidgin's and Finch's buddy menus show it) whose label
+ * starts with LABEL; "menu ACCOUNT JID" lists them. */
+static void
+cmd_menu(PurpleAccount *account, const char *jid, const char *label)
+{
+	PurpleBuddy *buddy = purple_find_buddy(account, jid);
+	PurpleConnection *gc = purple_account_get_connection(account);
+	PurplePluginProtocolInfo *info;
+	GList *menu, *l;
+	gboolean done = FALSE;
+
+	if (buddy == NULL || gc == NULL) {
+		emit("error no buddy %s or offline", jid);
+		return;
+	}
+	info = PURPLE_PLUGIN_PROTOCOL_INFO(purple_connection_get_prpl(gc));
+	menu = info->blist_node_menu ? info->blist_node_menu((PurpleBlistNode *)buddy) : NULL;
+	for (l = menu; l; l = l->next) {
+		PurpleMenuAction *act = l->data;
+		if (act == NULL)
+			continue;
+		if (label == NULL)
+			emit("menu-item %s", act->label);
+		else if (!done && act->callback && g_str_has_prefix(act->label, label)) {
+			((void (*)(PurpleBlistNode *, gpointer))act->callback)(
+				(PurpleBlistNode *)buddy, act->data);
+			done = TRUE;
+		}
+		purple_menu_action_free(act);
+	}
+	g_list_free(menu);
+	if (label && !done)
+		emit("error no menu entry %s", label);
+	else
+		emit("menu-done");
+}
 
 static GHashTable *
 ui_info(void)
@@ -485,6 +709,14 @@ run_command(char *line)
 		emit("error missing arguments for %s", cmd);
 		goto out;
 	}
+	if (g_str_equal(cmd, "answer") || g_str_equal(cmd, "input") ||
+	    g_str_equal(cmd, "fill") || g_str_equal(cmd, "ok") ||
+	    g_str_equal(cmd, "cancel")) {
+		char *rest = argc >= 4 ? g_strjoinv(" ", argv + 3) : NULL;
+		cmd_request(cmd, (guint)atoi(argv[1]), argc >= 3 ? argv[2] : NULL, rest);
+		g_free(rest);
+		goto out;
+	}
 	if (g_str_equal(cmd, "add")) {
 		if (argc < 4) {
 			emit("error usage: add ACCOUNT PROTOCOL PASSWORD");
@@ -556,6 +788,11 @@ run_command(char *line)
 		g_free(label);
 	} else if (g_str_equal(cmd, "buddy") && argc >= 3)
 		cmd_buddy(account, argv[2]);
+	else if (g_str_equal(cmd, "menu") && argc >= 3) {
+		char *label = argc >= 4 ? g_strjoinv(" ", argv + 3) : NULL;
+		cmd_menu(account, argv[2], label);
+		g_free(label);
+	}
 	else if (g_str_equal(cmd, "send") && argc >= 4) {
 		char *text = g_strjoinv(" ", argv + 3);
 		cmd_send(account, argv[2], text);
@@ -635,6 +872,7 @@ main(int argc, char **argv)
 	purple_connections_set_ui_ops(&connection_ops);
 	purple_accounts_set_ui_ops(&account_ops);
 	purple_notify_set_ui_ops(&notify_ops);
+	requests = g_hash_table_new_full(NULL, NULL, NULL, req_free);
 	purple_request_set_ui_ops(&request_ops);
 	purple_plugins_add_search_path(plugin_dir ? plugin_dir : BUILD_PLUGINDIR);
 	purple_plugins_add_search_path(PURPLE_SYSTEM_PLUGINDIR);

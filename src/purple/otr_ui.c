@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * otr_ui.c — OTR in the user's own client (see otr_ui.h). Dialogs belong to
+ * the connection (their handle is the WarrenConn, closed when it goes) and
+ * find the connection again from the account when answered, so a dialog
+ * answered after sign-off does nothing.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <conversation.h>
+#include <notify.h>
+#include <request.h>
+
+#include "debug.h"
+#include "jabber_glue.h"
+#include "otr_ui.h"
+#include "session.h"
+#include "warren.h"
+
+/* What a dialog needs to find its contact again. */
+typedef struct {
+	PurpleAccount *account;
+	char *bare;
+} Ask;
+
+static Ask *
+ask_new(WarrenConn *conn, const char *bare)
+{
+	Ask *a = g_new0(Ask, 1);
+
+	a->account = purple_connection_get_account(conn->gc);
+	a->bare = g_strdup(bare);
+	return a;
+}
+
+static void
+ask_free(Ask *a)
+{
+	g_free(a->bare);
+	g_free(a);
+}
+
+static WarrenConn *
+ask_conn(Ask *a)
+{
+	PurpleConnection *gc = purple_account_get_connection(a->account);
+
+	return gc ? warren_conn_get(gc) : NULL;
+}
+
+static PurpleConversation *
+conversation(WarrenConn *conn, const char *bare)
+{
+	PurpleAccount *account = purple_connection_get_account(conn->gc);
+	PurpleConversation *conv = purple_find_conversation_with_account(
+		PURPLE_CONV_TYPE_IM, bare, account);
+
+	return conv ? conv : purple_conversation_new(PURPLE_CONV_TYPE_IM, account, bare);
+}
+
+static void
+write_line(WarrenConn *conn, const char *bare, const char *text, gboolean error)
+{
+	char *escaped = g_markup_escape_text(text, -1);
+
+	purple_conversation_write(conversation(conn, bare), NULL, escaped,
+	                          (error ? PURPLE_MESSAGE_ERROR : PURPLE_MESSAGE_SYSTEM) |
+	                          PURPLE_MESSAGE_NO_LOG, time(NULL));
+	g_free(escaped);
+}
+
+void
+warren_otr_ui_notice(WarrenConn *conn, const char *bare, const char *text)
+{
+	write_line(conn, bare, text, FALSE);
+}
+
+static const char *
+alias_of(WarrenConn *conn, const char *bare)
+{
+	PurpleBuddy *b = purple_find_buddy(purple_connection_get_account(conn->gc), bare);
+
+	return b ? purple_buddy_get_contact_alias(b) : bare;
+}
+
+void
+warren_otr_ui_secure(WarrenConn *conn, const char *bare, gboolean key_changed)
+{
+	char *fp = warren_otr_peer_fingerprint(conn->otr, bare);
+	char *text;
+
+	if (warren_otr_get_trust(conn->otr, bare) == WARREN_OTR_TRUST_VERIFIED)
+		text = g_strdup_printf(_("Private conversation with %s started (OTR). "
+		                         "Verified: their key %s is the one you "
+		                         "verified."), alias_of(conn, bare), fp);
+	else if (key_changed)
+		text = g_strdup_printf(_("Private conversation with %s started (OTR) "
+		                         "with a CHANGED key that is NOT verified: %s. "
+		                         "Verify it before you trust this conversation "
+		                         "(buddy menu: Warren: verify)."),
+		                       alias_of(conn, bare), fp);
+	else
+		text = g_strdup_printf(_("Private conversation with %s started (OTR). "
+		                         "Unverified: their fingerprint is %s. Verify "
+		                         "it from the buddy menu (Warren: verify)."),
+		                       alias_of(conn, bare), fp);
+	write_line(conn, bare, text, key_changed);
+	g_free(text);
+	g_free(fp);
+}
+
+void
+warren_otr_ui_new_key(WarrenConn *conn, const char *bare, const char *fp,
+                      const char *const *old)
+{
+	char *olds, *text;
+
+	if (old[0] == NULL)
+		return; /* a first contact: the "started" line says it */
+	olds = g_strjoinv(", ", (char **)old);
+	text = g_strdup_printf(_("WARNING: the OTR key of %s has CHANGED. Old "
+	                         "fingerprint: %s. New fingerprint: %s. This "
+	                         "happens when the contact reinstalls Warren, or "
+	                         "when someone impersonates them. The new key is "
+	                         "NOT verified."), alias_of(conn, bare), olds, fp);
+	write_line(conn, bare, text, TRUE);
+	purple_notify_message(conn, PURPLE_NOTIFY_MSG_WARNING, _("Warren: key changed"),
+	                      _("A contact's OTR key has changed"), text, NULL, NULL);
+	warren_debug_warn("key of %s changed\n", warren_priv(bare));
+	g_free(text);
+	g_free(olds);
+}
+
+/* ---- SMP ---------------------------------------------------------------- */
+
+static void
+smp_answer_cb(Ask *a, const char *secret)
+{
+	WarrenConn *conn = ask_conn(a);
+	GError *error = NULL;
+
+	if (conn && conn->otr && secret && *secret &&
+	    !warren_otr_smp_respond(conn->otr, a->bare, secret, &error)) {
+		write_line(conn, a->bare, error->message, TRUE);
+		g_error_free(error);
+	} else if (conn && conn->otr && (secret == NULL || *secret == '\0')) {
+		warren_otr_smp_abort(conn->otr, a->bare);
+	}
+	ask_free(a);
+}
+
+static void
+smp_cancel_cb(Ask *a, const char *unused)
+{
+	WarrenConn *conn = ask_conn(a);
+
+	if (conn && conn->otr)
+		warren_otr_smp_abort(conn->otr, a->bare);
+	ask_free(a);
+}
+
+void
+warren_otr_ui_smp(WarrenConn *conn, const char *bare, WarrenOtrSmpEvent event,
+                  const char *question)
+{
+	const char *who = alias_of(conn, bare);
+	char *primary, *secondary, *text;
+
+	switch (event) {
+	case WARREN_OTR_SMP_ASKED_QUESTION:
+	case WARREN_OTR_SMP_ASKED_SECRET:
+		primary = g_strdup_printf(_("%s wants to verify you"), who);
+		secondary = event == WARREN_OTR_SMP_ASKED_QUESTION ?
+			g_strdup_printf(_("Their question: %s\nAnswer it exactly as you "
+			                  "agreed; Warren never shows your answer to them, "
+			                  "it only tells both of you whether the answers "
+			                  "match."), question ? question : "") :
+			g_strdup(_("Enter the secret you share with them. Warren never "
+			           "shows it to them; it only tells both of you whether "
+			           "the secrets match."));
+		purple_request_input(conn, _("Warren: verify contact"), primary, secondary,
+		                     "", FALSE, FALSE, NULL,
+		                     event == WARREN_OTR_SMP_ASKED_QUESTION ? _("Answer") :
+		                                                              _("Verify"),
+		                     G_CALLBACK(smp_answer_cb), _("Cancel"),
+		                     G_CALLBACK(smp_cancel_cb),
+		                     purple_connection_get_account(conn->gc), bare, NULL,
+		                     ask_new(conn, bare));
+		g_free(primary);
+		g_free(secondary);
+		return;
+	case WARREN_OTR_SMP_IN_PROGRESS:
+		return;
+	case WARREN_OTR_SMP_SUCCEEDED:
+		if (warren_otr_get_trust(conn->otr, bare) == WARREN_OTR_TRUST_VERIFIED)
+			text = g_strdup_printf(_("Verification succeeded: %s is verified."), who);
+		else
+			text = g_strdup_printf(_("You answered %s's question correctly: they "
+			                         "have verified you. To verify them in turn, "
+			                         "ask your own question (buddy menu)."), who);
+		write_line(conn, bare, text, FALSE);
+		break;
+	case WARREN_OTR_SMP_FAILED:
+		text = g_strdup_printf(_("Verification FAILED: the answers did not match. "
+		                         "%s is NOT verified."), who);
+		write_line(conn, bare, text, TRUE);
+		break;
+	case WARREN_OTR_SMP_ABORTED:
+		text = g_strdup_printf(_("Verification with %s was cancelled."), who);
+		write_line(conn, bare, text, FALSE);
+		break;
+	default:
+		text = g_strdup_printf(_("Verification with %s failed (protocol error)."),
+		                       who);
+		write_line(conn, bare, text, TRUE);
+		break;
+	}
+	purple_request_close_with_handle(conn); /* an answer dialog left open */
+	g_free(text);
+}
+
+/* ---- The contact's address ---------------------------------------------- */
+
+static void
+pin_no_cb(Ask *a, int action)
+{
+	WarrenConn *conn = ask_conn(a);
+
+	if (conn) {
+		warren_session_pin_decided(conn, a->bare, FALSE);
+		write_line(conn, a->bare,
+		           _("Not connected to the new address. Messages stay pending; "
+		             "to accept the new address later, use Warren: forget the "
+		             "pinned address in the buddy menu."), FALSE);
+	}
+	ask_free(a);
+}
+
+static void
+pin_yes_cb(Ask *a, int action)
+{
+	WarrenConn *conn = ask_conn(a);
+
+	if (conn)
+		warren_session_pin_decided(conn, a->bare, TRUE);
+	ask_free(a);
+}
+
+void
+warren_otr_ui_ask_pin(WarrenConn *conn, const char *bare, const char *pinned,
+                      const char *presented)
+{
+	char *primary = g_strdup_printf(_("%s's Warren address is not the one you "
+	                                  "verified"), alias_of(conn, bare));
+	char *secondary = g_strdup_printf(
+		_("Pinned address: %s\nAddress offered by the server: %s\n\nThis happens "
+		  "when the contact moved Warren to a new computer, or when the XMPP "
+		  "server puts itself between you. Nothing is sent to the new address "
+		  "unless you allow it; your messages stay pending meanwhile."),
+		pinned, presented);
+
+	write_line(conn, bare, primary, TRUE);
+	purple_request_action(conn, _("Warren: address changed"), primary, secondary, 0,
+	                      purple_connection_get_account(conn->gc), bare, NULL,
+	                      ask_new(conn, bare), 2,
+	                      _("Don't connect"), G_CALLBACK(pin_no_cb),
+	                      _("Connect to the new address"), G_CALLBACK(pin_yes_cb));
+	g_free(primary);
+	g_free(secondary);
+}
+
+void
+warren_otr_ui_relay_warning(WarrenConn *conn, const char *bare,
+                            const char *dialled, const char *theirs)
+{
+	char *text = g_strdup_printf(
+		_("WARNING: the channel to %s went through %s, but the contact's own "
+		  "address is %s. Someone (likely the XMPP server) relays the channel. "
+		  "It was closed; messages stay pending. Use Warren: forget the pinned "
+		  "address in the buddy menu to try again."),
+		alias_of(conn, bare), dialled, theirs);
+
+	write_line(conn, bare, text, TRUE);
+	g_free(text);
+}
+
+void
+warren_otr_ui_pin_moved(WarrenConn *conn, const char *bare, const char *onion)
+{
+	char *text = g_strdup_printf(_("%s's Warren address changed to %s (confirmed by "
+	                               "their verified key); it is pinned now."),
+	                             alias_of(conn, bare), onion);
+
+	write_line(conn, bare, text, FALSE);
+	g_free(text);
+}
+
+/* ---- Buddy menu --------------------------------------------------------- */
+
+static WarrenConn *
+node_conn(PurpleBlistNode *node, const char **bare)
+{
+	PurpleBuddy *buddy;
+	PurpleConnection *gc;
+
+	if (!PURPLE_BLIST_NODE_IS_BUDDY(node))
+		return NULL;
+	buddy = (PurpleBuddy *)node;
+	gc = purple_account_get_connection(purple_buddy_get_account(buddy));
+	*bare = purple_buddy_get_name(buddy);
+	return gc ? warren_conn_get(gc) : NULL;
+}
+
+static void
+mark_cb(Ask *a, int action)
+{
+	WarrenConn *conn = ask_conn(a);
+	GError *error = NULL;
+	gboolean verified = action == 1;
+
+	if (conn && conn->otr && action != 0) {
+		if (!warren_otr_set_verified(conn->otr, a->bare, verified, &error)) {
+			write_line(conn, a->bare, error->message, TRUE);
+			g_error_free(error);
+		} else {
+			if (verified)
+				warren_session_verified(conn, a->bare);
+			write_line(conn, a->bare, verified ?
+			           _("You marked this contact's key as verified.") :
+			           _("You marked this contact's key as NOT verified."),
+			           !verified);
+		}
+	}
+	ask_free(a);
+}
+
+static void
+fingerprints_cb(PurpleBlistNode *node, gpointer data)
+{
+	const char *bare = NULL;
+	WarrenConn *conn = node_conn(node, &bare);
+	char *mine, *theirs, *secondary;
+	const char *state;
+
+	if (conn == NULL || conn->otr == NULL)
+		return;
+	mine = warren_otr_own_fingerprint(conn->otr);
+	theirs = warren_otr_peer_fingerprint(conn->otr, bare);
+	switch (warren_otr_get_trust(conn->otr, bare)) {
+	case WARREN_OTR_TRUST_VERIFIED:
+		state = _("verified");
+		break;
+	case WARREN_OTR_TRUST_UNVERIFIED:
+		state = _("NOT verified");
+		break;
+	default:
+		state = _("unknown (no private conversation yet)");
+	}
+	secondary = g_strdup_printf(
+		_("Your fingerprint: %s\n%s's fingerprint: %s\nTheir key is %s.\n\n"
+		  "Compare the fingerprints with the contact over a channel you trust "
+		  "(in person, or a phone call where you know the voice). Mark the key "
+		  "verified only if they match."),
+		mine ? mine : _("(being created)"), alias_of(conn, bare),
+		theirs ? theirs : _("(not known yet)"), state);
+	purple_request_action(conn, _("Warren: fingerprints"), _("Verify by fingerprint"),
+	                      secondary, 0, purple_connection_get_account(conn->gc),
+	                      bare, NULL, ask_new(conn, bare), theirs ? 3 : 1,
+	                      _("Close"), G_CALLBACK(mark_cb),
+	                      _("Mark as verified"), G_CALLBACK(mark_cb),
+	                      _("Mark as not verified"), G_CALLBACK(mark_cb));
+	g_free(secondary);
+	g_free(mine);
+	g_free(theirs);
+}
+
+static void
+smp_start(Ask *a, const char *question, const char *secret)
+{
+	WarrenConn *conn = ask_conn(a);
+	GError *error = NULL;
+
+	if (conn == NULL || conn->otr == NULL)
+		return;
+	if (secret == NULL || *secret == '\0' || (question && *question == '\0')) {
+		write_line(conn, a->bare, _("Verification not started: the question and "
+		                            "the answer must not be empty."), TRUE);
+		return;
+	}
+	if (!warren_otr_smp_start(conn->otr, a->bare, question, secret, &error)) {
+		char *text = g_strdup_printf(_("Verification not started: %s (send a "
+		                               "message first, or wait for the contact "
+		                               "to come online)."), error->message);
+		write_line(conn, a->bare, text, TRUE);
+		g_free(text);
+		g_error_free(error);
+		return;
+	}
+	write_line(conn, a->bare, _("Verification started; waiting for the contact's "
+	                            "answer."), FALSE);
+}
+
+static void
+question_ok_cb(Ask *a, PurpleRequestFields *fields)
+{
+	smp_start(a, purple_request_fields_get_string(fields, "question"),
+	          purple_request_fields_get_string(fields, "answer"));
+	ask_free(a);
+}
+
+static void
+ask_cancel_fields_cb(Ask *a, PurpleRequestFields *fields)
+{
+	ask_free(a);
+}
+
+static void
+question_cb(PurpleBlistNode *node, gpointer data)
+{
+	const char *bare = NULL;
+	WarrenConn *conn = node_conn(node, &bare);
+	PurpleRequestFields *fields;
+	PurpleRequestFieldGroup *group;
+	char *primary;
+
+	if (conn == NULL)
+		return;
+	fields = purple_request_fields_new();
+	group = purple_request_field_group_new(NULL);
+	purple_request_fields_add_group(fields, group);
+	purple_request_field_group_add_field(group,
+		purple_request_field_string_new("question", _("Question"), NULL, FALSE));
+	purple_request_field_group_add_field(group,
+		purple_request_field_string_new("answer", _("Answer"), NULL, FALSE));
+	primary = g_strdup_printf(_("Verify %s with a question"), alias_of(conn, bare));
+	purple_request_fields(conn, _("Warren: verify contact"), primary,
+		_("Ask something only they can answer, and give the answer you expect. "
+		  "They answer without seeing yours; both of you learn whether the "
+		  "answers match."), fields,
+		_("Ask"), G_CALLBACK(question_ok_cb), _("Cancel"),
+		G_CALLBACK(ask_cancel_fields_cb),
+		purple_connection_get_account(conn->gc), bare, NULL, ask_new(conn, bare));
+	g_free(primary);
+}
+
+static void
+secret_ok_cb(Ask *a, const char *secret)
+{
+	smp_start(a, NULL, secret);
+	ask_free(a);
+}
+
+static void
+ask_cancel_cb(Ask *a, const char *unused)
+{
+	ask_free(a);
+}
+
+static void
+secret_cb(PurpleBlistNode *node, gpointer data)
+{
+	const char *bare = NULL;
+	WarrenConn *conn = node_conn(node, &bare);
+	char *primary;
+
+	if (conn == NULL)
+		return;
+	primary = g_strdup_printf(_("Verify %s with a shared secret"), alias_of(conn, bare));
+	purple_request_input(conn, _("Warren: verify contact"), primary,
+		_("Enter a secret that only the two of you know (agreed in person). "
+		  "They enter it too; both of you learn whether the secrets match."),
+		"", FALSE, FALSE, NULL, _("Verify"), G_CALLBACK(secret_ok_cb),
+		_("Cancel"), G_CALLBACK(ask_cancel_cb),
+		purple_connection_get_account(conn->gc), bare, NULL, ask_new(conn, bare));
+	g_free(primary);
+}
+
+static void
+forget_pin_cb(PurpleBlistNode *node, gpointer data)
+{
+	const char *bare = NULL;
+	WarrenConn *conn = node_conn(node, &bare);
+
+	if (conn == NULL)
+		return;
+	warren_session_forget_pin(conn, bare);
+	write_line(conn, bare, _("The pinned address was forgotten; the next private "
+	                         "conversation pins the contact's address again."),
+	           FALSE);
+}
+
+GList *
+warren_otr_ui_blist_node_menu(PurpleBlistNode *node)
+{
+	PurplePluginProtocolInfo *jabber = warren_jabber_prpl_info();
+	GList *menu = jabber && jabber->blist_node_menu ? jabber->blist_node_menu(node) : NULL;
+	const char *bare = NULL;
+	WarrenConn *conn = node_conn(node, &bare);
+
+	if (conn == NULL)
+		return menu;
+	menu = g_list_append(menu, purple_menu_action_new(
+		_("Warren: verify by fingerprint…"), PURPLE_CALLBACK(fingerprints_cb),
+		NULL, NULL));
+	menu = g_list_append(menu, purple_menu_action_new(
+		_("Warren: verify with a question…"), PURPLE_CALLBACK(question_cb),
+		NULL, NULL));
+	menu = g_list_append(menu, purple_menu_action_new(
+		_("Warren: verify with a shared secret…"), PURPLE_CALLBACK(secret_cb),
+		NULL, NULL));
+	if (warren_session_get_pin(conn, bare))
+		menu = g_list_append(menu, purple_menu_action_new(
+			_("Warren: forget the pinned address"), PURPLE_CALLBACK(forget_pin_cb),
+			NULL, NULL));
+	return menu;
+}
