@@ -57,6 +57,7 @@ warren_conn_free(WarrenConn *conn)
 	g_cancellable_cancel(conn->cancel);
 	purple_request_close_with_handle(conn); /* verification dialogs */
 	purple_notify_close_with_handle(conn);
+	warren_session_end_all(conn);
 	g_clear_pointer(&conn->sessions, g_hash_table_destroy); /* channels first */
 	g_clear_pointer(&conn->otr, warren_otr_free); /* after the OTR disconnects */
 	warren_tor_account_stop(conn);

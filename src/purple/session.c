@@ -358,6 +358,8 @@ got_onion(Peer *peer, const char *onion)
 	WarrenConn *conn = peer->conn;
 	const char *pin;
 
+	warren_debug_info("%s says its address is %s\n", warren_priv(peer->bare),
+	                  warren_priv(onion));
 	g_free(peer->their_onion);
 	peer->their_onion = g_strdup(onion);
 	if (peer->initiator && peer->dialled_onion &&
@@ -373,6 +375,7 @@ got_onion(Peer *peer, const char *onion)
 		return;
 	pin = pin_of(conn, peer->bare);
 	if (pin == NULL) {
+		warren_debug_info("pinned the address of %s\n", warren_priv(peer->bare));
 		set_pin(conn, peer->bare, onion);
 	} else if (strcmp(pin, onion) != 0) {
 		set_pin(conn, peer->bare, onion);
@@ -387,8 +390,10 @@ warren_session_verified(WarrenConn *conn, const char *bare)
 
 	if (peer) {
 		peer->key_changed = FALSE;
-		if (peer->their_onion && peer->secure)
+		if (peer->their_onion && peer->secure) {
+			warren_debug_info("pinned the address of %s\n", warren_priv(bare));
 			set_pin(conn, bare, peer->their_onion);
+		}
 	}
 }
 
@@ -1149,6 +1154,9 @@ pin_pidgin_otr_off(PurpleBuddy *buddy)
 	}
 }
 
+static PurplePlugin *session_plugin;
+static gboolean buddy_added_connected;
+
 static void
 buddy_added_cb(PurpleBuddy *buddy, gpointer data)
 {
@@ -1200,6 +1208,12 @@ warren_session_start(WarrenConn *conn, GError **error)
 		conn->otr_keygen_started = g_get_monotonic_time();
 		warren_otr_generate_key(conn->otr, key_ready, conn);
 	}
+	if (!buddy_added_connected) {
+		/* Not in load(): the buddy list's signals may not exist yet. */
+		purple_signal_connect(purple_blist_get_handle(), "buddy-added",
+		                      session_plugin, PURPLE_CALLBACK(buddy_added_cb), NULL);
+		buddy_added_connected = TRUE;
+	}
 	buddies = purple_find_buddies(account, NULL);
 	for (l = buddies; l; l = l->next)
 		pin_pidgin_otr_off(l->data);
@@ -1218,6 +1232,19 @@ warren_session_init(PurplePlugin *plugin)
 {
 	purple_signal_connect(plugin, "jabber-receiving-iq", plugin,
 	                      PURPLE_CALLBACK(receiving_iq_cb), NULL);
-	purple_signal_connect(purple_blist_get_handle(), "buddy-added", plugin,
-	                      PURPLE_CALLBACK(buddy_added_cb), NULL);
+	session_plugin = plugin;
+	buddy_added_connected = FALSE;
+}
+
+void
+warren_session_end_all(WarrenConn *conn)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	if (conn->sessions == NULL)
+		return;
+	g_hash_table_iter_init(&iter, conn->sessions);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		peer_drop_channel(value); /* OTR disconnect while it can be sent */
 }

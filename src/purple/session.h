@@ -16,6 +16,9 @@ void warren_session_init(PurplePlugin *plugin);
  * the background on first use); FALSE with @error (a message for the user)
  * when it cannot. */
 gboolean warren_session_start(WarrenConn *conn, GError **error);
+/* Ends every channel (and its OTR session, telling the contact) before
+ * the connection goes. */
+void warren_session_end_all(WarrenConn *conn);
 /* GDestroyNotify for WarrenConn's session table. */
 void warren_session_peer_free(gpointer peer);
 

@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""OTR between Warren accounts over the private Tor network: the AKE runs
+by itself, everything with user content on the channel is an OTR data
+message (read off the bytes through a logging relay in front of Tor's SOCKS
+port), verification by fingerprint and by SMP (question and shared secret,
+success and failure) through the request API as a user answers dialogs,
+trust that survives a restart, a changed key, and a pinned onion address
+that the server replaces."""
+import re
+import sys
+import time
+from pathlib import Path
+
+from conftest import add_xmpp_account
+from test_account import signin
+from test_chat import friends_in_two_hosts, received, two_friends
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import socks_relay  # noqa: E402
+
+FRAME_NAMES = {1: "HELLO", 2: "MSG", 3: "ACK", 4: "TYPING", 5: "PING", 6: "PONG",
+               7: "BYE", 8: "OTR"}
+
+
+def wait_im(host, acct, sender, text, timeout=120):
+    host.wait(rf"^im {re.escape(acct)} {re.escape(sender)} {re.escape(text)}$",
+              timeout=timeout, since=0)
+
+
+def conv(host, acct, pattern, timeout=60, since=None):
+    return host.wait(rf"^conv-write {re.escape(acct)} \S+ .*{pattern}", timeout=timeout,
+                     since=since)
+
+
+def request(host, kind, acct, pattern, timeout=60, since=None):
+    """Waits for a request dialog; returns its number."""
+    m = host.wait(rf"^request-{kind} (\d+) {re.escape(acct)} .*{pattern}",
+                  timeout=timeout, since=since)
+    return m.group(1)
+
+
+def test_ake_and_only_otr_on_the_wire(prosody, tornet, hosts, artifacts):
+    """Alice's account talks to Tor through a logging relay: the channel
+    stream carries HELLO/PING/PONG/BYE and OTR frames only, every message
+    is an OTR v3 data message, and neither the wire nor the server ever
+    sees the plaintext."""
+    relay = socks_relay.Relay(tornet.socks)
+    try:
+        (a_u, a_pw), (b_u, b_pw) = prosody.new_user("olga"), prosody.new_user("otto")
+        ha, hb = hosts.start("olga"), hosts.start("otto")
+        a = add_xmpp_account(ha, tornet, a_u, a_pw)
+        ha.cmd(f"set {a} tor-socks s {relay.address}")
+        b = add_xmpp_account(hb, tornet, b_u, b_pw)
+        signin(ha, a)
+        signin(hb, b)
+        ba, bb = a.split("/")[0], b.split("/")[0]
+        ha.cmd(f"addbuddy {a} {bb}")
+        hb.cmd(f"addbuddy {b} {ba}")
+        ha.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available", timeout=60)
+        hb.wait(rf"^buddy-status {re.escape(b)} {re.escape(ba)} available", timeout=60)
+        ha.wait(rf"^onion {re.escape(a)} ", timeout=120, since=0)
+        hb.wait(rf"^onion {re.escape(b)} ", timeout=120, since=0)
+
+        secret = "plaintext-marker-" + str(time.monotonic_ns())
+        t0 = time.monotonic()
+        ha.cmd(f"send {a} {bb} {secret} one")
+        wait_im(hb, b, ba, f"{secret} one")
+        first = time.monotonic() - t0
+        for i in range(20):
+            ha.cmd(f"send {a} {bb} {secret} a{i}")
+            hb.cmd(f"send {b} {ba} {secret} b{i}")
+        ha.cmd(f"typing {a} {bb} typing")
+        wait_im(hb, b, ba, f"{secret} a19")
+        wait_im(ha, a, bb, f"{secret} b19")
+        conv(ha, a, "Private conversation with .* started \\(OTR\\)\\. Unverified", since=0)
+        conv(hb, b, "Private conversation with .* started \\(OTR\\)\\. Unverified", since=0)
+        time.sleep(2)  # the last acks
+
+        channels = [s for s in relay.streams if (s.target() or ("", 0))[1] == 7777]
+        assert channels, [s.target() for s in relay.streams]
+        counts = {}
+        data_msgs = 0
+        for s in channels:
+            up, down = s.after_socks()
+            for direction, frames in (("up", socks_relay.channel_frames(up, True)),
+                                      ("down", socks_relay.channel_frames(down, False))):
+                for typ, payload in frames:
+                    name = FRAME_NAMES.get(typ, f"type{typ}")
+                    counts[name] = counts.get(name, 0) + 1
+                    assert name in ("HELLO", "PING", "PONG", "BYE", "OTR"), \
+                        f"{name} frame {direction}: content outside OTR"
+                    if name == "OTR":
+                        assert payload.startswith(b"?OTR"), payload[:16]
+                        if payload.startswith(b"?OTR:AAMD"):
+                            data_msgs += 1
+        # 21 + 20 messages and as many acks, typing, onions: all data messages
+        assert data_msgs >= 2 * 41, (data_msgs, counts)
+        raw = relay.raw()
+        assert secret.encode() not in raw
+        assert secret not in prosody.logs_text()
+        for h in (ha, hb):
+            log = (h.dir / "debug.log").read_text(errors="replace")
+            assert secret not in log
+        ake = [float(x) for h in (ha, hb) for x in re.findall(
+            r"private conversation with \S+ after (\d+) ms of channel",
+            (h.dir / "debug.log").read_text(errors="replace"))]
+        assert ake, "no AKE figure in the debug logs"
+        print(f"\nfirst message (dial + channel + AKE): {first:.2f} s; AKE after the "
+              f"channel is up: {max(ake):.0f} ms; frames on the wire: {counts}; "
+              f"{data_msgs} OTR data messages, plaintext nowhere")
+    finally:
+        relay.close()
+
+
+def smp(host, asker, answerer, asker_bare, answerer_bare, question, answer, reply):
+    """Asker starts SMP from the buddy menu (question, or shared secret if
+    question is None); answerer answers the dialog that pops up."""
+    if question:
+        host.cmd(f"menu {asker} {answerer_bare} Warren: verify with a question")
+        n = request(host, "fields", asker, r"question,answer")
+        host.cmd(f"fill {n} question {question}")
+        host.cmd(f"fill {n} answer {answer}")
+        host.cmd(f"ok {n}")
+        m = request(host, "input", answerer, re.escape(f"Their question: {question}"))
+    else:
+        host.cmd(f"menu {asker} {answerer_bare} Warren: verify with a shared secret")
+        n = request(host, "input", asker, "shared secret")
+        host.cmd(f"input {n} {answer}")
+        m = request(host, "input", answerer, "Enter the secret you share")
+    host.cmd(f"input {m} {reply}")
+
+
+def test_smp_and_manual_verification(prosody, tornet, hosts):
+    host, a, b, ba, bb = two_friends(prosody, tornet, hosts, "smp", "vera", "walt")
+    host.cmd(f"send {a} {bb} hello-before-smp")
+    wait_im(host, b, ba, "hello-before-smp")
+
+    # Question, wrong answer: both told, nobody verified.
+    since = host.mark()
+    smp(host, a, b, ba, bb, "Where did we meet?", "the old mill", "the new mill")
+    conv(host, a, "Verification FAILED", since=since)
+    conv(host, b, "Verification FAILED", since=since)
+    # Question, right answer: the asker has verified the answerer.
+    since = host.mark()
+    smp(host, a, b, ba, bb, "Where did we meet?", "the old mill", "the old mill")
+    conv(host, a, "Verification succeeded: .* is verified", since=since)
+    conv(host, b, "You answered .* question correctly", since=since)
+    # Shared secret, wrong, then right: verifies both ways.
+    since = host.mark()
+    smp(host, b, a, bb, ba, None, "s3cret words", "other words")
+    conv(host, b, "Verification FAILED", since=since)
+    since = host.mark()
+    smp(host, b, a, bb, ba, None, "s3cret words", "s3cret words")
+    conv(host, b, "Verification succeeded: .* is verified", since=since)
+    conv(host, a, "Verification succeeded: .* is verified", since=since)
+
+    # The fingerprint dialog shows both fingerprints; "not verified" sticks.
+    since = host.mark()
+    host.cmd(f"menu {a} {bb} Warren: verify by fingerprint")
+    m = host.wait(rf"^request-action (\d+) {re.escape(a)} .*Your fingerprint: "
+                  r"([0-9A-F ]{44}).*fingerprint: ([0-9A-F ]{44}).*Their key is verified",
+                  timeout=30, since=since)
+    host.cmd(f"answer {m.group(1)} 2")   # Mark as not verified
+    conv(host, a, "You marked this contact's key as NOT verified", since=since)
+    since = host.mark()
+    host.cmd(f"menu {a} {bb} Warren: verify by fingerprint")
+    n = request(host, "action", a, "Their key is NOT verified", since=since)
+    host.cmd(f"answer {n} 1")            # Mark as verified
+    conv(host, a, "You marked this contact's key as verified", since=since)
+
+    # Manual verification persists across a restart of the host.
+    host.close()
+    host = hosts.start("smp", keep=True)
+    for acct in (a, b):
+        host.cmd(f"connect {acct}")
+        host.wait(rf"^signed-on {re.escape(acct)}$", timeout=90, since=0)
+    host.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available", timeout=60,
+              since=0)
+    time.sleep(1)
+    host.cmd(f"send {a} {bb} hello-after-restart")
+    wait_im(host, b, ba, "hello-after-restart")
+    conv(host, a, "Private conversation with .* started \\(OTR\\)\\. Verified", since=0)
+
+
+def test_changed_key_is_loud(prosody, tornet, hosts):
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts,
+                                                ("kim", "lou"), ("kim", "lou"))
+    ha.cmd(f"send {a} {bb} with-the-old-key")
+    wait_im(hb, b, ba, "with-the-old-key")
+    keys = list(ha.dir.glob("purple/warren/*/otr.private_key"))
+    assert len(keys) == 1, keys
+    assert keys[0].stat().st_mode & 0o777 == 0o600
+    old = keys[0].read_text()
+
+    ha.close()
+    keys[0].unlink()          # Kim reinstalls (or an impostor signs in)
+    ha = hosts.start("kim", keep=True)
+    ha.cmd(f"connect {a}")
+    ha.wait(rf"^signed-on {re.escape(a)}$", timeout=90)
+    assert keys[0].read_text() != old
+    ha.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available", timeout=60,
+            since=0)
+    since = hb.mark()
+    ha.cmd(f"send {a} {bb} with-the-new-key")
+    wait_im(hb, b, ba, "with-the-new-key")
+    conv(hb, b, "WARNING: the OTR key of .* has CHANGED\\. Old fingerprint: "
+         "[0-9A-F ]{44}\\. New fingerprint: [0-9A-F ]{44}", since=since)
+    hb.wait(r"^notify \d+ Warren: key changed", timeout=10, since=since)
+    conv(hb, b, "started \\(OTR\\) with a CHANGED key that is NOT verified", since=since)
+
+
+def test_pinned_onion_replaced(prosody, tornet, hosts):
+    """Bob verified Alice; her address is pinned. When signalling presents
+    another address, Bob is warned and nothing is dialled until he
+    decides; then the contact's own word inside OTR moves the pin."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts,
+                                                ("pia", "quin"), ("pia", "quin"))
+    ha.wait(rf"^onion {re.escape(a)} (\S+)", timeout=120, since=0)
+    hb.wait(rf"^onion {re.escape(b)} ", timeout=120, since=0)
+    hb.cmd(f"send {b} {ba} first")
+    wait_im(ha, a, bb, "first")
+    since = hb.mark()
+    hb.cmd(f"menu {b} {ba} Warren: verify by fingerprint")
+    n = request(hb, "action", b, "Their key is NOT verified", since=since)
+    hb.cmd(f"answer {n} 1")
+    conv(hb, b, "marked this contact's key as verified", since=since)
+    deadline = time.monotonic() + 30   # pinned once her address has arrived
+    while True:
+        m = hb.query(f"menu {b} {ba}", r"^menu-done")
+        if any("forget the pinned address" in line for line in hb.lines[-8:]):
+            break
+        assert time.monotonic() < deadline, "the verified contact's address was not pinned"
+        time.sleep(0.5)
+
+    # Pia moves to a new onion address (same OTR key): her onion key goes.
+    ha.close()
+    onion_keys = list(ha.dir.glob("purple/warren/*/onion_key"))
+    assert len(onion_keys) == 1
+    onion_keys[0].unlink()
+    ha = hosts.start("pia", keep=True)
+    ha.cmd(f"connect {a}")
+    ha.wait(rf"^onion {re.escape(a)} ", timeout=120)
+    hb.wait(rf"^buddy-status {re.escape(b)} {re.escape(ba)} available", timeout=60,
+            since=since)
+    time.sleep(2)
+
+    since = hb.mark()
+    hb.cmd(f"send {b} {ba} after-the-move")
+    n = request(hb, "action", b, "address is not the one you verified", timeout=120,
+                since=since)
+    conv(hb, b, "address is not the one you verified", since=since)
+    time.sleep(5)
+    ha.sync()
+    assert "after-the-move" not in received(ha, a, bb), "the channel was used"
+    hb.cmd(f"answer {n} 1")             # Connect to the new address
+    wait_im(ha, a, bb, "after-the-move")
+    conv(hb, b, "address changed to .* it is pinned now", since=since)
