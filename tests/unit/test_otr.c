@@ -462,6 +462,50 @@ test_plaintext_refused (void)
   pair_free (p);
 }
 
+/* A hostile contact (a real engine that sends what it likes): oversized
+ * and malformed Warren TLVs, garbage OTR. Each is refused with an error
+ * (the glue shows it), nothing is delivered, the session stays up. */
+static void
+test_hostile_contact (void)
+{
+  Pair *p = pair_new ();
+  WarrenOtrPayload bad = WARREN_OTR_PAYLOAD_INIT;
+  WarrenOtrPayload out = WARREN_OTR_PAYLOAD_INIT;
+  GError *error = NULL;
+  static const char *garbage[] = {
+    "?OTR:AAMD", "?OTR:AAMDAAAAAAAAAAAAAAAAAAAAAA.", "?OTR:!!!!.", "?OTR|1|2|x",
+    "?OTR,1,1,?OTR:AAMD,", "?OTR?v9?", "?OTR Error: lies", "?OTR:AAID.",
+  };
+  guint i, got_before;
+
+  ake (p);
+  bad.onion = g_strnfill (60000, 'a');           /* oversized TLV */
+  g_assert_true (warren_otr_send (p->a.otr, BOB, &bad, NULL));
+  warren_otr_payload_clear (&bad);
+  bad.typing = 7;                                /* out of range */
+  g_assert_true (warren_otr_send (p->a.otr, BOB, &bad, NULL));
+  bad.typing = -1;
+  bad.id = 5;                                    /* id without text */
+  g_assert_true (warren_otr_send (p->a.otr, BOB, &bad, NULL));
+  bad.id = 0;
+  g_assert_cmpuint (pump (p), ==, 3);
+  g_assert_cmpuint (p->b.got->len, ==, 0);
+  g_assert_true (warren_otr_is_secure (p->b.otr, ALICE));
+
+  got_before = p->b.notices->len;
+  for (i = 0; i < G_N_ELEMENTS (garbage); i++) {
+    g_assert_false (warren_otr_receive (p->b.otr, ALICE, garbage[i], &out, &error));
+    g_clear_error (&error);
+  }
+  g_assert_cmpuint (p->b.notices->len, >, got_before); /* told, not silent */
+  g_clear_pointer (&p->b.question, g_free);
+  /* Still private, still working. */
+  g_assert_true (send_text (&p->a, BOB, 1, "still fine"));
+  pump (p);
+  g_assert_cmpuint (p->b.got->len, ==, 1);
+  pair_free (p);
+}
+
 static void
 test_trust_persists (void)
 {
@@ -660,6 +704,7 @@ main (int argc, char **argv)
   g_test_add_func ("/otr/ake-and-messages", test_ake_and_messages);
   g_test_add_func ("/otr/long-message-fragments", test_long_message_fragments);
   g_test_add_func ("/otr/plaintext-refused", test_plaintext_refused);
+  g_test_add_func ("/otr/hostile-contact", test_hostile_contact);
   g_test_add_func ("/otr/trust-persists", test_trust_persists);
   g_test_add_func ("/otr/smp-question-ok", test_smp_question_ok);
   g_test_add_func ("/otr/smp-question-wrong", test_smp_question_wrong);

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libFuzzer harness for Warren's TLVs inside OTR data messages
+ * (src/core/otr_payload.c, compiled in): what a contact controls after
+ * decryption. The input is laid out as libotr hands a decrypted data
+ * message over: text, a NUL, then serialized TLVs, which go through
+ * libotr's own otrl_tlv_parse first, exactly as in the receive path.
+ *
+ * Properties that trap when broken:
+ *   - a payload either parses or fails with an error; never both;
+ *   - an accepted message has an id >= 1 and UTF-8 text, an accepted onion
+ *     is a valid v3 onion address, typing is -1..2;
+ *   - an accepted payload re-encodes (warren_otr_payload_to_tlvs) to TLVs
+ *     that parse back to the same payload.
+ */
+#include "core/otr_payload.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+static int
+same (const WarrenOtrPayload *a, const WarrenOtrPayload *b)
+{
+  return a->id == b->id && a->has_ack == b->has_ack && a->ack == b->ack &&
+         a->typing == b->typing && g_strcmp0 (a->text, b->text) == 0 &&
+         g_strcmp0 (a->onion, b->onion) == 0;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  const uint8_t *nul = memchr (data, 0, size);
+  char *text = NULL;
+  OtrlTLV *tlvs = NULL, *again;
+  WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT, q = WARREN_OTR_PAYLOAD_INIT;
+  GError *error = NULL;
+  gboolean ok;
+
+  if (nul != NULL) {
+    text = g_strndup ((const char *) data, nul - data);
+    tlvs = otrl_tlv_parse (nul + 1, size - (nul - data) - 1);
+  } else {
+    text = g_strndup ((const char *) data, size);
+  }
+  ok = warren_otr_payload_parse (text[0] ? text : NULL, tlvs, &p, &error);
+  if (ok == (error != NULL))
+    abort ();
+  if (ok) {
+    if (p.id != 0 && (p.text == NULL || !g_utf8_validate (p.text, -1, NULL)))
+      abort ();
+    if (p.id == 0 && p.text != NULL)
+      abort ();
+    if (p.onion && !warren_otr_onion_is_valid (p.onion, strlen (p.onion)))
+      abort ();
+    if (p.typing < -1 || p.typing > 2)
+      abort ();
+    again = warren_otr_payload_to_tlvs (&p);
+    if (!warren_otr_payload_parse (p.text, again, &q, NULL) || !same (&p, &q))
+      abort ();
+    otrl_tlv_free (again);
+    warren_otr_payload_clear (&q);
+  }
+  g_clear_error (&error);
+  warren_otr_payload_clear (&p);
+  otrl_tlv_free (tlvs);
+  g_free (text);
+  return 0;
+}
