@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include <cmds.h>
 #include <conversation.h>
 #include <notify.h>
 #include <request.h>
@@ -173,12 +174,12 @@ warren_otr_ui_smp(WarrenConn *conn, const char *bare, WarrenOtrSmpEvent event,
 	case WARREN_OTR_SMP_ASKED_SECRET:
 		primary = g_strdup_printf(_("%s wants to verify you"), who);
 		secondary = event == WARREN_OTR_SMP_ASKED_QUESTION ?
-			g_strdup_printf(_("Their question: %s\nAnswer it exactly as you "
-			                  "agreed; Warren never shows your answer to them, "
-			                  "it only tells both of you whether the answers "
-			                  "match."), question ? question : "") :
-			g_strdup(_("Enter the secret you share with them. Warren never "
-			           "shows it to them; it only tells both of you whether "
+			g_strdup_printf(_("Their question: %s\nAnswer it as you agreed. Warren "
+			                  "never shows your answer\nto them; it only tells "
+			                  "both of you whether the answers match."),
+			                question ? question : "") :
+			g_strdup(_("Enter the secret you share with them. Warren never\n"
+			           "shows it to them; it only tells both of you whether\n"
 			           "the secrets match."));
 		purple_request_input(conn, _("Warren: verify contact"), primary, secondary,
 		                     "", FALSE, FALSE, NULL,
@@ -256,9 +257,9 @@ warren_otr_ui_ask_pin(WarrenConn *conn, const char *bare, const char *pinned,
 	                                  "verified"), alias_of(conn, bare));
 	char *secondary = g_strdup_printf(
 		_("Pinned address: %s\nAddress offered by the server: %s\n\nThis happens "
-		  "when the contact moved Warren to a new computer, or when the XMPP "
-		  "server puts itself between you. Nothing is sent to the new address "
-		  "unless you allow it; your messages stay pending meanwhile."),
+		  "when the contact moved Warren to a new\ncomputer, or when the XMPP "
+		  "server puts itself between you.\nNothing is sent to the new address "
+		  "unless you allow it;\nyour messages stay pending meanwhile."),
 		pinned, presented);
 
 	write_line(conn, bare, primary, TRUE);
@@ -337,14 +338,12 @@ mark_cb(Ask *a, int action)
 }
 
 static void
-fingerprints_cb(PurpleBlistNode *node, gpointer data)
+fingerprints_open(WarrenConn *conn, const char *bare)
 {
-	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
 	char *mine, *theirs, *secondary;
 	const char *state;
 
-	if (conn == NULL || conn->otr == NULL)
+	if (conn->otr == NULL)
 		return;
 	mine = warren_otr_own_fingerprint(conn->otr);
 	theirs = warren_otr_peer_fingerprint(conn->otr, bare);
@@ -360,9 +359,9 @@ fingerprints_cb(PurpleBlistNode *node, gpointer data)
 	}
 	secondary = g_strdup_printf(
 		_("Your fingerprint: %s\n%s's fingerprint: %s\nTheir key is %s.\n\n"
-		  "Compare the fingerprints with the contact over a channel you trust "
-		  "(in person, or a phone call where you know the voice). Mark the key "
-		  "verified only if they match."),
+		  "Compare the fingerprints with the contact over a channel you\n"
+		  "trust (in person, or a call where you know the voice). Mark\n"
+		  "the key verified only if they match."),
 		mine ? mine : _("(being created)"), alias_of(conn, bare),
 		theirs ? theirs : _("(not known yet)"), state);
 	purple_request_action(conn, _("Warren: fingerprints"), _("Verify by fingerprint"),
@@ -417,16 +416,12 @@ ask_cancel_fields_cb(Ask *a, PurpleRequestFields *fields)
 }
 
 static void
-question_cb(PurpleBlistNode *node, gpointer data)
+question_open(WarrenConn *conn, const char *bare)
 {
-	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
 	PurpleRequestFields *fields;
 	PurpleRequestFieldGroup *group;
 	char *primary;
 
-	if (conn == NULL)
-		return;
 	fields = purple_request_fields_new();
 	group = purple_request_field_group_new(NULL);
 	purple_request_fields_add_group(fields, group);
@@ -436,9 +431,9 @@ question_cb(PurpleBlistNode *node, gpointer data)
 		purple_request_field_string_new("answer", _("Answer"), NULL, FALSE));
 	primary = g_strdup_printf(_("Verify %s with a question"), alias_of(conn, bare));
 	purple_request_fields(conn, _("Warren: verify contact"), primary,
-		_("Ask something only they can answer, and give the answer you expect. "
-		  "They answer without seeing yours; both of you learn whether the "
-		  "answers match."), fields,
+		_("Ask something only they can answer, and give the answer\n"
+		  "you expect. They answer without seeing yours; both of you\n"
+		  "learn whether the answers match."), fields,
 		_("Ask"), G_CALLBACK(question_ok_cb), _("Cancel"),
 		G_CALLBACK(ask_cancel_fields_cb),
 		purple_connection_get_account(conn->gc), bare, NULL, ask_new(conn, bare));
@@ -459,18 +454,15 @@ ask_cancel_cb(Ask *a, const char *unused)
 }
 
 static void
-secret_cb(PurpleBlistNode *node, gpointer data)
+secret_open(WarrenConn *conn, const char *bare)
 {
-	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
 	char *primary;
 
-	if (conn == NULL)
-		return;
 	primary = g_strdup_printf(_("Verify %s with a shared secret"), alias_of(conn, bare));
 	purple_request_input(conn, _("Warren: verify contact"), primary,
-		_("Enter a secret that only the two of you know (agreed in person). "
-		  "They enter it too; both of you learn whether the secrets match."),
+		_("Enter a secret that only the two of you know (agreed in\n"
+		  "person). They enter it too; both of you learn whether the\n"
+		  "secrets match."),
 		"", FALSE, FALSE, NULL, _("Verify"), G_CALLBACK(secret_ok_cb),
 		_("Cancel"), G_CALLBACK(ask_cancel_cb),
 		purple_connection_get_account(conn->gc), bare, NULL, ask_new(conn, bare));
@@ -489,6 +481,87 @@ forget_pin_cb(PurpleBlistNode *node, gpointer data)
 	write_line(conn, bare, _("The pinned address was forgotten; the next private "
 	                         "conversation pins the contact's address again."),
 	           FALSE);
+}
+
+#define NODE_CB(name, open) \
+static void \
+name(PurpleBlistNode *node, gpointer data) \
+{ \
+	const char *bare = NULL; \
+	WarrenConn *conn = node_conn(node, &bare); \
+	if (conn) \
+		open(conn, bare); \
+}
+NODE_CB(fingerprints_cb, fingerprints_open)
+NODE_CB(question_cb, question_open)
+NODE_CB(secret_cb, secret_open)
+
+/* "/warren ..." in a conversation with a Warren contact: the same
+ * dialogs from the keyboard (Finch users live there). */
+static PurpleCmdRet
+warren_cmd(PurpleConversation *conv, const char *cmd, char **args, char **error,
+           void *data)
+{
+	PurpleConnection *gc = purple_conversation_get_gc(conv);
+	WarrenConn *conn = gc ? warren_conn_get(gc) : NULL;
+	const char *sub = args && args[0] ? args[0] : "";
+	char *bare, *slash, *fp, *text;
+
+	if (conn == NULL) {
+		*error = g_strdup(_("Not signed in."));
+		return PURPLE_CMD_RET_FAILED;
+	}
+	bare = g_utf8_strdown(purple_conversation_get_name(conv), -1);
+	if ((slash = strchr(bare, '/')) != NULL)
+		*slash = '\0';
+	if (g_str_equal(sub, "verify") || g_str_equal(sub, "secret"))
+		secret_open(conn, bare);
+	else if (g_str_equal(sub, "ask") || g_str_equal(sub, "question"))
+		question_open(conn, bare);
+	else if (g_str_equal(sub, "fingerprint") || g_str_equal(sub, "fingerprints"))
+		fingerprints_open(conn, bare);
+	else if (g_str_equal(sub, "status") || g_str_equal(sub, "")) {
+		fp = conn->otr ? warren_otr_peer_fingerprint(conn->otr, bare) : NULL;
+		text = g_strdup_printf(_("Private conversation: %s. Their key: %s (%s). "
+		                         "Pinned address: %s."),
+			conn->otr && warren_otr_is_secure(conn->otr, bare) ? _("yes") :
+			                                                     _("not right now"),
+			fp ? fp : _("not known yet"),
+			conn->otr && warren_otr_get_trust(conn->otr, bare) ==
+				WARREN_OTR_TRUST_VERIFIED ? _("verified") : _("NOT verified"),
+			warren_session_get_pin(conn, bare) ? warren_session_get_pin(conn, bare) :
+			                                     _("none"));
+		write_line(conn, bare, text, FALSE);
+		g_free(text);
+		g_free(fp);
+	} else {
+		*error = g_strdup(_("Usage: /warren [status|verify|ask|fingerprint]"));
+		g_free(bare);
+		return PURPLE_CMD_RET_FAILED;
+	}
+	g_free(bare);
+	return PURPLE_CMD_RET_OK;
+}
+
+static PurpleCmdId warren_cmd_id;
+
+void
+warren_otr_ui_init(void)
+{
+	warren_cmd_id = purple_cmd_register("warren", "w", PURPLE_CMD_P_PRPL,
+		PURPLE_CMD_FLAG_IM | PURPLE_CMD_FLAG_PRPL_ONLY |
+		PURPLE_CMD_FLAG_ALLOW_WRONG_ARGS, WARREN_PRPL_ID, warren_cmd,
+		_("warren [status|verify|ask|fingerprint]: the private conversation's "
+		  "state; verify the contact with a shared secret, a question, or "
+		  "their fingerprint."), NULL);
+}
+
+void
+warren_otr_ui_uninit(void)
+{
+	if (warren_cmd_id)
+		purple_cmd_unregister(warren_cmd_id);
+	warren_cmd_id = 0;
 }
 
 GList *

@@ -34,6 +34,10 @@ void warren_otr_ui_relay_warning(WarrenConn *conn, const char *bare,
 /* A verified contact moved to @onion (said inside OTR): the pin follows. */
 void warren_otr_ui_pin_moved(WarrenConn *conn, const char *bare, const char *onion);
 
+/* The "/warren" conversation command (plugin load and unload). */
+void warren_otr_ui_init(void);
+void warren_otr_ui_uninit(void);
+
 /* The prpl's blist_node_menu: jabber's entries and Warren's verification
  * entries for Warren buddies. */
 GList *warren_otr_ui_blist_node_menu(PurpleBlistNode *node);

@@ -138,12 +138,14 @@ plugin_load(PurplePlugin *plugin)
 	warren_tor_account_init(plugin);
 	warren_presence_init(plugin);
 	warren_session_init(plugin);
+	warren_otr_ui_init();
 	return TRUE;
 }
 
 static gboolean
 plugin_unload(PurplePlugin *plugin)
 {
+	warren_otr_ui_uninit();
 	warren_conn_free_all();
 	warren_tor_pool_shutdown();
 	purple_plugin_ipc_unregister_all(plugin);

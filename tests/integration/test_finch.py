@@ -160,3 +160,30 @@ def test_two_finch_clients_chat(tmp_path, tmux, artifacts, prosody, tornet, host
     (artifacts / "finch-alice-sent.txt").write_text(tmux.screen("alice"))
     logs = prosody.logs_text()
     assert "hello from finch over tor" not in logs
+    for who in ("alice", "bob"):
+        tmux.wait_for(who, "fingerprint is", timeout=30)
+
+    # SMP through Finch's own dialogs: alice asks from her conversation
+    # (/warren verify), bob's Finch pops the question up; both type the
+    # shared secret and press the Verify button.
+    tmux.keys("alice", "/warren verify", "Enter")
+    tmux.wait_for("alice", "with a shared secret", timeout=30)
+    time.sleep(1)
+    (artifacts / "finch-alice-smp-dialog.txt").write_text(tmux.screen("alice"))
+    # Finch's entry keeps Enter; Tab moves to the first button (Verify).
+    tmux.keys("alice", "correct horse battery", "Tab", "Enter")
+    # The dialog opens behind bob's focused window: Alt+3 jumps to the
+    # third window (buddy list, conversation, dialog), as a Finch user would.
+    deadline = time.monotonic() + 60
+    while "wants to verify you" not in tmux.screen("bob"):
+        assert time.monotonic() < deadline, tmux.screen("bob")
+        tmux.keys("bob", "M-3")
+        time.sleep(1)
+    (artifacts / "finch-bob-smp-asked.txt").write_text(tmux.screen("bob"))
+    tmux.keys("bob", "correct horse battery", "Tab", "Enter")
+    for who in ("alice", "bob"):
+        screen = tmux.wait_for(who, "succeeded: ", timeout=60)
+        (artifacts / f"finch-{who}-smp-done.txt").write_text(screen)
+    # The state persists and shows on request.
+    tmux.keys("alice", "/warren status", "Enter")
+    tmux.wait_for("alice", "(verified)", timeout=20)
