@@ -98,6 +98,8 @@ typedef struct {
 	gboolean pin_blocked;     /* the user declined a changed address */
 	WarrenSignal *held;       /* session-accept waiting for the user */
 	guint secure_idle_id;     /* first sends of a new OTR session */
+	guint64 ack_due;          /* highest id shown, not yet acknowledged */
+	guint ack_idle_id;        /* one ack per burst of incoming messages */
 } Peer;
 
 static void peer_dial(Peer *peer);
@@ -152,6 +154,10 @@ peer_drop_channel(Peer *peer)
 	if (peer->secure_idle_id)
 		g_source_remove(peer->secure_idle_id);
 	peer->secure_idle_id = 0;
+	if (peer->ack_idle_id)
+		g_source_remove(peer->ack_idle_id);
+	peer->ack_idle_id = 0;
+	peer->ack_due = 0;  /* unacknowledged: the contact resends, we drop dups */
 	peer->dropping = TRUE;
 	if (peer->conn->otr && (peer->secure || peer->ch))
 		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
@@ -267,6 +273,28 @@ send_ack(Peer *peer, guint64 id)
 	send_payload(peer, &p);
 }
 
+static gboolean
+ack_cb(gpointer data)
+{
+	Peer *peer = data;
+
+	peer->ack_idle_id = 0;
+	if (peer->ack_due)
+		send_ack(peer, peer->ack_due);
+	peer->ack_due = 0;
+	return G_SOURCE_REMOVE;
+}
+
+/* Acknowledges @id once the main loop is idle: a burst of messages read at
+ * once costs one (cumulative) ack, one OTR encryption instead of many. */
+static void
+ack_soon(Peer *peer, guint64 id)
+{
+	peer->ack_due = MAX(peer->ack_due, id);
+	if (peer->ack_idle_id == 0)
+		peer->ack_idle_id = g_idle_add(ack_cb, peer);
+}
+
 static void
 got_message(Peer *peer, guint64 id, const char *text)
 {
@@ -286,7 +314,7 @@ got_message(Peer *peer, guint64 id, const char *text)
 			return; /* no ack: the sender will resend */
 		}
 	}
-	send_ack(peer, id);
+	ack_soon(peer, id);
 }
 
 static void
