@@ -142,14 +142,39 @@ Warren demo is running (state in $demo):
 Attach:   $0 attach        (tmux: Ctrl-b o switches pane, Ctrl-b d detaches)
 Stop:     $0 stop
 
-In Finch: Alt-n/Alt-p move between windows; the buddy list shows the other
-user online. Select the contact and press Enter to open a conversation, type
-and press Enter: the message travels over a peer-to-peer channel through
-Tor (never through the XMPP server) and arrives in the other Finch. Not yet
-OTR-encrypted in this version (the Tor onion circuit does encrypt it).
+Alice has already greeted bob: the message travelled over a peer-to-peer
+channel between two onion services (never through the XMPP server),
+OTR-encrypted; both conversations say "Private conversation ... started
+(OTR). Unverified: their fingerprint is ...".
+
+Try, in Finch (Alt-n/Alt-p move between windows, Alt-w lists them):
+  - chat: type in a conversation and press Enter; "Delivered." follows.
+    In the buddy list, select the contact and press Enter to open one.
+  - verify each other: in alice's conversation type  /warren verify  and
+    Enter; type a secret, Tab, Enter. Bob's Finch opens "alice... wants to
+    verify you" (Alt-w if it is behind): type the same secret, Tab, Enter.
+    Both conversations say "Verification succeeded". /warren status shows
+    the state; /warren ask verifies with a question instead.
+  - your Warren address: Alt-a, "Show my Warren address".
 TXT
 if [ "$ok" -ne 1 ]; then
 	echo "demo: the Finch clients did not show each other yet; attach to look." >&2
 	exit 1
 fi
 echo "alice and bob see each other online."
+# Alice greets bob from her Finch, by keystrokes, as a user would.
+sleep 3
+tmux -L "$tmux_sock" send-keys -t demo.0 Down
+sleep 0.5
+tmux -L "$tmux_sock" send-keys -t demo.0 Enter
+sleep 1.5
+tmux -L "$tmux_sock" send-keys -t demo.0 "Hello Bob, this went peer to peer over Tor, OTR-encrypted" Enter
+for _ in $(seq 1 60); do
+	if tmux -L "$tmux_sock" capture-pane -p -t demo.1 | grep -q "Hello Bob"; then
+		echo "bob received alice's greeting over the private channel."
+		exit 0
+	fi
+	sleep 1
+done
+echo "demo: bob has not shown alice's greeting yet; attach to look." >&2
+exit 1
