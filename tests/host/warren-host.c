@@ -508,6 +508,8 @@ cmd_menu(PurpleAccount *account, const char *jid, const char *label)
 		emit("menu-done");
 }
 
+static PurpleBlistUiOps blist_ops;
+
 static GHashTable *
 ui_info(void)
 {
@@ -881,6 +883,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "libpurple initialisation failed\n");
 		return 1;
 	}
+	/* Empty ops: libpurple's defaults save blist.xml, as in Pidgin and
+	 * Finch (buddy settings such as a pinned address must persist). */
+	purple_blist_set_ui_ops(&blist_ops);
 	purple_set_blist(purple_blist_new());
 	purple_blist_load();
 	purple_prefs_load();
