@@ -147,6 +147,7 @@ plugin_unload(PurplePlugin *plugin)
 {
 	warren_otr_ui_uninit();
 	warren_conn_free_all();
+	warren_session_shutdown();
 	warren_tor_pool_shutdown();
 	purple_plugin_ipc_unregister_all(plugin);
 	warren_jabber_detach(plugin);

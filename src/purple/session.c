@@ -103,6 +103,7 @@ typedef struct {
 } Peer;
 
 static void peer_dial(Peer *peer);
+static void send_frame(Peer *peer, WarrenFrame *frame);
 static void peer_flush(Peer *peer);
 static void peer_flush_one(Peer *peer, guint64 id);
 
@@ -147,10 +148,43 @@ peer_get(WarrenConn *conn, const char *bare, gboolean create)
 	return peer;
 }
 
+#define LINGER_MS 1500
+static GSList *lingering; /* channels closing gracefully */
+
+static gboolean
+linger_done(gpointer data)
+{
+	lingering = g_slist_remove(lingering, data);
+	warren_channel_free(data);
+	return G_SOURCE_REMOVE;
+}
+
+/* Frees @ch after LINGER_MS without listening to it any more, so the last
+ * bytes written to it (the OTR disconnect, a BYE) reach the contact. */
+static void
+channel_linger(WarrenChannel *ch)
+{
+	warren_channel_set_callbacks(ch, NULL, NULL);
+	lingering = g_slist_prepend(lingering, ch);
+	g_timeout_add(LINGER_MS, linger_done, ch);
+}
+
+void
+warren_session_shutdown(void)
+{
+	while (lingering) {
+		g_source_remove_by_user_data(lingering->data);
+		linger_done(lingering->data);
+	}
+}
+
 /* Drops the channel (not the peer, not its retry timer). */
 static void
 peer_drop_channel(Peer *peer)
 {
+	gboolean graceful = peer->ch &&
+		warren_channel_get_state(peer->ch) == WARREN_CHANNEL_STATE_CONNECTED;
+
 	if (peer->secure_idle_id)
 		g_source_remove(peer->secure_idle_id);
 	peer->secure_idle_id = 0;
@@ -170,6 +204,10 @@ peer_drop_channel(Peer *peer)
 	peer->heartbeat_id = 0;
 	if (peer->ch && peer->conn->listener && !peer->initiator && peer->sid)
 		warren_listener_forget(peer->conn->listener, peer->sid);
+	if (graceful && peer->ch) {
+		send_frame(peer, warren_frame_new_bye(WARREN_FRAME_BYE_NORMAL));
+		channel_linger(g_steal_pointer(&peer->ch));
+	}
 	g_clear_pointer(&peer->ch, warren_channel_free);
 	g_clear_pointer(&peer->dec, warren_frame_decoder_free);
 	g_clear_pointer(&peer->sid, g_free);
@@ -1060,7 +1098,8 @@ otr_connected(WarrenOtr *otr, const char *bare, gpointer data)
 {
 	Peer *peer = peer_get(data, bare, FALSE);
 
-	return peer && peer->connected && peer->ch;
+	return peer && peer->connected && peer->ch &&
+	       warren_channel_get_state(peer->ch) == WARREN_CHANNEL_STATE_CONNECTED;
 }
 
 static gboolean

@@ -19,6 +19,8 @@ gboolean warren_session_start(WarrenConn *conn, GError **error);
 /* Ends every channel (and its OTR session, telling the contact) before
  * the connection goes. */
 void warren_session_end_all(WarrenConn *conn);
+/* Frees the channels still closing (plugin unload). */
+void warren_session_shutdown(void);
 /* GDestroyNotify for WarrenConn's session table. */
 void warren_session_peer_free(gpointer peer);
 

@@ -197,10 +197,18 @@ def test_changed_key_is_loud(prosody, tornet, hosts):
     assert keys[0].stat().st_mode & 0o777 == 0o600
     old = keys[0].read_text()
 
+    # Signing off ends the OTR session properly: Lou's side is told.
+    ha.cmd(f"disconnect {a}")
+    ha.wait(rf"^signed-off {re.escape(a)}$", timeout=30)
+    deadline = time.monotonic() + 20
+    while "down: the contact ended the private conversation" not in \
+            (hb.dir / "debug.log").read_text(errors="replace"):
+        assert time.monotonic() < deadline, "no OTR disconnect reached the contact"
+        time.sleep(0.5)
     ha.close()
     keys[0].unlink()          # Kim reinstalls (or an impostor signs in)
     ha = hosts.start("kim", keep=True)
-    ha.cmd(f"connect {a}")
+    ha.cmd(f"connect {a}")  # (the account is disabled by the disconnect)
     ha.wait(rf"^signed-on {re.escape(a)}$", timeout=90)
     assert keys[0].read_text() != old
     ha.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available", timeout=60,
