@@ -59,6 +59,7 @@ if WARREN_BUILD_DIR=$src/_build-asan scripts/build.sh \
 	CFLAGS="-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	LDFLAGS="-fsanitize=address,undefined" >"$artifacts/asan-build.log" 2>&1; then
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$src/tests/unit/lsan.supp \
 		make -C _build-asan check >"$artifacts/asan-unit.log" 2>&1
 	tail -n 15 "$artifacts/asan-unit.log"
 	count_automake _build-asan

@@ -461,6 +461,10 @@ warren_otr_free (WarrenOtr *otr)
   }
   if (otr->poll_id)
     g_source_remove (otr->poll_id);
+  /* libotr forgets only PLAINTEXT contexts (the others would leak, with
+   * their session keys still in memory). */
+  for (ConnContext *ctx = otr->us->context_root; ctx; ctx = ctx->next)
+    otrl_context_force_plaintext (ctx);
   otrl_userstate_free (otr->us);
   g_free (otr->account);
   g_free (otr->protocol);
