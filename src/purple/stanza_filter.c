@@ -15,7 +15,9 @@
  *    namespace are left to Warren's signalling.
  * Warren's own namespace in a message or iq from a contact is validated by
  * the code that owns it; anything this version does not handle is answered
- * with an error (iq) or ignored and logged (message). The decisions
+ * with an error (iq) or ignored and logged (message). A message with text
+ * from a user through the server is never shown (Warren's messages travel
+ * only over the channel, under OTR): the conversation says one arrived. The decisions
  * themselves are pure functions in stanza_rules.c (unit-tested, fuzzed).
  */
 #include "config.h"
@@ -28,6 +30,7 @@
 #include "connection.h"
 #include "debug.h"
 #include "jabber_glue.h"
+#include "otr_ui.h"
 #include "stanza_filter.h"
 #include "stanza_rules.h"
 #include "warren.h"
@@ -107,6 +110,28 @@ receiving_message_cb(PurpleConnection *gc, const char *type, const char *id,
 			return TRUE;
 		}
 	}
+	if (from == NULL || strchr(from, '@') == NULL || g_strcmp0(type, "error") == 0)
+		return FALSE; /* the server's own notices, and errors, as jabber shows them */
+	if (xmlnode_get_child(message, "body") != NULL) {
+		/* Warren contacts never send text through the server: this one is
+		 * unencrypted, readable by the server, and forgeable by it. */
+		char *bare = g_strdup(from), *slash = strchr(bare, '/');
+		if (slash)
+			*slash = '\0';
+		warren_debug_warn("refused a message through the server from %s\n",
+		                  warren_priv(from));
+		warren_otr_ui_notice(warren_conn_get(gc), bare,
+			_("A message from this contact arrived through the XMPP server, "
+			  "unencrypted. Warren does not show it: the server could read "
+			  "it and could have forged it. Ask them to use Warren."));
+		g_free(bare);
+		return TRUE;
+	}
+	if (xmlnode_get_child_with_namespace(message, "composing",
+	                                     "http://jabber.org/protocol/chatstates") ||
+	    xmlnode_get_child_with_namespace(message, "paused",
+	                                     "http://jabber.org/protocol/chatstates"))
+		return TRUE; /* typing comes over the channel, never from the server */
 	return FALSE;
 }
 

@@ -49,6 +49,7 @@ def test_hostile_contact(prosody, tornet, hosts, artifacts):
         # No reply expected for these; the host must just survive them.
         f"send <iq type='result' id='warren-disco-1' to='{to}'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xmpp:warren:0'/></query></iq>",
         f"send <message to='{to}' type='chat'><body>wrapped</body><warren xmlns='urn:xmpp:warren:0'><frame>AAAA</frame></warren></message>",
+        f"send <message to='{to}' type='chat'><body>plain-through-server</body></message>",
         f"send <message to='{to}'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:metadata'><item id='abc'><metadata xmlns='urn:xmpp:avatar:metadata'><info id='abc' bytes='10' type='image/png' url='http://192.0.2.10/a.png'/></metadata></item></items></event></message>",
         f"send <presence to='{to}'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='x' ver='{'A' * 5000}'/></presence>",
     ]
@@ -71,6 +72,10 @@ def test_hostile_contact(prosody, tornet, hosts, artifacts):
     host.sync()
     assert not any(l.startswith(f"signed-off {alice}") for l in host.lines)
     assert not any(l.startswith("im ") and "wrapped" in l for l in host.lines)
+    # A plain message through the server is not shown either, but noticed.
+    assert not any("plain-through-server" in l for l in host.lines)
+    host.wait(r"^conv-write .* arrived through the XMPP server, unencrypted", timeout=10,
+              since=0)
     m = host.query(f"buddy {alice} nobody@{DOMAIN}", r"^buddy ")
     assert "none" in m.string
     debug = (host.dir / "debug.log").read_text(errors="replace")
