@@ -253,7 +253,7 @@ show_address_cb(PurplePluginAction *action)
 {
 	PurpleConnection *gc = action->context;
 	WarrenConn *conn = warren_conn_get(gc);
-	char *text;
+	char *text, *fp, *full;
 
 	if (conn && conn->onion_address)
 		text = g_strdup_printf(_("Your Warren address is %s (port %d). Your "
@@ -265,7 +265,12 @@ show_address_cb(PurplePluginAction *action)
 	else
 		text = g_strdup(_("Your Warren address is not published yet: Tor is "
 		                  "still setting it up."));
-	purple_notify_info(gc, _("Warren address"), _("Your Warren address"), text);
+	fp = conn ? warren_session_own_fingerprint(conn) : NULL;
+	full = g_strdup_printf(_("%s\n\nYour OTR fingerprint: %s"), text,
+	                       fp ? fp : _("(your key is being created)"));
+	purple_notify_info(gc, _("Warren address"), _("Your Warren address"), full);
+	g_free(full);
+	g_free(fp);
 	g_free(text);
 }
 

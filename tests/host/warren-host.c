@@ -211,8 +211,12 @@ static void *
 notify_message(PurpleNotifyMsgType type, const char *title,
                const char *primary, const char *secondary)
 {
+	char *sec = g_strdup(secondary ? secondary : "");
+
+	g_strdelimit(sec, "\r\n", ' '); /* one event per line */
 	emit("notify %d %s | %s | %s", (int)type, title ? title : "",
-	     primary ? primary : "", secondary ? secondary : "");
+	     primary ? primary : "", sec);
+	g_free(sec);
 	return NULL;
 }
 

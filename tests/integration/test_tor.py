@@ -109,6 +109,8 @@ def test_managed_tor_onion_and_recovery(prosody, tornet, hosts):
     assert ok, out
     m = host.query(f"action {acct} Show my Warren address", r"^notify ")
     assert addr1 in m.string, m.string
+    assert re.search(r"Your OTR fingerprint: [0-9A-F]{8}( [0-9A-F]{8}){4}", m.string), \
+        m.string
 
     # A second account with the same settings shares the one managed tor,
     # and has an onion address of its own.
