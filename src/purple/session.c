@@ -766,6 +766,17 @@ warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 		return -1;
 	bare = bare_of(who);
 	plain = purple_markup_strip_html(text);
+	if (strlen(plain) > WARREN_OTR_MAX_TEXT) {
+		/* The contact's Warren would refuse it: say so now, keep nothing. */
+		char *msg = g_strdup_printf(_("Not sent: the message is longer than "
+		                              "%d KiB."), WARREN_OTR_MAX_TEXT / 1024);
+		purple_conv_present_error(who, purple_connection_get_account(gc), msg);
+		g_free(msg);
+		explicit_bzero(plain, strlen(plain));
+		g_free(plain);
+		g_free(bare);
+		return 0;
+	}
 	if (!warren_outbox_enqueue(outbox_of(conn), bare, plain,
 	                           g_get_real_time(), &id, &error)) {
 		purple_conv_present_error(who, purple_connection_get_account(gc),

@@ -138,6 +138,9 @@ def test_smp_and_manual_verification(prosody, tornet, hosts):
     host, a, b, ba, bb = two_friends(prosody, tornet, hosts, "smp", "vera", "walt")
     host.cmd(f"send {a} {bb} hello-before-smp")
     wait_im(host, b, ba, "hello-before-smp")
+    # Longer than a contact accepts: refused at once, not left pending.
+    host.cmd(f"send {a} {bb} {'x' * 300000}")
+    host.wait(r"^conv-write .*Not sent: the message is longer than 256 KiB", timeout=30)
 
     # Question, wrong answer: both told, nobody verified.
     since = host.mark()
