@@ -107,14 +107,18 @@ def run_server(cls, port, artifacts):
     # The server runs as its own user: its state lives in a fresh directory
     # under /tmp (the checkout may sit below a directory it cannot enter),
     # and its logs are copied to the artifacts at the end.
+    # (Also when it fails to start: its logs tell why.)
     state = pathlib.Path(tempfile.mkdtemp(prefix=f"warren-{cls.name}-")) / "state"
     server = cls(state, port)
-    server.start()
-    yield server
-    server.stop()
-    shutil.copytree(state, artifacts / cls.name, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("*.sock", ".erlang.cookie"))
-    shutil.rmtree(state.parent, ignore_errors=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        if state.exists():
+            shutil.copytree(state, artifacts / cls.name, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("*.sock", ".erlang.cookie"))
+        shutil.rmtree(state.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
