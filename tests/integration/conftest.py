@@ -134,7 +134,19 @@ def ejabberd(artifacts):
 @pytest.fixture(params=["prosody", "ejabberd"])
 def xmpp_server(request):
     """Each XMPP server Warren's presence layer must work with: a test that
-    uses this fixture runs once against prosody and once against ejabberd."""
+    uses this fixture runs once against prosody and once against ejabberd.
+
+    Differences seen between the two (same client, same scenario):
+    - in-band registration: a data form from prosody, the legacy fields
+      from ejabberd (see test_account.REGISTRATION_DIALOG);
+    - PEP: ejabberd announces it on the server's disco#info, so libpurple
+      uses it (publishes tune, mood, nickname, avatar items there); prosody
+      0.12 announces it only on the account's JID, where libpurple 2.x does
+      not look, so with prosody libpurple never publishes PEP items;
+    - ejabberd's log quotes each stanza as an Erlang binary: ASCII text
+      (the leak checks' markers) stays searchable in logs_text(), other
+      text may be escaped.
+    """
     return request.getfixturevalue(request.param)
 
 

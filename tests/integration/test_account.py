@@ -96,12 +96,25 @@ def test_presence_subscription_and_warren_detection(xmpp_server, tornet, hosts):
     assert_only_tor(host.dir / "strace.log", tornet)
 
 
+# The registration dialog the user gets differs by server: prosody sends a
+# data form (XEP-0004) titled "Creating a new account" whose username and
+# password fields come empty (the user types them again; warren-host fills
+# them in); ejabberd sends the legacy <username/><password/> fields, which
+# libpurple shows as "Register New XMPP Account", filled in from the account.
+REGISTRATION_DIALOG = {
+    "prosody": "Creating a new account",
+    "ejabberd": "Register New XMPP Account",
+}
+
+
 def test_inband_registration(xmpp_server, tornet, hosts):
     host = hosts.start("reg", strace=True)
     user = f"dave{int(time.time() * 1000) % 10**8}"
     acct = add_xmpp_account(host, tornet, user, "pw-dave", server=xmpp_server)
     host.cmd(f"register {acct}")
     host.wait(rf"^register {re.escape(acct)} ok$", timeout=90)
+    title = REGISTRATION_DIALOG[xmpp_server.name]
+    host.wait(rf"^request-fields {re.escape(acct)} {re.escape(title)}$", timeout=1, since=0)
     signin(host, acct)
     host.close()
     assert_only_tor(host.dir / "strace.log", tornet)
