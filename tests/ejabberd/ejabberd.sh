@@ -17,7 +17,9 @@
 # The Erlang distribution (needed by `ejabberdctl register`) listens on
 # 127.0.0.1:DIST_PORT only, without epmd: ERL_DIST_PORT makes ejabberdctl pass
 # `-erl_epmd_port DIST_PORT -start_epmd false` to every node, so no epmd is
-# started or contacted, and vm.args binds the listener to 127.0.0.1.
+# started and ejabberdctl connects straight to DIST_PORT (ejabberd itself
+# still tries once to register its name with an epmd on 127.0.0.1:4369:
+# refused when none runs), and vm.args binds the listener to 127.0.0.1.
 # DIST_PORT is $EJABBERD_DIST_PORT, or PORT+1.
 # Host names are resolved from inetrc only ({lookup, [file]}): ejabberd
 # never asks DNS.
@@ -257,6 +259,7 @@ LOGS_DIR=$dir/logs
 EJABBERD_PID_PATH=$dir/ejabberd.pid
 # No epmd: the node listens on this port, and clients connect to it directly.
 ERL_DIST_PORT=$dist_port
+# (Should an epmd ever be started for this node: loopback only.)
 ERL_EPMD_ADDRESS=127.0.0.1
 CONTRIB_MODULES_PATH=$dir/contrib
 CONTRIB_MODULES_CONF_DIR=$dir/contrib/conf
@@ -385,7 +388,8 @@ cmd_stop() {
 		echo "ejabberd stopped (not running in $dir)"
 		return 0
 	fi
-	pids=$(echo $pids $(descendants $pids) | tr ' ' '\n' | sort -un)
+	# shellcheck disable=SC2086 # (pid lists)
+	pids=$( { echo "$pids"; descendants $pids; } | sort -un)
 	for p in $pids; do
 		[[ $(readlink "/proc/$p/exe") == */beam.smp ]] && beams="$beams $p"
 	done
