@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Installs what building, testing and the demo need on Debian bookworm.
 # Services are never started by the packages (tor would join the real Tor
-# network, prosody would listen on every interface): a policy-rc.d that
-# forbids starting them is in place for the install.
+# network, prosody and ejabberd would listen on every interface, ejabberd's
+# epmd too): a policy-rc.d that forbids starting them is in place for the
+# install.
 set -euo pipefail
 
 PACKAGES=(
@@ -11,7 +12,7 @@ PACKAGES=(
 	build-essential autoconf automake libtool autopoint gettext pkg-config
 	libpurple-dev libglib2.0-dev libnice-dev libotr5-dev libgcrypt20-dev
 	# run and test: the real parts
-	tor prosody finch tmux strace python3 python3-pytest procps iproute2
+	tor prosody ejabberd finch tmux strace python3 python3-pytest procps iproute2
 	# sanitizers and fuzzers
 	clang libclang-rt-14-dev valgrind
 )
@@ -50,3 +51,10 @@ for svc in tor prosody; do
 	fi
 done
 pkill -x -u debian-tor tor 2>/dev/null || true
+# ejabberd: only if the system instance really runs. Its init script's stop
+# runs `ejabberdctl status`, an Erlang node that would start an epmd (on
+# every interface, left running) when none runs.
+pid=$(cat /run/ejabberd/ejabberd.pid 2>/dev/null || true)
+if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && command -v service >/dev/null 2>&1; then
+	service ejabberd stop >/dev/null 2>&1 || true
+fi

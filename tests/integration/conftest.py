@@ -3,6 +3,9 @@
 
 - prosody on 127.0.0.1 (tests/prosody/prosody.sh), reachable only as an
   onion service of the private Tor network;
+- ejabberd on 127.0.0.1 (tests/ejabberd/ejabberd.sh), likewise, started
+  only when a test asks for it (`ejabberd`, or `xmpp_server`, which runs a
+  test once against each server);
 - the private Tor network (tests/tornet/tornet.sh) on 127.0.0.1;
 - warren-host processes loading the plugin from the build tree.
 Logs of everything go to the artifacts directory ($WARREN_ARTIFACTS).
@@ -23,6 +26,10 @@ SRC = pathlib.Path(__file__).resolve().parents[2]
 BUILD = pathlib.Path(os.environ.get("WARREN_BUILD_DIR", SRC / "_build"))
 DOMAIN = "warren.test"
 PROSODY_PORT = int(os.environ.get("WARREN_PROSODY_PORT", "25222"))
+# ejabberd's c2s port; its Erlang distribution listens on the next one. The
+# default follows the prosody port, so runs with distinct prosody ports
+# (parallel test runs on one machine) get distinct ejabberd ports too.
+EJABBERD_PORT = int(os.environ.get("WARREN_EJABBERD_PORT", str(PROSODY_PORT + 10)))
 TORNET_BASE = int(os.environ.get("WARREN_TORNET_BASE", "20000"))
 
 
@@ -44,11 +51,17 @@ def artifacts():
     return path
 
 
-class Prosody:
+class XmppServer:
+    """A private XMPP server run by tests/<name>/<name>.sh, a script with the
+    commands `start DIR PORT DOMAIN`, `adduser DIR USER PASSWORD`, `stop DIR`.
+    `onion` names its onion service in the private Tor network."""
+    name = None
+    onion = None
+
     def __init__(self, state_dir, port):
         self.dir = state_dir
         self.port = port
-        self.script = str(SRC / "tests" / "prosody" / "prosody.sh")
+        self.script = str(SRC / "tests" / self.name / f"{self.name}.sh")
 
     def start(self):
         subprocess.run([self.script, "start", str(self.dir), str(self.port), DOMAIN],
@@ -69,6 +82,7 @@ class Prosody:
         return user, password
 
     def logs_text(self):
+        """Everything the server wrote: logs and stored data."""
         text = ""
         for p in self.dir.rglob("*"):
             if p.is_file():
@@ -79,19 +93,61 @@ class Prosody:
         return text
 
 
-@pytest.fixture(scope="session")
-def prosody(artifacts):
-    # prosody runs as its own user: its state lives in a fresh directory
+class Prosody(XmppServer):
+    name = "prosody"
+    onion = "xmpp"
+
+
+class Ejabberd(XmppServer):
+    name = "ejabberd"
+    onion = "ejabberd"
+
+
+def run_server(cls, port, artifacts):
+    # The server runs as its own user: its state lives in a fresh directory
     # under /tmp (the checkout may sit below a directory it cannot enter),
     # and its logs are copied to the artifacts at the end.
-    state = pathlib.Path(tempfile.mkdtemp(prefix="warren-prosody-")) / "state"
-    p = Prosody(state, PROSODY_PORT)
-    p.start()
-    yield p
-    p.stop()
-    shutil.copytree(state, artifacts / "prosody", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("*.sock"))
-    shutil.rmtree(state.parent, ignore_errors=True)
+    # (Also when it fails to start: its logs tell why.)
+    state = pathlib.Path(tempfile.mkdtemp(prefix=f"warren-{cls.name}-")) / "state"
+    server = cls(state, port)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        if state.exists():
+            shutil.copytree(state, artifacts / cls.name, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("*.sock", ".erlang.cookie"))
+        shutil.rmtree(state.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def prosody(artifacts):
+    yield from run_server(Prosody, PROSODY_PORT, artifacts)
+
+
+@pytest.fixture(scope="session")
+def ejabberd(artifacts):
+    yield from run_server(Ejabberd, EJABBERD_PORT, artifacts)
+
+
+@pytest.fixture(params=["prosody", "ejabberd"])
+def xmpp_server(request):
+    """Each XMPP server Warren's presence layer must work with: a test that
+    uses this fixture runs once against prosody and once against ejabberd.
+
+    Differences seen between the two (same client, same scenario):
+    - in-band registration: a data form from prosody, the legacy fields
+      from ejabberd (see test_account.REGISTRATION_DIALOG);
+    - PEP: ejabberd announces it on the server's disco#info, so libpurple
+      uses it (publishes tune, mood, nickname, avatar items there); prosody
+      0.12 announces it only on the account's JID, where libpurple 2.x does
+      not look, so with prosody libpurple never publishes PEP items;
+    - ejabberd's log quotes each stanza as an Erlang binary: ASCII text
+      (the leak checks' markers) stays searchable in logs_text(), other
+      text may be escaped.
+    """
+    return request.getfixturevalue(request.param)
 
 
 class TorNet:
@@ -131,11 +187,17 @@ class TorNet:
     def xmpp_onion(self):
         return self.env["TORNET_ONION_XMPP"]
 
+    def onion(self, name):
+        return self.env[f"TORNET_ONION_{name.upper()}"]
+
 
 @pytest.fixture(scope="session")
 def tornet(artifacts, prosody):
+    # Both servers are published from the start; ejabberd itself starts only
+    # if a test needs it (until then its onion leads to a closed port, and
+    # tornet.sh checks only that its descriptor was uploaded).
     net = TorNet(artifacts / "tornet", TORNET_BASE)
-    net.start(f"xmpp:5222:{PROSODY_PORT}")
+    net.start(f"{Prosody.onion}:5222:{PROSODY_PORT} {Ejabberd.onion}:5222:{EJABBERD_PORT}")
     print(f"\nprivate Tor network ready in {net.start_seconds:.1f} s")
     yield net
     net.stop()
@@ -176,11 +238,13 @@ def hosts(artifacts, request):
 
 
 def add_xmpp_account(host, tornet, user, password, protocol="prpl-warren",
-                     resource="t"):
-    """Adds an account whose XMPP server is prosody's onion service."""
+                     resource="t", server=None):
+    """Adds an account whose XMPP server is the onion service of `server`
+    (an XmppServer; prosody when None)."""
     acct = f"{user}@{DOMAIN}/{resource}"
+    onion = tornet.onion(server.onion) if server else tornet.xmpp_onion
     host.query(f"add {acct} {protocol} {password}", r"^added ")
-    host.cmd(f"set {acct} connect_server s {tornet.xmpp_onion}")
+    host.cmd(f"set {acct} connect_server s {onion}")
     host.cmd(f"set {acct} connection_security s opportunistic_tls")
     host.cmd(f"set {acct} auth_plain_in_clear b 1")
     if protocol == "prpl-warren":
