@@ -100,12 +100,13 @@ warren_otr_ui_secure(WarrenConn *conn, const char *bare, gboolean key_changed)
 		text = g_strdup_printf(_("Private conversation with %s started (OTR) "
 		                         "with a CHANGED key that is NOT verified: %s. "
 		                         "Verify it before you trust this conversation "
-		                         "(buddy menu: Warren: verify)."),
+		                         "(buddy menu, or /warren verify)."),
 		                       alias_of(conn, bare), fp);
 	else
 		text = g_strdup_printf(_("Private conversation with %s started (OTR). "
 		                         "Unverified: their fingerprint is %s. Verify "
-		                         "it from the buddy menu (Warren: verify)."),
+		                         "it from the buddy menu, or with /warren "
+		                         "verify."),
 		                       alias_of(conn, bare), fp);
 	write_line(conn, bare, text, key_changed);
 	g_free(text);
@@ -204,8 +205,9 @@ warren_otr_ui_smp(WarrenConn *conn, const char *bare, WarrenOtrSmpEvent event,
 		write_line(conn, bare, text, FALSE);
 		break;
 	case WARREN_OTR_SMP_FAILED:
-		text = g_strdup_printf(_("Verification FAILED: the answers did not match. "
-		                         "%s is NOT verified."), who);
+		text = g_strdup_printf(_("Verification FAILED: what the two of you "
+		                         "entered did not match. %s is NOT verified."),
+		                       who);
 		write_line(conn, bare, text, TRUE);
 		break;
 	case WARREN_OTR_SMP_ABORTED:
@@ -253,8 +255,8 @@ void
 warren_otr_ui_ask_pin(WarrenConn *conn, const char *bare, const char *pinned,
                       const char *presented)
 {
-	char *primary = g_strdup_printf(_("%s's Warren address is not the one you "
-	                                  "verified"), alias_of(conn, bare));
+	char *primary = g_strdup_printf(_("%s's Warren address is not the pinned "
+	                                  "one"), alias_of(conn, bare));
 	char *secondary = g_strdup_printf(
 		_("Pinned address: %s\nAddress offered by the server: %s\n\nThis happens "
 		  "when the contact moved Warren to a new\ncomputer, or when the XMPP "
@@ -383,9 +385,14 @@ smp_start(Ask *a, const char *question, const char *secret)
 
 	if (conn == NULL || conn->otr == NULL)
 		return;
-	if (secret == NULL || *secret == '\0' || (question && *question == '\0')) {
+	if (question && (*question == '\0' || secret == NULL || *secret == '\0')) {
 		write_line(conn, a->bare, _("Verification not started: the question and "
 		                            "the answer must not be empty."), TRUE);
+		return;
+	}
+	if (secret == NULL || *secret == '\0') {
+		write_line(conn, a->bare, _("Verification not started: the secret must "
+		                            "not be empty."), TRUE);
 		return;
 	}
 	if (!warren_otr_smp_start(conn->otr, a->bare, question, secret, &error)) {
@@ -428,7 +435,7 @@ question_open(WarrenConn *conn, const char *bare)
 	purple_request_field_group_add_field(group,
 		purple_request_field_string_new("question", _("Question"), NULL, FALSE));
 	purple_request_field_group_add_field(group,
-		purple_request_field_string_new("answer", _("Answer"), NULL, FALSE));
+		purple_request_field_string_new("answer", _("Expected answer"), NULL, FALSE));
 	primary = g_strdup_printf(_("Verify %s with a question"), alias_of(conn, bare));
 	purple_request_fields(conn, _("Warren: verify contact"), primary,
 		_("Ask something only they can answer, and give the answer\n"
@@ -478,8 +485,9 @@ forget_pin_cb(PurpleBlistNode *node, gpointer data)
 	if (conn == NULL)
 		return;
 	warren_session_forget_pin(conn, bare);
-	write_line(conn, bare, _("The pinned address was forgotten; the next private "
-	                         "conversation pins the contact's address again."),
+	write_line(conn, bare, _("The pinned address was forgotten, and Warren may "
+	                         "connect to this contact again. Once the contact "
+	                         "is verified, their address is pinned again."),
 	           FALSE);
 }
 
@@ -551,9 +559,9 @@ warren_otr_ui_init(void)
 	warren_cmd_id = purple_cmd_register("warren", "w", PURPLE_CMD_P_PRPL,
 		PURPLE_CMD_FLAG_IM | PURPLE_CMD_FLAG_PRPL_ONLY |
 		PURPLE_CMD_FLAG_ALLOW_WRONG_ARGS, WARREN_PRPL_ID, warren_cmd,
-		_("warren [status|verify|ask|fingerprint]: the private conversation's "
-		  "state; verify the contact with a shared secret, a question, or "
-		  "their fingerprint."), NULL);
+		_("warren [status|verify|ask|fingerprint]: status shows the private "
+		  "conversation; verify checks the contact with a shared secret, ask "
+		  "with a question, fingerprint by comparing fingerprints."), NULL);
 }
 
 void
@@ -583,7 +591,7 @@ warren_otr_ui_blist_node_menu(PurpleBlistNode *node)
 	menu = g_list_append(menu, purple_menu_action_new(
 		_("Warren: verify with a shared secret…"), PURPLE_CALLBACK(secret_cb),
 		NULL, NULL));
-	if (warren_session_get_pin(conn, bare))
+	if (warren_session_get_pin(conn, bare) || warren_session_is_blocked(conn, bare))
 		menu = g_list_append(menu, purple_menu_action_new(
 			_("Warren: forget the pinned address"), PURPLE_CALLBACK(forget_pin_cb),
 			NULL, NULL));

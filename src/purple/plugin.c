@@ -54,7 +54,7 @@ add_options(void)
 	PurpleKeyValuePair *kv;
 
 	kv = g_new0(PurpleKeyValuePair, 1);
-	kv->key = g_strdup(_("Managed: Warren starts its own tor"));
+	kv->key = g_strdup(_("Managed: Warren starts its own Tor"));
 	kv->value = g_strdup(WARREN_TOR_MODE_MANAGED);
 	modes = g_list_append(modes, kv);
 	kv = g_new0(PurpleKeyValuePair, 1);

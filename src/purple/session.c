@@ -482,6 +482,14 @@ warren_session_get_pin(WarrenConn *conn, const char *bare)
 	return pin_of(conn, bare);
 }
 
+gboolean
+warren_session_is_blocked(WarrenConn *conn, const char *bare)
+{
+	Peer *peer = peer_get(conn, bare, FALSE);
+
+	return peer && peer->pin_blocked;
+}
+
 /* ---- Frames ------------------------------------------------------------- */
 
 static void
@@ -1205,7 +1213,7 @@ key_ready(WarrenOtr *otr, const GError *error, gpointer data)
 	WarrenConn *conn = data;
 
 	if (error) {
-		char *msg = g_strdup_printf(_("Cannot create your OTR private key: %s"),
+		char *msg = g_strdup_printf(_("Cannot create your private OTR key: %s"),
 		                            error->message);
 		purple_connection_error_reason(conn->gc,
 		                               PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);

@@ -41,6 +41,9 @@ void warren_session_pin_decided(WarrenConn *conn, const char *bare, gboolean use
 void warren_session_forget_pin(WarrenConn *conn, const char *bare);
 /* The pinned onion address of @bare, or NULL. */
 const char *warren_session_get_pin(WarrenConn *conn, const char *bare);
+/* TRUE while Warren does not dial @bare (an address the user declined, or
+ * a relayed channel); warren_session_forget_pin() lifts it. */
+gboolean warren_session_is_blocked(WarrenConn *conn, const char *bare);
 /* (transfer full) Our own OTR fingerprint, NULL before the key exists. */
 char *warren_session_own_fingerprint(WarrenConn *conn);
 

@@ -266,9 +266,9 @@ def test_pinned_onion_replaced(prosody, tornet, hosts):
 
     since = hb.mark()
     hb.cmd(f"send {b} {ba} after-the-move")
-    n = request(hb, "action", b, "address is not the one you verified", timeout=120,
+    n = request(hb, "action", b, "address is not the pinned one", timeout=120,
                 since=since)
-    conv(hb, b, "address is not the one you verified", since=since)
+    conv(hb, b, "address is not the pinned one", since=since)
     time.sleep(5)
     ha.sync()
     assert "after-the-move" not in received(ha, a, bb), "the channel was used"
