@@ -330,7 +330,7 @@ ack_soon(Peer *peer, guint64 id)
 {
 	peer->ack_due = MAX(peer->ack_due, id);
 	if (peer->ack_idle_id == 0)
-		peer->ack_idle_id = g_idle_add(ack_cb, peer);
+		peer->ack_idle_id = g_idle_add_full(G_PRIORITY_DEFAULT, ack_cb, peer, NULL);
 }
 
 static void
@@ -1164,7 +1164,7 @@ otr_secure(WarrenOtr *otr, const char *bare, gboolean secure, gpointer data)
 	 * AKE message: anything sent now would overtake it and be unreadable
 	 * for the contact. Send from the main loop, after it. */
 	if (peer->secure_idle_id == 0)
-		peer->secure_idle_id = g_idle_add(first_sends_cb, peer);
+		peer->secure_idle_id = g_idle_add_full(G_PRIORITY_DEFAULT, first_sends_cb, peer, NULL);
 }
 
 static void

@@ -587,6 +587,9 @@ def main():
     ap.add_argument("--channels", type=int, default=10)
     ap.add_argument("--cg-msgs", type=int, default=200)
     ap.add_argument("--skip-callgrind", action="store_true")
+    ap.add_argument("--only", default="",
+                    help="comma-separated parts to run: raw,warren,xmpp,memory,callgrind "
+                         "(default: all)")
     ap.add_argument("--echo-port", type=int, default=0,
                     help="127.0.0.1 port of the echo server (default: a free one)")
     a = ap.parse_args()
@@ -627,24 +630,31 @@ def main():
         print(f"private Tor network ready in {net.start_seconds:.1f} s; "
               f"socks {net.socks}", flush=True)
 
-        run("raw onion", part_raw, net, R, a.rtt, a.raw_bulk)
+        parts = set(filter(None, a.only.split(","))) or \
+            {"raw", "warren", "xmpp", "memory", "callgrind"}
+        if "raw" in parts:
+            run("raw onion", part_raw, net, R, a.rtt, a.raw_bulk)
         ctl_conn = None
         try:
-            ctl_conn, conion = add_client_onion(net, ECHO_VPORT, echo_port)
-            run("raw onion on the client tor", part_raw, net, R, a.rtt, a.raw_bulk,
-                conion, "rawc")
+            if "raw" in parts:
+                ctl_conn, conion = add_client_onion(net, ECHO_VPORT, echo_port)
+                run("raw onion on the client tor", part_raw, net, R, a.rtt, a.raw_bulk,
+                    conion, "rawc")
         except Exception as e:  # noqa: BLE001
             R["errors"].append(f"client-tor onion: {e}")
         finally:
             if ctl_conn:
                 ctl_conn.close()
-        run("warren set-up/latency/bulk", part_setup_and_latency, bench, prosody, net, R,
-            a.reps, a.rtt, a.bulk, a.bulk_size)
+        if "warren" in parts:
+            run("warren set-up/latency/bulk", part_setup_and_latency, bench, prosody,
+                net, R, a.reps, a.rtt, a.bulk, a.bulk_size)
         if "warren_host" in R:
             R.pop("warren_host").close()
-        run("xmpp over tor", part_xmpp, bench, prosody, net, R, a.rtt)
-        run("memory", part_memory, bench, prosody, net, R, a.channels)
-        if not a.skip_callgrind:
+        if "xmpp" in parts:
+            run("xmpp over tor", part_xmpp, bench, prosody, net, R, a.rtt)
+        if "memory" in parts:
+            run("memory", part_memory, bench, prosody, net, R, a.channels)
+        if not a.skip_callgrind and "callgrind" in parts:
             run("callgrind", part_callgrind, bench, prosody, net, R, a.cg_msgs)
     except Exception as e:  # noqa: BLE001
         traceback.print_exc()
