@@ -68,6 +68,7 @@
 #define BACKOFF_MIN_S     2
 #define BACKOFF_MAX_S     120
 #define AKE_TIMEOUT_S     45  /* channel up but no private conversation */
+#define ACK_DELAY_MS      100 /* longest wait for an ack to ride along */
 #define PROTOCOL_VERSION  2   /* 2: everything inside OTR */
 #define PIN_SETTING       "warren-onion"
 
@@ -99,7 +100,7 @@ typedef struct {
 	WarrenSignal *held;       /* session-accept waiting for the user */
 	guint secure_idle_id;     /* first sends of a new OTR session */
 	guint64 ack_due;          /* highest id shown, not yet acknowledged */
-	guint ack_idle_id;        /* one ack per burst of incoming messages */
+	guint ack_idle_id;        /* sends ack_due if no message takes it along */
 } Peer;
 
 static void peer_dial(Peer *peer);
@@ -284,15 +285,27 @@ send_frame(Peer *peer, WarrenFrame *frame)
 	warren_frame_free(frame);
 }
 
-/* Encrypts @payload for the contact; FALSE if it could not (not private). */
+/* Encrypts @payload for the contact; FALSE if it could not (not private).
+ * A message takes the acknowledgement that is due along (piggybacked). */
 static gboolean
 send_payload(Peer *peer, const WarrenOtrPayload *payload)
 {
 	GError *error = NULL;
+	WarrenOtrPayload p = *payload;
 
 	if (!peer->secure || peer->conn->otr == NULL)
 		return FALSE;
-	if (!warren_otr_send(peer->conn->otr, peer->bare, payload, &error)) {
+	if (p.id != 0 && peer->ack_due != 0 && !p.has_ack) {
+		p.has_ack = TRUE;
+		p.ack = peer->ack_due;
+	}
+	if (p.has_ack && p.ack >= peer->ack_due) {
+		peer->ack_due = 0;
+		if (peer->ack_idle_id)
+			g_source_remove(peer->ack_idle_id);
+		peer->ack_idle_id = 0;
+	}
+	if (!warren_otr_send(peer->conn->otr, peer->bare, &p, &error)) {
 		warren_debug_error("cannot send to %s: %s\n", warren_priv(peer->bare),
 		                   error->message);
 		g_error_free(error);
@@ -319,18 +332,20 @@ ack_cb(gpointer data)
 	peer->ack_idle_id = 0;
 	if (peer->ack_due)
 		send_ack(peer, peer->ack_due);
-	peer->ack_due = 0;
 	return G_SOURCE_REMOVE;
 }
 
-/* Acknowledges @id once the main loop is idle: a burst of messages read at
- * once costs one (cumulative) ack, one OTR encryption instead of many. */
+/* Acknowledges @id within ACK_DELAY_MS, like TCP's delayed ack: a reply
+ * carries the ack along, and a burst of messages costs one cumulative ack.
+ * Each OTR message a contact answers moves OTR's Diffie-Hellman ratchet
+ * (a modular exponentiation on each side), so fewer messages are much
+ * cheaper; the sender's "Delivered." comes at most ACK_DELAY_MS later. */
 static void
 ack_soon(Peer *peer, guint64 id)
 {
 	peer->ack_due = MAX(peer->ack_due, id);
 	if (peer->ack_idle_id == 0)
-		peer->ack_idle_id = g_idle_add_full(G_PRIORITY_DEFAULT, ack_cb, peer, NULL);
+		peer->ack_idle_id = g_timeout_add(ACK_DELAY_MS, ack_cb, peer);
 }
 
 static void
