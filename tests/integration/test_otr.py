@@ -253,20 +253,26 @@ def test_pinned_onion_replaced(prosody, tornet, hosts):
         time.sleep(0.5)
 
     # Pia moves to a new onion address (same OTR key): her onion key goes.
+    moved = hb.mark()
     ha.close()
     onion_keys = list(ha.dir.glob("purple/warren/*/onion_key"))
     assert len(onion_keys) == 1
     onion_keys[0].unlink()
+    hb.wait(rf"^buddy-status {re.escape(b)} {re.escape(ba)} offline", timeout=60,
+            since=moved)
     ha = hosts.start("pia", keep=True)
     ha.cmd(f"connect {a}")
     ha.wait(rf"^onion {re.escape(a)} ", timeout=120)
     hb.wait(rf"^buddy-status {re.escape(b)} {re.escape(ba)} available", timeout=60,
-            since=since)
-    time.sleep(2)
+            since=moved)
+    deadline = time.monotonic() + 60       # Quin sees her Warren again
+    while "warren=1" not in hb.query(f"buddy {b} {ba}", r"^buddy ").string:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
 
     since = hb.mark()
     hb.cmd(f"send {b} {ba} after-the-move")
-    n = request(hb, "action", b, "address is not the pinned one", timeout=120,
+    n = request(hb, "action", b, "address is not the pinned one", timeout=180,
                 since=since)
     conv(hb, b, "address is not the pinned one", since=since)
     time.sleep(5)
