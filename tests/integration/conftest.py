@@ -62,6 +62,7 @@ class XmppServer:
         self.dir = state_dir
         self.port = port
         self.script = str(SRC / "tests" / self.name / f"{self.name}.sh")
+        self.passwords = {}  # localpart -> password, of the users made here
 
     def start(self):
         subprocess.run([self.script, "start", str(self.dir), str(self.port), DOMAIN],
@@ -79,6 +80,7 @@ class XmppServer:
         user = f"{prefix}{uuid.uuid4().hex[:6]}"
         password = f"pw-{user}"
         self.adduser(user, password)
+        self.passwords[user] = password
         return user, password
 
     def logs_text(self):

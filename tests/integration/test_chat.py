@@ -18,13 +18,18 @@ def befriend(host, a, b):
         host.wait(rf"^buddy-status {re.escape(x)} {re.escape(y)} available", timeout=60,
                   since=0)
     for x, y in ((a, bb), (b, ba)):
-        deadline = time.monotonic() + 60
-        while True:
-            m = host.query(f"buddy {x} {y}", rf"^buddy {re.escape(x)} ")
-            if "warren=1" in m.string:
-                break
-            assert time.monotonic() < deadline, m.string
-            time.sleep(0.5)
+        wait_warren_contact(host, x, y)
+
+
+def wait_warren_contact(host, acct, jid, timeout=60):
+    """Waits until acct sees the contact jid as a Warren user."""
+    deadline = time.monotonic() + timeout
+    while True:
+        m = host.query(f"buddy {acct} {jid}", rf"^buddy {re.escape(acct)} ")
+        if "warren=1" in m.string:
+            return
+        assert time.monotonic() < deadline, m.string
+        time.sleep(0.5)
 
 
 def received(host, acct, sender_bare):

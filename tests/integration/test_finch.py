@@ -3,13 +3,12 @@
 lists Warren, and choosing it shows jabber's fields and Warren's Tor
 options. Driven by keystrokes in tmux, read back with capture-pane."""
 import os
-import shutil
 import subprocess
 import time
 
 import pytest
 
-from conftest import BUILD
+from clients import UI_FINCH, client_dir, warren_account_xml
 
 
 class Tmux:
@@ -44,15 +43,6 @@ class Tmux:
                        stderr=subprocess.DEVNULL)
 
 
-def finch_dir(tmp_path):
-    d = tmp_path / "finch"
-    (d / "plugins").mkdir(parents=True)
-    plugin = BUILD / "src" / "purple" / ".libs" / "warren.so"
-    assert plugin.exists(), f"{plugin} missing: build first"
-    shutil.copy(plugin, d / "plugins" / "warren.so")
-    return d
-
-
 @pytest.fixture
 def tmux():
     t = Tmux(f"warren-test-{os.getpid()}")
@@ -61,7 +51,7 @@ def tmux():
 
 
 def test_finch_new_account_lists_warren(tmp_path, tmux, artifacts):
-    d = finch_dir(tmp_path)
+    d = client_dir(tmp_path / "finch")
     env = dict(os.environ, TERM="linux")
     # TERM=linux inside the pane, or Finch misreads the arrow keys.
     tmux.new("finch", f"env TERM=linux finch -c {d} 2>{d}/stderr.log", env=env)
@@ -95,29 +85,6 @@ def test_finch_new_account_lists_warren(tmp_path, tmux, artifacts):
     assert "File transfer proxies" not in screen, screen
 
 
-def finch_account_xml(user, password, tornet, domain="warren.test"):
-    return f"""<?xml version='1.0' encoding='UTF-8' ?>
-<account version='1.0'>
- <account>
-  <protocol>prpl-warren</protocol>
-  <name>{user}@{domain}/finch</name>
-  <password>{password}</password>
-  <settings>
-   <setting name='connect_server' type='string'>{tornet.xmpp_onion}</setting>
-   <setting name='connection_security' type='string'>opportunistic_tls</setting>
-   <setting name='auth_plain_in_clear' type='bool'>1</setting>
-   <setting name='tor-mode' type='string'>system</setting>
-   <setting name='tor-socks' type='string'>{tornet.socks}</setting>
-   <setting name='tor-control' type='string'>{tornet.control}</setting>
-  </settings>
-  <settings ui='gnt-purple'>
-   <setting name='auto-login' type='bool'>1</setting>
-  </settings>
- </account>
-</account>
-"""
-
-
 def test_two_finch_clients_chat(tmp_path, tmux, artifacts, prosody, tornet, hosts):
     """Two real Finch processes, driven by keystrokes: alice's message
     travels over the peer-to-peer channel and shows in bob's Finch."""
@@ -142,8 +109,9 @@ def test_two_finch_clients_chat(tmp_path, tmux, artifacts, prosody, tornet, host
 
     env = dict(os.environ, TERM="linux")
     for name, user, pw in (("alice", a_u, a_pw), ("bob", b_u, b_pw)):
-        d = finch_dir(tmp_path / name)
-        (d / "accounts.xml").write_text(finch_account_xml(user, pw, tornet))
+        d = client_dir(tmp_path / name / "finch")
+        (d / "accounts.xml").write_text(
+            warren_account_xml(user, pw, tornet, UI_FINCH, resource="finch"))
         tmux.new(name, f"env TERM=linux finch -c {d} 2>{d}/stderr.log", env=env)
     # Each buddy list shows the other, online.
     tmux.wait_for("alice", f"{b_u[:8]}", timeout=90)
