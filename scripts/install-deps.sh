@@ -13,6 +13,9 @@ PACKAGES=(
 	libpurple-dev libglib2.0-dev libnice-dev libotr5-dev libgcrypt20-dev
 	# run and test: the real parts
 	tor prosody ejabberd finch tmux strace python3 python3-pytest procps iproute2
+	# Pidgin under a virtual X server, driven by xdotool, read back with
+	# screenshots (ImageMagick) and OCR (tesseract)
+	pidgin xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng
 	# sanitizers and fuzzers
 	clang libclang-rt-14-dev valgrind
 )

@@ -7,7 +7,8 @@
 #   4. unit tests again under ASan+UBSan (_build-asan),
 #   5. a short libFuzzer pass over every parser harness (_build-fuzz),
 #   6. integration tests with the real parts (pytest: prosody, a private
-#      Tor network on 127.0.0.1, warren-host processes, Finch in tmux).
+#      Tor network on 127.0.0.1, warren-host processes, Finch in tmux,
+#      Pidgin under Xvfb).
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 # Logs: _build/test-artifacts/.
 set -uo pipefail
@@ -95,7 +96,7 @@ else
 	failed=$((failed + 1)); failures+=("fuzz build")
 fi
 
-step "integration tests (real prosody, private Tor network, hosts, Finch)"
+step "integration tests (real prosody, private Tor network, hosts, Finch, Pidgin)"
 WARREN_BUILD_DIR=$src/_build WARREN_ARTIFACTS=$artifacts/integration \
 	/usr/bin/python3 -m pytest -v -rA -p no:cacheprovider --junitxml="$artifacts/integration.xml" \
 	tests/integration 2>&1 | tee "$artifacts/integration.log"
