@@ -102,8 +102,10 @@ class Display:
 
     # Windows. There is no window manager: every window maps at (0, 0) and
     # the test places, raises and focuses windows itself.
-    def windows(self, name):
-        r = self.run("xdotool", "search", "--onlyvisible", "--name", name, check=False)
+    def windows(self, name, pid):
+        """Visible windows of process pid whose name matches."""
+        r = self.run("xdotool", "search", "--all", "--onlyvisible", "--pid", str(pid),
+                     "--name", name, check=False)
         return [int(w) for w in r.stdout.split()]
 
     def geometry(self, win):
@@ -111,15 +113,15 @@ class Display:
         g = dict(line.split("=", 1) for line in out.split())
         return int(g["X"]), int(g["Y"]), int(g["WIDTH"]), int(g["HEIGHT"])
 
-    def wait_window(self, name, timeout=60, exclude=()):
+    def wait_window(self, name, pid, timeout=60, exclude=()):
         deadline = time.monotonic() + timeout
         while True:
-            found = [w for w in self.windows(name) if w not in exclude]
+            found = [w for w in self.windows(name, pid) if w not in exclude]
             if found:
                 return found[-1]
             if time.monotonic() > deadline:
                 names = [self.run("xdotool", "getwindowname", str(w), check=False).stdout
-                         .strip() for w in self.windows(".")]
+                         .strip() for w in self.windows(".", pid)]
                 raise AssertionError(f"no window /{name}/ after {timeout} s; "
                                      f"visible windows: {names}")
             time.sleep(0.3)
@@ -211,6 +213,13 @@ def display(artifacts):
     d.close()
 
 
+def exe(pid):
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
 def descendants(pid):
     """Every process below pid (children first found through /proc)."""
     found, todo = [], [pid]
@@ -247,16 +256,23 @@ class Pidgin:
         self.proc = subprocess.Popen(argv, stdout=self._out, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=env)
         self.pid = self.proc.pid
-        if strace_log:  # pidgin itself is strace's child
+        if strace_log:
+            # pidgin is a child of strace (which may first fork a short-lived
+            # test child of its own): the one running the pidgin program.
+            program = os.path.realpath(shutil.which("pidgin"))
             deadline = time.monotonic() + 30
             while True:
-                kids = descendants(self.proc.pid)
+                kids = [k for k in descendants(self.proc.pid) if exe(k) == program]
                 if kids:
                     self.pid = kids[0]
                     break
                 assert self.proc.poll() is None and time.monotonic() < deadline, \
                     "strace did not start pidgin"
                 time.sleep(0.1)
+
+    def window(self, name, timeout=60, exclude=()):
+        """Waits for a visible window of this Pidgin whose name matches."""
+        return self.display.wait_window(name, self.pid, timeout, exclude)
 
     def log(self):
         return self.debug_log.read_text(errors="replace")
@@ -277,8 +293,11 @@ class Pidgin:
         """SIGTERM: Pidgin quits as from its menu (accounts signed off,
         plugins unloaded). Then nothing of it may be left running."""
         if self.proc.poll() is None:
-            rest = [self.pid] + descendants(self.pid)
-            os.kill(self.pid, signal.SIGTERM)
+            rest = descendants(self.proc.pid)
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -322,18 +341,18 @@ def test_add_account_dialog_lists_warren(display, artifacts, request):
     pidgin = Pidgin(display, cfg, strace_log=base / "strace.log")
     try:
         # With no account yet, Pidgin opens its Accounts window.
-        accounts = display.wait_window("^Accounts$", timeout=60)
-        display.place(display.wait_window("^Buddy List$"), 1000, 0)
+        accounts = pidgin.window("^Accounts$")
+        display.place(pidgin.window("^Buddy List$"), 1000, 0)
         display.place(accounts, 300, 600)
         display.key("alt+a")  # Add...
-        dialog = display.wait_window("^Add Account$")
+        dialog = pidgin.window("^Add Account$")
         display.place(dialog, 0, 0)
         # The protocol list has the focus: open it.
-        before = set(display.windows("^Pidgin$"))
+        before = set(display.windows("^Pidgin$", pidgin.pid))
         display.key("space")
         deadline = time.monotonic() + 20
         while True:
-            menus = [w for w in display.windows("^Pidgin$")
+            menus = [w for w in display.windows("^Pidgin$", pidgin.pid)
                      if w not in before and display.geometry(w)[3] > 60]
             if menus:
                 break
@@ -409,7 +428,7 @@ def test_pidgin_chats_with_warren_host(display, artifacts, request, prosody, tor
         wait_warren_contact(peer, a, bb, timeout=90)
         signin = time.monotonic() - t0
         # Pidgin's buddy list shows the peer (offline buddies are hidden).
-        blist = display.wait_window("^Buddy List$")
+        blist = pidgin.window("^Buddy List$")
         display.place(blist, 0, 0)
         shot = artifacts / "pidgin-buddy-list.png"
         display.wait_text(shot, blist, [alias, "Available"], timeout=90)
@@ -419,7 +438,7 @@ def test_pidgin_chats_with_warren_host(display, artifacts, request, prosody, tor
         message = "Hello Pidgin, this came through the onion channel"
         t1 = time.monotonic()
         peer.cmd(f"send {a} {bb} {message}")
-        conv = display.wait_window(f"^{alias}", timeout=180, exclude={blist})
+        conv = pidgin.window(f"^{alias}", timeout=180, exclude={blist})
         pidgin.wait(pidgin.conversation_log, message, timeout=60)
         first = time.monotonic() - t1
         display.place(conv, 260, 0)
@@ -440,10 +459,10 @@ def test_pidgin_chats_with_warren_host(display, artifacts, request, prosody, tor
         # The account's settings dialog: Warren's Tor options as set.
         display.place(blist, 0, 0)
         display.key("ctrl+a")  # Accounts > Manage Accounts
-        accounts = display.wait_window("^Accounts$")
+        accounts = pidgin.window("^Accounts$")
         display.place(accounts, 0, 500)
         display.key("Down", "alt+m")  # the one account, Modify...
-        dialog = display.wait_window("^Modify Account$")
+        dialog = pidgin.window("^Modify Account$")
         display.place(dialog, 0, 0)
         display.key("alt+v")
         shot = artifacts / "pidgin-modify-account.png"
