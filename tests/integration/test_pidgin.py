@@ -4,11 +4,12 @@ tree (`pidgin -c DIR` loads DIR/plugins/warren.so).
 
 1. Pidgin's Add Account dialog lists Warren among the protocols, and
    choosing it shows Warren's Tor options under Advanced.
-2. A Warren account in Pidgin signs in through the private Tor network,
-   a warren-host peer's message opens a conversation window in Pidgin, and
-   a reply typed into that window (xdotool) reaches the peer: a real chat
-   from Pidgin, peer to peer, never through the server. Pidgin runs under
-   strace: every connection it makes goes through Tor.
+2. A Warren account in Pidgin signs in through the private Tor network, a
+   warren-host peer's message opens a conversation window in Pidgin (with
+   the OTR session's notice), and a reply typed into that window (xdotool)
+   reaches the peer: a real chat from Pidgin, peer to peer, never through
+   the server. Pidgin runs under strace: every connection it makes goes
+   through Tor.
 
 Pidgin is driven with xdotool keystrokes and clicks, and read back through
 window names, its debug output (`pidgin -d`), its conversation log and OCR
@@ -443,7 +444,9 @@ def test_pidgin_chats_with_warren_host(display, artifacts, request, prosody, tor
         first = time.monotonic() - t1
         display.place(conv, 260, 0)
         shot = artifacts / "pidgin-conversation-received.png"
-        display.wait_text(shot, conv, [alias, "onion", "channel"], timeout=60)
+        # ...with the OTR session's notice (trust state and fingerprint).
+        display.wait_text(shot, conv, [alias, "onion", "channel", "started (OTR)",
+                                       "fingerprint"], timeout=60)
         assert_picture(shot)
 
         # A reply typed into the conversation window reaches the peer.
