@@ -87,7 +87,22 @@ struct _WarrenOutbox {
   gboolean broken;
   guint64 floor;
   GHashTable *contacts;   /* name -> Contact, owned */
+  gboolean has_text;      /* the journal may hold message text */
 };
+
+static gboolean
+any_pending (WarrenOutbox *ob)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, ob->contacts);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Contact *) value)->pending.head != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 
 /* One decoded record; strings point into the journal bytes. */
 typedef struct {
@@ -691,6 +706,7 @@ install_snapshot (WarrenOutbox *ob, WarrenOutbox *state, GError **error)
     close (ob->fd);
   ob->fd = fs.fd;
   ob->file_size = fs.off;
+  ob->has_text = any_pending (ob);
   return sync_dir (ob, error);
 
 fail:
@@ -736,6 +752,8 @@ append_record (WarrenOutbox *ob, guint8 type, const char *contact, guint64 id,
   guint8 *buf = encode_record (type, contact, id, timestamp, text, &len);
   gboolean ok = append (ob, buf, len, error);
 
+  if (type == REC_ENQUEUE)
+    ob->has_text = TRUE;
   wipe_free (buf, len);
   return ok;
 }
@@ -830,6 +848,7 @@ load_journal (WarrenOutbox *ob, GError **error)
   }
   ob->recovered = len - valid;
   ob->file_size = valid;
+  ob->has_text = valid > 0;  /* checked at the next ack */
   ok = TRUE;
 out:
   wipe_free (data, len + 1);
@@ -945,10 +964,20 @@ live_bytes (WarrenOutbox *ob)
   return n;
 }
 
+/* Compacts a journal that is over compact_min and more than half dead;
+ * and, whatever its size, one whose messages have all been delivered, so
+ * the text of delivered messages does not stay on disk (the common case:
+ * the rewrite then holds only ids). */
 static void
 maybe_compact (WarrenOutbox *ob)
 {
-  if (ob->fd < 0 || ob->broken || ob->file_size < ob->compact_min)
+  if (ob->fd < 0 || ob->broken)
+    return;
+  if (!any_pending (ob) && ob->has_text) {
+    warren_outbox_compact (ob, NULL);  /* the journal stays valid if not */
+    return;
+  }
+  if (ob->file_size < ob->compact_min)
     return;
   if (live_bytes (ob) * 2 < ob->file_size)
     warren_outbox_compact (ob, NULL);  /* the journal stays valid if not */

@@ -82,6 +82,10 @@ add_options(void)
 	                                       WARREN_OPT_TOR_CONTROL_PASSWORD, "");
 	purple_account_option_set_masked(opt, TRUE);
 	own_options = g_list_append(own_options, opt);
+	own_options = g_list_append(own_options,
+		purple_account_option_bool_new(_("Keep unencrypted logs of conversations on "
+		                                  "this computer"),
+		                               WARREN_OPT_LOG_CONVERSATIONS, FALSE));
 }
 
 /* What a Warren account must never do through jabber. */

@@ -1258,6 +1258,19 @@ pin_pidgin_otr_off(PurpleBuddy *buddy)
 static PurplePlugin *session_plugin;
 static gboolean buddy_added_connected;
 
+/* Clients log conversations in plain text by default: Warren's stay off
+ * the disk unless the account says otherwise (as pidgin-otr does). */
+static void
+conversation_created_cb(PurpleConversation *conv, gpointer data)
+{
+	PurpleAccount *account = purple_conversation_get_account(conv);
+
+	if (account && g_strcmp0(purple_account_get_protocol_id(account),
+	                         WARREN_PRPL_ID) == 0 &&
+	    !purple_account_get_bool(account, WARREN_OPT_LOG_CONVERSATIONS, FALSE))
+		purple_conversation_set_logging(conv, FALSE);
+}
+
 static void
 buddy_added_cb(PurpleBuddy *buddy, gpointer data)
 {
@@ -1313,6 +1326,9 @@ warren_session_start(WarrenConn *conn, GError **error)
 		/* Not in load(): the buddy list's signals may not exist yet. */
 		purple_signal_connect(purple_blist_get_handle(), "buddy-added",
 		                      session_plugin, PURPLE_CALLBACK(buddy_added_cb), NULL);
+		purple_signal_connect(purple_conversations_get_handle(),
+		                      "conversation-created", session_plugin,
+		                      PURPLE_CALLBACK(conversation_created_cb), NULL);
 		buddy_added_connected = TRUE;
 	}
 	buddies = purple_find_buddies(account, NULL);

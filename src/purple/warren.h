@@ -22,6 +22,8 @@
 #define WARREN_OPT_TOR_CONTROL    "tor-control"
 #define WARREN_OPT_TOR_SOCKS      "tor-socks"
 #define WARREN_OPT_TOR_CONTROL_PASSWORD "tor-control-password"
+/* bool, default FALSE: let the client keep its (unencrypted) logs */
+#define WARREN_OPT_LOG_CONVERSATIONS "log-conversations"
 
 #define WARREN_TOR_MODE_MANAGED   "managed"
 #define WARREN_TOR_MODE_SYSTEM    "system"

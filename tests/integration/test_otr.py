@@ -105,6 +105,10 @@ def test_ake_and_only_otr_on_the_wire(prosody, tornet, hosts, artifacts):
         for h in (ha, hb):
             log = (h.dir / "debug.log").read_text(errors="replace")
             assert secret not in log
+            # No conversation log on disk (the client's default is plaintext).
+            for f in (h.dir / "purple").rglob("*"):
+                if f.is_file():
+                    assert secret.encode() not in f.read_bytes(), f
         ake = [float(x) for h in (ha, hb) for x in re.findall(
             r"private conversation with \S+ after (\d+) ms of channel",
             (h.dir / "debug.log").read_text(errors="replace"))]

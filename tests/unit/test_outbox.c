@@ -599,6 +599,52 @@ test_crash (void)
   remove_dir (dir);
 }
 
+static gboolean
+bytes_contain (GBytes *b, const char *needle)
+{
+  gsize len, n = strlen (needle), i;
+  const guint8 *d = g_bytes_get_data (b, &len);
+
+  for (i = 0; i + n <= len; i++)
+    if (memcmp (d + i, needle, n) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Delivered text does not stay on disk: once nothing is pending, the
+ * journal is rewritten with ids only. While something is pending, only
+ * the size rule applies. */
+static void
+test_delivered_text_leaves_disk (void)
+{
+  char *dir = make_dir ();
+  WarrenOutbox *ob = open_ok (dir);
+  GError *error = NULL;
+  guint64 a, b, c;
+  GBytes *j;
+
+  a = enqueue_ok (ob, "ann@x", "secret one");
+  b = enqueue_ok (ob, "ann@x", "secret two");
+  c = enqueue_ok (ob, "bob@x", "secret three");
+  g_assert_true (warren_outbox_ack_upto (ob, "ann@x", b, &error));
+  j = read_journal (dir);
+  g_assert_true (bytes_contain (j, "secret three"));
+  g_bytes_unref (j);
+  g_assert_true (warren_outbox_ack_upto (ob, "bob@x", c, &error));
+  g_assert_no_error (error);
+  j = read_journal (dir);
+  g_assert_false (bytes_contain (j, "secret one"));
+  g_assert_false (bytes_contain (j, "secret two"));
+  g_assert_false (bytes_contain (j, "secret three"));
+  g_bytes_unref (j);
+  warren_outbox_free (ob);
+  /* Ids never repeat after the rewrite. */
+  ob = open_ok (dir);
+  g_assert_cmpuint (enqueue_ok (ob, "ann@x", "later"), >, MAX (a, c));
+  warren_outbox_free (ob);
+  remove_dir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -611,5 +657,6 @@ main (int argc, char **argv)
   g_test_add_func ("/outbox/compaction", test_compaction);
   g_test_add_func ("/outbox/from-data", test_from_data);
   g_test_add_func ("/outbox/crash", test_crash);
+  g_test_add_func ("/outbox/delivered-text-leaves-disk", test_delivered_text_leaves_disk);
   return g_test_run ();
 }
