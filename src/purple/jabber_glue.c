@@ -54,8 +54,17 @@ static void (*jabber_remove_feature_fn)(const gchar *ns);
 static GHashTable *wrapped_features;
 
 /* Features a Warren account must not advertise: each invites a contact to
- * start media or a file transfer that would connect outside Tor. */
+ * start media or a file transfer that would connect outside Tor, or to send
+ * through the server what Warren never accepts there (group chats, rich
+ * text, attention, typing, inline images). */
 static const char *const hidden_features[] = {
+	"jabber:x:conference",
+	"http://jabber.org/protocol/muc",
+	"http://jabber.org/protocol/muc#user",
+	"http://jabber.org/protocol/xhtml-im",
+	"http://jabber.org/protocol/chatstates",
+	"urn:xmpp:attention:0",
+	"urn:xmpp:bob",
 	"http://jabber.org/protocol/bytestreams",
 	"http://jabber.org/protocol/ibb",
 	"http://jabber.org/protocol/si",

@@ -54,6 +54,12 @@ def test_hostile_contact(prosody, tornet, hosts, artifacts):
         f"send <presence to='{to}'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='x' ver='{'A' * 5000}'/></presence>",
     ]
     lines += [iq_error(i) for i, _ in stanzas if i != "h9"]
+    # What the Warren account advertises: Warren, and none of the features
+    # that would invite content through the server or connections outside Tor.
+    lines += [f"send <iq type='get' id='disco1' to='{to}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+              "expect-within 30 (?=[\\s\\S]*id='disco1')(?=[\\s\\S]*urn:xmpp:warren:0)"
+              "(?![\\s\\S]*(protocol/muc|xhtml-im|chatstates|attention:0|jingle:apps|"
+              "protocol/si['/]|bytestreams|urn:xmpp:bob))"]
     lines += ["expect-within 45 <iq(?=[^>]*id='h9')(?=[^>]*type='(error|result)')",
               "sleep 2", "close"]
     script = artifacts / "hostile.script"
