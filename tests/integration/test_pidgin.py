@@ -9,15 +9,18 @@ tree (`pidgin -c DIR` loads DIR/plugins/warren.so).
    the OTR session's notice), and a reply typed into that window (xdotool)
    reaches the peer: a real chat from Pidgin, peer to peer, never through
    the server. Pidgin runs under strace: every connection it makes goes
-   through Tor.
+   through Tor, and no conversation text lands in its logs.
 
 Pidgin is driven with xdotool keystrokes and clicks, and read back through
-window names, its debug output (`pidgin -d`), its conversation log and OCR
+window names, its debug output (`pidgin -d`) and OCR
 (tesseract) of screenshots, which are kept in the artifacts directory:
 pidgin-protocols.png (the protocol list open), pidgin-add-account-warren.png
 (Warren's Tor options in a new account), pidgin-buddy-list.png (signed in,
 the peer online), pidgin-conversation-received.png (the peer's message),
-pidgin-conversation.png (and the reply), pidgin-modify-account.png (the
+pidgin-conversation.png (and the reply), pidgin-smp-asked.png (the peer
+asks to verify by shared secret), pidgin-conversation-verified.png
+("Verification succeeded"), pidgin-fingerprints.png (/warren fingerprint:
+both fingerprints, verified), pidgin-modify-account.png (the
 signed-in account's Tor settings).
 """
 import difflib
@@ -440,7 +443,6 @@ def test_pidgin_chats_with_warren_host(display, artifacts, request, prosody, tor
         t1 = time.monotonic()
         peer.cmd(f"send {a} {bb} {message}")
         conv = pidgin.window(f"^{alias}", timeout=180, exclude={blist})
-        pidgin.wait(pidgin.conversation_log, message, timeout=60)
         first = time.monotonic() - t1
         display.place(conv, 260, 0)
         shot = artifacts / "pidgin-conversation-received.png"
@@ -458,6 +460,40 @@ def test_pidgin_chats_with_warren_host(display, artifacts, request, prosody, tor
         shot = artifacts / "pidgin-conversation.png"
         display.wait_text(shot, conv, ["onion", "answers"], timeout=60)
         assert_picture(shot)
+
+        # Verification in Pidgin's own dialogs. The peer asks for the shared
+        # secret; Pidgin pops "Hostpeer wants to verify you" up; the user
+        # types the secret and presses Enter.
+        peer.cmd(f"menu {a} {bb} Warren: verify with a shared secret")
+        n = peer.wait(rf"^request-input (\d+) {re.escape(a)} .*shared secret",
+                      timeout=30).group(1)
+        peer.cmd(f"input {n} tulip garden")
+        ask = pidgin.window("^Warren: verify contact$", timeout=60,
+                            exclude={blist, conv})
+        display.place(ask, 0, 300)
+        shot = artifacts / "pidgin-smp-asked.png"
+        display.wait_text(shot, ask, ["wants to verify you", "secret"], timeout=30)
+        assert_picture(shot)
+        display.type("tulip garden")
+        display.key("Return")
+        peer.wait(rf"^conv-write {re.escape(a)} \S+ .*Verification succeeded", timeout=60)
+        display.place(conv, 260, 0)
+        display.run("xdotool", "windowsize", str(conv), "560", "480")
+        shot = artifacts / "pidgin-conversation-verified.png"
+        display.wait_text(shot, conv, ["Verification", "succeeded", "verified"],
+                          timeout=60)
+        assert_picture(shot)
+
+        # The fingerprint dialog, from the conversation: /warren fingerprint.
+        display.type("/warren fingerprint")
+        display.key("Return")
+        fps = pidgin.window("^Warren: fingerprints$", timeout=30, exclude={blist, conv})
+        display.place(fps, 0, 300)
+        shot = artifacts / "pidgin-fingerprints.png"
+        display.wait_text(shot, fps, ["Your fingerprint", "Their key is verified"],
+                          timeout=30)
+        assert_picture(shot)
+        display.key("Return")  # Close (the first button)
 
         # The account's settings dialog: Warren's Tor options as set.
         display.place(blist, 0, 0)
@@ -479,4 +515,6 @@ def test_pidgin_chats_with_warren_host(display, artifacts, request, prosody, tor
     assert "Unloading plugin Warren" in log
     for text in (message, reply):
         assert text not in prosody.logs_text(), f"'{text}' reached the server"
+        # Pidgin logs conversations in plain text by default; not Warren's.
+        assert text not in pidgin.conversation_log(), f"'{text}' logged on disk"
     assert_only_tor(base / "strace.log", tornet)
