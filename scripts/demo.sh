@@ -155,7 +155,9 @@ Try, in Finch (Alt-n/Alt-p move between windows, Alt-w lists them):
     verify you" (Alt-w if it is behind): type the same secret, Tab, Enter.
     Both conversations say "Verification succeeded". /warren status shows
     the state; /warren ask verifies with a question instead.
-  - your Warren address: Alt-a, "Show my Warren address".
+  - your Warren address and OTR fingerprint: in the buddy list (Alt-1)
+    press Ctrl-o, then Right twice (Accounts, your account) and Enter on
+    "Show my Warren address".
 TXT
 if [ "$ok" -ne 1 ]; then
 	echo "demo: the Finch clients did not show each other yet; attach to look." >&2

@@ -155,3 +155,12 @@ def test_two_finch_clients_chat(tmp_path, tmux, artifacts, prosody, tornet, host
     # The state persists and shows on request.
     tmux.keys("alice", "/warren status", "Enter")
     tmux.wait_for("alice", "(verified)", timeout=20)
+    # Her own Warren address and fingerprint, from the buddy list's menu:
+    # Alt-1 (buddy list), Ctrl-o (menu), Right (Accounts), Right (her
+    # account), Enter ("Show my Warren address...").
+    for key in ("M-1", "C-o", "Right", "Right", "Enter"):
+        tmux.keys("alice", key)
+        time.sleep(0.7)
+    screen = tmux.wait_for("alice", "Your OTR fingerprint", timeout=20)
+    assert ".onion (port 7777)" in screen, screen
+    (artifacts / "finch-alice-address.txt").write_text(screen)
