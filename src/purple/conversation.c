@@ -2,12 +2,12 @@
 /*
  * conversation.c — the send side of a Warren conversation.
  *
- * Messages travel only over the peer-to-peer channel through Tor; this
- * version does not have that channel yet, so send_im refuses every message
- * with a clear error in the conversation, and never falls back to jabber's
- * send_im (which would hand the text to the server). A contact without
- * Warren gets its own refusal. Typing notifications are not sent either:
- * they would tell the server when the user is writing to whom.
+ * Messages travel only over the peer-to-peer channel through Tor, inside
+ * OTR (session.c); send_im never falls back to jabber's send_im (which
+ * would hand the text to the server). A contact without Warren gets a clear
+ * refusal, and so does text that is another plugin's OTR traffic. Typing
+ * notifications go over the channel too, never through the server (they
+ * would tell it when the user is writing to whom).
  */
 #include "config.h"
 
