@@ -17,6 +17,7 @@
 #include "debug.h"
 #include "jabber_glue.h"
 #include "otr_ui.h"
+#include "presence.h"
 #include "session.h"
 #include "warren.h"
 
@@ -513,15 +514,13 @@ warren_cmd(PurpleConversation *conv, const char *cmd, char **args, char **error,
 	PurpleConnection *gc = purple_conversation_get_gc(conv);
 	WarrenConn *conn = gc ? warren_conn_get(gc) : NULL;
 	const char *sub = args && args[0] ? args[0] : "";
-	char *bare, *slash, *fp, *text;
+	char *bare, *fp, *text;
 
 	if (conn == NULL) {
 		*error = g_strdup(_("Not signed in."));
 		return PURPLE_CMD_RET_FAILED;
 	}
-	bare = g_utf8_strdown(purple_conversation_get_name(conv), -1);
-	if ((slash = strchr(bare, '/')) != NULL)
-		*slash = '\0';
+	bare = warren_bare_jid(purple_conversation_get_name(conv));
 	if (g_str_equal(sub, "verify") || g_str_equal(sub, "secret"))
 		secret_open(conn, bare);
 	else if (g_str_equal(sub, "ask") || g_str_equal(sub, "question"))

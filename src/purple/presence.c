@@ -45,9 +45,8 @@ warren_peer_free(WarrenPeer *peer)
 	g_free(peer);
 }
 
-/* "Local@Domain/res" -> "local@domain" (newly allocated). */
-static char *
-bare_jid(const char *jid)
+char *
+warren_bare_jid(const char *jid)
 {
 	const char *slash = strchr(jid, '/');
 	return g_utf8_strdown(jid, slash ? slash - jid : -1);
@@ -66,8 +65,8 @@ full_jid_equal(const char *a, const char *b)
 	sb = strchr(b, '/');
 	if (sa == NULL || sb == NULL || g_strcmp0(sa, sb) != 0)
 		return FALSE;
-	ba = bare_jid(a);
-	bb = bare_jid(b);
+	ba = warren_bare_jid(a);
+	bb = warren_bare_jid(b);
 	eq = g_str_equal(ba, bb);
 	g_free(ba);
 	g_free(bb);
@@ -117,7 +116,7 @@ warren_presence_peer_kind(PurpleConnection *gc, const char *jid)
 
 	if (conn == NULL || jid == NULL || !g_utf8_validate(jid, -1, NULL))
 		return WARREN_PEER_UNKNOWN;
-	bare = bare_jid(jid);
+	bare = warren_bare_jid(jid);
 	kind = peer_kind(peer_get(conn, bare, FALSE));
 	g_free(bare);
 	return kind;
@@ -182,7 +181,7 @@ receiving_presence_cb(PurpleConnection *gc, const char *type, const char *from,
 	if (conn == NULL || !split_jid(from, &bare, &resource))
 		return FALSE;
 	account = purple_connection_get_account(gc);
-	self = bare_jid(purple_account_get_username(account));
+	self = warren_bare_jid(purple_account_get_username(account));
 
 	if (type == NULL || g_str_equal(type, "available")) {
 		peer = peer_get(conn, bare, TRUE);

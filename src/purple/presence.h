@@ -20,6 +20,8 @@ typedef struct WarrenPeer WarrenPeer;
 void warren_peer_free(WarrenPeer *peer);
 
 void warren_presence_init(PurplePlugin *plugin);
+/* "Local@Domain/res" -> "local@domain" (newly allocated). */
+char *warren_bare_jid(const char *jid);
 
 WarrenPeerKind warren_presence_peer_kind(PurpleConnection *gc, const char *jid);
 /* "bare/resource" of an online resource of @bare that runs Warren, or NULL.

@@ -127,13 +127,6 @@ outbox_of(WarrenConn *conn)
 	return conn->outbox;
 }
 
-static char *
-bare_of(const char *jid)
-{
-	const char *slash = strchr(jid, '/');
-	return g_utf8_strdown(jid, slash ? slash - jid : -1);
-}
-
 static Peer *
 peer_get(WarrenConn *conn, const char *bare, gboolean create)
 {
@@ -787,7 +780,7 @@ warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 
 	if (conn == NULL || outbox_of(conn) == NULL)
 		return -1;
-	bare = bare_of(who);
+	bare = warren_bare_jid(who);
 	plain = purple_markup_strip_html(text);
 	if (strlen(plain) > WARREN_OTR_MAX_TEXT) {
 		/* The contact's Warren would refuse it: say so now, keep nothing. */
@@ -855,7 +848,7 @@ warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingSt
 
 	if (conn == NULL)
 		return 0;
-	bare = bare_of(who);
+	bare = warren_bare_jid(who);
 	peer = peer_get(conn, bare, FALSE);
 	g_free(bare);
 	/* Typing never opens a channel (and never goes through the server). */
@@ -924,7 +917,7 @@ reply_error(WarrenConn *conn, xmlnode *iq, WarrenSignalIqError condition)
 static gboolean
 self_wins(WarrenConn *conn, const char *peer_bare)
 {
-	char *self = bare_of(purple_account_get_username(
+	char *self = warren_bare_jid(purple_account_get_username(
 		purple_connection_get_account(conn->gc)));
 	gboolean wins = strcmp(self, peer_bare) < 0;
 	g_free(self);
@@ -934,7 +927,7 @@ self_wins(WarrenConn *conn, const char *peer_bare)
 static void
 on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
-	char *bare = bare_of(from);
+	char *bare = warren_bare_jid(from);
 	Peer *peer;
 	WarrenSignal ans = { 0 };
 	char *ufrag = NULL, *pwd = NULL, *iq_id;
@@ -1021,7 +1014,7 @@ signal_copy(const WarrenSignal *sig)
 static void
 on_accept(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
-	char *bare = bare_of(from);
+	char *bare = warren_bare_jid(from);
 	Peer *peer = peer_get(conn, bare, FALSE);
 	const char *pin;
 
@@ -1080,7 +1073,7 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	if (conn == NULL || iq == NULL || from == NULL)
 		return FALSE;
 	if (g_strcmp0(type, "error") == 0 && id && g_str_has_prefix(id, "warren-sig-")) {
-		bare = bare_of(from);
+		bare = warren_bare_jid(from);
 		peer = peer_get(conn, bare, FALSE);
 		g_free(bare);
 		if (peer && g_strcmp0(peer->initiate_iq, id) == 0)
@@ -1106,7 +1099,7 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 		on_accept(conn, iq, from, sig);
 	else {
 		reply_result(conn, iq);
-		bare = bare_of(from);
+		bare = warren_bare_jid(from);
 		peer = peer_get(conn, bare, FALSE);
 		g_free(bare);
 		if (peer && g_strcmp0(peer->sid, sig->sid) == 0)
@@ -1286,7 +1279,7 @@ warren_session_start(WarrenConn *conn, GError **error)
 	PurpleAccount *account = purple_connection_get_account(conn->gc);
 	char *dir = warren_account_dir(account);
 	char *obdir = g_build_filename(dir, "outbox", NULL);
-	char *self = bare_of(purple_account_get_username(account));
+	char *self = warren_bare_jid(purple_account_get_username(account));
 	GError *local = NULL;
 	GSList *buddies, *l;
 

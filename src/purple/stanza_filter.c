@@ -31,6 +31,7 @@
 #include "debug.h"
 #include "jabber_glue.h"
 #include "otr_ui.h"
+#include "presence.h"
 #include "stanza_filter.h"
 #include "stanza_rules.h"
 #include "warren.h"
@@ -115,9 +116,7 @@ receiving_message_cb(PurpleConnection *gc, const char *type, const char *id,
 	if (xmlnode_get_child(message, "body") != NULL) {
 		/* Warren contacts never send text through the server: this one is
 		 * unencrypted, readable by the server, and forgeable by it. */
-		char *bare = g_strdup(from), *slash = strchr(bare, '/');
-		if (slash)
-			*slash = '\0';
+		char *bare = warren_bare_jid(from);
 		warren_debug_warn("refused a message through the server from %s\n",
 		                  warren_priv(from));
 		warren_otr_ui_notice(warren_conn_get(gc), bare,

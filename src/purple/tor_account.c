@@ -30,6 +30,7 @@
 
 #include "debug.h"
 #include "jabber_glue.h"
+#include "presence.h"
 #include "session.h"
 #include "tor_account.h"
 #include "tor_pool.h"
@@ -42,9 +43,7 @@ static PurplePlugin *warren_plugin;
 char *
 warren_account_dir(PurpleAccount *account)
 {
-	const char *user = purple_account_get_username(account);
-	const char *slash = strchr(user, '/');
-	char *bare = g_utf8_strdown(user, slash ? slash - user : -1);
+	char *bare = warren_bare_jid(purple_account_get_username(account));
 	char *dir = g_build_filename(purple_user_dir(), "warren",
 	                             purple_escape_filename(bare), NULL);
 
