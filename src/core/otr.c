@@ -114,12 +114,14 @@ write_key (WarrenOtr *otr, FILE *f, gpointer newkey)
   return otrl_privkey_generate_finish_FILEp (otr->us, newkey, f);
 }
 
+/* save_file() from a libotr callback, which cannot fail: a write error
+ * becomes an account-level notice. */
 static void
-save_fingerprints (WarrenOtr *otr)
+save_or_tell (WarrenOtr *otr, const char *path, Writer writer)
 {
   GError *error = NULL;
 
-  if (!save_file (otr, otr->fp_path, write_fingerprints, NULL, &error)) {
+  if (!save_file (otr, path, writer, NULL, &error)) {
     if (otr->cb.notice)
       otr->cb.notice (otr, NULL, error->message, otr->user_data);
     g_error_free (error);
@@ -201,7 +203,9 @@ op_new_fingerprint (void *opdata, OtrlUserState us, const char *accountname,
 static void
 op_write_fingerprints (void *opdata)
 {
-  save_fingerprints (opdata);
+  WarrenOtr *otr = opdata;
+
+  save_or_tell (otr, otr->fp_path, write_fingerprints);
 }
 
 static void
@@ -343,13 +347,8 @@ static void
 op_create_instag (void *opdata, const char *accountname, const char *protocol)
 {
   WarrenOtr *otr = opdata;
-  GError *error = NULL;
 
-  if (!save_file (otr, otr->instag_path, write_instag, NULL, &error)) {
-    if (otr->cb.notice)
-      otr->cb.notice (otr, NULL, error->message, otr->user_data);
-    g_error_free (error);
-  }
+  save_or_tell (otr, otr->instag_path, write_instag);
 }
 
 static gboolean
