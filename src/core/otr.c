@@ -672,6 +672,24 @@ warren_otr_send (WarrenOtr *otr, const char *peer,
   return TRUE;
 }
 
+static gboolean
+refuse_plaintext (GError **error)
+{
+  g_set_error_literal (error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_NOT_WARREN,
+                       "an unencrypted message was refused (its text is not "
+                       "shown)");
+  return FALSE;
+}
+
+static void
+wipe_message (char *msg)
+{
+  if (msg) {
+    explicit_bzero (msg, strlen (msg));
+    otrl_message_free (msg);
+  }
+}
+
 gboolean
 warren_otr_receive (WarrenOtr *otr, const char *peer, const char *message,
                     WarrenOtrPayload *out, GError **error)
@@ -679,22 +697,17 @@ warren_otr_receive (WarrenOtr *otr, const char *peer, const char *message,
   char *newmsg = NULL;
   OtrlTLV *tlvs = NULL;
   ConnContext *ctx = NULL;
-  OtrlMessageType type = otrl_proto_message_type (message);
-  gboolean data = type == OTRL_MSGTYPE_DATA ||
+  GError *bad = NULL;
+  gboolean data = otrl_proto_message_type (message) == OTRL_MSGTYPE_DATA ||
                   g_str_has_prefix (message, "?OTR|") ||
-                  g_str_has_prefix (message, "?OTR,");
+                  g_str_has_prefix (message, "?OTR,");  /* fragments */
   gboolean ok, was_secure;
   int ignore;
 
   g_return_val_if_fail (out != NULL, FALSE);
 
-  if (!g_str_has_prefix (message, "?OTR")) {
-    /* Plain text (whitespace-tagged or not) never reaches libotr. */
-    g_set_error_literal (error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_NOT_WARREN,
-                         "an unencrypted message was refused (its text is "
-                         "not shown)");
-    return FALSE;
-  }
+  if (!g_str_has_prefix (message, "?OTR"))
+    return refuse_plaintext (error); /* tagged or not, never given to libotr */
 
   was_secure = warren_otr_is_secure (otr, peer);
   ignore = otrl_message_receiving (otr->us, &ops, otr, otr->account,
@@ -710,24 +723,17 @@ warren_otr_receive (WarrenOtr *otr, const char *peer, const char *message,
      * libotr's business. What libotr would have us show is plaintext (or
      * a stripped whitespace-tagged message): refused, never shown. */
     otrl_tlv_free (tlvs);
-    if (newmsg) {
-      explicit_bzero (newmsg, strlen (newmsg));
-      otrl_message_free (newmsg);
-    }
-    if (!ignore)
-      g_set_error_literal (error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_NOT_WARREN,
-                           "an unencrypted message was refused (its text is "
-                           "not shown)");
-    return FALSE;
+    wipe_message (newmsg);
+    return ignore ? FALSE : refuse_plaintext (error);
   }
-  ok = warren_otr_payload_parse (newmsg, tlvs, out, error);
+  ok = warren_otr_payload_parse (newmsg, tlvs, out, &bad);
   otrl_tlv_free (tlvs);
-  if (newmsg) {
-    explicit_bzero (newmsg, strlen (newmsg));
-    otrl_message_free (newmsg);
+  wipe_message (newmsg);
+  if (!ok) {
+    g_set_error (error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_NOT_WARREN, "%s",
+                 bad->message);
+    g_error_free (bad);
   }
-  if (!ok && error && *error)
-    (*error)->domain = WARREN_OTR_ERROR, (*error)->code = WARREN_OTR_ERROR_NOT_WARREN;
   return ok;
 }
 
