@@ -54,12 +54,15 @@ def two_friends(prosody, tornet, hosts, name, p1, p2, strace=False, onions=True)
     return host, a, b, a.split("/")[0], b.split("/")[0]
 
 
-def friends_in_two_hosts(prosody, tornet, hosts, names, prefixes):
+def friends_in_two_hosts(prosody, tornet, hosts, names, prefixes, a_socks=None):
     """Two hosts, one Warren account each, subscribed to each other and
-    signed in: (host a, host b, a, b, bare a, bare b)."""
+    signed in: (host a, host b, a, b, bare a, bare b). a_socks: the SOCKS
+    address a's account uses instead of the Tor network's (a relay)."""
     (a_u, a_pw), (b_u, b_pw) = (prosody.new_user(p) for p in prefixes)
     ha, hb = (hosts.start(n) for n in names)
     a = add_xmpp_account(ha, tornet, a_u, a_pw)
+    if a_socks:
+        ha.cmd(f"set {a} tor-socks s {a_socks}")
     b = add_xmpp_account(hb, tornet, b_u, b_pw)
     signin(ha, a)
     signin(hb, b)

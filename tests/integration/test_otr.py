@@ -11,8 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import add_xmpp_account
-from test_account import signin
 from test_chat import friends_in_two_hosts, received, two_friends
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
@@ -46,18 +44,9 @@ def test_ake_and_only_otr_on_the_wire(prosody, tornet, hosts, artifacts):
     sees the plaintext."""
     relay = socks_relay.Relay(tornet.socks)
     try:
-        (a_u, a_pw), (b_u, b_pw) = prosody.new_user("olga"), prosody.new_user("otto")
-        ha, hb = hosts.start("olga"), hosts.start("otto")
-        a = add_xmpp_account(ha, tornet, a_u, a_pw)
-        ha.cmd(f"set {a} tor-socks s {relay.address}")
-        b = add_xmpp_account(hb, tornet, b_u, b_pw)
-        signin(ha, a)
-        signin(hb, b)
-        ba, bb = a.split("/")[0], b.split("/")[0]
-        ha.cmd(f"addbuddy {a} {bb}")
-        hb.cmd(f"addbuddy {b} {ba}")
-        ha.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available", timeout=60)
-        hb.wait(rf"^buddy-status {re.escape(b)} {re.escape(ba)} available", timeout=60)
+        ha, hb, a, b, ba, bb = friends_in_two_hosts(
+            prosody, tornet, hosts, ("olga", "otto"), ("olga", "otto"),
+            a_socks=relay.address)
         ha.wait(rf"^onion {re.escape(a)} ", timeout=120, since=0)
         hb.wait(rf"^onion {re.escape(b)} ", timeout=120, since=0)
         # First sign-in: the OTR key was made in the background, visibly.
