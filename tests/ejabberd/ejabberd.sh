@@ -37,6 +37,9 @@ CTL_TIMEOUT=${EJABBERD_CTL_TIMEOUT:-60}
 EJABBERDCTL=/usr/sbin/ejabberdctl
 
 die() { echo "ejabberd.sh: $*" >&2; exit 1; }
+SERVICE_NAME=ejabberd.sh
+# shellcheck source=../lib/service.sh
+. "$(dirname "$0")/../lib/service.sh"
 
 usage() {
 	cat >&2 <<'EOF'
@@ -49,14 +52,10 @@ EOF
 	exit 2
 }
 
-abspath() { (cd "$1" 2>/dev/null && pwd -P); }
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 past() { awk -v d="$1" -v n="$(now)" 'BEGIN { exit !(n > d) }'; }
 deadline_in() { awk -v a="$(now)" -v t="$1" 'BEGIN { printf "%.3f", a + t }'; }
 
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 not_zombie() { [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
 check_port() {
@@ -114,30 +113,6 @@ descendants() {
 	done
 }
 
-can_reach() {
-	setpriv --reuid="$EJABBERD_USER" --regid="$EJABBERD_USER" --init-groups test -x "$1"
-}
-
-# DIR is often inside a `mktemp -d` directory (mode 700): give "others" the
-# right to traverse (not to list) such parents when they are temporary
-# directories; refuse elsewhere.
-make_reachable() {
-	local dir=$1 p
-	can_reach "$dir" && return 0
-	p=$dir
-	local parents=()
-	while p=$(dirname "$p"); [ "$p" != / ]; do parents=("$p" "${parents[@]}"); done
-	for p in "${parents[@]}"; do
-		can_reach "$p/." && continue
-		case $p/ in
-			/tmp/?*|/var/tmp/?*|"${TMPDIR:-/tmp}"/?*)
-				echo "ejabberd.sh: note: chmod o+x $p (so that $EJABBERD_USER can reach $dir)" >&2
-				chmod o+x "$p" || die "chmod o+x $p failed";;
-			*) die "user $EJABBERD_USER cannot traverse $p (needed to reach $dir)";;
-		esac
-	done
-	can_reach "$dir" || die "user $EJABBERD_USER cannot reach $dir"
-}
 
 yaml_str() { # quote a string for ejabberd.yml (YAML double-quoted scalar)
 	local s=${1//\\/\\\\}
@@ -317,7 +292,7 @@ cmd_start() {
 		chmod 400 "$dir/.erlang.cookie"
 		chmod 644 "$dir/ejabberd.yml" "$dir/ejabberdctl.cfg" "$dir/vm.args" "$dir/inetrc" \
 			"$dir/domain" "$dir/port" "$dir/dist_port"
-		make_reachable "$dir"
+		make_reachable "$EJABBERD_USER" "$dir"
 	fi
 
 	local t0 pid log_size err_size deadline

@@ -18,6 +18,9 @@ START_TIMEOUT=${PROSODY_START_TIMEOUT:-15}
 STOP_TIMEOUT=${PROSODY_STOP_TIMEOUT:-10}
 
 die() { echo "prosody.sh: $*" >&2; exit 1; }
+SERVICE_NAME=prosody.sh
+# shellcheck source=../lib/service.sh
+. "$(dirname "$0")/../lib/service.sh"
 
 usage() {
 	cat >&2 <<'EOF'
@@ -38,7 +41,6 @@ as_prosody() {
 	fi
 }
 
-abspath() { (cd "$1" 2>/dev/null && pwd -P); }
 
 lua_str() { # quote a string for the lua config
 	local s=${1//\\/\\\\}
@@ -46,10 +48,7 @@ lua_str() { # quote a string for the lua config
 	printf '"%s"' "$s"
 }
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
 read_pid() { # DIR -> pid of the running instance, or nothing
 	local f pid
@@ -80,30 +79,6 @@ listening() { # PORT -> true if something listens on 127.0.0.1:PORT
 	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 }
 
-can_reach() {
-	setpriv --reuid="$PROSODY_USER" --regid="$PROSODY_USER" --init-groups test -x "$1"
-}
-
-# DIR is often inside a `mktemp -d` directory (mode 700): give "others" the
-# right to traverse (not to list) such parents when they are temporary
-# directories; refuse elsewhere.
-make_reachable() {
-	local dir=$1 p
-	can_reach "$dir" && return 0
-	p=$dir
-	local parents=()
-	while p=$(dirname "$p"); [ "$p" != / ]; do parents=("$p" "${parents[@]}"); done
-	for p in "${parents[@]}"; do
-		can_reach "$p/." && continue
-		case $p/ in
-			/tmp/?*|/var/tmp/?*|"${TMPDIR:-/tmp}"/?*)
-				echo "prosody.sh: note: chmod o+x $p (so that $PROSODY_USER can reach $dir)" >&2
-				chmod o+x "$p" || die "chmod o+x $p failed";;
-			*) die "user $PROSODY_USER cannot traverse $p (needed to reach $dir)";;
-		esac
-	done
-	can_reach "$dir" || die "user $PROSODY_USER cannot reach $dir"
-}
 
 cmd_start() {
 	[ $# -ge 2 ] && [ $# -le 3 ] || usage
@@ -198,7 +173,7 @@ EOF
 		for f in debug.log prosody.log; do
 			[ -e "$dir/$f" ] && chown "$PROSODY_USER:$PROSODY_USER" "$dir/$f"
 		done
-		make_reachable "$dir"
+		make_reachable "$PROSODY_USER" "$dir"
 	fi
 
 	local t0 pid log_size
