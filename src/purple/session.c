@@ -172,12 +172,19 @@ warren_session_shutdown(void)
 	}
 }
 
+/* TRUE while bytes written to the peer's channel can reach it. */
+static gboolean
+peer_writable(Peer *peer)
+{
+	return peer != NULL && peer->connected && peer->ch != NULL &&
+	       warren_channel_get_state(peer->ch) == WARREN_CHANNEL_STATE_CONNECTED;
+}
+
 /* Drops the channel (not the peer, not its retry timer). */
 static void
 peer_drop_channel(Peer *peer)
 {
-	gboolean graceful = peer->ch &&
-		warren_channel_get_state(peer->ch) == WARREN_CHANNEL_STATE_CONNECTED;
+	gboolean graceful = peer_writable(peer);
 
 	if (peer->secure_idle_id)
 		g_source_remove(peer->secure_idle_id);
@@ -1116,17 +1123,14 @@ otr_inject(WarrenOtr *otr, const char *bare, const char *message, gpointer data)
 {
 	Peer *peer = peer_get(data, bare, FALSE);
 
-	if (peer && peer->connected && peer->ch)
+	if (peer_writable(peer))
 		send_frame(peer, warren_frame_new_otr(message));
 }
 
 static gboolean
 otr_connected(WarrenOtr *otr, const char *bare, gpointer data)
 {
-	Peer *peer = peer_get(data, bare, FALSE);
-
-	return peer && peer->connected && peer->ch &&
-	       warren_channel_get_state(peer->ch) == WARREN_CHANNEL_STATE_CONNECTED;
+	return peer_writable(peer_get(data, bare, FALSE));
 }
 
 static gboolean
