@@ -14,6 +14,18 @@
  * listener. If the Tor is lost, the connection fails with a network error:
  * the UI reconnects, and the reconnect starts a managed tor again.
  *
+ * Stream isolation: every sign-in gets a random SOCKS5 username
+ * (conn->socks_user). The XMPP connection gives it with the password
+ * "xmpp" (login.c), each contact's channel with the contact's onion
+ * address (session.c), so Tor (IsolateSOCKSAuth, on by default) gives each
+ * account, and each contact of an account, circuits of its own: the XMPP
+ * server, a contact or a relay cannot tell that two accounts run in one
+ * program, nor which contacts one account talks to, from shared circuits.
+ *
+ * A system tor whose control port asks for no authentication is used only
+ * if the account allows it (tor-allow-unauthenticated-control): whatever
+ * listens on that port gets the onion service's private key.
+ *
  * The plugin signal "warren-onion-published" (account, address) tells
  * other plugins and tests when the onion service is reachable.
  */
@@ -258,6 +270,9 @@ warren_tor_account_start(WarrenConn *conn, WarrenTorReadyFunc ready)
 		purple_connection_update_progress(conn->gc, _("Starting Tor"), 0, 100);
 	}
 	conn->tor_ready = ready;
+	g_free(conn->socks_user);
+	conn->socks_user = g_strdup_printf("warren-%08x%08x%08x%08x", g_random_int(),
+	                                   g_random_int(), g_random_int(), g_random_int());
 	conn->tor_claimed_at = g_get_monotonic_time();
 	conn->claim = warren_tor_pool_claim(&cfg, &funcs, conn);
 	g_free(data_dir);
@@ -273,6 +288,7 @@ warren_tor_account_stop(WarrenConn *conn)
 	g_clear_pointer(&conn->listener, warren_listener_free);
 	g_clear_pointer(&conn->onion_address, g_free);
 	g_clear_pointer(&conn->onion_error, g_free);
+	g_clear_pointer(&conn->socks_user, g_free);
 }
 
 static void
