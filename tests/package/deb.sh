@@ -63,7 +63,7 @@ build() {
 		return 1
 	fi
 	# The upstream tarball: the same tree without debian/.
-	git -C "$src" archive --prefix=$pkg-$upstream/ "$tree" ':(exclude)debian' |
+	git -C "$src" archive --prefix="$pkg-$upstream/" "$tree" ':(exclude)debian' |
 		xz -T1 >"$work/${pkg}_$upstream.orig.tar.xz" || return 1
 	(cd "$work/$pkg" && dpkg-source -b . &&
 		DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b) \
@@ -134,7 +134,7 @@ purge() {
 t0=$(date +%s)
 check "the package builds from a clean copy (dpkg-buildpackage)" build ||
 	{ tail -n 30 "$out/build.log"; exit 1; }
-echo "    built in $(( $(date +%s) - t0 )) s: $(cd "$work" && ls ./*.deb ./*.dsc | tr '\n' ' ')"
+echo "    built in $(( $(date +%s) - t0 )) s: $(cd "$work" && echo ./*.deb ./*.dsc)"
 check "lintian: no errors (all its tags above)" lint
 installed=1
 if check "apt-get install ./${pkg}_*.deb" install_deb; then
