@@ -20,6 +20,8 @@
 # ("Another plugin with the same name has already been loaded").
 # Prints "PASS: check" or "FAIL: check" for each check; logs and the built
 # packages go to $1 (default: _build/test-artifacts/package).
+# WARREN_DEB_BUILD_OPTIONS adds to DEB_BUILD_OPTIONS (nocheck: no unit tests
+# in the package build, which the suite has run already).
 set -uo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$src/_build/test-artifacts/package}
@@ -66,7 +68,7 @@ build() {
 	git -C "$src" archive --prefix="$pkg-$upstream/" "$tree" ':(exclude)debian' |
 		xz -T1 >"$work/${pkg}_$upstream.orig.tar.xz" || return 1
 	(cd "$work/$pkg" && dpkg-source -b . &&
-		DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b) \
+		DEB_BUILD_OPTIONS="parallel=$(nproc) ${WARREN_DEB_BUILD_OPTIONS:-}" dpkg-buildpackage -us -uc -b) \
 		>"$out/build.log" 2>&1
 }
 lint() {
