@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * stanza_filter.c — keeping jabber from connecting outside Tor.
+ * stanza_filter.c — keeping jabber from connecting outside Tor, from showing
+ * what arrives through the server, and from telling about the user.
  *
  * prpl-jabber acts on some incoming stanzas by opening connections of its
  * own: file transfers (SI, SOCKS5 bytestreams, IBB, jabber:iq:oob URL
