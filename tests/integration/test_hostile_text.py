@@ -182,12 +182,9 @@ def test_no_time_idle_or_version_for_anyone(prosody, tornet, hosts, artifacts):
     signin(host, alice)
     host.cmd(f"addbuddy {alice} {mal_u}@{DOMAIN}")
     host.sync()
-    queries = {
-        "t1": "<time xmlns='urn:xmpp:time'/>",
-        "t2": "<query xmlns='jabber:iq:time'/>",
-        "t3": "<query xmlns='jabber:iq:last'/>",
-        "t4": "<query xmlns='jabber:iq:version'/>",
-    }
+    asked = {"t1": ("time", "urn:xmpp:time"), "t2": ("query", "jabber:iq:time"),
+             "t3": ("query", "jabber:iq:last"), "t4": ("query", "jabber:iq:version")}
+    queries = {k: f"<{n} xmlns='{ns}'/>" for k, (n, ns) in asked.items()}
     # To the full JID: the client itself answers.
     lines = [f"send <iq type='get' id='{k}' to='{alice}'>{q}</iq>" for k, q in queries.items()]
     lines += [f"expect-within 60 <iq(?=[^>]*id='{k}')(?=[^>]*type='error')"
@@ -199,6 +196,19 @@ def test_no_time_idle_or_version_for_anyone(prosody, tornet, hosts, artifacts):
               "close"]
     for who, pw in ((mal_u, mal_pw), (eve_u, eve_pw)):
         raw(prosody, who, pw, lines, artifacts / f"private-{who}.script")
+    # The server asking for itself (forged): the answer goes to the server,
+    # whose log shows what Alice's client said.
+    ids = [f"{k}-{alice_u}" for k in asked]
+    lines = [f"send <iq type='get' id='{k}-{alice_u}' to='{alice}'><{n} xmlns='{ns}'>"
+             f"{FORGE.format(DOMAIN)}</{n}></iq>" for k, (n, ns) in asked.items()]
+    lines += ["sleep 5", "close"]
+    raw(prosody, mal_u, mal_pw, lines, artifacts / "private-server.script")
     host.sync()
+    plog = (prosody.dir / "debug.log").read_text(errors="replace").splitlines()
+    for k in ids:
+        answers = [l for l in plog if "RECV:" in l and f"id='{k}'" in l
+                   and "type='get'" not in l]
+        assert answers, f"no answer from Alice's client to the server's {k}"
+        assert all("type='error'" in a and "service-unavailable" in a for a in answers), answers
     assert not any(l.startswith(f"signed-off {alice}") for l in host.lines)
     host.close()
