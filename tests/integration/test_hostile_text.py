@@ -167,8 +167,9 @@ def test_notice_flood_is_bounded(prosody, tornet, hosts, artifacts):
     assert not any(l.startswith(f"signed-off {alice}") for l in host.lines)
     host.wait(rf"^conv-write {re.escape(alice)} stranger\d+@.*{NOTICE}", timeout=30,
               since=0)
+    # At most 8 a minute (stanza_rules.h); a slow machine may straddle two.
     notices = [l for l in host.lines if NOTICE in l]
-    assert 1 <= len(notices) <= 8, f"{len(notices)} notices for one flood"
+    assert 1 <= len(notices) <= 16, f"{len(notices)} notices for one flood"
     assert not any("FORGED" in l for l in shown(host))
     host.close()
 
