@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * stanza_filter.c — keeping jabber from connecting outside Tor.
+ * stanza_filter.c — keeping jabber from connecting outside Tor, from showing
+ * what arrives through the server, and from telling about the user.
  *
  * prpl-jabber acts on some incoming stanzas by opening connections of its
  * own: file transfers (SI, SOCKS5 bytestreams, IBB, jabber:iq:oob URL
@@ -15,9 +16,14 @@
  *    namespace are left to Warren's signalling.
  * Warren's own namespace in a message or iq from a contact is validated by
  * the code that owns it; anything this version does not handle is answered
- * with an error (iq) or ignored and logged (message). A message with text
- * from a user through the server is never shown (Warren's messages travel
- * only over the channel, under OTR): the conversation says one arrived. The decisions
+ * with an error (iq) or ignored and logged (message). Requests that would
+ * tell the server or a stranger the user's time zone, idle time or client
+ * are answered service-unavailable. A message that jabber would show in any
+ * form (body, XHTML-IM, headline, subject, error, invitation, attention,
+ * URL, carbons or forwarded copies) is never shown, whoever it claims to be
+ * from: Warren's messages travel only over the channel, under OTR, and the
+ * server can write any "from". The conversation says one arrived, at most
+ * once a minute per sender and a few times a minute in all. The decisions
  * themselves are pure functions in stanza_rules.c (unit-tested, fuzzed).
  */
 #include "config.h"
@@ -55,9 +61,11 @@ send_error(PurpleConnection *gc, xmlnode *iq, const char *condition,
 	xmlnode_set_attrib(error, "type", "cancel");
 	cond = xmlnode_new_child(error, condition);
 	xmlnode_set_namespace(cond, NS_STANZAS);
-	t = xmlnode_new_child(error, "text");
-	xmlnode_set_namespace(t, NS_STANZAS);
-	xmlnode_insert_data(t, text, -1);
+	if (text != NULL) {
+		t = xmlnode_new_child(error, "text");
+		xmlnode_set_namespace(t, NS_STANZAS);
+		xmlnode_insert_data(t, text, -1);
+	}
 	warren_jabber_send(gc, reply);
 	xmlnode_free(reply);
 }
@@ -82,6 +90,12 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 
 	if (warren_conn_get(gc) == NULL || iq == NULL)
 		return FALSE;
+	if (warren_iq_is_private(iq)) {
+		/* As if the client had no such feature: no text to tell it apart. */
+		warren_debug_info("refused a private query from %s\n", warren_priv(from));
+		send_error(gc, iq, "service-unavailable", NULL);
+		return TRUE;
+	}
 	why = warren_iq_refusal(iq);
 	if (why == NULL)
 		return FALSE;
@@ -90,48 +104,66 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	return TRUE;
 }
 
+/* Per connection: how often the user was told of refused messages. */
+static GHashTable *notice_limits; /* PurpleConnection * -> WarrenNoticeLimit */
+
+static void
+notice(PurpleConnection *gc, const char *from)
+{
+	WarrenNoticeLimit *limit;
+	char *bare;
+
+	if (from == NULL || (bare = warren_bare_jid(from)) == NULL)
+		return;
+	limit = g_hash_table_lookup(notice_limits, gc);
+	if (limit == NULL) {
+		limit = warren_notice_limit_new();
+		g_hash_table_insert(notice_limits, gc, limit);
+	}
+	if (warren_notice_limit_allow(limit, bare, g_get_monotonic_time()))
+		warren_otr_ui_notice(warren_conn_get(gc), bare,
+			_("A message from this contact arrived through the XMPP server, "
+			  "unencrypted. Warren does not show it: the server could read "
+			  "it and could have forged it. Ask them to use Warren."));
+	g_free(bare);
+}
+
 static gboolean
 receiving_message_cb(PurpleConnection *gc, const char *type, const char *id,
                      const char *from, const char *to, xmlnode *message,
                      gpointer data)
 {
-	xmlnode *c;
-
 	if (warren_conn_get(gc) == NULL || message == NULL)
 		return FALSE;
-	for (c = message->child; c != NULL; c = c->next) {
-		const char *ns;
-		if (c->type != XMLNODE_TYPE_TAG)
-			continue;
-		ns = xmlnode_get_namespace(c);
-		if (ns && g_str_has_prefix(ns, WARREN_NS)) {
-			/* No Warren payload travels in <message>: never act on it. */
-			warren_debug_warn("ignored a message with a Warren element "
-			                  "<%s> from %s\n", c->name, warren_priv(from));
-			return TRUE;
-		}
-	}
-	if (from == NULL || strchr(from, '@') == NULL || g_strcmp0(type, "error") == 0)
-		return FALSE; /* the server's own notices, and errors, as jabber shows them */
-	if (xmlnode_get_child(message, "body") != NULL) {
-		/* Warren contacts never send text through the server: this one is
-		 * unencrypted, readable by the server, and forgeable by it. */
-		char *bare = warren_bare_jid(from);
+	switch (warren_message_verdict(message)) {
+	case WARREN_MESSAGE_PASS:
+		return FALSE;
+	case WARREN_MESSAGE_DROP:
+		/* typing comes over the channel, never from the server */
+		warren_debug_info("dropped a message without text from %s\n",
+		                  warren_priv(from));
+		return TRUE;
+	case WARREN_MESSAGE_WARREN:
+		/* No Warren payload travels in <message>: never act on it. */
+		warren_debug_warn("ignored a message with a Warren element from %s\n",
+		                  warren_priv(from));
+		return TRUE;
+	case WARREN_MESSAGE_TEXT:
+	default:
+		/* Warren contacts never send text through the server: this one
+		 * is unencrypted, readable by the server, and forgeable by it,
+		 * whatever element carries it and whoever it claims to be from. */
 		warren_debug_warn("refused a message through the server from %s\n",
 		                  warren_priv(from));
-		warren_otr_ui_notice(warren_conn_get(gc), bare,
-			_("A message from this contact arrived through the XMPP server, "
-			  "unencrypted. Warren does not show it: the server could read "
-			  "it and could have forged it. Ask them to use Warren."));
-		g_free(bare);
+		notice(gc, from);
 		return TRUE;
 	}
-	if (xmlnode_get_child_with_namespace(message, "composing",
-	                                     "http://jabber.org/protocol/chatstates") ||
-	    xmlnode_get_child_with_namespace(message, "paused",
-	                                     "http://jabber.org/protocol/chatstates"))
-		return TRUE; /* typing comes over the channel, never from the server */
-	return FALSE;
+}
+
+static void
+signed_off_cb(PurpleConnection *gc, gpointer data)
+{
+	g_hash_table_remove(notice_limits, gc);
 }
 
 void
@@ -144,4 +176,9 @@ warren_stanza_filter_init(PurplePlugin *plugin)
 	                               PURPLE_SIGNAL_PRIORITY_LOWEST);
 	purple_signal_connect(plugin, "jabber-receiving-message", plugin,
 	                      PURPLE_CALLBACK(receiving_message_cb), NULL);
+	if (notice_limits == NULL)
+		notice_limits = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+		                                      (GDestroyNotify)warren_notice_limit_free);
+	purple_signal_connect(purple_connections_get_handle(), "signed-off", plugin,
+	                      PURPLE_CALLBACK(signed_off_cb), NULL);
 }

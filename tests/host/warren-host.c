@@ -33,7 +33,8 @@
  *   echo TEXT                          print "echo TEXT" (a sync marker)
  *   quit
  * Events: ready, signed-on, signed-off, connection-error, progress,
- *   buddy-status, auth-request, conv-write, im, register, notify, buddy,
+ *   buddy-status, auth-request, conv-write, im, register, notify,
+ *   notify-formatted TITLE | PRIMARY | SECONDARY | TEXT, buddy,
  *   request-action/-input/-fields N ACCOUNT TITLE | PRIMARY | SECONDARY | ...,
  *   request-closed N, answered N, menu-item LABEL, menu-done,
  *   error (a command that could not run).
@@ -232,8 +233,23 @@ notify_userinfo(PurpleConnection *gc, const char *who, PurpleNotifyUserInfo *inf
 	return NULL;
 }
 
+/* Headlines and message errors: jabber shows them as formatted notices. */
+static void *
+notify_formatted(const char *title, const char *primary, const char *secondary,
+                 const char *text)
+{
+	char *plain = purple_markup_strip_html(text ? text : "");
+
+	g_strdelimit(plain, "\r\n", ' ');
+	emit("notify-formatted %s | %s | %s | %s", title ? title : "",
+	     primary ? primary : "", secondary ? secondary : "", plain);
+	g_free(plain);
+	return NULL;
+}
+
 static PurpleNotifyUiOps notify_ops = {
 	.notify_message = notify_message,
+	.notify_formatted = notify_formatted,
 	.notify_userinfo = notify_userinfo,
 };
 

@@ -96,7 +96,9 @@ cmd_start() {
 	fi
 
 	local data=$dir/data
-	mkdir -p "$data" "$dir/certs"
+	mkdir -p "$data" "$dir/certs" "$dir/plugins"
+	# The hostile-server module (inert unless a stanza asks for it).
+	cp "$(dirname "$0")/mod_warren_hostile.lua" "$dir/plugins/" || die "no mod_warren_hostile.lua"
 	rm -f "$dir/prosody.pid" "$dir/launcher.pid"
 
 	# The admin socket (for `prosodyctl --config DIR/prosody.cfg.lua shell`)
@@ -110,7 +112,7 @@ cmd_start() {
 
 pidfile = $(lua_str "$dir/prosody.pid")
 data_path = $(lua_str "$data")
-plugin_paths = {}
+plugin_paths = { $(lua_str "$dir/plugins") }
 admins = {}
 
 -- Network: only c2s, only on 127.0.0.1.
@@ -153,7 +155,7 @@ modules_enabled = {
 	"smacks"; "carbons"; "mam"; "register";
 	"ping"; "pep"; "vcard4"; "vcard_legacy";
 	"blocklist"; "time"; "version"; "uptime";
-	"stanza_debug";
+	"stanza_debug"; "warren_hostile";
 	$admin_mod
 	"posix";
 }
@@ -166,7 +168,8 @@ EOF
 	: >"$dir/console.log"
 	if [ "$(id -u)" -eq 0 ]; then
 		# prosody must be able to traverse DIR and write data/ and the logs.
-		chown "$PROSODY_USER:$PROSODY_USER" "$dir" "$data" "$dir/certs" "$dir/console.log" || die "chown failed"
+		chown "$PROSODY_USER:$PROSODY_USER" "$dir" "$data" "$dir/certs" "$dir/plugins" "$dir/console.log" || die "chown failed"
+		chmod 644 "$dir/plugins/mod_warren_hostile.lua"
 		chmod 755 "$dir"
 		chmod 750 "$data"
 		chmod 644 "$dir/prosody.cfg.lua" "$dir/domain" "$dir/port"

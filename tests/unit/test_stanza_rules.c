@@ -86,6 +86,138 @@ test_refusals(void)
 	}
 }
 
+static void
+test_message_verdicts(void)
+{
+	static const struct { const char *xml; WarrenMessageVerdict v; } cases[] = {
+		/* Text in every form jabber shows. */
+		{ "<message type='chat'><body>hi</body></message>", WARREN_MESSAGE_TEXT },
+		{ "<message><body/></message>", WARREN_MESSAGE_TEXT },
+		{ "<message type='chat'><html xmlns='http://jabber.org/protocol/xhtml-im'>"
+		  "<body xmlns='http://www.w3.org/1999/xhtml'><p>hi</p></body></html></message>",
+		  WARREN_MESSAGE_TEXT },
+		{ "<message type='headline'><subject>s</subject></message>", WARREN_MESSAGE_TEXT },
+		{ "<message type='headline'><x xmlns='jabber:x:oob'><url>http://a/</url>"
+		  "<desc>d</desc></x></message>", WARREN_MESSAGE_TEXT },
+		{ "<message type='error'><error type='cancel'><text>t</text></error></message>",
+		  WARREN_MESSAGE_TEXT },
+		{ "<message><x xmlns='jabber:x:conference' jid='r@c'/></message>", WARREN_MESSAGE_TEXT },
+		{ "<message><x xmlns='http://jabber.org/protocol/muc#user'><invite from='a@b'/>"
+		  "</x></message>", WARREN_MESSAGE_TEXT },
+		{ "<message><attention xmlns='urn:xmpp:attention:0'/></message>", WARREN_MESSAGE_TEXT },
+		{ "<message><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>"
+		  "<message from='c@d'><body>x</body></message></forwarded></received></message>",
+		  WARREN_MESSAGE_TEXT },
+		{ "<message><forwarded xmlns='urn:xmpp:forward:0'/></message>", WARREN_MESSAGE_TEXT },
+		{ "<message><query xmlns='http://jabber.org/protocol/disco#items' "
+		  "node='http://jabber.org/protocol/commands'><item jid='a@b' node='n' name='Run'/>"
+		  "</query></message>", WARREN_MESSAGE_TEXT },
+		{ "<message><nick xmlns='http://jabber.org/protocol/nick'>Bob</nick></message>",
+		  WARREN_MESSAGE_TEXT },
+		/* Text beside an avatar notification still counts. */
+		{ "<message type='headline'><event xmlns='http://jabber.org/protocol/pubsub#event'>"
+		  "<items node='urn:xmpp:avatar:metadata'/></event><body>x</body></message>",
+		  WARREN_MESSAGE_TEXT },
+		/* Silent: dropped without a word. */
+		{ "<message type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>",
+		  WARREN_MESSAGE_DROP },
+		{ "<message type='chat'><gone xmlns='http://jabber.org/protocol/chatstates'/></message>",
+		  WARREN_MESSAGE_DROP },
+		{ "<message><x xmlns='jabber:x:event'><composing/></x></message>", WARREN_MESSAGE_DROP },
+		{ "<message type='chat'/>", WARREN_MESSAGE_DROP },
+		{ "<message type='error'/>", WARREN_MESSAGE_DROP },
+		{ "<message type='headline'><event xmlns='http://jabber.org/protocol/pubsub#event'>"
+		  "<items node='http://jabber.org/protocol/mood'><item><mood/></item></items>"
+		  "</event></message>", WARREN_MESSAGE_DROP },
+		/* Warren's namespace wins: ignored and logged. */
+		{ "<message><body>x</body><warren xmlns='urn:xmpp:warren:0'/></message>",
+		  WARREN_MESSAGE_WARREN },
+		/* Avatar notifications pass, with a delay stamp too. */
+		{ "<message type='headline'><event xmlns='http://jabber.org/protocol/pubsub#event'>"
+		  "<items node='urn:xmpp:avatar:metadata'><item id='a'/></items></event>"
+		  "<delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/></message>",
+		  WARREN_MESSAGE_PASS },
+		/* ... but not as an error or a group chat line. */
+		{ "<message type='error'><event xmlns='http://jabber.org/protocol/pubsub#event'>"
+		  "<items node='urn:xmpp:avatar:metadata'/></event></message>", WARREN_MESSAGE_DROP },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		xmlnode *m = parse(cases[i].xml);
+		g_test_message("case %" G_GSIZE_FORMAT, i);
+		g_assert_cmpint(warren_message_verdict(m), ==, cases[i].v);
+		xmlnode_free(m);
+	}
+}
+
+static void
+test_message_deep(void)
+{
+	GString *xml = g_string_new("<message><foo xmlns='urn:x'>");
+	xmlnode *m;
+
+	/* Nesting past the walk's limit counts as text: no benefit of the doubt. */
+	for (int i = 0; i < 200; i++)
+		g_string_append(xml, "<a>");
+	for (int i = 0; i < 200; i++)
+		g_string_append(xml, "</a>");
+	g_string_append(xml, "</foo></message>");
+	m = parse(xml->str);
+	g_assert_cmpint(warren_message_verdict(m), ==, WARREN_MESSAGE_TEXT);
+	xmlnode_free(m);
+	g_string_free(xml, TRUE);
+}
+
+static void
+test_private_iqs(void)
+{
+	static const struct { const char *xml; gboolean private; } cases[] = {
+		{ "<iq type='get' id='1'><time xmlns='urn:xmpp:time'/></iq>", TRUE },
+		{ "<iq type='get' id='1'><query xmlns='jabber:iq:time'/></iq>", TRUE },
+		{ "<iq type='get' id='1'><query xmlns='jabber:iq:last'/></iq>", TRUE },
+		{ "<iq type='get' id='1'><query xmlns='jabber:iq:version'/></iq>", TRUE },
+		{ "<iq type='set' id='1'><new-mail xmlns='google:mail:notify'/></iq>", TRUE },
+		{ "<iq type='result' id='1'><query xmlns='jabber:iq:version'/></iq>", FALSE },
+		{ "<iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq>", FALSE },
+		{ "<iq type='get' id='1'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>", FALSE },
+		{ "<iq type='get' id='1'/>", FALSE },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		xmlnode *iq = parse(cases[i].xml);
+		g_assert_cmpint(warren_iq_is_private(iq), ==, cases[i].private);
+		xmlnode_free(iq);
+	}
+}
+
+static void
+test_notice_limit(void)
+{
+	WarrenNoticeLimit *l = warren_notice_limit_new();
+	gint64 t = 1000;
+	guint allowed = 0;
+	char jid[64];
+
+	/* Once per sender per interval. */
+	g_assert_true(warren_notice_limit_allow(l, "a@b", t));
+	g_assert_false(warren_notice_limit_allow(l, "a@b", t + 1));
+	g_assert_false(warren_notice_limit_allow(l, "a@b", t + WARREN_NOTICE_INTERVAL - 1));
+	/* A burst from many senders is bounded. */
+	for (int i = 0; i < 1000; i++) {
+		g_snprintf(jid, sizeof(jid), "s%d@b", i);
+		allowed += warren_notice_limit_allow(l, jid, t + 2 + i);
+	}
+	g_assert_cmpuint(allowed, ==, WARREN_NOTICE_BURST - 1);
+	/* The next interval allows again, the same sender too. */
+	t += WARREN_NOTICE_INTERVAL + 2000;
+	g_assert_true(warren_notice_limit_allow(l, "a@b", t));
+	/* A flood of new senders over a long time keeps the table bounded. */
+	for (int i = 0; i < 5000; i++) {
+		g_snprintf(jid, sizeof(jid), "f%d@b", i);
+		(void)warren_notice_limit_allow(l, jid, t + (gint64)i * (WARREN_NOTICE_INTERVAL / 8));
+	}
+	warren_notice_limit_free(l);
+	warren_notice_limit_free(NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -95,5 +227,9 @@ main(int argc, char **argv)
 		purple_dbus_init_ids();
 	g_test_add_func("/stanza-rules/strip-avatar-urls", test_strip_avatar_urls);
 	g_test_add_func("/stanza-rules/refusals", test_refusals);
+	g_test_add_func("/stanza-rules/message-verdicts", test_message_verdicts);
+	g_test_add_func("/stanza-rules/message-deep", test_message_deep);
+	g_test_add_func("/stanza-rules/private-iqs", test_private_iqs);
+	g_test_add_func("/stanza-rules/notice-limit", test_notice_limit);
 	return g_test_run();
 }
