@@ -631,6 +631,74 @@ warren_otr_set_verified (WarrenOtr *otr, const char *peer, gboolean verified,
   return save_file (otr, otr->fp_path, write_fingerprints, NULL, error);
 }
 
+char *
+warren_otr_session_fingerprint (WarrenOtr *otr, const char *peer)
+{
+  ConnContext *ctx = best_of (otr, peer);
+
+  if (ctx == NULL || ctx->msgstate != OTRL_MSGSTATE_ENCRYPTED ||
+      ctx->active_fingerprint == NULL || ctx->active_fingerprint->fingerprint == NULL)
+    return NULL;
+  return human (ctx->active_fingerprint->fingerprint);
+}
+
+char **
+warren_otr_known_fingerprints (WarrenOtr *otr, const char *peer)
+{
+  ConnContext *master = master_of (otr, peer);
+  GPtrArray *all = g_ptr_array_new ();
+
+  for (Fingerprint *f = master ? master->fingerprint_root.next : NULL; f; f = f->next)
+    if (f->fingerprint)
+      g_ptr_array_add (all, human (f->fingerprint));
+  g_ptr_array_add (all, NULL);
+  return (char **) g_ptr_array_free (all, FALSE);
+}
+
+/* @peer's fingerprint @fp (human form, as shown) in libotr's list, or NULL. */
+static Fingerprint *
+find_fp (WarrenOtr *otr, const char *peer, const char *fp)
+{
+  ConnContext *master = master_of (otr, peer);
+
+  for (Fingerprint *f = master ? master->fingerprint_root.next : NULL; f; f = f->next) {
+    char *h = f->fingerprint ? human (f->fingerprint) : NULL;
+    gboolean same = h && fp && g_ascii_strcasecmp (h, fp) == 0;
+
+    g_free (h);
+    if (same)
+      return f;
+  }
+  return NULL;
+}
+
+WarrenOtrTrust
+warren_otr_fingerprint_trust (WarrenOtr *otr, const char *peer, const char *fp)
+{
+  Fingerprint *f = find_fp (otr, peer, fp);
+
+  if (f == NULL)
+    return WARREN_OTR_TRUST_UNKNOWN;
+  return f->trust && f->trust[0] ? WARREN_OTR_TRUST_VERIFIED :
+                                   WARREN_OTR_TRUST_UNVERIFIED;
+}
+
+gboolean
+warren_otr_set_fingerprint_verified (WarrenOtr *otr, const char *peer,
+                                     const char *fp, gboolean verified,
+                                     GError **error)
+{
+  Fingerprint *f = find_fp (otr, peer, fp);
+
+  if (f == NULL) {
+    g_set_error_literal (error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_NOT_SECURE,
+                         "this key of the contact is not known");
+    return FALSE;
+  }
+  otrl_context_set_trust (f, verified ? "verified" : "");
+  return save_file (otr, otr->fp_path, write_fingerprints, NULL, error);
+}
+
 void
 warren_otr_start (WarrenOtr *otr, const char *peer)
 {

@@ -107,6 +107,21 @@ WarrenOtrTrust warren_otr_get_trust (WarrenOtr *otr, const char *peer);
 gboolean warren_otr_set_verified (WarrenOtr *otr, const char *peer,
                                   gboolean verified, GError **error);
 
+/* The fingerprint of @peer's key in the encrypted session now, NULL when
+ * there is none (never an older key). transfer full. */
+char *warren_otr_session_fingerprint (WarrenOtr *otr, const char *peer);
+/* (transfer full) Every key libotr has seen for @peer, in libotr's order
+ * (which changes between restarts: never a trust decision). */
+char **warren_otr_known_fingerprints (WarrenOtr *otr, const char *peer);
+/* Trust of one key of @peer, named by its human-form fingerprint. */
+WarrenOtrTrust warren_otr_fingerprint_trust (WarrenOtr *otr, const char *peer,
+                                             const char *fingerprint);
+/* Marks exactly that key verified or not (the one a dialog showed, not the
+ * one current when the user answers); persisted. */
+gboolean warren_otr_set_fingerprint_verified (WarrenOtr *otr, const char *peer,
+                                              const char *fingerprint,
+                                              gboolean verified, GError **error);
+
 /* Starts the AKE with @peer (sends an OTR query). */
 void warren_otr_start (WarrenOtr *otr, const char *peer);
 gboolean warren_otr_is_secure (WarrenOtr *otr, const char *peer);

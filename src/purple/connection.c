@@ -60,6 +60,7 @@ warren_conn_free(WarrenConn *conn)
 	warren_session_end_all(conn);
 	g_clear_pointer(&conn->sessions, g_hash_table_destroy); /* channels first */
 	g_clear_pointer(&conn->otr, warren_otr_free); /* after the OTR disconnects */
+	g_clear_pointer(&conn->trust, warren_trust_store_free);
 	warren_tor_account_stop(conn);
 	g_clear_pointer(&conn->outbox, warren_outbox_free);
 	g_clear_object(&conn->cancel);

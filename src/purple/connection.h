@@ -14,6 +14,7 @@
 #include "core/otr.h"
 #include "core/outbox.h"
 #include "core/tor.h"
+#include "core/trust_store.h"
 
 typedef struct WarrenConn WarrenConn;
 
@@ -40,6 +41,7 @@ struct WarrenConn {
 	GHashTable *sessions;         /* contact bare JID -> peer session */
 	gboolean delivery_notices;    /* "Delivered." lines in conversations */
 	WarrenOtr *otr;               /* the account's OTR engine */
+	WarrenTrustStore *trust;      /* known keys, pins (contact_trust.c) */
 	gint64 otr_keygen_started;    /* monotonic us */
 };
 

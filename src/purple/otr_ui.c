@@ -14,6 +14,7 @@
 #include <notify.h>
 #include <request.h>
 
+#include "contact_trust.h"
 #include "debug.h"
 #include "jabber_glue.h"
 #include "otr_ui.h"
@@ -25,6 +26,7 @@
 typedef struct {
 	PurpleAccount *account;
 	char *bare;
+	char *fp;       /* the key the dialog showed, if any */
 } Ask;
 
 static Ask *
@@ -41,6 +43,7 @@ static void
 ask_free(Ask *a)
 {
 	g_free(a->bare);
+	g_free(a->fp);
 	g_free(a);
 }
 
@@ -100,8 +103,8 @@ warren_otr_ui_secure(WarrenConn *conn, const char *bare, gboolean key_changed)
 	else if (key_changed)
 		text = g_strdup_printf(_("Private conversation with %s started (OTR) "
 		                         "with a CHANGED key that is NOT verified: %s. "
-		                         "Verify it before you trust this conversation "
-		                         "(buddy menu, or /warren verify)."),
+		                         "Nothing is sent or shown until you accept it "
+		                         "or verify it (buddy menu, or /warren verify)."),
 		                       alias_of(conn, bare), fp);
 	else
 		text = g_strdup_printf(_("Private conversation with %s started (OTR). "
@@ -291,6 +294,72 @@ warren_otr_ui_relay_warning(WarrenConn *conn, const char *bare,
 }
 
 void
+warren_otr_ui_pin_mismatch(WarrenConn *conn, const char *bare, const char *pinned,
+                           const char *theirs)
+{
+	char *text = g_strdup_printf(
+		_("WARNING: %s's key dialled you from %s, but their pinned address is "
+		  "%s. The channel was closed; messages stay pending. If the contact "
+		  "moved, use Warren: forget the pinned address in the buddy menu."),
+		alias_of(conn, bare), theirs, pinned);
+
+	write_line(conn, bare, text, TRUE);
+	g_free(text);
+}
+
+static void
+key_hold_cb(Ask *a, int action)
+{
+	WarrenConn *conn = ask_conn(a);
+
+	if (conn) {
+		warren_session_key_decided(conn, a->bare, a->fp, FALSE);
+		write_line(conn, a->bare, _("The changed key was not accepted. Messages "
+		                            "stay pending; verify the new key (buddy "
+		                            "menu) to send them."), FALSE);
+	}
+	ask_free(a);
+}
+
+static void
+key_trust_cb(Ask *a, int action)
+{
+	WarrenConn *conn = ask_conn(a);
+
+	if (conn) {
+		write_line(conn, a->bare, _("You accepted the new key (not verified). "
+		                            "Pending messages are sent to it."), FALSE);
+		warren_session_key_decided(conn, a->bare, a->fp, TRUE);
+	}
+	ask_free(a);
+}
+
+void
+warren_otr_ui_ask_key(WarrenConn *conn, const char *bare, const char *known,
+                      const char *fp)
+{
+	char *primary = g_strdup_printf(_("%s's key has changed"), alias_of(conn, bare));
+	char *secondary = g_strdup_printf(
+		_("Known key: %s\nKey now offered: %s\n\nThis happens when the contact "
+		  "reinstalled Warren, or when\nsomeone (the XMPP server, for one) "
+		  "impersonates them.\nNothing is sent to the new key, and nothing it "
+		  "sends\nis shown, unless you accept it; your messages stay\npending "
+		  "meanwhile. Best: verify the new key with the\ncontact first (buddy "
+		  "menu)."),
+		known ? known : _("(several keys on record)"), fp);
+	Ask *a = ask_new(conn, bare);
+
+	a->fp = g_strdup(fp);
+	write_line(conn, bare, primary, TRUE);
+	purple_request_action(conn, _("Warren: key changed"), primary, secondary, 0,
+	                      purple_connection_get_account(conn->gc), bare, NULL, a, 2,
+	                      _("Keep messages pending"), G_CALLBACK(key_hold_cb),
+	                      _("Trust the new key"), G_CALLBACK(key_trust_cb));
+	g_free(primary);
+	g_free(secondary);
+}
+
+void
 warren_otr_ui_pin_moved(WarrenConn *conn, const char *bare, const char *onion)
 {
 	char *text = g_strdup_printf(_("%s's Warren address changed to %s (confirmed by "
@@ -324,13 +393,17 @@ mark_cb(Ask *a, int action)
 	GError *error = NULL;
 	gboolean verified = action == 1;
 
-	if (conn && conn->otr && action != 0) {
-		if (!warren_otr_set_verified(conn->otr, a->bare, verified, &error)) {
+	if (conn && conn->otr && action != 0 && a->fp) {
+		/* Exactly the key the dialog showed, whichever is current now. */
+		if (!warren_otr_set_fingerprint_verified(conn->otr, a->bare, a->fp,
+		                                         verified, &error)) {
 			write_line(conn, a->bare, error->message, TRUE);
 			g_error_free(error);
 		} else {
 			if (verified)
-				warren_session_verified(conn, a->bare);
+				warren_session_verified(conn, a->bare, a->fp);
+			else
+				warren_contact_trust_unverify(conn, a->bare, a->fp);
 			write_line(conn, a->bare, verified ?
 			           _("You marked this contact's key as verified.") :
 			           _("You marked this contact's key as NOT verified."),
@@ -345,12 +418,18 @@ fingerprints_open(WarrenConn *conn, const char *bare)
 {
 	char *mine, *theirs, *secondary;
 	const char *state;
+	Ask *a;
 
 	if (conn->otr == NULL)
 		return;
 	mine = warren_otr_own_fingerprint(conn->otr);
-	theirs = warren_otr_peer_fingerprint(conn->otr, bare);
-	switch (warren_otr_get_trust(conn->otr, bare)) {
+	/* The key of the session now, else the known key: never whichever
+	 * comes first in libotr's list. */
+	theirs = warren_otr_session_fingerprint(conn->otr, bare);
+	if (theirs == NULL)
+		theirs = warren_contact_trust_known_key(conn, bare);
+	switch (theirs ? warren_otr_fingerprint_trust(conn->otr, bare, theirs) :
+	                 WARREN_OTR_TRUST_UNKNOWN) {
 	case WARREN_OTR_TRUST_VERIFIED:
 		state = _("verified");
 		break;
@@ -367,9 +446,11 @@ fingerprints_open(WarrenConn *conn, const char *bare)
 		  "the key verified only if they match."),
 		mine ? mine : _("(being created)"), alias_of(conn, bare),
 		theirs ? theirs : _("(not known yet)"), state);
+	a = ask_new(conn, bare);
+	a->fp = g_strdup(theirs);
 	purple_request_action(conn, _("Warren: fingerprints"), _("Verify by fingerprint"),
 	                      secondary, 0, purple_connection_get_account(conn->gc),
-	                      bare, NULL, ask_new(conn, bare), theirs ? 3 : 1,
+	                      bare, NULL, a, theirs ? 3 : 1,
 	                      _("Close"), G_CALLBACK(mark_cb),
 	                      _("Mark as verified"), G_CALLBACK(mark_cb),
 	                      _("Mark as not verified"), G_CALLBACK(mark_cb));

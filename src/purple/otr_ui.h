@@ -31,6 +31,13 @@ void warren_otr_ui_ask_pin(WarrenConn *conn, const char *bare, const char *pinne
 /* The contact's own address (inside OTR) is not the one we dialled. */
 void warren_otr_ui_relay_warning(WarrenConn *conn, const char *bare,
                                  const char *dialled, const char *theirs);
+/* A session offered @fp instead of the known key @known (NULL: unknown
+ * which): asks whether to trust it (answer: warren_session_key_decided). */
+void warren_otr_ui_ask_key(WarrenConn *conn, const char *bare, const char *known,
+                           const char *fp);
+/* The contact's key dialled us from @theirs, not the pinned address. */
+void warren_otr_ui_pin_mismatch(WarrenConn *conn, const char *bare,
+                                const char *pinned, const char *theirs);
 /* A verified contact moved to @onion (said inside OTR): the pin follows. */
 void warren_otr_ui_pin_moved(WarrenConn *conn, const char *bare, const char *onion);
 

@@ -34,7 +34,13 @@
  * like the message. Plain MSG/ACK/TYPING frames are a protocol error. Once
  * private, each side sends its own onion address inside OTR: for a verified
  * contact that address is pinned, and an address from signalling that
- * differs from the pin is not dialled until the user decides. Closing a
+ * differs from the pin is not dialled until the user decides.
+ * Trust (contact_trust.c): nothing with content — message, ack, typing —
+ * flows either way until the session's key is the contact's known key (the
+ * first ever seen, or the one the user verified or accepted); another key
+ * holds the queue and asks the user. An incoming session-initiate never
+ * replaces a working trusted channel, and only a few incoming channels are
+ * set up at once (session_trust.c). Closing a
  * channel ends its OTR session (an OTR disconnect when it can still be
  * sent); the next channel runs a new AKE, and pending messages wait in the
  * outbox meanwhile.
@@ -47,6 +53,7 @@
 #include <server.h>
 
 #include "connection.h"
+#include "contact_trust.h"
 #include "core/channel.h"
 #include "core/frame.h"
 #include "core/otr.h"
@@ -56,6 +63,7 @@
 #include "otr_ui.h"
 #include "presence.h"
 #include "session.h"
+#include "session_peer.h"
 #include "signalling.h"
 #include "tor_account.h"
 #include "warren.h"
@@ -70,38 +78,6 @@
 #define AKE_TIMEOUT_S     45  /* channel up but no private conversation */
 #define ACK_DELAY_MS      100 /* longest wait for an ack to ride along */
 #define PROTOCOL_VERSION  2   /* 2: everything inside OTR */
-#define PIN_SETTING       "warren-onion"
-
-typedef struct {
-	WarrenConn *conn;
-	char *bare;               /* the contact */
-	char *full;               /* the contact's resource we talk to */
-	char *sid;
-	WarrenChannel *ch;
-	WarrenFrameDecoder *dec;
-	gboolean initiator;
-	gboolean connected;
-	char *initiate_iq;        /* id of our session-initiate */
-	gint64 last_rx;           /* monotonic us */
-	gint64 last_activity;
-	gint64 last_ping;
-	guint heartbeat_id;
-	guint retry_id;
-	guint backoff_s;
-
-	/* OTR and the contact's address */
-	gboolean secure;          /* OTR session up on this channel */
-	gint64 connected_at;      /* monotonic us, for the AKE figure */
-	char *dialled_onion;      /* initiator: the address signalling gave */
-	char *their_onion;        /* the address the contact gave inside OTR */
-	gboolean key_changed;     /* a new key replaced a known one */
-	gboolean dropping;        /* in peer_drop_channel */
-	gboolean pin_blocked;     /* the user declined a changed address */
-	WarrenSignal *held;       /* session-accept waiting for the user */
-	guint secure_idle_id;     /* first sends of a new OTR session */
-	guint64 ack_due;          /* highest id shown, not yet acknowledged */
-	guint ack_idle_id;        /* sends ack_due if no message takes it along */
-} Peer;
 
 static void peer_dial(Peer *peer);
 static void send_frame(Peer *peer, WarrenFrame *frame);
@@ -197,6 +173,7 @@ peer_drop_channel(Peer *peer)
 	if (peer->conn->otr && (peer->secure || peer->ch))
 		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
 	peer->secure = FALSE;
+	peer->trusted = FALSE;
 	peer->dropping = FALSE;
 	g_clear_pointer(&peer->held, warren_signal_free);
 	g_clear_pointer(&peer->dialled_onion, g_free);
@@ -226,6 +203,7 @@ warren_session_peer_free(gpointer data)
 		g_source_remove(peer->retry_id);
 	g_free(peer->full);
 	g_free(peer->their_onion);
+	g_free(peer->asked_fp);
 	g_free(peer->bare); /* also the table's key */
 	g_free(peer);
 }
@@ -293,8 +271,8 @@ send_payload(Peer *peer, const WarrenOtrPayload *payload)
 	GError *error = NULL;
 	WarrenOtrPayload p = *payload;
 
-	if (!peer->secure || peer->conn->otr == NULL)
-		return FALSE;
+	if (!peer->secure || !peer->trusted || peer->conn->otr == NULL)
+		return FALSE; /* held: only the contact's known key gets anything */
 	if (p.id != 0 && peer->ack_due != 0 && !p.has_ack) {
 		p.has_ack = TRUE;
 		p.ack = peer->ack_due;
@@ -397,85 +375,31 @@ got_ack(Peer *peer, guint64 cumulative)
 
 /* ---- Pinning the contact's onion address -------------------------------- */
 
-static PurpleBuddy *
-buddy_of(WarrenConn *conn, const char *bare)
+/* The pin and the verification live in Warren's own per-account store
+ * (contact_trust.c), not in the roster the server can rewrite; what they
+ * allow is decided in session_trust.c. */
+#define pin_of(conn, bare)         warren_contact_trust_pin(conn, bare)
+#define set_pin(conn, bare, onion) warren_contact_trust_set_pin(conn, bare, onion)
+#define is_verified(conn, bare)    warren_contact_trust_is_verified(conn, bare)
+
+Peer *
+warren_session_peer_find(WarrenConn *conn, const char *bare)
 {
-	return purple_find_buddy(purple_connection_get_account(conn->gc), bare);
-}
-
-static const char *
-pin_of(WarrenConn *conn, const char *bare)
-{
-	PurpleBuddy *b = buddy_of(conn, bare);
-	const char *pin = b ? purple_blist_node_get_string((PurpleBlistNode *)b,
-	                                                   PIN_SETTING) : NULL;
-	return pin && *pin ? pin : NULL;
-}
-
-static void
-set_pin(WarrenConn *conn, const char *bare, const char *onion)
-{
-	PurpleBuddy *b = buddy_of(conn, bare);
-
-	if (b == NULL)
-		return;
-	if (onion)
-		purple_blist_node_set_string((PurpleBlistNode *)b, PIN_SETTING, onion);
-	else
-		purple_blist_node_remove_setting((PurpleBlistNode *)b, PIN_SETTING);
-}
-
-static gboolean
-is_verified(WarrenConn *conn, const char *bare)
-{
-	return conn->otr &&
-	       warren_otr_get_trust(conn->otr, bare) == WARREN_OTR_TRUST_VERIFIED;
-}
-
-/* The contact told us its address inside OTR (authenticated by its key). */
-static void
-got_onion(Peer *peer, const char *onion)
-{
-	WarrenConn *conn = peer->conn;
-	const char *pin;
-
-	warren_debug_info("%s says its address is %s\n", warren_priv(peer->bare),
-	                  warren_priv(onion));
-	g_free(peer->their_onion);
-	peer->their_onion = g_strdup(onion);
-	if (peer->initiator && peer->dialled_onion &&
-	    strcmp(onion, peer->dialled_onion) != 0) {
-		/* We reached the contact's key through someone else's address:
-		 * whoever handed us that address relays the channel. */
-		warren_otr_ui_relay_warning(conn, peer->bare, peer->dialled_onion, onion);
-		peer->pin_blocked = TRUE;
-		peer_failed(peer, "the contact's address differs from the one dialled");
-		return;
-	}
-	if (!is_verified(conn, peer->bare))
-		return;
-	pin = pin_of(conn, peer->bare);
-	if (pin == NULL) {
-		warren_debug_info("pinned the address of %s\n", warren_priv(peer->bare));
-		set_pin(conn, peer->bare, onion);
-	} else if (strcmp(pin, onion) != 0) {
-		set_pin(conn, peer->bare, onion);
-		warren_otr_ui_pin_moved(conn, peer->bare, onion);
-	}
+	return peer_get(conn, bare, FALSE);
 }
 
 void
-warren_session_verified(WarrenConn *conn, const char *bare)
+warren_session_peer_fail(Peer *peer, const char *why)
 {
-	Peer *peer = peer_get(conn, bare, FALSE);
+	peer_failed(peer, why);
+}
 
-	if (peer) {
-		peer->key_changed = FALSE;
-		if (peer->their_onion && peer->secure) {
-			warren_debug_info("pinned the address of %s\n", warren_priv(bare));
-			set_pin(conn, bare, peer->their_onion);
-		}
-	}
+void
+warren_session_peer_redial(Peer *peer)
+{
+	peer_drop_channel(peer);
+	peer->backoff_s = BACKOFF_MIN_S;
+	peer_dial(peer);
 }
 
 void
@@ -528,10 +452,19 @@ got_otr(Peer *peer, const char *text)
 		}
 		return;
 	}
+	if (!peer->trusted) {
+		/* Not the contact's known key: its messages are not shown, its
+		 * acks move nothing, its address pins nothing. */
+		if (p.id || p.has_ack)
+			warren_debug_warn("held a message from %s's unaccepted key\n",
+			                  warren_priv(peer->bare));
+		warren_otr_payload_clear(&p);
+		return;
+	}
 	if (p.id || p.has_ack || p.typing >= 0)
 		peer->last_activity = g_get_monotonic_time();
 	if (p.onion)
-		got_onion(peer, p.onion);
+		warren_session_trust_got_onion(peer, p.onion);
 	if (peer->ch && peer->secure) {
 		if (p.id)
 			got_message(peer, p.id, p.text);
@@ -813,8 +746,12 @@ warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 	g_free(plain);
 	peer = peer_get(conn, bare, TRUE);
 	g_free(bare);
-	if (peer->connected && peer->secure && peer->secure_idle_id == 0) {
+	if (peer->connected && peer->secure && peer->trusted &&
+	    peer->secure_idle_id == 0) {
 		peer_flush_one(peer, id);
+	} else if (peer->connected && peer->secure && !peer->trusted) {
+		notice(conn, who, _("Pending: held until you decide about the "
+		                    "contact's changed key."));
 	} else if (peer->connected) {
 		/* The AKE is under way: the message goes out, in order, with
 		 * the others when it completes. */
@@ -859,7 +796,7 @@ warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingSt
 	peer = peer_get(conn, bare, FALSE);
 	g_free(bare);
 	/* Typing never opens a channel (and never goes through the server). */
-	if (peer && peer->secure) {
+	if (peer && peer->secure && peer->trusted) {
 		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
 		p.typing = state == PURPLE_TYPING ? 1 : state == PURPLE_TYPED ? 2 : 0;
 		send_payload(peer, &p);
@@ -921,16 +858,6 @@ reply_error(WarrenConn *conn, xmlnode *iq, WarrenSignalIqError condition)
 	}
 }
 
-static gboolean
-self_wins(WarrenConn *conn, const char *peer_bare)
-{
-	char *self = warren_bare_jid(purple_account_get_username(
-		purple_connection_get_account(conn->gc)));
-	gboolean wins = strcmp(self, peer_bare) < 0;
-	g_free(self);
-	return wins;
-}
-
 static void
 on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
@@ -952,13 +879,12 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 	}
 	peer = peer_get(conn, bare, TRUE);
 	g_free(bare);
-	if (peer->ch != NULL) {
-		if (peer->initiator && !peer->connected && self_wins(conn, peer->bare)) {
-			reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE); /* ours stands */
-			return;
-		}
-		peer_drop_channel(peer); /* theirs replaces ours (or a dead one) */
+	if (warren_session_trust_refuses_initiate(conn, peer)) {
+		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE);
+		return;
 	}
+	if (peer->ch != NULL)
+		peer_drop_channel(peer); /* theirs replaces ours, or an untrusted one */
 	if (!new_channel(peer, WARREN_CHANNEL_ROLE_RESPONDER, sig->sid)) {
 		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE);
 		return;
@@ -1144,6 +1070,11 @@ first_sends_cb(gpointer data)
 	peer->secure_idle_id = 0;
 	if (!peer->secure)
 		return G_SOURCE_REMOVE;
+	if (!peer->trusted) {
+		if (peer->declined)
+			peer_failed(peer, "a key the user holds");
+		return G_SOURCE_REMOVE; /* everything waits for the user */
+	}
 	p.onion = peer->conn->onion_address;
 	if (p.onion)
 		send_payload(peer, &p);
@@ -1173,7 +1104,7 @@ otr_secure(WarrenOtr *otr, const char *bare, gboolean secure, gpointer data)
 	warren_debug_info("private conversation with %s after %.0f ms of channel\n",
 	                  warren_priv(bare),
 	                  (g_get_monotonic_time() - peer->connected_at) / 1000.0);
-	warren_otr_ui_secure(conn, bare, peer->key_changed);
+	warren_session_trust_secured(peer); /* is it the known key? */
 	/* libotr says "secure" to the AKE's initiator before it sends the last
 	 * AKE message: anything sent now would overtake it and be unreadable
 	 * for the contact. Send from the main loop, after it. */
@@ -1185,11 +1116,7 @@ static void
 otr_new_fingerprint(WarrenOtr *otr, const char *bare, const char *fp,
                     const char *const *old, gpointer data)
 {
-	WarrenConn *conn = data;
-	Peer *peer = peer_get(conn, bare, TRUE);
-
-	peer->key_changed = old[0] != NULL;
-	warren_otr_ui_new_key(conn, bare, fp, old);
+	warren_otr_ui_new_key(data, bare, fp, old);
 }
 
 static void
@@ -1197,9 +1124,14 @@ otr_smp(WarrenOtr *otr, const char *bare, WarrenOtrSmpEvent event,
         const char *question, gpointer data)
 {
 	WarrenConn *conn = data;
+	char *fp;
 
-	if (event == WARREN_OTR_SMP_SUCCEEDED && is_verified(conn, bare))
-		warren_session_verified(conn, bare);
+	if (event == WARREN_OTR_SMP_SUCCEEDED &&
+	    warren_otr_get_trust(conn->otr, bare) == WARREN_OTR_TRUST_VERIFIED &&
+	    (fp = warren_otr_session_fingerprint(conn->otr, bare)) != NULL) {
+		warren_session_verified(conn, bare, fp); /* the key SMP just proved */
+		g_free(fp);
+	}
 	warren_otr_ui_smp(conn, bare, event, question);
 }
 
@@ -1306,8 +1238,12 @@ warren_session_start(WarrenConn *conn, GError **error)
 
 	conn->otr = warren_otr_new(dir, self, WARREN_PRPL_ID, &otr_callbacks, conn,
 	                           &local);
-	g_free(dir);
 	g_free(self);
+	if (conn->otr != NULL && !warren_contact_trust_open(conn, dir, error)) {
+		g_free(dir);
+		return FALSE;
+	}
+	g_free(dir);
 	if (conn->otr == NULL) {
 		g_set_error(error, local->domain, local->code, "%s", local->message);
 		g_error_free(local);

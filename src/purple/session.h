@@ -34,8 +34,15 @@ void warren_session_peer_online(PurpleConnection *gc, const char *bare);
 void warren_session_kick(PurpleConnection *gc);
 
 /* OTR and pinning, for otr_ui.c. */
-/* The contact's key was verified: forget "changed", pin its address. */
-void warren_session_verified(WarrenConn *conn, const char *bare);
+/* The user verified @fp, a key of @bare (the one a dialog showed, or the
+ * one SMP proved): it becomes the known key, pending messages flow to it,
+ * and the contact's address is pinned. */
+void warren_session_verified(WarrenConn *conn, const char *bare, const char *fp);
+/* The user's answer about a changed key @fp (warren_otr_ui_ask_key):
+ * @trust makes it the known key and sends what waited; otherwise messages
+ * stay pending and that key is not asked about again this session. */
+void warren_session_key_decided(WarrenConn *conn, const char *bare, const char *fp,
+                                gboolean trust);
 /* The user's answer about an unexpected address (warren_otr_ui_ask_pin). */
 void warren_session_pin_decided(WarrenConn *conn, const char *bare, gboolean use_it);
 void warren_session_forget_pin(WarrenConn *conn, const char *bare);

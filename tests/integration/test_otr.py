@@ -215,11 +215,22 @@ def test_changed_key_is_loud(prosody, tornet, hosts):
             since=0)
     since = hb.mark()
     ha.cmd(f"send {a} {bb} with-the-new-key")
-    wait_im(hb, b, ba, "with-the-new-key")
     conv(hb, b, "WARNING: the OTR key of .* has CHANGED\\. Old fingerprint: "
-         "[0-9A-F ]{44}\\. New fingerprint: [0-9A-F ]{44}", since=since)
+         "[0-9A-F ]{44}\\. New fingerprint: [0-9A-F ]{44}", timeout=120, since=since)
     hb.wait(r"^notify \d+ Warren: key changed", timeout=10, since=since)
     conv(hb, b, "started \\(OTR\\) with a CHANGED key that is NOT verified", since=since)
+    # Until Lou accepts the new key, nothing flows either way.
+    n = request(hb, "action", b, "key has changed", since=since)
+    hb.cmd(f"send {b} {ba} to-the-new-key")
+    conv(hb, b, "Pending: held until you decide", since=since)
+    time.sleep(3)
+    hb.sync()
+    ha.sync()
+    assert "with-the-new-key" not in received(hb, b, ba)
+    assert "to-the-new-key" not in received(ha, a, bb)
+    hb.cmd(f"answer {n} 1")                 # Trust the new key
+    wait_im(hb, b, ba, "with-the-new-key")
+    wait_im(ha, a, bb, "to-the-new-key")
 
 
 def test_pinned_onion_replaced(prosody, tornet, hosts):

@@ -605,6 +605,63 @@ test_changed_key (void)
   pair_free (p);
 }
 
+/* What a fingerprint dialog needs: the session's key, every key seen, and
+ * verification of exactly the key it showed, even after another key took
+ * over the session (the old "verify whatever is current" verified an
+ * impostor's key). */
+static void
+test_verify_named_key (void)
+{
+  Pair *p = pair_new ();
+  g_autofree char *old = NULL, *now = NULL;
+  g_auto (GStrv) all = NULL;
+  GError *error = NULL;
+  char *key;
+  gdouble s;
+
+  ake (p);
+  old = g_strdup (p->b.new_fp);      /* shown in Bob's dialog */
+  warren_otr_end (p->a.otr, BOB);
+  pump (p);
+  g_assert_null (warren_otr_session_fingerprint (p->b.otr, ALICE));
+  warren_otr_free (p->a.otr);
+  key = make_key (ALICE, &s);        /* another key takes Alice's place */
+  rm_rf (p->a.dir);
+  g_free (p->a.dir);
+  p->a.dir = key;
+  side_open (&p->a, ALICE);
+  ake (p);
+  now = warren_otr_session_fingerprint (p->b.otr, ALICE);
+  g_assert_cmpstr (now, ==, p->b.new_fp);
+  g_assert_cmpstr (now, !=, old);
+  all = warren_otr_known_fingerprints (p->b.otr, ALICE);
+  g_assert_cmpuint (g_strv_length (all), ==, 2);
+  g_assert_true (g_strv_contains ((const char *const *) all, old));
+  g_assert_true (g_strv_contains ((const char *const *) all, now));
+
+  /* Bob answers the dialog that showed the old key. */
+  g_assert_true (warren_otr_set_fingerprint_verified (p->b.otr, ALICE, old, TRUE,
+                                                      &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (warren_otr_fingerprint_trust (p->b.otr, ALICE, old), ==,
+                   WARREN_OTR_TRUST_VERIFIED);
+  g_assert_cmpint (warren_otr_fingerprint_trust (p->b.otr, ALICE, now), ==,
+                   WARREN_OTR_TRUST_UNVERIFIED);
+  g_assert_cmpint (warren_otr_get_trust (p->b.otr, ALICE), ==,
+                   WARREN_OTR_TRUST_UNVERIFIED);   /* the session's key */
+  g_assert_false (warren_otr_set_fingerprint_verified (
+    p->b.otr, ALICE, "00000000 00000000 00000000 00000000 00000000", TRUE, &error));
+  g_clear_error (&error);
+  /* Persisted: after a restart the old key is verified, the new one not. */
+  warren_otr_free (p->b.otr);
+  side_open (&p->b, BOB);
+  g_assert_cmpint (warren_otr_fingerprint_trust (p->b.otr, ALICE, old), ==,
+                   WARREN_OTR_TRUST_VERIFIED);
+  g_assert_cmpint (warren_otr_fingerprint_trust (p->b.otr, ALICE, now), ==,
+                   WARREN_OTR_TRUST_UNVERIFIED);
+  pair_free (p);
+}
+
 static void
 test_bad_key_file (void)
 {
@@ -706,6 +763,7 @@ main (int argc, char **argv)
   g_test_add_func ("/otr/plaintext-refused", test_plaintext_refused);
   g_test_add_func ("/otr/hostile-contact", test_hostile_contact);
   g_test_add_func ("/otr/trust-persists", test_trust_persists);
+  g_test_add_func ("/otr/verify-named-key", test_verify_named_key);
   g_test_add_func ("/otr/smp-question-ok", test_smp_question_ok);
   g_test_add_func ("/otr/smp-question-wrong", test_smp_question_wrong);
   g_test_add_func ("/otr/smp-secret-ok", test_smp_secret_ok);
