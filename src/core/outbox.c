@@ -8,6 +8,7 @@
 #include "core/outbox_private.h"
 
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK (warren-outbox-error-quark, warren_outbox_error)
@@ -63,6 +64,7 @@ outbox_new (void)
   ob->dir_fd = -1;
   ob->fd = -1;
   ob->compact_min = WARREN_OUTBOX_COMPACT_MIN_BYTES;
+  ob->max_journal = MAX_JOURNAL;
   ob->contacts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                         contact_free);
   return ob;
@@ -81,6 +83,48 @@ outbox_contact_get (WarrenOutbox *ob, const char *name, gsize len, gboolean crea
     g_hash_table_insert (ob->contacts, c->name, c);
   }
   return c;
+}
+
+/* A random, non-zero epoch. Uniqueness is what matters (it is sent inside
+ * OTR): the kernel's random source, GLib's if that fails. */
+guint64
+outbox_new_epoch (void)
+{
+  guint64 e = 0;
+
+  while (e == 0)
+    if (getrandom (&e, sizeof e, 0) != (ssize_t) sizeof e)
+      e = ((guint64) g_random_int () << 32) | g_random_int ();
+  return e;
+}
+
+/* Raises the mark of @epoch to @id and makes it the most recent; forgets
+ * the least recently used epoch beyond WARREN_OUTBOX_MAX_EPOCHS. */
+void
+outbox_note_received (Contact *c, guint64 epoch, guint64 id)
+{
+  ReceivedMark m = { epoch, id };
+  guint i;
+
+  for (i = 0; i < c->n_received && c->received[i].epoch != epoch; i++)
+    ;
+  if (i < c->n_received)
+    m.id = MAX (m.id, c->received[i].id);
+  else if (c->n_received < WARREN_OUTBOX_MAX_EPOCHS)
+    c->n_received++;
+  else
+    i = WARREN_OUTBOX_MAX_EPOCHS - 1;   /* the oldest goes */
+  memmove (&c->received[1], &c->received[0], i * sizeof c->received[0]);
+  c->received[0] = m;
+}
+
+static guint64
+contact_received (const Contact *c, guint64 epoch)
+{
+  for (guint i = 0; c != NULL && i < c->n_received; i++)
+    if (c->received[i].epoch == epoch)
+      return c->received[i].id;
+  return 0;
 }
 
 static guint64
@@ -124,6 +168,10 @@ outbox_apply_record (WarrenOutbox *ob, const Record *r)
     ob->floor = MAX (ob->floor, r->id);
     return TRUE;
   }
+  if (r->type == REC_EPOCH) {
+    ob->epoch = r->id;
+    return TRUE;
+  }
   c = outbox_contact_get (ob, r->contact, r->contact_len, TRUE);
   switch (r->type) {
   case REC_ENQUEUE:
@@ -145,7 +193,8 @@ outbox_apply_record (WarrenOutbox *ob, const Record *r)
     contact_remove (c, r->id, FALSE);
     return TRUE;
   case REC_RECEIVED:
-    c->last_received = MAX (c->last_received, r->id);
+  case REC_RECEIVED_IN:
+    outbox_note_received (c, r->epoch, r->id);
     return TRUE;
   case REC_NEXT_ID:
     c->last_id = MAX (c->last_id, r->id);
@@ -170,6 +219,7 @@ warren_outbox_open (const char *dir, GError **error)
     warren_outbox_free (ob);
     return NULL;
   }
+  outbox_remove_old_copies (ob, g_get_real_time () / G_USEC_PER_SEC);
   return ob;
 }
 
@@ -183,6 +233,7 @@ warren_outbox_free (WarrenOutbox *ob)
   if (ob->dir_fd >= 0)
     close (ob->dir_fd);  /* releases the flock */
   g_hash_table_destroy (ob->contacts);
+  g_free (ob->notice);
   g_free (ob);
 }
 
@@ -201,6 +252,23 @@ check_contact (const char *contact, GError **error)
     return TRUE;
   g_set_error_literal (error, WARREN_OUTBOX_ERROR, WARREN_OUTBOX_ERROR_INVALID,
                        "outbox: contact name empty, too long or not UTF-8");
+  return FALSE;
+}
+
+static void maybe_compact (WarrenOutbox *ob, gboolean removed);
+
+/* FALSE with FULL if @len more bytes would take the journal past its limit
+ * even after compaction: the journal never grows past what open reads. */
+static gboolean
+has_room (WarrenOutbox *ob, gsize len, GError **error)
+{
+  if (ob->file_size + len > ob->max_journal && ob->fd >= 0 && !ob->broken)
+    warren_outbox_compact (ob, NULL);
+  if (ob->file_size + len <= ob->max_journal)
+    return TRUE;
+  g_set_error_literal (error, WARREN_OUTBOX_ERROR, WARREN_OUTBOX_ERROR_FULL,
+                       "outbox: full; send again once earlier messages are "
+                       "delivered");
   return FALSE;
 }
 
@@ -230,6 +298,9 @@ warren_outbox_enqueue (WarrenOutbox *ob, const char *contact, const char *text,
                          "outbox: message ids exhausted for this contact");
     return FALSE;
   }
+  if (!has_room (ob, HEADER_LEN + 2 + strlen (contact) + 16 + tlen +
+                      TRAILER_LEN, error))
+    return FALSE;
   id = contact_top_id (ob, c) + 1;
   if (!outbox_append_record (ob, REC_ENQUEUE, contact, id, now, text, error))
     return FALSE;
@@ -250,7 +321,8 @@ static gsize
 live_bytes (WarrenOutbox *ob)
 {
   const gsize frame = HEADER_LEN + TRAILER_LEN;
-  gsize n = MAGIC_LEN + (ob->floor > 0 ? frame + 8 : 0);
+  gsize n = MAGIC_LEN + (ob->floor > 0 ? frame + 8 : 0) +
+            (ob->epoch > 0 ? frame + 8 : 0);
   GHashTableIter it;
   gpointer value;
 
@@ -259,19 +331,23 @@ live_bytes (WarrenOutbox *ob)
     Contact *c = value;
     gsize small = frame + 2 + strlen (c->name) + 8;
 
-    n += (c->last_received > 0 ? small : 0) + (c->last_id > 0 ? small : 0);
+    n += c->n_received * (small + 8) + (c->last_id > 0 ? small : 0);
     for (GList *l = c->pending.head; l != NULL; l = l->next)
       n += small + 8 + strlen (((WarrenOutboxEntry *) l->data)->text);
   }
   return n;
 }
 
-/* Compacts a journal that is over compact_min and more than half dead;
- * and, whatever its size, one whose messages have all been delivered, so
- * the text of delivered messages does not stay on disk (the common case:
- * the rewrite then holds only ids). */
+/* Compacts a journal that is over compact_min and more than half dead
+ * (superseded received marks, acks, delivered messages); and, whatever its
+ * size, one whose messages have all been delivered, so the text of
+ * delivered messages does not stay on disk (the common case: the rewrite
+ * then holds only ids). Runs after every ack (@removed) and every received
+ * mark; after a mark, that only supersedes one small record, the live size
+ * is weighed again only once the journal grew by an eighth, so a mostly
+ * live journal costs no scan per message received. */
 static void
-maybe_compact (WarrenOutbox *ob)
+maybe_compact (WarrenOutbox *ob, gboolean removed)
 {
   if (ob->fd < 0 || ob->broken)
     return;
@@ -279,10 +355,12 @@ maybe_compact (WarrenOutbox *ob)
     warren_outbox_compact (ob, NULL);  /* the journal stays valid if not */
     return;
   }
-  if (ob->file_size < ob->compact_min)
+  if (ob->file_size < MAX (ob->compact_min, removed ? 0 : ob->next_check))
     return;
   if (live_bytes (ob) * 2 < ob->file_size)
     warren_outbox_compact (ob, NULL);  /* the journal stays valid if not */
+  else
+    ob->next_check = ob->file_size + ob->file_size / 8;
 }
 
 static gboolean
@@ -311,7 +389,7 @@ remove_pending (WarrenOutbox *ob, guint8 type, const char *contact, guint64 id,
   if (!outbox_append_record (ob, type, contact, id, 0, NULL, error))
     return FALSE;
   contact_remove (c, id, type == REC_ACK_UPTO);
-  maybe_compact (ob);
+  maybe_compact (ob, TRUE);
   return TRUE;
 }
 
@@ -337,8 +415,8 @@ warren_outbox_cancel (WarrenOutbox *ob, const char *contact, guint64 id,
 }
 
 gboolean
-warren_outbox_mark_received (WarrenOutbox *ob, const char *contact, guint64 id,
-                             GError **error)
+warren_outbox_mark_received_in (WarrenOutbox *ob, const char *contact,
+                                guint64 epoch, guint64 id, GError **error)
 {
   Contact *c;
 
@@ -348,13 +426,22 @@ warren_outbox_mark_received (WarrenOutbox *ob, const char *contact, guint64 id,
   if (!check_contact (contact, error))
     return FALSE;
   c = g_hash_table_lookup (ob->contacts, contact);
-  if (id == 0 || (c != NULL && id <= c->last_received))
+  if (id == 0 || id <= contact_received (c, epoch))
     return TRUE;
-  if (!outbox_append_record (ob, REC_RECEIVED, contact, id, 0, NULL, error))
+  if (!outbox_append_record (ob, epoch == 0 ? REC_RECEIVED : REC_RECEIVED_IN,
+                             contact, id, (gint64) epoch, NULL, error))
     return FALSE;
   c = outbox_contact_get (ob, contact, strlen (contact), TRUE);
-  c->last_received = id;
+  outbox_note_received (c, epoch, id);
+  maybe_compact (ob, FALSE);
   return TRUE;
+}
+
+gboolean
+warren_outbox_mark_received (WarrenOutbox *ob, const char *contact, guint64 id,
+                             GError **error)
+{
+  return warren_outbox_mark_received_in (ob, contact, 0, id, error);
 }
 
 gboolean
@@ -428,13 +515,38 @@ warren_outbox_last_id (WarrenOutbox *ob, const char *contact)
 }
 
 guint64
+warren_outbox_last_received_in (WarrenOutbox *ob, const char *contact,
+                                guint64 epoch)
+{
+  g_return_val_if_fail (ob != NULL && contact != NULL, 0);
+  return contact_received (g_hash_table_lookup (ob->contacts, contact), epoch);
+}
+
+guint64
 warren_outbox_last_received (WarrenOutbox *ob, const char *contact)
 {
-  Contact *c;
+  return warren_outbox_last_received_in (ob, contact, 0);
+}
 
-  g_return_val_if_fail (ob != NULL && contact != NULL, 0);
-  c = g_hash_table_lookup (ob->contacts, contact);
-  return c != NULL ? c->last_received : 0;
+guint64
+warren_outbox_get_epoch (WarrenOutbox *ob)
+{
+  g_return_val_if_fail (ob != NULL, 0);
+  return ob->epoch;
+}
+
+const char *
+warren_outbox_get_notice (WarrenOutbox *ob)
+{
+  g_return_val_if_fail (ob != NULL, NULL);
+  return ob->notice;
+}
+
+void
+warren_outbox_set_max_journal_bytes (WarrenOutbox *ob, gsize max_bytes)
+{
+  g_return_if_fail (ob != NULL);
+  ob->max_journal = max_bytes;
 }
 
 void

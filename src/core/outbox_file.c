@@ -14,6 +14,7 @@
  */
 #include "core/outbox_private.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -130,6 +131,7 @@ outbox_install_snapshot (WarrenOutbox *ob, WarrenOutbox *state, GError **error)
   ob->fd = fs.fd;
   ob->file_size = fs.off;
   ob->has_text = outbox_any_pending (ob);
+  ob->next_check = 0;
   return sync_dir (ob, error);
 
 fail:
@@ -206,21 +208,23 @@ outbox_lock_dir (WarrenOutbox *ob, const char *dir, GError **error)
   return TRUE;
 }
 
-/* Keeps the damaged journal (a hard link, or the file itself renamed where
- * links are refused) and installs a fresh one salvaged from @data. */
-static void
-set_aside (WarrenOutbox *ob, const guint8 *data, gsize len, GError **error)
+/* Keeps the journal under a new name: JOURNAL_NAME @kind <seconds>[-n]
+ * (a hard link, or the file itself renamed where links are refused). The
+ * copy's mtime is set to now: its age counts from here (see
+ * outbox_remove_old_copies). (transfer full) the name, or NULL with
+ * @error. */
+static char *
+keep_copy (WarrenOutbox *ob, const char *kind, GError **error)
 {
   gint64 secs = g_get_real_time () / G_USEC_PER_SEC;
-  g_autofree char *name = NULL;
-  g_autoptr (WarrenOutbox) salvage = warren_outbox_salvage_from_data (data, len);
-  GError *local = NULL;
+  char *name = NULL;
 
   for (guint n = 0;; n++) {
     g_free (name);
-    name = n == 0 ? g_strdup_printf (JOURNAL_NAME ".corrupt-%" G_GINT64_FORMAT, secs)
-                  : g_strdup_printf (JOURNAL_NAME ".corrupt-%" G_GINT64_FORMAT "-%u",
-                                     secs, n);
+    name = n == 0 ? g_strdup_printf (JOURNAL_NAME "%s%" G_GINT64_FORMAT, kind,
+                                     secs)
+                  : g_strdup_printf (JOURNAL_NAME "%s%" G_GINT64_FORMAT "-%u",
+                                     kind, secs, n);
     if (linkat (ob->dir_fd, JOURNAL_NAME, ob->dir_fd, name, 0) == 0)
       break;
     if (errno == EEXIST)
@@ -228,9 +232,30 @@ set_aside (WarrenOutbox *ob, const guint8 *data, gsize len, GError **error)
     /* No hard links here: move it instead (the name is free). */
     if (renameat (ob->dir_fd, JOURNAL_NAME, ob->dir_fd, name) == 0)
       break;
-    g_prefix_error (error, "(could not set it aside: %s) ", g_strerror (errno));
+    set_io_error (error, errno, "set the journal aside");
+    g_free (name);
+    return NULL;
+  }
+  utimensat (ob->dir_fd, name, NULL, 0);
+  return name;
+}
+
+/* Keeps the damaged journal and installs a fresh one salvaged from @data,
+ * with a new epoch. */
+static void
+set_aside (WarrenOutbox *ob, const guint8 *data, gsize len, GError **error)
+{
+  g_autofree char *name = NULL;
+  g_autoptr (WarrenOutbox) salvage = warren_outbox_salvage_from_data (data, len);
+  GError *local = NULL;
+
+  name = keep_copy (ob, SET_ASIDE_CORRUPT, &local);
+  if (name == NULL) {
+    g_prefix_error (error, "(could not set it aside: %s) ", local->message);
+    g_clear_error (&local);
     return;
   }
+  salvage->epoch = outbox_new_epoch ();
   if (!sync_dir (ob, &local) || !outbox_install_snapshot (ob, salvage, &local)) {
     g_prefix_error (error, "(set aside as %s, new journal failed: %s) ", name,
                     local->message);
@@ -240,17 +265,71 @@ set_aside (WarrenOutbox *ob, const guint8 *data, gsize len, GError **error)
   g_prefix_error (error, "set aside as %s, new empty outbox started: ", name);
 }
 
-/* Replays the journal; cuts a torn tail; creates the file when empty. */
+/* A journal too large to read (only damage or a bug can make one: enqueue
+ * keeps below the limit and compaction removes what is dead) is not read:
+ * it is kept aside, and the account goes on with an empty outbox in a new
+ * epoch (ids from 1 again cannot collide with the old ones at any peer). */
+static gboolean
+set_aside_oversize (WarrenOutbox *ob, guint64 size, GError **error)
+{
+  g_autofree char *name = keep_copy (ob, SET_ASIDE_OVERSIZE, error);
+
+  if (name == NULL || !sync_dir (ob, error))
+    return FALSE;
+  ob->epoch = outbox_new_epoch ();
+  if (!outbox_install_snapshot (ob, ob, error))
+    return FALSE;
+  ob->notice = g_strdup_printf ("the outbox journal had grown to %" G_GUINT64_FORMAT
+                                " MiB, more than the %" G_GSIZE_FORMAT " MiB "
+                                "Warren reads; it was set aside as %s (deleted "
+                                "after %d days) and a new empty outbox started",
+                                size >> 20, (gsize) MAX_JOURNAL >> 20, name,
+                                WARREN_OUTBOX_SET_ASIDE_KEEP_S / (24 * 3600));
+  return TRUE;
+}
+
+/* Deletes set-aside copies (they may hold message text) whose mtime is
+ * more than WARREN_OUTBOX_SET_ASIDE_KEEP_S before @now_s. Best effort. */
+void
+outbox_remove_old_copies (WarrenOutbox *ob, gint64 now_s)
+{
+  int fd = dup (ob->dir_fd);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *de;
+  struct stat st;
+
+  if (d == NULL) {
+    if (fd >= 0)
+      close (fd);
+    return;
+  }
+  while ((de = readdir (d)) != NULL) {
+    if (!g_str_has_prefix (de->d_name, JOURNAL_NAME SET_ASIDE_CORRUPT) &&
+        !g_str_has_prefix (de->d_name, JOURNAL_NAME SET_ASIDE_OVERSIZE))
+      continue;
+    if (fstatat (ob->dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG (st.st_mode) &&
+        (gint64) st.st_mtime + WARREN_OUTBOX_SET_ASIDE_KEEP_S < now_s)
+      unlinkat (ob->dir_fd, de->d_name, 0);
+  }
+  closedir (d);
+}
+
+/* Replays the journal; cuts a torn tail; creates the file when empty;
+ * gives a journal without an epoch (new, or from Warren 0.1) one. */
 gboolean
 outbox_load_journal (WarrenOutbox *ob, GError **error)
 {
   gsize len = 0, valid = 0;
   guint8 *data;
   gboolean ok = FALSE;
+  struct stat st;
 
   ob->fd = openat (ob->dir_fd, JOURNAL_NAME, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (ob->fd < 0 || fchmod (ob->fd, 0600) != 0)
+  if (ob->fd < 0 || fchmod (ob->fd, 0600) != 0 || fstat (ob->fd, &st) != 0)
     return set_io_error (error, errno, "open " JOURNAL_NAME);
+  if ((guint64) st.st_size > MAX_JOURNAL)
+    return set_aside_oversize (ob, (guint64) st.st_size, error);
   data = read_all (ob->fd, &len, error);
   if (data == NULL)
     return FALSE;
@@ -258,9 +337,12 @@ outbox_load_journal (WarrenOutbox *ob, GError **error)
     set_aside (ob, data, len, error);
     goto out;
   }
-  if (valid < MAGIC_LEN) {
-    /* New, or its creation was interrupted: start a well-formed file. */
-    ob->recovered = len;
+  if (valid < MAGIC_LEN || ob->epoch == 0) {
+    /* New, its creation was interrupted, or no epoch yet: write it anew
+     * (without a torn tail). */
+    ob->recovered = valid < MAGIC_LEN ? len : len - valid;
+    if (ob->epoch == 0)
+      ob->epoch = outbox_new_epoch ();
     ok = outbox_install_snapshot (ob, ob, error);
     goto out;
   }

@@ -19,6 +19,13 @@
  *     6 NEXT_ID   contact, u64 id   ids up to id are used (kept by compaction)
  *     7 FLOOR     u64 id            ids assigned from here on, for every
  *                                   contact, are above id
+ *     8 EPOCH     u64 epoch         this journal's epoch (non-zero); only as
+ *                                   the first record
+ *     9 RECEIVED_IN contact, u64 id, u64 epoch (non-zero)
+ *                                   highest id delivered from the contact in
+ *                                   its epoch (RECEIVED is epoch 0)
+ * Types 8 and 9 came with Warren 0.2: a journal of 0.1 has no epoch, and
+ * open gives it one (rewriting it compacted).
  * An ENQUEUE id must exceed every id used before for its contact and the
  * floor seen so far; a replay that sees otherwise reports corruption.
  *
@@ -98,20 +105,22 @@ decode_payload (guint8 type, const guint8 *p, gsize len, Record *r)
 
   memset (r, 0, sizeof *r);
   r->type = type;
-  if (type == REC_FLOOR) {
+  if (type == REC_FLOOR || type == REC_EPOCH) {
     r->id = len == 8 ? get_le (p, 8) : 0;
-    return len == 8;
+    return len == 8 && (type == REC_FLOOR || r->id != 0);
   }
-  if (type < REC_ENQUEUE || type > REC_NEXT_ID || len < 2)
+  if (type < REC_ENQUEUE || type > REC_RECEIVED_IN || len < 2)
     return FALSE;
   clen = get_le (p, 2);
-  fixed = 2 + clen + (type == REC_ENQUEUE ? 16 : 8);
+  fixed = 2 + clen + (type == REC_ENQUEUE || type == REC_RECEIVED_IN ? 16 : 8);
   if (len < fixed || (type != REC_ENQUEUE && len != fixed) ||
       !outbox_contact_is_valid ((const char *) p + 2, clen))
     return FALSE;
   r->contact = (const char *) p + 2;
   r->contact_len = clen;
   r->id = get_le (p + 2 + clen, 8);
+  if (type == REC_RECEIVED_IN && (r->epoch = get_le (p + 10 + clen, 8)) == 0)
+    return FALSE;  /* epoch 0 is written as RECEIVED */
   if (type == REC_ENQUEUE) {
     r->timestamp = (gint64) get_le (p + 10 + clen, 8);
     r->text = (const char *) p + fixed;
@@ -192,6 +201,8 @@ outbox_replay (WarrenOutbox *ob, const guint8 *data, gsize len, gsize *valid_len
     if (!decode_payload (data[off + 4], data + off + HEADER_LEN,
                          size - HEADER_LEN - TRAILER_LEN, &r))
       return set_corrupt (error, off, "malformed record");
+    if (r.type == REC_EPOCH && off != MAGIC_LEN)
+      return set_corrupt (error, off, "an epoch after the first record");
     if (!outbox_apply_record (ob, &r))
       return set_corrupt (error, off, "message ids out of order");
     off += size;
@@ -237,12 +248,12 @@ warren_outbox_salvage_from_data (const guint8 *data, gsize len)
       off++;
       continue;
     }
-    top = MAX (top, r.id);
-    if (r.type == REC_RECEIVED) {
-      Contact *c = outbox_contact_get (ob, r.contact, r.contact_len, TRUE);
-
-      c->last_received = MAX (c->last_received, r.id);
-    }
+    if (r.type != REC_EPOCH)
+      top = MAX (top, r.id);
+    if (r.type == REC_RECEIVED || r.type == REC_RECEIVED_IN)
+      outbox_note_received (outbox_contact_get (ob, r.contact, r.contact_len,
+                                                TRUE),
+                            r.epoch, r.id);
     off += size;
   }
   ob->floor = top > G_MAXUINT64 - SALVAGE_MARGIN ? G_MAXUINT64
@@ -254,32 +265,37 @@ warren_outbox_salvage_from_data (const guint8 *data, gsize len)
 
 /* (transfer full) One framed record; free with wipe_free(). */
 guint8 *
-outbox_encode_record (guint8 type, const char *contact, guint64 id, gint64 timestamp,
-               const char *text, gsize *out_len)
+outbox_encode_record (guint8 type, const char *contact, guint64 id,
+                      gint64 extra, const char *text, gsize *out_len)
 {
   gsize clen = contact != NULL ? strlen (contact) : 0;
   gsize tlen = text != NULL ? strlen (text) : 0;
   gsize plen, total;
   guint8 *buf, *p;
 
-  if (type == REC_FLOOR)
+  gboolean bare = type == REC_FLOOR || type == REC_EPOCH;  /* no contact */
+  gboolean has_extra = type == REC_ENQUEUE || type == REC_RECEIVED_IN;
+
+  if (bare)
     plen = 8;
   else
-    plen = 2 + clen + 8 + (type == REC_ENQUEUE ? 8 + tlen : 0);
+    plen = 2 + clen + 8 + (has_extra ? 8 : 0) +
+           (type == REC_ENQUEUE ? tlen : 0);
   total = HEADER_LEN + plen + TRAILER_LEN;
   buf = g_malloc (total);
   p = put_le (buf, plen, 4);
   *p++ = type;
   put_le (p, crc32c (buf, 5), 4);
   p = buf + HEADER_LEN;
-  if (type != REC_FLOOR) {
+  if (!bare) {
     p = put_le (p, clen, 2);
     memcpy (p, contact, clen);
     p += clen;
   }
   p = put_le (p, id, 8);
+  if (has_extra)
+    p = put_le (p, (guint64) extra, 8);
   if (type == REC_ENQUEUE) {
-    p = put_le (p, (guint64) timestamp, 8);
     memcpy (p, text, tlen);
     p += tlen;
   }
@@ -300,21 +316,28 @@ emit (SinkFunc sink, gpointer ctx, guint8 type, const char *contact,
   return ok;
 }
 
-/* Feeds the compacted journal of @ob's state to @sink: magic, per contact
- * (sorted) its received mark, pending entries and id mark, then the floor
- * (last: pending entries may predate it). */
+/* Feeds the compacted journal of @ob's state to @sink: magic, the epoch,
+ * per contact (sorted) its received marks (least recently used first, so
+ * a replay rebuilds the same order), pending entries and id mark, then the
+ * floor (last: pending entries may predate it). */
 gboolean
 outbox_serialize (WarrenOutbox *ob, SinkFunc sink, gpointer ctx, GError **error)
 {
   GList *names = g_list_sort (g_hash_table_get_keys (ob->contacts),
                               (GCompareFunc) strcmp);
   gboolean ok = sink (ctx, (const guint8 *) MAGIC, MAGIC_LEN, error);
+
+  if (ok && ob->epoch != 0)
+    ok = emit (sink, ctx, REC_EPOCH, NULL, ob->epoch, 0, NULL, error);
   for (GList *l = names; ok && l != NULL; l = l->next) {
     Contact *c = g_hash_table_lookup (ob->contacts, l->data);
 
-    if (c->last_received > 0)
-      ok = emit (sink, ctx, REC_RECEIVED, c->name, c->last_received, 0, NULL,
-                 error);
+    for (guint i = c->n_received; ok && i-- > 0;) {
+      const ReceivedMark *m = &c->received[i];
+
+      ok = emit (sink, ctx, m->epoch == 0 ? REC_RECEIVED : REC_RECEIVED_IN,
+                 c->name, m->id, (gint64) m->epoch, NULL, error);
+    }
     for (GList *e = c->pending.head; ok && e != NULL; e = e->next) {
       const WarrenOutboxEntry *entry = e->data;
 
