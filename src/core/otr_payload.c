@@ -118,14 +118,17 @@ warren_otr_payload_parse (const char *text, const OtrlTLV *tlvs,
       break;
     case WARREN_TLV_EPOCH:
     case WARREN_TLV_ACK_EPOCH:
-      if (t->len != 8 || get_u64 (t->data) == 0) {
+      if (t->len != (t->type == WARREN_TLV_EPOCH ? 16 : 8) ||
+          get_u64 (t->data) == 0) {
         warren_otr_payload_clear (&p);
         return fail (error, "bad epoch");
       }
-      if (t->type == WARREN_TLV_EPOCH)
+      if (t->type == WARREN_TLV_EPOCH) {
         p.epoch = get_u64 (t->data);
-      else
+        p.prev = get_u64 (t->data + 8);
+      } else {
         p.ack_epoch = get_u64 (t->data);
+      }
       break;
     }
   }
@@ -133,6 +136,10 @@ warren_otr_payload_parse (const char *text, const OtrlTLV *tlvs,
   if ((p.epoch != 0 && p.id == 0) || (p.ack_epoch != 0 && !p.has_ack)) {
     warren_otr_payload_clear (&p);
     return fail (error, "an epoch without what it belongs to");
+  }
+  if (p.epoch != 0 && p.prev >= p.id) {
+    warren_otr_payload_clear (&p);
+    return fail (error, "ids out of order");
   }
   if (p.id != 0 && text_len == 0) {
     warren_otr_payload_clear (&p);
@@ -160,7 +167,7 @@ OtrlTLV *
 warren_otr_payload_to_tlvs (const WarrenOtrPayload *payload)
 {
   OtrlTLV *head = NULL, **tail = &head;
-  unsigned char buf[8];
+  unsigned char buf[16];
 
   if (payload->id != 0) {
     put_u64 (buf, payload->id);
@@ -169,7 +176,8 @@ warren_otr_payload_to_tlvs (const WarrenOtrPayload *payload)
   }
   if (payload->id != 0 && payload->epoch != 0) {
     put_u64 (buf, payload->epoch);
-    *tail = otrl_tlv_new (WARREN_TLV_EPOCH, 8, buf);
+    put_u64 (buf + 8, payload->prev);
+    *tail = otrl_tlv_new (WARREN_TLV_EPOCH, 16, buf);
     tail = &(*tail)->next;
   }
   if (payload->has_ack) {

@@ -10,13 +10,17 @@
  *   0x5702  ACK       u64: every message id <= this was delivered
  *   0x5703  TYPING    u8: 0 none, 1 typing, 2 paused
  *   0x5704  ONION     the sender's own onion address, "<56 base32>.onion"
- *   0x5705  EPOCH     u64 (>= 1): the sender's outbox epoch MSG_ID belongs to
+ *   0x5705  EPOCH     u64 (>= 1): the sender's outbox epoch MSG_ID belongs to,
+ *                     then u64 PREV: the id of the message sent before it that
+ *                     the sender has no acknowledgement for (0: none)
  *   0x5706  ACK_EPOCH u64 (>= 1): the epoch (of the receiver's outbox) ACK
  *                     acknowledges
  *
  * Message ids are unique only within an epoch (outbox.h): the receiver
  * keeps its duplicate marks per (contact, epoch), and an ack for another
- * epoch removes nothing. EPOCH needs MSG_ID, ACK_EPOCH needs ACK. A
+ * epoch removes nothing. PREV lets the receiver see a message missing
+ * before this one (its cumulative ack would otherwise cover it, unshown).
+ * EPOCH needs MSG_ID, ACK_EPOCH needs ACK. A
  * message without EPOCH, or an ack without ACK_EPOCH, comes from Warren 0.1,
  * which sends neither (its parser skips them): it is epoch 0, the legacy
  * sequence, and keeps 0.1's behaviour.
@@ -58,10 +62,11 @@ typedef struct {
   gint typing;       /* -1: none; else 0, 1 or 2 */
   char *onion;       /* owned "<56 base32>.onion", or NULL */
   guint64 epoch;     /* of id; 0: legacy (none sent) */
+  guint64 prev;      /* with epoch: the unacknowledged id sent before id */
   guint64 ack_epoch; /* of ack; 0: legacy (none sent) */
 } WarrenOtrPayload;
 
-#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL, 0, 0 }
+#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL, 0, 0, 0 }
 
 /* Interprets a decrypted data message: @text (nullable: libotr returns NULL
  * for a message with empty text) and its TLV chain. Fills @out (which must

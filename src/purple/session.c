@@ -359,15 +359,23 @@ ack_soon(Peer *peer, guint64 epoch, guint64 id)
 
 /* @epoch: the contact's outbox epoch (0: Warren 0.1). Ids repeat across
  * epochs, so a duplicate is an id already shown in the same epoch: only
- * that is acked without being shown. */
+ * that is acked without being shown. @prev: the contact's previous
+ * unacknowledged id; above what we have shown, a message went missing
+ * (our cumulative ack would cover it): nothing is shown or acked, and a
+ * new channel makes the contact send everything pending again, in order. */
 static void
-got_message(Peer *peer, guint64 epoch, guint64 id, const char *text)
+got_message(Peer *peer, guint64 epoch, guint64 prev, guint64 id, const char *text)
 {
 	WarrenOutbox *ob = outbox_of(peer->conn);
+	guint64 last = warren_outbox_last_received_in(ob, peer->bare, epoch);
 	GError *error = NULL;
 	char *escaped;
 
-	if (id > warren_outbox_last_received_in(ob, peer->bare, epoch)) {
+	if (epoch != 0 && id > last && prev > last) {
+		peer_failed(peer, "a message is missing before this one");
+		return;
+	}
+	if (id > last) {
 		/* Show, then remember, then ack: a crash in between can show a
 		 * message twice but never lose one. */
 		escaped = g_markup_escape_text(text, -1);
@@ -556,7 +564,7 @@ got_otr(Peer *peer, const char *text)
 		got_onion(peer, p.onion);
 	if (peer->ch && peer->secure) {
 		if (p.id)
-			got_message(peer, p.epoch, p.id, p.text);
+			got_message(peer, p.epoch, p.prev, p.id, p.text);
 		if (p.has_ack)
 			got_ack(peer, p.ack_epoch, p.ack);
 		if (p.typing >= 0)
@@ -703,6 +711,13 @@ static const WarrenChannelCallbacks channel_callbacks = {
 	.received = on_received,
 };
 
+/* The id sent before pending[@i] that is not acknowledged yet (0: none). */
+static guint64
+prev_pending(GPtrArray *pending, guint i)
+{
+	return i > 0 ? ((WarrenOutboxEntry *)g_ptr_array_index(pending, i - 1))->id : 0;
+}
+
 /* Sends every pending message, in id order. */
 static void
 peer_flush(Peer *peer)
@@ -717,6 +732,7 @@ peer_flush(Peer *peer)
 		WarrenOutboxEntry *e = g_ptr_array_index(pending, i);
 		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
 		p.id = e->id;
+		p.prev = prev_pending(pending, i);
 		p.text = (char *)e->text;
 		if (!send_payload(peer, &p))
 			break;
@@ -859,6 +875,7 @@ peer_flush_one(Peer *peer, guint64 id)
 		WarrenOutboxEntry *e = g_ptr_array_index(pending, i);
 		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
 		p.id = e->id;
+		p.prev = prev_pending(pending, i);
 		p.text = (char *)e->text;
 		if (e->id == id)
 			send_payload(peer, &p);

@@ -29,6 +29,7 @@ test_epochs_round_trip (void)
   out.id = G_MAXUINT64;
   out.text = (char *) "hello";
   out.epoch = G_GUINT64_CONSTANT (0x123456789abcdef0);
+  out.prev = 5;
   out.has_ack = TRUE;
   out.ack = 3;
   out.ack_epoch = 42;
@@ -37,6 +38,7 @@ test_epochs_round_trip (void)
   g_assert_no_error (error);
   g_assert_cmpuint (in.id, ==, G_MAXUINT64);
   g_assert_cmpuint (in.epoch, ==, out.epoch);
+  g_assert_cmpuint (in.prev, ==, 5);
   g_assert_true (in.has_ack);
   g_assert_cmpuint (in.ack, ==, 3);
   g_assert_cmpuint (in.ack_epoch, ==, 42);
@@ -59,21 +61,26 @@ test_epoch_rules (void)
   WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
   GError *error = NULL;
   static const char one[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
-  static const char zero[8] = { 0 };
+  static const char zero[16] = { 0 };
+  /* epoch 1, previous id 0; epoch 1, previous id 1 */
+  static const char e1[16] = { 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0 };
+  static const char e1p1[16] = { 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 };
   struct {
     const char *text;
     OtrlTLV *tlvs;
   } bad[] = {
     /* an epoch without a message, an ack epoch without an ack */
-    { NULL, tlv (WARREN_TLV_EPOCH, one, 8, NULL) },
+    { NULL, tlv (WARREN_TLV_EPOCH, e1, 16, NULL) },
     { NULL, tlv (WARREN_TLV_ACK_EPOCH, one, 8, NULL) },
     /* epoch 0 is never sent: absence says legacy */
-    { "hi", tlv (WARREN_TLV_MSG_ID, one, 8, tlv (WARREN_TLV_EPOCH, zero, 8, NULL)) },
+    { "hi", tlv (WARREN_TLV_MSG_ID, one, 8, tlv (WARREN_TLV_EPOCH, zero, 16, NULL)) },
     { NULL, tlv (WARREN_TLV_ACK, one, 8, tlv (WARREN_TLV_ACK_EPOCH, zero, 8, NULL)) },
     /* wrong length, twice */
-    { "hi", tlv (WARREN_TLV_MSG_ID, one, 8, tlv (WARREN_TLV_EPOCH, one, 7, NULL)) },
-    { "hi", tlv (WARREN_TLV_MSG_ID, one, 8, tlv (WARREN_TLV_EPOCH, one, 8,
-                 tlv (WARREN_TLV_EPOCH, one, 8, NULL))) },
+    { "hi", tlv (WARREN_TLV_MSG_ID, one, 8, tlv (WARREN_TLV_EPOCH, e1, 8, NULL)) },
+    { "hi", tlv (WARREN_TLV_MSG_ID, one, 8, tlv (WARREN_TLV_EPOCH, e1, 16,
+                 tlv (WARREN_TLV_EPOCH, e1, 16, NULL))) },
+    /* the previous id must be below the id */
+    { "hi", tlv (WARREN_TLV_MSG_ID, one, 8, tlv (WARREN_TLV_EPOCH, e1p1, 16, NULL)) },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
