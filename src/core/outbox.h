@@ -17,9 +17,10 @@
  * machine or a power loss, provided the disk honours fsync. A call that
  * returns FALSE changed nothing in memory; what it left on disk is whatever
  * the next open finds (at most that one record). Message ids are per
- * contact, start at 1, strictly increase and are never reused: not after
- * restart, not after compaction, not even after a corrupted journal was set
- * aside (the new journal starts above every id that can still be read).
+ * contact and epoch, start at 1, strictly increase and are never reused: not
+ * after restart, not after compaction, not even after a corrupted journal
+ * was set aside (the new journal starts above every id that can still be
+ * read, and in a new epoch).
  *
  * A journal damaged in the middle is never repaired silently: open fails
  * with WARREN_OUTBOX_ERROR_CORRUPT, the file is renamed (unchanged) to
