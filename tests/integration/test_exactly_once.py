@@ -10,17 +10,26 @@ parts: prosody, the private Tor network, Warren hosts.
 - a contact that only writes does not grow our journal without bound;
 - a journal past its size limit does not stop sign-in;
 - set-aside copies of a journal (they may hold message text) are deleted
-  after 7 days.
+  after 7 days;
+- a message lost on the way (a relay drops it) is not covered by the
+  acknowledgement of the next one.
 """
 import os
 import re
 import shutil
+import socket
 import struct
+import sys
+import threading
 import time
+from pathlib import Path
 
 from conftest import add_xmpp_account
 from test_account import signin
 from test_chat import friends_in_two_hosts, received
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import socks_relay  # noqa: E402
 
 MAGIC = b"WRNOBX\r\x01"
 REC_FLOOR = 7
@@ -194,3 +203,130 @@ def test_old_journal_copies_are_deleted(prosody, tornet, hosts):
     h.wait(rf"^signed-on {re.escape(acct)}$", timeout=90)
     assert not old.exists()
     assert recent.exists()
+
+
+class DroppingRelay(socks_relay.Relay):
+    """A relay in front of Tor's SOCKS port that, on channel streams (to
+    port 7777), drops the first OTR data message longer than `longer_than`
+    bytes that the account sends: a message lost on the way while the
+    channel and OTR go on (OTR decrypts the messages after it)."""
+
+    def __init__(self, upstream, longer_than):
+        super().__init__(upstream)
+        self.longer_than = longer_than
+        self.dropped = 0
+
+    def _accept(self):
+        while not self.closing:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                u = socket.create_connection(self.upstream)
+            except OSError:
+                c.close()
+                continue
+            st = socks_relay.Stream()
+            self.streams.append(st)
+            threading.Thread(target=self._filter_up, args=(c, u, st), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(u, c, st, st.down),
+                             daemon=True).start()
+
+    def _filter_up(self, src, dst, st):
+        buf = bytearray()   # received, not yet forwarded
+        app = bytearray()   # Warren frame bytes of the channel, not yet sent
+        stage = "socks"
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                with st.lock:
+                    st.up.extend(data)
+                buf.extend(data)
+                if stage == "socks":
+                    # The client waits for each SOCKS reply before it sends
+                    # more: everything up to the request is SOCKS.
+                    dst.sendall(bytes(buf))
+                    buf.clear()
+                    target = st.target()
+                    if target is not None:
+                        stage = "preamble" if target[1] == 7777 else "plain"
+                    continue
+                if stage == "plain":
+                    dst.sendall(bytes(buf))
+                    buf.clear()
+                    continue
+                if stage == "preamble":
+                    nl = buf.find(b"\n")
+                    if nl < 0:
+                        continue
+                    dst.sendall(bytes(buf[:nl + 1]))
+                    del buf[:nl + 1]
+                    stage = "channel"
+                self._channel(buf, app, dst)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _channel(self, buf, app, dst):
+        """RFC 4571 packets: STUN passes, Warren frames are re-packed
+        without the one to drop."""
+        while len(buf) >= 2:
+            n = struct.unpack(">H", buf[:2])[0]
+            if len(buf) < 2 + n:
+                break
+            p = bytes(buf[2:2 + n])
+            del buf[:2 + n]
+            if len(p) >= 8 and p[4:8] == socks_relay.STUN_COOKIE and p[0] < 2:
+                dst.sendall(struct.pack(">H", n) + p)
+                continue
+            app.extend(p)
+        out = bytearray()
+        while len(app) >= 7:
+            n = struct.unpack(">I", app[3:7])[0]
+            if len(app) < 7 + n:
+                break
+            frame = bytes(app[:7 + n])
+            del app[:7 + n]
+            if (not self.dropped and frame[1] == 8 and n > self.longer_than and
+                    frame[7:].startswith(b"?OTR:AAMD")):
+                self.dropped += 1
+                continue
+            out.extend(frame)
+        for i in range(0, len(out), 60000):
+            chunk = bytes(out[i:i + 60000])
+            dst.sendall(struct.pack(">H", len(chunk)) + chunk)
+
+
+def test_message_lost_on_the_way_is_not_acked(prosody, tornet, hosts):
+    """One OTR data message of Ann's is lost between her and Bob while the
+    channel goes on; the next one arrives. Bob's cumulative ack for it must
+    not cover the lost one: Bob's Warren sees the gap, shows and acks
+    nothing, and the new channel brings both, in order. Before, the lost
+    message was acknowledged as delivered and never shown."""
+    relay = DroppingRelay(tornet.socks, longer_than=1500)
+    try:
+        ha, hb, a, b, ba, bb = friends_in_two_hosts(
+            prosody, tornet, hosts, ("ann", "bob"), ("ann", "bob"),
+            a_socks=relay.address)
+        hb.wait(rf"^onion {re.escape(b)} ", timeout=120, since=0)
+        long = "long-" + "x" * 1200
+        for text in ("first", long, "third"):
+            ha.cmd(f"send {a} {bb} {text}")
+        wait_im(hb, b, ba, "third", timeout=180)
+        assert relay.dropped == 1, "nothing was dropped: the test proves nothing"
+        deadline = time.monotonic() + 120
+        while long not in received(hb, b, ba) and time.monotonic() < deadline:
+            hb.sync()
+            time.sleep(0.5)
+        time.sleep(2)
+        hb.sync()
+        assert received(hb, b, ba) == ["first", long, "third"]
+    finally:
+        relay.close()
