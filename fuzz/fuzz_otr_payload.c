@@ -8,6 +8,8 @@
  *
  * Properties that trap when broken:
  *   - a payload either parses or fails with an error; never both;
+ *   - an epoch comes only with a message id, an ack epoch only with an ack;
+ *     the previous id is below the id;
  *   - an accepted message has an id >= 1 and UTF-8 text, an accepted onion
  *     is a valid v3 onion address, typing is -1..2;
  *   - an accepted payload re-encodes (warren_otr_payload_to_tlvs) to TLVs
@@ -26,6 +28,8 @@ same (const WarrenOtrPayload *a, const WarrenOtrPayload *b)
 {
   return a->id == b->id && a->has_ack == b->has_ack && a->ack == b->ack &&
          a->typing == b->typing && g_strcmp0 (a->text, b->text) == 0 &&
+         a->epoch == b->epoch && a->ack_epoch == b->ack_epoch &&
+         a->prev == b->prev &&
          g_strcmp0 (a->onion, b->onion) == 0;
 }
 
@@ -56,6 +60,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (p.onion && !warren_otr_onion_is_valid (p.onion, strlen (p.onion)))
       abort ();
     if (p.typing < -1 || p.typing > 2)
+      abort ();
+    if ((p.epoch != 0 && p.id == 0) || (p.ack_epoch != 0 && !p.has_ack))
+      abort ();
+    if (p.epoch != 0 && p.prev >= p.id)
       abort ();
     again = warren_otr_payload_to_tlvs (&p);
     if (!warren_otr_payload_parse (p.text, again, &q, NULL) || !same (&p, &q))

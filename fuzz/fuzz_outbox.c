@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer harness for the outbox journal parser (src/core/outbox.c,
- * compiled into this harness so it is instrumented): arbitrary bytes as a
+ * outbox_record.c and outbox_file.c, compiled into this harness so they
+ * are instrumented): arbitrary bytes as a
  * journal file, replayed from memory as warren_outbox_open() would.
  *
  * Input: byte 0 bit 0 set means "fix the checksums": every frame that fits
@@ -16,7 +17,8 @@
  *     last_id; texts are valid UTF-8;
  *   - the intact prefix alone loads to the same state, with no torn tail;
  *   - the compacted snapshot of a state loads back completely to the same
- *     state (snapshot of the reload is byte-identical);
+ *     state (snapshot of the reload is byte-identical: the epoch, and the
+ *     received marks of each contact's most recent epochs in their order);
  *   - salvage of any bytes yields an empty outbox whose ids lie above every
  *     id the loaded state used.
  */

@@ -79,7 +79,7 @@ warren_otr_payload_parse (const char *text, const OtrlTLV *tlvs,
   for (t = tlvs; t != NULL; t = t->next) {
     guint bit;
 
-    if (t->type < WARREN_TLV_MSG_ID || t->type > WARREN_TLV_ONION)
+    if (t->type < WARREN_TLV_MSG_ID || t->type > WARREN_TLV_ACK_EPOCH)
       continue;                 /* libotr's, or a later version's */
     bit = 1u << (t->type - WARREN_TLV_MSG_ID);
     if (seen & bit) {
@@ -116,9 +116,31 @@ warren_otr_payload_parse (const char *text, const OtrlTLV *tlvs,
       }
       p.onion = g_strndup ((const char *) t->data, t->len);
       break;
+    case WARREN_TLV_EPOCH:
+    case WARREN_TLV_ACK_EPOCH:
+      if (t->len != (t->type == WARREN_TLV_EPOCH ? 16 : 8) ||
+          get_u64 (t->data) == 0) {
+        warren_otr_payload_clear (&p);
+        return fail (error, "bad epoch");
+      }
+      if (t->type == WARREN_TLV_EPOCH) {
+        p.epoch = get_u64 (t->data);
+        p.prev = get_u64 (t->data + 8);
+      } else {
+        p.ack_epoch = get_u64 (t->data);
+      }
+      break;
     }
   }
 
+  if ((p.epoch != 0 && p.id == 0) || (p.ack_epoch != 0 && !p.has_ack)) {
+    warren_otr_payload_clear (&p);
+    return fail (error, "an epoch without what it belongs to");
+  }
+  if (p.epoch != 0 && p.prev >= p.id) {
+    warren_otr_payload_clear (&p);
+    return fail (error, "ids out of order");
+  }
   if (p.id != 0 && text_len == 0) {
     warren_otr_payload_clear (&p);
     return fail (error, "a message id without text");
@@ -145,16 +167,27 @@ OtrlTLV *
 warren_otr_payload_to_tlvs (const WarrenOtrPayload *payload)
 {
   OtrlTLV *head = NULL, **tail = &head;
-  unsigned char buf[8];
+  unsigned char buf[16];
 
   if (payload->id != 0) {
     put_u64 (buf, payload->id);
     *tail = otrl_tlv_new (WARREN_TLV_MSG_ID, 8, buf);
     tail = &(*tail)->next;
   }
+  if (payload->id != 0 && payload->epoch != 0) {
+    put_u64 (buf, payload->epoch);
+    put_u64 (buf + 8, payload->prev);
+    *tail = otrl_tlv_new (WARREN_TLV_EPOCH, 16, buf);
+    tail = &(*tail)->next;
+  }
   if (payload->has_ack) {
     put_u64 (buf, payload->ack);
     *tail = otrl_tlv_new (WARREN_TLV_ACK, 8, buf);
+    tail = &(*tail)->next;
+  }
+  if (payload->has_ack && payload->ack_epoch != 0) {
+    put_u64 (buf, payload->ack_epoch);
+    *tail = otrl_tlv_new (WARREN_TLV_ACK_EPOCH, 8, buf);
     tail = &(*tail)->next;
   }
   if (payload->typing >= 0) {

@@ -10,6 +10,20 @@
  *   0x5702  ACK       u64: every message id <= this was delivered
  *   0x5703  TYPING    u8: 0 none, 1 typing, 2 paused
  *   0x5704  ONION     the sender's own onion address, "<56 base32>.onion"
+ *   0x5705  EPOCH     u64 (>= 1): the sender's outbox epoch MSG_ID belongs to,
+ *                     then u64 PREV: the id of the message sent before it that
+ *                     the sender has no acknowledgement for (0: none)
+ *   0x5706  ACK_EPOCH u64 (>= 1): the epoch (of the receiver's outbox) ACK
+ *                     acknowledges
+ *
+ * Message ids are unique only within an epoch (outbox.h): the receiver
+ * keeps its duplicate marks per (contact, epoch), and an ack for another
+ * epoch removes nothing. PREV lets the receiver see a message missing
+ * before this one (its cumulative ack would otherwise cover it, unshown).
+ * EPOCH needs MSG_ID, ACK_EPOCH needs ACK. A
+ * message without EPOCH, or an ack without ACK_EPOCH, comes from Warren 0.1,
+ * which sends neither (its parser skips them): it is epoch 0, the legacy
+ * sequence, and keeps 0.1's behaviour.
  *
  * Each Warren type appears at most once. Text without MSG_ID is refused
  * (that is what a foreign OTR client would send), and so is MSG_ID without
@@ -34,6 +48,8 @@ GQuark warren_otr_payload_error_quark (void);
 #define WARREN_TLV_ACK     0x5702
 #define WARREN_TLV_TYPING  0x5703
 #define WARREN_TLV_ONION   0x5704
+#define WARREN_TLV_EPOCH   0x5705
+#define WARREN_TLV_ACK_EPOCH 0x5706
 
 /* The longest message text accepted (bytes of UTF-8). */
 #define WARREN_OTR_MAX_TEXT (256 * 1024)
@@ -45,9 +61,12 @@ typedef struct {
   guint64 ack;
   gint typing;       /* -1: none; else 0, 1 or 2 */
   char *onion;       /* owned "<56 base32>.onion", or NULL */
+  guint64 epoch;     /* of id; 0: legacy (none sent) */
+  guint64 prev;      /* with epoch: the unacknowledged id sent before id */
+  guint64 ack_epoch; /* of ack; 0: legacy (none sent) */
 } WarrenOtrPayload;
 
-#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL }
+#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL, 0, 0, 0 }
 
 /* Interprets a decrypted data message: @text (nullable: libotr returns NULL
  * for a message with empty text) and its TLV chain. Fills @out (which must

@@ -17,9 +17,10 @@
  * machine or a power loss, provided the disk honours fsync. A call that
  * returns FALSE changed nothing in memory; what it left on disk is whatever
  * the next open finds (at most that one record). Message ids are per
- * contact, start at 1, strictly increase and are never reused: not after
- * restart, not after compaction, not even after a corrupted journal was set
- * aside (the new journal starts above every id that can still be read).
+ * contact and epoch, start at 1, strictly increase and are never reused: not
+ * after restart, not after compaction, not even after a corrupted journal
+ * was set aside (the new journal starts above every id that can still be
+ * read, and in a new epoch).
  *
  * A journal damaged in the middle is never repaired silently: open fails
  * with WARREN_OUTBOX_ERROR_CORRUPT, the file is renamed (unchanged) to
@@ -27,7 +28,22 @@
  * the next open succeeds with an empty outbox. Damage at the very end (a
  * write cut short by a crash) is not an error: the incomplete record was
  * never acknowledged to anyone and is cut off; see
- * warren_outbox_get_recovered_bytes().
+ * warren_outbox_get_recovered_bytes(). A journal larger than
+ * WARREN_OUTBOX_MAX_JOURNAL is not read at all: it is set aside as
+ * outbox.journal.oversize-<unix seconds> and open succeeds with a new empty
+ * outbox (warren_outbox_get_notice() says so). Set-aside copies may hold
+ * message text: open deletes those older than WARREN_OUTBOX_SET_ASIDE_KEEP_S.
+ *
+ * Epochs. Each journal has a random 64-bit epoch, made when the journal is
+ * created (and again whenever a damaged or oversized one is replaced).
+ * Message ids are unique only within an epoch, so a peer keys what it has
+ * received by (contact, epoch): a contact that reinstalled, or an impostor
+ * that used a huge id, starts or uses another sequence and cannot make the
+ * contact's next messages look like duplicates. The receiving side keeps
+ * the marks of the WARREN_OUTBOX_MAX_EPOCHS most recently used epochs per
+ * contact (so a hostile contact cannot grow it); a message of a forgotten
+ * epoch counts as new (at worst shown twice, never dropped). Epoch 0 is the
+ * legacy sequence of a peer that sends no epoch (Warren 0.1).
  *
  * One process, one thread owns an outbox: the directory is flock()ed while
  * it is open. Message text is wiped from memory when it is freed.
@@ -54,6 +70,8 @@ typedef enum {
   /* An fsync failed earlier: what is on disk is unknown, so the outbox
    * refuses further changes. Free it and open again. */
   WARREN_OUTBOX_ERROR_BROKEN,
+  /* The journal would grow past WARREN_OUTBOX_MAX_JOURNAL. */
+  WARREN_OUTBOX_ERROR_FULL,
 } WarrenOutboxError;
 
 /* Limits on what one record may hold (bytes, without a terminating NUL). */
@@ -62,6 +80,12 @@ typedef enum {
 
 /* Default compaction trigger: journal over this size and over half dead. */
 #define WARREN_OUTBOX_COMPACT_MIN_BYTES (1024 * 1024)
+/* A journal above this is set aside at open; enqueue keeps below it. */
+#define WARREN_OUTBOX_MAX_JOURNAL ((gsize) 1 << 30)
+/* Received marks kept per contact: the most recently used epochs. */
+#define WARREN_OUTBOX_MAX_EPOCHS 4
+/* Age (from their mtime) after which set-aside copies are deleted. */
+#define WARREN_OUTBOX_SET_ASIDE_KEEP_S (7 * 24 * 3600)
 
 typedef struct _WarrenOutbox WarrenOutbox;
 
@@ -116,15 +140,28 @@ GPtrArray *warren_outbox_contacts_with_pending (WarrenOutbox *ob);
  * enqueue gets a larger one. */
 guint64 warren_outbox_last_id (WarrenOutbox *ob, const char *contact);
 
-/* Receiver side. Records durably that message @id from @contact was
- * delivered to the user; the stored value only grows (a smaller or equal id
- * writes nothing). Call it after showing the message and before acking it:
- * a crash between showing and marking can show one message twice, never
- * lose one. */
+/* This outbox's epoch (never 0 for an outbox opened from a directory): it
+ * travels with every message id. */
+guint64 warren_outbox_get_epoch (WarrenOutbox *ob);
+
+/* Receiver side. Records durably that message @id of @contact's epoch
+ * @epoch (0: legacy peer) was delivered to the user; the stored value only
+ * grows (a smaller or equal id writes nothing) and the epoch becomes the
+ * most recently used one of the contact (the least recently used beyond
+ * WARREN_OUTBOX_MAX_EPOCHS is forgotten). Call it after showing the message
+ * and before acking it: a crash between showing and marking can show one
+ * message twice, never lose one. May compact the journal afterwards. */
+gboolean warren_outbox_mark_received_in (WarrenOutbox *ob, const char *contact,
+                                         guint64 epoch, guint64 id,
+                                         GError **error);
+/* Highest id marked received from @contact in @epoch (0: none, or an epoch
+ * forgotten). A message whose id is <= this is a duplicate: ack it again,
+ * do not show it. */
+guint64 warren_outbox_last_received_in (WarrenOutbox *ob, const char *contact,
+                                        guint64 epoch);
+/* The legacy epoch 0: mark_received_in (ob, contact, 0, id, error). */
 gboolean warren_outbox_mark_received (WarrenOutbox *ob, const char *contact,
                                       guint64 id, GError **error);
-/* Highest id marked received from @contact (0: none). A message whose id
- * is <= this is a duplicate: ack it again, do not show it. */
 guint64 warren_outbox_last_received (WarrenOutbox *ob, const char *contact);
 
 /* Rewrites the journal with live records only (temp file, fsync, rename,
@@ -136,6 +173,11 @@ void warren_outbox_set_compact_min_bytes (WarrenOutbox *ob, gsize min_bytes);
 gsize warren_outbox_get_recovered_bytes (WarrenOutbox *ob);
 /* Current journal size in bytes. */
 gsize warren_outbox_get_journal_size (WarrenOutbox *ob);
+/* Lowers the WARREN_OUTBOX_MAX_JOURNAL limit of enqueue (tests). */
+void warren_outbox_set_max_journal_bytes (WarrenOutbox *ob, gsize max_bytes);
+/* What open set aside ("... set aside as <name> ..."), for the user; NULL
+ * when nothing was. Owned by the outbox. */
+const char *warren_outbox_get_notice (WarrenOutbox *ob);
 
 /* ---- The journal as bytes, for tests and fuzzing ------------------------ */
 

@@ -61,6 +61,7 @@
 #include "debug.h"
 #include "jabber_glue.h"
 #include "otr_ui.h"
+#include "outbox_ui.h"
 #include "presence.h"
 #include "session.h"
 #include "session_peer.h"
@@ -273,9 +274,12 @@ send_payload(Peer *peer, const WarrenOtrPayload *payload)
 
 	if (!peer->secure || !peer->trusted || peer->conn->otr == NULL)
 		return FALSE; /* held: only the contact's known key gets anything */
+	if (p.id != 0) /* ids are unique only within our outbox's epoch */
+		p.epoch = warren_outbox_get_epoch(outbox_of(peer->conn));
 	if (p.id != 0 && peer->ack_due != 0 && !p.has_ack) {
 		p.has_ack = TRUE;
 		p.ack = peer->ack_due;
+		p.ack_epoch = peer->ack_due_epoch;
 	}
 	if (p.has_ack && p.ack >= peer->ack_due) {
 		peer->ack_due = 0;
@@ -299,6 +303,7 @@ send_ack(Peer *peer, guint64 id)
 
 	p.has_ack = TRUE;
 	p.ack = id;
+	p.ack_epoch = peer->ack_due_epoch;
 	send_payload(peer, &p);
 }
 
@@ -319,41 +324,65 @@ ack_cb(gpointer data)
  * (a modular exponentiation on each side), so fewer messages are much
  * cheaper; the sender's "Delivered." comes at most ACK_DELAY_MS later. */
 static void
-ack_soon(Peer *peer, guint64 id)
+ack_soon(Peer *peer, guint64 epoch, guint64 id)
 {
+	if (peer->ack_due != 0 && peer->ack_due_epoch != epoch)
+		send_ack(peer, peer->ack_due); /* one epoch per ack */
+	peer->ack_due_epoch = epoch;
 	peer->ack_due = MAX(peer->ack_due, id);
 	if (peer->ack_idle_id == 0)
 		peer->ack_idle_id = g_timeout_add(ACK_DELAY_MS, ack_cb, peer);
 }
 
+/* @epoch: the contact's outbox epoch (0: Warren 0.1). Ids repeat across
+ * epochs, so a duplicate is an id already shown in the same epoch: only
+ * that is acked without being shown. @prev: the contact's previous
+ * unacknowledged id; above what we have shown, a message went missing
+ * (our cumulative ack would cover it): nothing is shown or acked, and a
+ * new channel makes the contact send everything pending again, in order. */
 static void
-got_message(Peer *peer, guint64 id, const char *text)
+got_message(Peer *peer, guint64 epoch, guint64 prev, guint64 id, const char *text)
 {
 	WarrenOutbox *ob = outbox_of(peer->conn);
+	guint64 last = warren_outbox_last_received_in(ob, peer->bare, epoch);
 	GError *error = NULL;
 	char *escaped;
 
-	if (id > warren_outbox_last_received(ob, peer->bare)) {
+	if (epoch != 0 && id > last && prev > last) {
+		peer_failed(peer, "a message is missing before this one");
+		return;
+	}
+	if (id > last) {
 		/* Show, then remember, then ack: a crash in between can show a
 		 * message twice but never lose one. */
 		escaped = g_markup_escape_text(text, -1);
 		serv_got_im(peer->conn->gc, peer->bare, escaped, 0, time(NULL));
 		g_free(escaped);
-		if (!warren_outbox_mark_received(ob, peer->bare, id, &error)) {
+		if (!warren_outbox_mark_received_in(ob, peer->bare, epoch, id, &error)) {
 			warren_debug_error("cannot record a delivery: %s\n", error->message);
 			g_clear_error(&error);
 			return; /* no ack: the sender will resend */
 		}
 	}
-	ack_soon(peer, id);
+	ack_soon(peer, epoch, id);
 }
 
+/* @epoch: the epoch the contact acknowledges (0: Warren 0.1, which knows
+ * none and acks our ids as they are). An ack for another epoch (a previous
+ * install of ours) removes nothing. */
 static void
-got_ack(Peer *peer, guint64 cumulative)
+got_ack(Peer *peer, guint64 epoch, guint64 cumulative)
 {
 	GError *error = NULL;
-	GPtrArray *before = warren_outbox_pending(outbox_of(peer->conn), peer->bare);
+	GPtrArray *before;
 	guint n = 0, i;
+
+	if (epoch != 0 && epoch != warren_outbox_get_epoch(outbox_of(peer->conn))) {
+		warren_debug_info("ignored an acknowledgement for another epoch from %s\n",
+		                  warren_priv(peer->bare));
+		return;
+	}
+	before = warren_outbox_pending(outbox_of(peer->conn), peer->bare);
 
 	for (i = 0; before && i < before->len; i++)
 		if (((WarrenOutboxEntry *)g_ptr_array_index(before, i))->id <= cumulative)
@@ -467,9 +496,9 @@ got_otr(Peer *peer, const char *text)
 		warren_session_trust_got_onion(peer, p.onion);
 	if (peer->ch && peer->secure) {
 		if (p.id)
-			got_message(peer, p.id, p.text);
+			got_message(peer, p.epoch, p.prev, p.id, p.text);
 		if (p.has_ack)
-			got_ack(peer, p.ack);
+			got_ack(peer, p.ack_epoch, p.ack);
 		if (p.typing >= 0)
 			serv_got_typing(peer->conn->gc, peer->bare, 0,
 			                p.typing == 1 ? PURPLE_TYPING :
@@ -614,6 +643,13 @@ static const WarrenChannelCallbacks channel_callbacks = {
 	.received = on_received,
 };
 
+/* The id sent before pending[@i] that is not acknowledged yet (0: none). */
+static guint64
+prev_pending(GPtrArray *pending, guint i)
+{
+	return i > 0 ? ((WarrenOutboxEntry *)g_ptr_array_index(pending, i - 1))->id : 0;
+}
+
 /* Sends every pending message, in id order. */
 static void
 peer_flush(Peer *peer)
@@ -628,6 +664,7 @@ peer_flush(Peer *peer)
 		WarrenOutboxEntry *e = g_ptr_array_index(pending, i);
 		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
 		p.id = e->id;
+		p.prev = prev_pending(pending, i);
 		p.text = (char *)e->text;
 		if (!send_payload(peer, &p))
 			break;
@@ -774,6 +811,7 @@ peer_flush_one(Peer *peer, guint64 id)
 		WarrenOutboxEntry *e = g_ptr_array_index(pending, i);
 		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
 		p.id = e->id;
+		p.prev = prev_pending(pending, i);
 		p.text = (char *)e->text;
 		if (e->id == id)
 			send_payload(peer, &p);
@@ -1235,6 +1273,7 @@ warren_session_start(WarrenConn *conn, GError **error)
 	if (warren_outbox_get_recovered_bytes(conn->outbox) > 0)
 		warren_debug_warn("outbox: dropped a torn tail of %zu bytes\n",
 		                  warren_outbox_get_recovered_bytes(conn->outbox));
+	warren_outbox_ui_opened(conn);
 
 	conn->otr = warren_otr_new(dir, self, WARREN_PRPL_ID, &otr_callbacks, conn,
 	                           &local);

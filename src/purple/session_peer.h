@@ -42,6 +42,7 @@ typedef struct {
 	WarrenSignal *held;       /* session-accept waiting for the user */
 	guint secure_idle_id;     /* first sends of a new OTR session */
 	guint64 ack_due;          /* highest id shown, not yet acknowledged */
+	guint64 ack_due_epoch;    /* the contact's epoch ack_due belongs to */
 	guint ack_idle_id;        /* sends ack_due if no message takes it along */
 } Peer;
 

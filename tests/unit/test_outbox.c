@@ -320,7 +320,8 @@ test_torn_tail (void)
     write_journal (dir, data, cut);
     ob = open_ok (dir);
     assert_pending (ob, "alice@x", "");
-    g_assert_cmpuint (warren_outbox_get_journal_size (ob), ==, 8);
+    /* magic and the epoch record */
+    g_assert_cmpuint (warren_outbox_get_journal_size (ob), ==, 8 + 21);
     warren_outbox_free (ob);
   }
 
@@ -645,6 +646,230 @@ test_delivered_text_leaves_disk (void)
   remove_dir (dir);
 }
 
+/* Each journal has its own random epoch: kept across reopen, made for a
+ * journal of Warren 0.1 (which has none), different for another outbox. */
+static void
+test_epoch (void)
+{
+  char *dir = make_dir (), *other = make_dir ();
+  WarrenOutbox *ob = open_ok (dir), *ob2 = open_ok (other);
+  guint64 epoch = warren_outbox_get_epoch (ob);
+  WarrenOutbox *mem;
+
+  g_assert_cmpuint (epoch, !=, 0);
+  g_assert_cmpuint (warren_outbox_get_epoch (ob2), !=, epoch);
+  enqueue_ok (ob, "ann@x", "one");
+  warren_outbox_free (ob);
+  ob = open_ok (dir);
+  g_assert_cmpuint (warren_outbox_get_epoch (ob), ==, epoch);
+  g_assert_true (warren_outbox_compact (ob, NULL));
+  warren_outbox_free (ob);
+  ob = open_ok (dir);
+  g_assert_cmpuint (warren_outbox_get_epoch (ob), ==, epoch);
+  assert_pending (ob, "ann@x", "1");
+  warren_outbox_free (ob);
+  warren_outbox_free (ob2);
+
+  /* A 0.1 journal (magic only): given an epoch at open, durably. */
+  write_journal (other, (const guint8 *) "WRNOBX\r\001", 8);
+  mem = warren_outbox_load_from_data ((const guint8 *) "WRNOBX\r\001", 8, NULL,
+                                      NULL);
+  g_assert_cmpuint (warren_outbox_get_epoch (mem), ==, 0);
+  warren_outbox_free (mem);
+  ob2 = open_ok (other);
+  epoch = warren_outbox_get_epoch (ob2);
+  g_assert_cmpuint (epoch, !=, 0);
+  warren_outbox_free (ob2);
+  ob2 = open_ok (other);
+  g_assert_cmpuint (warren_outbox_get_epoch (ob2), ==, epoch);
+  warren_outbox_free (ob2);
+  remove_dir (dir);
+  remove_dir (other);
+}
+
+/* Received marks are per (contact, epoch): a huge id in one epoch (an
+ * impostor, or the contact before a reinstall) says nothing about another;
+ * only the WARREN_OUTBOX_MAX_EPOCHS most recently used epochs are kept, in
+ * the same order after a reopen. */
+static void
+test_received_epochs (void)
+{
+  char *dir = make_dir ();
+  WarrenOutbox *ob = open_ok (dir);
+  g_autoptr (GBytes) before = NULL;
+  g_autoptr (GBytes) after = NULL;
+
+  g_assert_true (warren_outbox_mark_received_in (ob, "bob@x", 77, G_MAXUINT64, NULL));
+  g_assert_cmpuint (warren_outbox_last_received_in (ob, "bob@x", 77), ==, G_MAXUINT64);
+  g_assert_cmpuint (warren_outbox_last_received_in (ob, "bob@x", 78), ==, 0);
+  g_assert_cmpuint (warren_outbox_last_received (ob, "bob@x"), ==, 0);
+  g_assert_true (warren_outbox_mark_received_in (ob, "bob@x", 78, 1, NULL));
+  g_assert_true (warren_outbox_mark_received (ob, "bob@x", 3, NULL));
+  g_assert_cmpuint (warren_outbox_last_received_in (ob, "bob@x", 78), ==, 1);
+  g_assert_cmpuint (warren_outbox_last_received_in (ob, "bob@x", 0), ==, 3);
+  g_assert_cmpuint (warren_outbox_last_received_in (ob, "eve@x", 78), ==, 0);
+  /* Lower ids write nothing. */
+  {
+    gsize size = warren_outbox_get_journal_size (ob);
+
+    g_assert_true (warren_outbox_mark_received_in (ob, "bob@x", 77, 5, NULL));
+    g_assert_cmpuint (warren_outbox_get_journal_size (ob), ==, size);
+  }
+  warren_outbox_free (ob);
+  ob = open_ok (dir);
+  g_assert_cmpuint (warren_outbox_last_received_in (ob, "bob@x", 77), ==, G_MAXUINT64);
+  g_assert_cmpuint (warren_outbox_last_received_in (ob, "bob@x", 78), ==, 1);
+
+  /* More epochs than are kept: the least recently used (77) goes. */
+  for (guint64 e = 100; e < 100 + WARREN_OUTBOX_MAX_EPOCHS - 2; e++)
+    g_assert_true (warren_outbox_mark_received_in (ob, "bob@x", e, 9, NULL));
+  g_assert_cmpuint (warren_outbox_last_received_in (ob, "bob@x", 77), ==, 0);
+  g_assert_cmpuint (warren_outbox_last_received_in (ob, "bob@x", 78), ==, 1);
+  g_assert_true (warren_outbox_mark_received_in (ob, "bob@x", 78, 2, NULL));
+  g_assert_true (warren_outbox_mark_received_in (ob, "bob@x", 200, 1, NULL));
+  g_assert_cmpuint (warren_outbox_last_received_in (ob, "bob@x", 0), ==, 0);
+  g_assert_cmpuint (warren_outbox_last_received_in (ob, "bob@x", 78), ==, 2);
+  before = warren_outbox_snapshot (ob);
+  warren_outbox_free (ob);
+  ob = open_ok (dir);
+  after = warren_outbox_snapshot (ob);
+  g_assert_true (g_bytes_equal (before, after));
+  warren_outbox_free (ob);
+  remove_dir (dir);
+}
+
+/* A contact that only writes to us grows the journal with received marks:
+ * they are compacted too (before, only acks of our own messages were). */
+static void
+test_received_compaction (void)
+{
+  char *dir = make_dir ();
+  WarrenOutbox *ob = open_ok (dir);
+  gsize max = 0;
+
+  warren_outbox_set_compact_min_bytes (ob, 4096);
+  for (guint64 id = 1; id <= 3000; id++) {
+    g_assert_true (warren_outbox_mark_received_in (ob, "talker@x", 5 + id / 700,
+                                                   id, NULL));
+    max = MAX (max, warren_outbox_get_journal_size (ob));
+  }
+  g_assert_cmpuint (max, <, 2 * 4096);
+  warren_outbox_free (ob);
+  ob = open_ok (dir);
+  g_assert_cmpuint (warren_outbox_last_received_in (ob, "talker@x", 5 + 3000 / 700),
+                    ==, 3000);
+  warren_outbox_free (ob);
+  remove_dir (dir);
+}
+
+static guint
+count_prefixed (const char *dir, const char *prefix)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while ((name = g_dir_read_name (d)) != NULL)
+    n += g_str_has_prefix (name, prefix);
+  g_dir_close (d);
+  return n;
+}
+
+/* A journal over the limit does not stop open: it is set aside unread and
+ * a new empty outbox starts, saying so. */
+static void
+test_oversize (void)
+{
+  char *dir = make_dir ();
+  g_autofree char *path = journal_path (dir);
+  WarrenOutbox *ob = open_ok (dir);
+  guint64 epoch = warren_outbox_get_epoch (ob);
+  int fd;
+
+  enqueue_ok (ob, "ann@x", "lost in the big one");
+  warren_outbox_free (ob);
+  fd = open (path, O_WRONLY);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) WARREN_OUTBOX_MAX_JOURNAL + 1), ==, 0);
+  close (fd);
+  ob = open_ok (dir);
+  g_assert_nonnull (warren_outbox_get_notice (ob));
+  g_assert_nonnull (strstr (warren_outbox_get_notice (ob), "outbox.journal.oversize-"));
+  g_assert_cmpuint (warren_outbox_get_epoch (ob), !=, epoch);
+  assert_pending (ob, "ann@x", "");
+  g_assert_cmpuint (warren_outbox_get_journal_size (ob), <, 4096);
+  g_assert_cmpuint (count_prefixed (dir, "outbox.journal.oversize-"), ==, 1);
+  enqueue_ok (ob, "ann@x", "new");
+  warren_outbox_free (ob);
+  ob = open_ok (dir);
+  g_assert_null (warren_outbox_get_notice (ob));
+  assert_pending (ob, "ann@x", "1");
+  warren_outbox_free (ob);
+  remove_dir (dir);
+}
+
+/* Enqueue keeps the journal under its limit: FULL, then room again once
+ * messages are delivered. */
+static void
+test_full (void)
+{
+  char *dir = make_dir ();
+  WarrenOutbox *ob = open_ok (dir);
+  GError *error = NULL;
+  guint64 id = 0, last = 0;
+  guint n = 0;
+
+  warren_outbox_set_max_journal_bytes (ob, 4096);
+  while (warren_outbox_enqueue (ob, "ann@x", "some text of a message", T0, &id,
+                                &error)) {
+    last = id;
+    g_assert_cmpuint (++n, <, 1000);
+  }
+  g_assert_error (error, WARREN_OUTBOX_ERROR, WARREN_OUTBOX_ERROR_FULL);
+  g_clear_error (&error);
+  g_assert_cmpuint (n, >, 10);
+  /* (a compaction at the limit may add the small id mark) */
+  g_assert_cmpuint (warren_outbox_get_journal_size (ob), <=, 4096 + 64);
+  g_assert_true (warren_outbox_ack_upto (ob, "ann@x", last, NULL));
+  enqueue_ok (ob, "ann@x", "room again");
+  warren_outbox_free (ob);
+  remove_dir (dir);
+}
+
+static void
+make_copy (const char *dir, const char *name, gint64 age_s)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  struct timespec ts[2];
+
+  g_assert_true (g_file_set_contents (path, "message text", -1, NULL));
+  ts[0].tv_sec = ts[1].tv_sec = (time_t) (g_get_real_time () / G_USEC_PER_SEC - age_s);
+  ts[0].tv_nsec = ts[1].tv_nsec = 0;
+  g_assert_cmpint (utimensat (AT_FDCWD, path, ts, 0), ==, 0);
+}
+
+/* Set-aside copies may hold message text: open deletes those older than
+ * WARREN_OUTBOX_SET_ASIDE_KEEP_S, keeps the others and everything else. */
+static void
+test_old_copies_removed (void)
+{
+  char *dir = make_dir ();
+  const gint64 keep = WARREN_OUTBOX_SET_ASIDE_KEEP_S;
+  WarrenOutbox *ob;
+
+  make_copy (dir, "outbox.journal.corrupt-1000", keep + 3600);
+  make_copy (dir, "outbox.journal.oversize-1000", keep + 3600);
+  make_copy (dir, "outbox.journal.corrupt-2000", keep - 3600);
+  make_copy (dir, "unrelated-file", keep + 3600);
+  ob = open_ok (dir);
+  g_assert_cmpuint (count_prefixed (dir, "outbox.journal.corrupt-1000"), ==, 0);
+  g_assert_cmpuint (count_prefixed (dir, "outbox.journal.oversize-"), ==, 0);
+  g_assert_cmpuint (count_prefixed (dir, "outbox.journal.corrupt-2000"), ==, 1);
+  g_assert_cmpuint (count_prefixed (dir, "unrelated-file"), ==, 1);
+  warren_outbox_free (ob);
+  remove_dir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -658,5 +883,11 @@ main (int argc, char **argv)
   g_test_add_func ("/outbox/from-data", test_from_data);
   g_test_add_func ("/outbox/crash", test_crash);
   g_test_add_func ("/outbox/delivered-text-leaves-disk", test_delivered_text_leaves_disk);
+  g_test_add_func ("/outbox/epoch", test_epoch);
+  g_test_add_func ("/outbox/received-epochs", test_received_epochs);
+  g_test_add_func ("/outbox/received-compaction", test_received_compaction);
+  g_test_add_func ("/outbox/oversize", test_oversize);
+  g_test_add_func ("/outbox/full", test_full);
+  g_test_add_func ("/outbox/old-copies-removed", test_old_copies_removed);
   return g_test_run ();
 }

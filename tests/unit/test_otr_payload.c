@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of the epoch TLVs of src/core/otr_payload.c (the other rules
+ * are tested in test_otr.c): what goes out parses back, an epoch needs
+ * what it belongs to, and a payload without epochs (Warren 0.1) is legacy.
+ */
+#include "config.h"
+
+#include <glib.h>
+
+#include "core/otr_payload.h"
+
+static OtrlTLV *
+tlv (unsigned short type, const char *data, unsigned short len, OtrlTLV *next)
+{
+  OtrlTLV *t = otrl_tlv_new (type, len, (const unsigned char *) data);
+
+  t->next = next;
+  return t;
+}
+
+static void
+test_epochs_round_trip (void)
+{
+  WarrenOtrPayload out = WARREN_OTR_PAYLOAD_INIT, in = WARREN_OTR_PAYLOAD_INIT;
+  GError *error = NULL;
+  OtrlTLV *t;
+
+  out.id = G_MAXUINT64;
+  out.text = (char *) "hello";
+  out.epoch = G_GUINT64_CONSTANT (0x123456789abcdef0);
+  out.prev = 5;
+  out.has_ack = TRUE;
+  out.ack = 3;
+  out.ack_epoch = 42;
+  t = warren_otr_payload_to_tlvs (&out);
+  g_assert_true (warren_otr_payload_parse ("hello", t, &in, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (in.id, ==, G_MAXUINT64);
+  g_assert_cmpuint (in.epoch, ==, out.epoch);
+  g_assert_cmpuint (in.prev, ==, 5);
+  g_assert_true (in.has_ack);
+  g_assert_cmpuint (in.ack, ==, 3);
+  g_assert_cmpuint (in.ack_epoch, ==, 42);
+  warren_otr_payload_clear (&in);
+  otrl_tlv_free (t);
+
+  /* No epochs: legacy, both 0. */
+  out.epoch = out.ack_epoch = 0;
+  t = warren_otr_payload_to_tlvs (&out);
+  g_assert_true (warren_otr_payload_parse ("hello", t, &in, &error));
+  g_assert_cmpuint (in.epoch, ==, 0);
+  g_assert_cmpuint (in.ack_epoch, ==, 0);
+  warren_otr_payload_clear (&in);
+  otrl_tlv_free (t);
+}
+
+static void
+test_epoch_rules (void)
+{
+  WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
+  GError *error = NULL;
+  static const char one[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+  static const char zero[16] = { 0 };
+  /* epoch 1, previous id 0; epoch 1, previous id 1 */
+  static const char e1[16] = { 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0 };
+  static const char e1p1[16] = { 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 };
+  struct {
+    const char *text;
+    OtrlTLV *tlvs;
+  } bad[] = {
+    /* an epoch without a message, an ack epoch without an ack */
+    { NULL, tlv (WARREN_TLV_EPOCH, e1, 16, NULL) },
+    { NULL, tlv (WARREN_TLV_ACK_EPOCH, one, 8, NULL) },
+    /* epoch 0 is never sent: absence says legacy */
+    { "hi", tlv (WARREN_TLV_MSG_ID, one, 8, tlv (WARREN_TLV_EPOCH, zero, 16, NULL)) },
+    { NULL, tlv (WARREN_TLV_ACK, one, 8, tlv (WARREN_TLV_ACK_EPOCH, zero, 8, NULL)) },
+    /* wrong length, twice */
+    { "hi", tlv (WARREN_TLV_MSG_ID, one, 8, tlv (WARREN_TLV_EPOCH, e1, 8, NULL)) },
+    { "hi", tlv (WARREN_TLV_MSG_ID, one, 8, tlv (WARREN_TLV_EPOCH, e1, 16,
+                 tlv (WARREN_TLV_EPOCH, e1, 16, NULL))) },
+    /* the previous id must be below the id */
+    { "hi", tlv (WARREN_TLV_MSG_ID, one, 8, tlv (WARREN_TLV_EPOCH, e1p1, 16, NULL)) },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_assert_false (warren_otr_payload_parse (bad[i].text, bad[i].tlvs, &p, &error));
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+    g_assert_cmpuint (p.id, ==, 0);
+    otrl_tlv_free (bad[i].tlvs);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/otr-payload/epochs-round-trip", test_epochs_round_trip);
+  g_test_add_func ("/otr-payload/epoch-rules", test_epoch_rules);
+  return g_test_run ();
+}
