@@ -14,6 +14,8 @@ What the user sees: the contact's channel opens on its first dial during
 the flood, and the contact's messages arrive exactly once. What nobody
 sees, counted with `ss`: the user's tor's connections to Warren's listener
 before, during, and 60 s after the flood — none of the stranger's is left.
+And the onion's per-circuit limit itself: a circuit that opens a stream
+more than MaxStreams is closed by the user's tor.
 """
 import os
 import re
@@ -252,3 +254,55 @@ def test_stranger_flood_at_the_onion(prosody, tornet, hosts, stranger_tor):
     assert peak_fds < base_fds + 128 + 64, "fds grew beyond the listener's bounds"
     victim.sync()
     assert not any(l.startswith(f"signed-off {user}") for l in victim.lines)
+
+
+def is_closed(s):
+    """True if the far end closed s (which has a short timeout)."""
+    try:
+        return s.recv(1) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def test_circuit_over_the_stream_limit_is_closed(prosody, tornet, hosts, stranger_tor):
+    """The onion is published with MaxStreams and MaxStreamsCloseCircuit: a
+    circuit that asks for one stream more than the limit is closed by the
+    user's tor, with every stream on it, long before the listener's 10 s
+    preamble deadline would have ended those streams."""
+    u, pw = prosody.new_user("uma")
+    victim = hosts.start("stream-limit")
+    user = add_xmpp_account(victim, tornet, u, pw)
+    signin(victim, user)
+    onion = victim.wait(rf"^onion {re.escape(user)} ([a-z2-7]{{56}}\.onion)$",
+                        timeout=120, since=0).group(1)
+    held = []
+    for _ in range(8):  # Warren's MaxStreams: allowed, idle
+        s = None
+        deadline = time.monotonic() + 60
+        while s is None and time.monotonic() < deadline:
+            s = socks_open(stranger_tor.socks_port, onion, ONION_PORT, "one-circuit")
+            if s is None:
+                time.sleep(0.5)
+        assert s is not None, "the stranger's tor could not reach the onion"
+        s.settimeout(0.2)
+        held.append((time.monotonic(), s))
+    time.sleep(1)
+    assert not any(is_closed(s) for _, s in held), "a stream within the limit was closed"
+    # One more on the same circuit: the user's tor closes the circuit.
+    extra = threading.Thread(target=lambda: socks_open(
+        stranger_tor.socks_port, onion, ONION_PORT, "one-circuit", timeout=10), daemon=True)
+    extra.start()
+    closed_after = {}
+    limit = held[0][0] + 9  # the first stream's preamble deadline is at 10 s
+    while len(closed_after) < len(held) and time.monotonic() < limit:
+        for i, (t_open, s) in enumerate(held):
+            if i not in closed_after and is_closed(s):
+                closed_after[i] = time.monotonic() - t_open
+    for _, s in held:
+        s.close()
+    print(f"\nstreams of a circuit over the limit closed after: "
+          + ", ".join(f"{t:.1f} s" for t in sorted(closed_after.values())))
+    assert len(closed_after) == len(held), \
+        f"only {len(closed_after)} of {len(held)} streams closed within 9 s of the first"
