@@ -302,7 +302,7 @@ def test_circuit_over_the_stream_limit_is_closed(prosody, tornet, hosts, strange
                 closed_after[i] = time.monotonic() - t_open
     for _, s in held:
         s.close()
-    print(f"\nstreams of a circuit over the limit closed after: "
+    print("\nstreams of a circuit over the limit closed after: "
           + ", ".join(f"{t:.1f} s" for t in sorted(closed_after.values())))
     assert len(closed_after) == len(held), \
         f"only {len(closed_after)} of {len(held)} streams closed within 9 s of the first"
