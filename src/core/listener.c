@@ -9,16 +9,8 @@
  * byte by byte (garbage is refused at its first wrong byte), under a
  * deadline, and nothing about it is asserted.
  *
- * Accepting. Tor counts a stream as open once the kernel completes the TCP
- * handshake, before Warren accepts it. When more connections arrive than
- * the listen backlog holds, Linux answers with SYN cookies and drops the
- * final ACK: tor then holds an established connection that no Warren
- * socket owns, which no preamble timer can end (measured on loopback, the
- * listener not accepting during the burst: 300 connects against a backlog
- * of 10 leave 278 such connections for good; against 256, none; 1000
- * against 256 leave 276). So the backlog is far above the
- * waiting slots (tor's MaxStreams bounds a circuit's burst), and the
- * socket is drained on every wake-up, at high priority, in batches.
+ * Accepting (listener_accept.c): every connection tor makes is accepted
+ * at once, so none stays on tor's side without a socket here.
  *
  * Admission. Every accepted stream enters the waiting queue (oldest first)
  * with its deadline; one timer serves the whole queue, since deadlines
@@ -31,21 +23,13 @@
 #include "core/channel.h"
 #include "core/channel_tunnel.h"
 #include "core/listener.h"
+#include "core/listener_accept.h"
 
 #define DEFAULT_PREAMBLE_TIMEOUT_MS 10000
-/* The kernel caps it at net.core.somaxconn (4096 by default). */
-#define LISTEN_BACKLOG 1024
-/* Accepts per dispatch before other sources get a turn. */
-#define ACCEPT_BATCH 64
-/* Pause after an accept error (EMFILE: no fd left) instead of spinning. */
-#define ACCEPT_RETRY_MS 100
 
 struct _WarrenListener {
-	GSocket *socket;
-	GSource *accept_source;
-	GSource *retry_source;
+	WarrenAcceptor *acceptor;
 	GSource *deadline_source;
-	guint16 port;
 	guint accepted, rejected, evicted, spliced;
 	GMainContext *context;
 	GHashTable *sessions;       /* session id -> target port */
@@ -256,8 +240,9 @@ arm_deadline(WarrenListener *listener)
 }
 
 static void
-admit(WarrenListener *listener, GSocket *socket)
+admit(GSocket *socket, gpointer data)
 {
+	WarrenListener *listener = data;
 	Incoming *in;
 
 	listener->accepted++;
@@ -279,86 +264,6 @@ admit(WarrenListener *listener, GSocket *socket)
 	arm_deadline(listener);
 }
 
-/* ---- Accepting ----------------------------------------------------------- */
-
-static void watch_accept(WarrenListener *listener);
-
-static gboolean
-on_accept_retry(gpointer data)
-{
-	WarrenListener *listener = data;
-
-	g_clear_pointer(&listener->retry_source, g_source_unref);
-	watch_accept(listener);
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean
-on_acceptable(GSocket *socket, GIOCondition condition, gpointer data)
-{
-	WarrenListener *listener = data;
-
-	for (guint i = 0; i < ACCEPT_BATCH; i++) {
-		GError *error = NULL;
-		GSocket *accepted = g_socket_accept(socket, NULL, &error);
-
-		if (accepted != NULL) {
-			admit(listener, accepted);
-			g_object_unref(accepted);
-			continue;
-		}
-		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-			g_error_free(error);
-			return G_SOURCE_CONTINUE;
-		}
-		/* The pending connection stays queued; try again shortly. */
-		g_debug("warren listener: accept failed: %s", error->message);
-		g_error_free(error);
-		g_clear_pointer(&listener->accept_source, g_source_unref);
-		listener->retry_source = g_timeout_source_new(ACCEPT_RETRY_MS);
-		g_source_set_callback(listener->retry_source, on_accept_retry, listener, NULL);
-		g_source_attach(listener->retry_source, listener->context);
-		return G_SOURCE_REMOVE;
-	}
-	return G_SOURCE_CONTINUE;
-}
-
-static void
-watch_accept(WarrenListener *listener)
-{
-	listener->accept_source = g_socket_create_source(listener->socket, G_IO_IN, NULL);
-	g_source_set_priority(listener->accept_source, G_PRIORITY_HIGH);
-	g_source_set_callback(listener->accept_source, G_SOURCE_FUNC(on_acceptable),
-	                      listener, NULL);
-	g_source_attach(listener->accept_source, listener->context);
-}
-
-static gboolean
-listen_on(WarrenListener *listener, guint16 port, GError **error)
-{
-	GSocketAddress *addr = warren_tunnel_loopback_address(port);
-	GSocketAddress *effective = NULL;
-	gboolean ok;
-
-	listener->socket = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-	                                G_SOCKET_PROTOCOL_TCP, error);
-	if (listener->socket == NULL) {
-		g_object_unref(addr);
-		return FALSE;
-	}
-	g_socket_set_blocking(listener->socket, FALSE);
-	g_socket_set_listen_backlog(listener->socket, LISTEN_BACKLOG);
-	ok = g_socket_bind(listener->socket, addr, TRUE, error) &&
-	     g_socket_listen(listener->socket, error) &&
-	     (effective = g_socket_get_local_address(listener->socket, error)) != NULL;
-	if (ok) {
-		listener->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective));
-		g_object_unref(effective);
-	}
-	g_object_unref(addr);
-	return ok;
-}
-
 /* ---- The listener -------------------------------------------------------- */
 
 WarrenListener *
@@ -372,11 +277,11 @@ warren_listener_new_on_port(guint16 port, GError **error)
 	listener->timeout_ms = DEFAULT_PREAMBLE_TIMEOUT_MS;
 	g_queue_init(&listener->waiting);
 	g_queue_init(&listener->routing);
-	if (!listen_on(listener, port, error)) {
+	listener->acceptor = warren_acceptor_new(port, admit, listener, error);
+	if (listener->acceptor == NULL) {
 		warren_listener_free(listener);
 		return NULL;
 	}
-	watch_accept(listener);
 	return listener;
 }
 
@@ -386,15 +291,6 @@ warren_listener_new(GError **error)
 	return warren_listener_new_on_port(0, error);
 }
 
-static void
-destroy_source(GSource **source)
-{
-	if (*source == NULL)
-		return;
-	g_source_destroy(*source);
-	g_clear_pointer(source, g_source_unref);
-}
-
 void
 warren_listener_free(WarrenListener *listener)
 {
@@ -402,12 +298,10 @@ warren_listener_free(WarrenListener *listener)
 
 	if (listener == NULL)
 		return;
-	destroy_source(&listener->accept_source);
-	destroy_source(&listener->retry_source);
-	destroy_source(&listener->deadline_source);
-	if (listener->socket != NULL) {
-		g_socket_close(listener->socket, NULL);
-		g_object_unref(listener->socket);
+	g_clear_pointer(&listener->acceptor, warren_acceptor_free);
+	if (listener->deadline_source != NULL) {
+		g_source_destroy(listener->deadline_source);
+		g_clear_pointer(&listener->deadline_source, g_source_unref);
 	}
 	while ((in = g_queue_peek_head(&listener->waiting)) != NULL)
 		abandon(in);
@@ -424,7 +318,7 @@ guint16
 warren_listener_get_port(const WarrenListener *listener)
 {
 	g_return_val_if_fail(listener != NULL, 0);
-	return listener->port;
+	return warren_acceptor_get_port(listener->acceptor);
 }
 
 guint

@@ -15,7 +15,7 @@
  * Under a flood (a stranger who knows the onion address holding streams
  * open) every stream tor opens to the listener is accepted at once and owned
  * by a Warren socket under the preamble deadline: nothing stays on tor's
- * side unaccepted (listener.c: the listen backlog and SYN cookies). At most
+ * side unaccepted (listener_accept.c: the backlog and SYN cookies). At most
  * WARREN_LISTENER_MAX_WAITING streams wait for their preamble; a new stream
  * beyond that evicts the one that has waited longest, never the newcomer.
  * Tor does not tell an onion service which circuit a stream came on (ADD_ONION
