@@ -7,49 +7,60 @@
  * the preamble is read with reads no longer than what is still missing (the
  * bytes after it belong to the agent and must not be consumed), checked
  * byte by byte (garbage is refused at its first wrong byte), under a
- * timeout, with a cap on streams waiting, and nothing about it is asserted.
+ * deadline, and nothing about it is asserted.
+ *
+ * Accepting (listener_accept.c): every connection tor makes is accepted
+ * at once, so none stays on tor's side without a socket here.
+ *
+ * Admission. Every accepted stream enters the waiting queue (oldest first)
+ * with its deadline; one timer serves the whole queue, since deadlines
+ * come in arrival order. When the queue is full the oldest is evicted, so
+ * a stranger holding every slot cannot keep an honest contact out: the
+ * contact's preamble follows its connection by one circuit round trip.
  */
 #include "config.h"
 
 #include "core/channel.h"
 #include "core/channel_tunnel.h"
 #include "core/listener.h"
+#include "core/listener_accept.h"
 
 #define DEFAULT_PREAMBLE_TIMEOUT_MS 10000
-#define MAX_WAITING 64
 
 struct _WarrenListener {
-	GSocketService *service;
-	guint16 port;
-	guint accepted, rejected, spliced;
+	WarrenAcceptor *acceptor;
+	GSource *deadline_source;
+	guint accepted, rejected, evicted, spliced;
 	GMainContext *context;
 	GHashTable *sessions;       /* session id -> target port */
 	GCancellable *cancellable;  /* the tunnels spliced */
-	GList *waiting;             /* of Incoming */
+	GQueue waiting;             /* Incoming reading their preamble, oldest first */
+	GQueue routing;             /* Incoming connecting to their agent */
 	guint timeout_ms;
 };
 
-/* A stream waiting for its preamble or its agent. An operation is always
- * in flight for it; when the listener is freed it sets ->listener to NULL
- * and the cancelled operation frees the Incoming. */
+/* An accepted stream, waiting for its preamble or its agent. An operation
+ * is always in flight for it. To end it early, abandon() sets ->listener to
+ * NULL and cancels: the operation's callback then frees it. */
 typedef struct {
 	WarrenListener *listener;
+	GList link;                 /* in listener->waiting or ->routing */
+	GQueue *queue;              /* which of the two */
 	GSocketConnection *conn;
 	GCancellable *cancellable;
-	GSource *timer;
+	gint64 deadline;            /* monotonic, microseconds */
 	gsize have;
 	guint8 buf[WARREN_PREAMBLE_LEN];
 } Incoming;
 
 static void read_more(Incoming *in);
+static void arm_deadline(WarrenListener *listener);
+
+/* ---- One stream ---------------------------------------------------------- */
 
 static void
 incoming_free(Incoming *in)
 {
-	if (in->timer != NULL) {
-		g_source_destroy(in->timer);
-		g_source_unref(in->timer);
-	}
 	if (in->conn != NULL) {
 		g_io_stream_close(G_IO_STREAM(in->conn), NULL, NULL);
 		g_object_unref(in->conn);
@@ -58,7 +69,26 @@ incoming_free(Incoming *in)
 	g_free(in);
 }
 
-/* TRUE (and @in freed) if the listener went away meanwhile. */
+static void
+move_to(Incoming *in, GQueue *queue)
+{
+	if (in->queue != NULL)
+		g_queue_unlink(in->queue, &in->link);
+	in->queue = queue;
+	if (queue != NULL)
+		g_queue_push_tail_link(queue, &in->link);
+}
+
+/* Ends @in while its operation is in flight; the callback frees it. */
+static void
+abandon(Incoming *in)
+{
+	move_to(in, NULL);
+	in->listener = NULL;
+	g_cancellable_cancel(in->cancellable);
+}
+
+/* TRUE (and @in freed) if it was abandoned meanwhile. */
 static gboolean
 orphaned(Incoming *in)
 {
@@ -68,14 +98,13 @@ orphaned(Incoming *in)
 	return TRUE;
 }
 
+/* Ends @in from its operation's callback. */
 static void
 done(Incoming *in, gboolean rejected)
 {
-	WarrenListener *listener = in->listener;
-
 	if (rejected)
-		listener->rejected++;
-	listener->waiting = g_list_remove(listener->waiting, in);
+		in->listener->rejected++;
+	move_to(in, NULL);
 	incoming_free(in);
 }
 
@@ -120,6 +149,9 @@ route(Incoming *in, const char *session_id)
 		done(in, TRUE);
 		return;
 	}
+	/* The rest is local and immediate: out of the waiting queue and its
+	 * deadline, so no stranger can evict a stream that named a session. */
+	move_to(in, &in->listener->routing);
 	client = warren_tunnel_loopback_client();
 	addr = warren_tunnel_loopback_address((guint16)GPOINTER_TO_UINT(port));
 	g_socket_client_connect_async(client, G_SOCKET_CONNECTABLE(addr), in->cancellable,
@@ -141,7 +173,6 @@ on_read(GObject *source, GAsyncResult *result, gpointer data)
 		return;
 	}
 	if (n <= 0) {
-		/* Error, EOF, or cancelled by the preamble timer. */
 		g_debug("warren listener: no preamble: %s", error ? error->message : "EOF");
 		g_clear_error(&error);
 		done(in, TRUE);
@@ -159,9 +190,6 @@ on_read(GObject *source, GAsyncResult *result, gpointer data)
 	case WARREN_PREAMBLE_COMPLETE:
 		break;
 	}
-	/* The rest is local and immediate: the preamble timer is done. */
-	g_source_destroy(in->timer);
-	g_clear_pointer(&in->timer, g_source_unref);
 	route(in, session_id);
 }
 
@@ -175,66 +203,85 @@ read_more(Incoming *in)
 	                          G_PRIORITY_DEFAULT, in->cancellable, on_read, in);
 }
 
-static gboolean
-on_preamble_timeout(gpointer data)
-{
-	Incoming *in = data;
+/* ---- The waiting queue --------------------------------------------------- */
 
-	g_clear_pointer(&in->timer, g_source_unref);
-	g_cancellable_cancel(in->cancellable); /* on_read rejects */
+static gboolean
+on_deadline(gpointer data)
+{
+	WarrenListener *listener = data;
+	gint64 now = g_get_monotonic_time();
+	GList *head;
+
+	g_clear_pointer(&listener->deadline_source, g_source_unref);
+	while ((head = g_queue_peek_head_link(&listener->waiting)) != NULL &&
+	       ((Incoming *)head->data)->deadline <= now) {
+		g_debug("warren listener: no preamble within %u ms", listener->timeout_ms);
+		listener->rejected++;
+		abandon(head->data);
+	}
+	arm_deadline(listener);
 	return G_SOURCE_REMOVE;
 }
 
-static gboolean
-on_incoming(GSocketService *service, GSocketConnection *connection,
-            GObject *source, gpointer data)
+/* Makes sure a timer runs for the oldest waiting stream's deadline. A timer
+ * already set for an earlier stream fires early and re-arms. */
+static void
+arm_deadline(WarrenListener *listener)
+{
+	Incoming *head = g_queue_peek_head(&listener->waiting);
+	gint64 left;
+
+	if (listener->deadline_source != NULL || head == NULL)
+		return;
+	left = MAX(head->deadline - g_get_monotonic_time(), 0);
+	listener->deadline_source = g_timeout_source_new((guint)((left + 999) / 1000));
+	g_source_set_callback(listener->deadline_source, on_deadline, listener, NULL);
+	g_source_attach(listener->deadline_source, listener->context);
+}
+
+static void
+admit(GSocket *socket, gpointer data)
 {
 	WarrenListener *listener = data;
 	Incoming *in;
 
 	listener->accepted++;
-	if (g_list_length(listener->waiting) >= MAX_WAITING) {
+	if (g_queue_get_length(&listener->waiting) >= WARREN_LISTENER_MAX_WAITING) {
+		g_debug("warren listener: full, the oldest waiting stream is evicted");
+		listener->evicted++;
 		listener->rejected++;
-		g_io_stream_close(G_IO_STREAM(connection), NULL, NULL);
-		return TRUE;
+		abandon(g_queue_peek_head(&listener->waiting));
 	}
 	in = g_new0(Incoming, 1);
 	in->listener = listener;
-	in->conn = g_object_ref(connection);
+	in->link.data = in;
+	in->conn = g_socket_connection_factory_create_connection(socket);
 	in->cancellable = g_cancellable_new();
-	warren_tunnel_set_nodelay(connection);
-	in->timer = g_timeout_source_new(listener->timeout_ms);
-	g_source_set_callback(in->timer, on_preamble_timeout, in, NULL);
-	g_source_attach(in->timer, listener->context);
-	listener->waiting = g_list_prepend(listener->waiting, in);
+	in->deadline = g_get_monotonic_time() + (gint64)listener->timeout_ms * 1000;
+	warren_tunnel_set_nodelay(in->conn);
+	move_to(in, &listener->waiting);
 	read_more(in);
-	return TRUE;
+	arm_deadline(listener);
 }
+
+/* ---- The listener -------------------------------------------------------- */
 
 WarrenListener *
 warren_listener_new_on_port(guint16 port, GError **error)
 {
 	WarrenListener *listener = g_new0(WarrenListener, 1);
-	GSocketAddress *addr = warren_tunnel_loopback_address(port);
-	GSocketAddress *effective = NULL;
 
 	listener->context = g_main_context_ref_thread_default();
 	listener->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	listener->cancellable = g_cancellable_new();
 	listener->timeout_ms = DEFAULT_PREAMBLE_TIMEOUT_MS;
-	listener->service = g_socket_service_new();
-	if (!g_socket_listener_add_address(G_SOCKET_LISTENER(listener->service), addr,
-	                                   G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-	                                   NULL, &effective, error)) {
-		g_object_unref(addr);
+	g_queue_init(&listener->waiting);
+	g_queue_init(&listener->routing);
+	listener->acceptor = warren_acceptor_new(port, admit, listener, error);
+	if (listener->acceptor == NULL) {
 		warren_listener_free(listener);
 		return NULL;
 	}
-	listener->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective));
-	g_object_unref(effective);
-	g_object_unref(addr);
-	g_signal_connect(listener->service, "incoming", G_CALLBACK(on_incoming), listener);
-	g_socket_service_start(listener->service);
 	return listener;
 }
 
@@ -247,25 +294,19 @@ warren_listener_new(GError **error)
 void
 warren_listener_free(WarrenListener *listener)
 {
+	Incoming *in;
+
 	if (listener == NULL)
 		return;
-	if (listener->service) {
-		g_socket_service_stop(listener->service);
-		g_socket_listener_close(G_SOCKET_LISTENER(listener->service));
-		g_signal_handlers_disconnect_by_data(listener->service, listener);
-		g_object_unref(listener->service);
+	g_clear_pointer(&listener->acceptor, warren_acceptor_free);
+	if (listener->deadline_source != NULL) {
+		g_source_destroy(listener->deadline_source);
+		g_clear_pointer(&listener->deadline_source, g_source_unref);
 	}
-	for (GList *l = listener->waiting; l != NULL; l = l->next) {
-		Incoming *in = l->data;
-
-		if (in->timer != NULL) {
-			g_source_destroy(in->timer);
-			g_clear_pointer(&in->timer, g_source_unref);
-		}
-		in->listener = NULL;
-		g_cancellable_cancel(in->cancellable);
-	}
-	g_list_free(listener->waiting);
+	while ((in = g_queue_peek_head(&listener->waiting)) != NULL)
+		abandon(in);
+	while ((in = g_queue_peek_head(&listener->routing)) != NULL)
+		abandon(in);
 	g_cancellable_cancel(listener->cancellable);
 	g_object_unref(listener->cancellable);
 	g_hash_table_unref(listener->sessions);
@@ -277,7 +318,7 @@ guint16
 warren_listener_get_port(const WarrenListener *listener)
 {
 	g_return_val_if_fail(listener != NULL, 0);
-	return listener->port;
+	return warren_acceptor_get_port(listener->acceptor);
 }
 
 guint
@@ -295,10 +336,24 @@ warren_listener_get_rejected(const WarrenListener *listener)
 }
 
 guint
+warren_listener_get_evicted(const WarrenListener *listener)
+{
+	g_return_val_if_fail(listener != NULL, 0);
+	return listener->evicted;
+}
+
+guint
 warren_listener_get_spliced(const WarrenListener *listener)
 {
 	g_return_val_if_fail(listener != NULL, 0);
 	return listener->spliced;
+}
+
+guint
+warren_listener_get_waiting(const WarrenListener *listener)
+{
+	g_return_val_if_fail(listener != NULL, 0);
+	return listener->waiting.length + listener->routing.length;
 }
 
 void

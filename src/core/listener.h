@@ -9,13 +9,30 @@
  * "WRN1 " + 32 lowercase hex + "\n"), within a timeout (10 s by default).
  * A preamble naming a session registered with warren_listener_expect() is
  * connected to that session's agent (127.0.0.1:target_port) and the two
- * are spliced; anything else — unknown session, garbage, too slow, too many
- * streams waiting — is closed and counted as rejected.
+ * are spliced; anything else — unknown session, garbage, too slow — is
+ * closed and counted as rejected.
+ *
+ * Under a flood (a stranger who knows the onion address holding streams
+ * open) every stream tor opens to the listener is accepted at once and owned
+ * by a Warren socket under the preamble deadline: nothing stays on tor's
+ * side unaccepted (listener_accept.c: the backlog and SYN cookies). At most
+ * WARREN_LISTENER_MAX_WAITING streams wait for their preamble; a new stream
+ * beyond that evicts the one that has waited longest, never the newcomer.
+ * Tor does not tell an onion service which circuit a stream came on (ADD_ONION
+ * has no HiddenServiceExportCircuitID), so this is the fairness available:
+ * an honest Warren sends its preamble as soon as its stream opens (one
+ * circuit round trip after tor connects here), and a stranger who wants to
+ * push it out must open more than WARREN_LISTENER_MAX_WAITING new streams
+ * within that round trip — each circuit limited to WARREN_ONION_MAX_STREAMS
+ * by tor (tor.h).
  */
 #ifndef WARREN_LISTENER_H
 #define WARREN_LISTENER_H
 
 #include <gio/gio.h>
+
+/* Streams waiting for their preamble at once (one fd each). */
+#define WARREN_LISTENER_MAX_WAITING 128
 
 typedef struct _WarrenListener WarrenListener;
 
@@ -31,10 +48,15 @@ void warren_listener_free(WarrenListener *listener);
 guint16 warren_listener_get_port(const WarrenListener *listener);
 /* Streams accepted so far. */
 guint warren_listener_get_accepted(const WarrenListener *listener);
-/* Streams closed for a bad, unknown or late preamble so far. */
+/* Streams closed without a splice so far: bad, unknown or late preamble,
+ * or evicted. */
 guint warren_listener_get_rejected(const WarrenListener *listener);
+/* Of those, streams evicted by a newer one while the waiting set was full. */
+guint warren_listener_get_evicted(const WarrenListener *listener);
 /* Streams spliced to an agent so far. */
 guint warren_listener_get_spliced(const WarrenListener *listener);
+/* Streams accepted and not yet spliced or closed. */
+guint warren_listener_get_waiting(const WarrenListener *listener);
 
 /* Routes streams whose preamble names @session_id (a valid session id:
  * programmer error otherwise) to 127.0.0.1:@target_port, until forgotten.

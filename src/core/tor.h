@@ -113,9 +113,20 @@ GPid warren_tor_get_pid (WarrenTor *tor);
  * its event or closed callbacks: @tor owns them. */
 WarrenTorControl *warren_tor_get_control (WarrenTor *tor);
 
+/* Streams one rendezvous circuit may hold open at once on a published
+ * onion service; tor closes a circuit that asks for more
+ * (MaxStreamsCloseCircuit), with all its streams. An honest Warren peer
+ * opens one stream per channel, on a circuit of its own per contact; the
+ * rest is room for a redial overlapping a closing stream and for several
+ * accounts behind one tor without stream isolation. A stranger who wants
+ * to hold many of the listener's waiting slots needs a circuit (an
+ * introduction and a rendezvous) for every few of them. */
+#define WARREN_ONION_MAX_STREAMS 8
+
 /* Publishes an onion service: ADD_ONION with the key stored in @key_path
  * (ED25519-V3; generated and saved mode 0600 on first use, so the address
- * is stable), Port=@virt_port,@target ("127.0.0.1:PORT"). Completes when
+ * is stable), Port=@virt_port,@target ("127.0.0.1:PORT"),
+ * MaxStreams=WARREN_ONION_MAX_STREAMS and Flags=MaxStreamsCloseCircuit. Completes when
  * tor reports HS_DESC UPLOADED for it, or fails after @timeout_ms.
  * Finish returns the address "<56 chars>.onion" (transfer full).
  * Errors: CONTROL if the Tor is not ready (or is lost meanwhile), ONION for

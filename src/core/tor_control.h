@@ -205,16 +205,21 @@ typedef enum {
   WARREN_TOR_ONION_FLAG_DISCARD_PK = 1 << 0,
   /* The service outlives this control connection. */
   WARREN_TOR_ONION_FLAG_DETACH = 1 << 1,
+  /* A rendezvous circuit that opens more than MaxStreams streams at once
+   * is closed, instead of the excess streams being ignored. */
   WARREN_TOR_ONION_FLAG_MAX_STREAMS_CLOSE_CIRCUIT = 1 << 2,
 } WarrenTorOnionFlags;
 
 /* ADD_ONION @key ("NEW:ED25519-V3", or "ED25519-V3:<base64>" for a kept key;
  * secret: wiped from Warren's copies) with @ports (NULL-terminated, at least
- * one, each "VIRTPORT[,TARGET]", e.g. "80,127.0.0.1:5000"). */
+ * one, each "VIRTPORT[,TARGET]", e.g. "80,127.0.0.1:5000") and, when
+ * @max_streams is not 0, MaxStreams=@max_streams (at most 65535: streams
+ * one rendezvous circuit may hold open at once). */
 void warren_tor_control_add_onion_async (WarrenTorControl *ctl,
                                          const char *key,
                                          const char *const *ports,
                                          WarrenTorOnionFlags flags,
+                                         guint max_streams,
                                          GCancellable *cancellable,
                                          GAsyncReadyCallback callback,
                                          gpointer user_data);

@@ -453,7 +453,7 @@ secret_free_cb (gpointer secret)
  * port mapping is invalid. Every piece is wiped, since one is the key. */
 static char *
 build_add_onion (const char *key, const char *const *ports,
-                 WarrenTorOnionFlags flags)
+                 WarrenTorOnionFlags flags, guint max_streams)
 {
   g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (secret_free_cb);
   const char *names[4];
@@ -472,6 +472,8 @@ build_add_onion (const char *key, const char *const *ports,
     g_autofree char *list = g_strjoinv (",", (char **) names);
     g_ptr_array_add (parts, g_strconcat ("Flags=", list, NULL));
   }
+  if (max_streams > 0)
+    g_ptr_array_add (parts, g_strdup_printf ("MaxStreams=%u", max_streams));
   for (i = 0; ports[i] != NULL; i++) {
     if (!is_token (ports[i]))
       return NULL;
@@ -484,6 +486,7 @@ void
 warren_tor_control_add_onion_async (WarrenTorControl *ctl, const char *key,
                                     const char *const *ports,
                                     WarrenTorOnionFlags flags,
+                                    guint max_streams,
                                     GCancellable *cancellable,
                                     GAsyncReadyCallback callback,
                                     gpointer user_data)
@@ -503,7 +506,11 @@ warren_tor_control_add_onion_async (WarrenTorControl *ctl, const char *key,
     return_invalid (task, "ADD_ONION needs at least one port");
     return;
   }
-  line = build_add_onion (key, ports, flags);
+  if (max_streams > 65535) {
+    return_invalid (task, "ADD_ONION MaxStreams is at most 65535");
+    return;
+  }
+  line = build_add_onion (key, ports, flags, max_streams);
   if (line == NULL) {
     return_invalid (task, "Invalid onion service port mapping");
     return;

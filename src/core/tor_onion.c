@@ -6,7 +6,7 @@
  * own key string, "ED25519-V3:<base64 of 64 bytes>" on one line. A file that
  * exists but does not hold such a key is an error and is never replaced: it
  * is somebody's address. Without a file, tor makes a key (ADD_ONION
- * NEW:ED25519-V3, Flags none so that tor returns it) and Warren saves it
+ * NEW:ED25519-V3, without DiscardPK so that tor returns it) and Warren saves it
  * atomically (a 0600 temporary file, fsync, rename, fsync of the directory)
  * before the publish can succeed. Every copy of a key in Warren's memory is
  * wiped when released.
@@ -18,6 +18,10 @@
  * tor->publishes, matched to events by ServiceID. A publish that fails after
  * tor accepted its ADD_ONION removes the service again (DEL_ONION), so a
  * retry with the same key does not collide with it.
+ *
+ * Every service is published with MaxStreams=WARREN_ONION_MAX_STREAMS and
+ * MaxStreamsCloseCircuit (tor.h): a stranger at the address gets only a
+ * few streams per rendezvous circuit.
  */
 #include "config.h"
 
@@ -428,7 +432,9 @@ warren_tor_publish_onion_async (WarrenTor *tor, const char *key_path,
   ports[1] = NULL;
   warren_tor_control_add_onion_async (tor->ctl,
                                       key != NULL ? key : "NEW:ED25519-V3",
-                                      ports, WARREN_TOR_ONION_FLAG_NONE, NULL,
+                                      ports,
+                                      WARREN_TOR_ONION_FLAG_MAX_STREAMS_CLOSE_CIRCUIT,
+                                      WARREN_ONION_MAX_STREAMS, NULL,
                                       on_added, g_object_ref (task));
   warren_tor_control_secret_free (key);
   g_free (port_spec);

@@ -205,6 +205,58 @@ def tornet(artifacts, prosody):
     net.stop()
 
 
+class ClientTor:
+    """One more client tor of the private network, with a SOCKS port of its
+    own: a third party's tor (a stranger's), apart from the network's client
+    tor and the hosts' managed tors. Ports: tornet base + offset."""
+
+    def __init__(self, tornet, directory, offset):
+        self.dir = directory
+        self.socks_port = tornet.base + offset
+        self.fragment = tornet.env["TORNET_CLIENT_TORRC"]
+        self.proc = None
+
+    def start(self, timeout=90):
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        self.dir.mkdir(parents=True)
+        self.dir.chmod(0o700)
+        log = self.dir / "notice.log"
+        (self.dir / "torrc").write_text(
+            f"%include {self.fragment}\n"
+            f"DataDirectory {self.dir}/data\nSocksPort 127.0.0.1:{self.socks_port}\n"
+            f"Log notice file {log}\nClientUseIPv6 0\n")
+        self.proc = subprocess.Popen(["tor", "-f", str(self.dir / "torrc")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if log.exists() and "Bootstrapped 100%" in log.read_text(errors="replace"):
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.3)
+        self.stop()
+        pytest.fail(f"client tor in {self.dir} did not bootstrap")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def stranger_tor(tornet, artifacts):
+    """A stranger's client tor (SOCKS port at tornet base + 50)."""
+    t = ClientTor(tornet, artifacts / "stranger-tor", 50)
+    t.start()
+    yield t
+    t.stop()
+
+
 class Hosts:
     """Starts warren-host processes and closes them at the end of a test."""
 

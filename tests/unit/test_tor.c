@@ -512,7 +512,8 @@ test_onion_publish (void)
 {
   static const FakeStep steps[] = {
     START_STEPS,
-    { "ADD_ONION NEW:ED25519-V3 Port=80,127.0.0.1:5000",
+    { "ADD_ONION NEW:ED25519-V3 Flags=MaxStreamsCloseCircuit MaxStreams=8 "
+      "Port=80,127.0.0.1:5000",
       "250-ServiceID=" ID_A "\r\n250-PrivateKey=" KEY_A "\r\n250 OK\r\n"
       "650 HS_DESC UPLOAD " ID_A " UNKNOWN $AAAA~relay0 XYZ\r\n"
       "650 HS_DESC UPLOADED " ID_A " UNKNOWN $AAAA~relay0\r\n", FALSE },

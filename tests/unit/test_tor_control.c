@@ -284,16 +284,25 @@ getinfo (WarrenTorControl *ctl, const char *const *keys, GError **error)
 }
 
 static char *
-add_onion (WarrenTorControl *ctl, const char *key, const char *const *ports,
-           WarrenTorOnionFlags flags, char **private_key, GError **error)
+add_onion_max (WarrenTorControl *ctl, const char *key, const char *const *ports,
+               WarrenTorOnionFlags flags, guint max_streams, char **private_key,
+               GError **error)
 {
   g_auto (Wait) wait = { FALSE, NULL };
   char *id;
 
-  warren_tor_control_add_onion_async (ctl, key, ports, flags, NULL, on_done, &wait);
+  warren_tor_control_add_onion_async (ctl, key, ports, flags, max_streams, NULL,
+                                      on_done, &wait);
   id = warren_tor_control_add_onion_finish (ctl, wait_result (&wait), private_key,
                                             error);
   return id;
+}
+
+static char *
+add_onion (WarrenTorControl *ctl, const char *key, const char *const *ports,
+           WarrenTorOnionFlags flags, char **private_key, GError **error)
+{
+  return add_onion_max (ctl, key, ports, flags, 0, private_key, error);
 }
 
 #define NULL_AUTH_STEPS \
@@ -776,7 +785,7 @@ test_fake_onion (void)
     "PROTOCOLINFO 1", "AUTHENTICATE",
     "ADD_ONION NEW:ED25519-V3 Port=80,127.0.0.1:5000",
     "ADD_ONION ED25519-V3:a2V5+/== Flags=DiscardPK,Detach,MaxStreamsCloseCircuit "
-    "Port=80,127.0.0.1:5000 Port=443,unix:/run/x",
+    "MaxStreams=8 Port=80,127.0.0.1:5000 Port=443,unix:/run/x",
     "ADD_ONION NEW:ED25519-V3 Flags=DiscardPK Port=80",
     "ADD_ONION NEW:ED25519-V3 Port=80",
     "DEL_ONION " ID_A, NULL
@@ -800,9 +809,9 @@ test_fake_onion (void)
   g_assert_cmpstr (key, ==, "ED25519-V3:a2V5+/==");
   g_free (id);
 
-  id = add_onion (obs.ctl, key, two_ports,
-                  WARREN_TOR_ONION_FLAG_DISCARD_PK | WARREN_TOR_ONION_FLAG_DETACH |
-                  WARREN_TOR_ONION_FLAG_MAX_STREAMS_CLOSE_CIRCUIT, NULL, &error);
+  id = add_onion_max (obs.ctl, key, two_ports,
+                      WARREN_TOR_ONION_FLAG_DISCARD_PK | WARREN_TOR_ONION_FLAG_DETACH |
+                      WARREN_TOR_ONION_FLAG_MAX_STREAMS_CLOSE_CIRCUIT, 8, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (id, ==, ID_A);
   g_free (id);
@@ -824,6 +833,9 @@ test_fake_onion (void)
   g_assert_null (add_onion (obs.ctl, "NEW:ED25519-V3", bad_port, 0, NULL, &error));
   assert_ctl_error (error, INVALID);
   g_assert_null (add_onion (obs.ctl, "NEW:ED25519-V3", no_ports, 0, NULL, &error));
+  assert_ctl_error (error, INVALID);
+  g_assert_null (add_onion_max (obs.ctl, "NEW:ED25519-V3", ports, 0, 65536, NULL,
+                                &error));
   assert_ctl_error (error, INVALID);
   warren_tor_control_del_onion_async (obs.ctl, ID_A ".onion", NULL, on_done, &wait);
   g_assert_false (finish_bool (obs.ctl, &wait,
@@ -1392,8 +1404,11 @@ run_real_tor_session (RealTor *tor)
   g_assert_true (finish_bool (ctl, &wait, warren_tor_control_setevents_finish, &error));
   g_assert_no_error (error);
 
-  throwaway = add_onion (ctl, "NEW:ED25519-V3", ports,
-                         WARREN_TOR_ONION_FLAG_DISCARD_PK, &key, &error);
+  /* Tor takes the per-circuit stream limit Warren publishes with. */
+  throwaway = add_onion_max (ctl, "NEW:ED25519-V3", ports,
+                             WARREN_TOR_ONION_FLAG_DISCARD_PK |
+                             WARREN_TOR_ONION_FLAG_MAX_STREAMS_CLOSE_CIRCUIT,
+                             8, &key, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (strlen (throwaway), ==, WARREN_TOR_SERVICE_ID_LEN);
   g_assert_null (key);
