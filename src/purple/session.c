@@ -524,6 +524,8 @@ got_otr(Peer *peer, const char *text)
 			                      error->message);
 			warren_otr_ui_notice(peer->conn, peer->bare, msg);
 			g_free(msg);
+			if (g_error_matches(error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_HOSTILE))
+				peer_failed(peer, "OTR bounds"); /* its messages stay pending */
 			g_error_free(error);
 		}
 		return;
