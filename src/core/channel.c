@@ -34,6 +34,9 @@
  *    "reliable-transport-writable": that signal never fires for an accepted
  *    child socket, so the passive side's sender stalls after ~4 MB without
  *    the timer.
+ *  - At most WARREN_CHANNEL_MAX_QUEUED bytes wait in the send queue: a
+ *    peer that keeps the channel open and stops reading fails the channel
+ *    (FULL) instead of growing our memory. Delivery lives in the outbox.
  *  - Once connected, the forwarder stops listening: the tunnel is up, and
  *    any later local connection to it could only be someone else's.
  *  - The channel is never closed from inside libnice's receive callback:
@@ -364,6 +367,17 @@ warren_channel_send(WarrenChannel *ch, const guint8 *data, gsize len, GError **e
 	}
 	if (len == 0)
 		return TRUE;
+	if (ch->queued + len > WARREN_CHANNEL_MAX_QUEUED) {
+		/* The peer keeps the channel open but does not read: our memory
+		 * must not grow with what we owe it. */
+		GError *full = g_error_new(WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL,
+		                           "the contact stopped reading (%" G_GSIZE_FORMAT
+		                           " bytes waiting)", ch->queued);
+
+		g_propagate_error(error, g_error_copy(full));
+		fail(ch, full);
+		return FALSE;
+	}
 	g_queue_push_tail(&ch->sendq, g_bytes_new(data, len));
 	ch->queued += len;
 	if (ch->flush_src == NULL)

@@ -71,6 +71,9 @@
 #define ACK_DELAY_MS      100 /* longest wait for an ack to ride along */
 #define PROTOCOL_VERSION  2   /* 2: everything inside OTR */
 #define PIN_SETTING       "warren-onion"
+/* peer_flush() stops taking from the outbox while this much waits for the
+ * contact, and goes on when the channel has drained. */
+#define FLUSH_PAUSE_BYTES (WARREN_CHANNEL_MAX_QUEUED / 8)
 
 typedef struct {
 	WarrenConn *conn;
@@ -101,12 +104,12 @@ typedef struct {
 	guint secure_idle_id;     /* first sends of a new OTR session */
 	guint64 ack_due;          /* highest id shown, not yet acknowledged */
 	guint ack_idle_id;        /* sends ack_due if no message takes it along */
+	guint64 flushed;          /* highest id sent on this channel */
 } Peer;
 
 static void peer_dial(Peer *peer);
 static void send_frame(Peer *peer, WarrenFrame *frame);
 static void peer_flush(Peer *peer);
-static void peer_flush_one(Peer *peer, guint64 id);
 
 /* A line from Warren in the conversation with @who (if one is open). */
 static void
@@ -193,6 +196,7 @@ peer_drop_channel(Peer *peer)
 		g_source_remove(peer->ack_idle_id);
 	peer->ack_idle_id = 0;
 	peer->ack_due = 0;  /* unacknowledged: the contact resends, we drop dups */
+	peer->flushed = 0;
 	peer->dropping = TRUE;
 	if (peer->conn->otr && (peer->secure || peer->ch))
 		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
@@ -674,16 +678,32 @@ on_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 		if (peer->initiator && peer->conn->otr)
 			warren_otr_start(peer->conn->otr, peer->bare);
 	} else if (state == WARREN_CHANNEL_STATE_FAILED || state == WARREN_CHANNEL_STATE_CLOSED) {
+		if (g_error_matches(error, WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL))
+			warren_otr_ui_notice(peer->conn, peer->bare,
+				_("The contact's Warren stopped reading; the channel was "
+				  "closed. Pending messages stay pending."));
 		peer_failed(peer, error ? error->message : NULL);
 	}
+}
+
+/* The send queue drained: go on with the outbox. */
+static void
+on_writable(WarrenChannel *ch, gpointer user_data)
+{
+	Peer *peer = user_data;
+
+	if (peer->secure_idle_id == 0)
+		peer_flush(peer);
 }
 
 static const WarrenChannelCallbacks channel_callbacks = {
 	.state_changed = on_state,
 	.received = on_received,
+	.writable = on_writable,
 };
 
-/* Sends every pending message, in id order. */
+/* Sends the pending messages not yet sent on this channel, in id order,
+ * until FLUSH_PAUSE_BYTES wait for the contact (on_writable goes on). */
 static void
 peer_flush(Peer *peer)
 {
@@ -696,10 +716,16 @@ peer_flush(Peer *peer)
 	for (i = 0; pending && i < pending->len; i++) {
 		WarrenOutboxEntry *e = g_ptr_array_index(pending, i);
 		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
+		if (e->id <= peer->flushed)
+			continue;
+		if (peer->ch == NULL ||
+		    warren_channel_get_queued(peer->ch) >= FLUSH_PAUSE_BYTES)
+			break;
 		p.id = e->id;
 		p.text = (char *)e->text;
 		if (!send_payload(peer, &p))
 			break;
+		peer->flushed = e->id;
 	}
 	if (pending)
 		g_ptr_array_unref(pending);
@@ -816,7 +842,7 @@ warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 	peer = peer_get(conn, bare, TRUE);
 	g_free(bare);
 	if (peer->connected && peer->secure && peer->secure_idle_id == 0) {
-		peer_flush_one(peer, id);
+		peer_flush(peer); /* in order, behind a paused backlog */
 	} else if (peer->connected) {
 		/* The AKE is under way: the message goes out, in order, with
 		 * the others when it completes. */
@@ -826,26 +852,6 @@ warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 		peer_dial(peer);
 	}
 	return 1;
-}
-
-/* Sends the pending message @id now (the channel is up). */
-static void
-peer_flush_one(Peer *peer, guint64 id)
-{
-	GPtrArray *pending = warren_outbox_pending(outbox_of(peer->conn), peer->bare);
-	guint i;
-
-	for (i = 0; pending && i < pending->len; i++) {
-		WarrenOutboxEntry *e = g_ptr_array_index(pending, i);
-		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
-		p.id = e->id;
-		p.text = (char *)e->text;
-		if (e->id == id)
-			send_payload(peer, &p);
-	}
-	if (pending)
-		g_ptr_array_unref(pending);
-	peer->last_activity = g_get_monotonic_time();
 }
 
 unsigned int
