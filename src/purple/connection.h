@@ -22,7 +22,7 @@ struct WarrenConn {
 	GCancellable *cancel;      /* every pending operation of the connection */
 	gboolean jabber_started;   /* jabber's login ran: its close must run too */
 	GHashTable *peers;         /* bare JID -> WarrenPeer */
-	GHashTable *disco_pending; /* iq id -> full JID */
+	GHashTable *disco_pending; /* iq id -> presence.c's query (g_free) */
 
 	/* Tor (tor_account.c) */
 	struct WarrenTorClaim *claim; /* our claim on the shared Tor */
