@@ -39,6 +39,7 @@ struct WarrenConn {
 	GHashTable *sessions;         /* contact bare JID -> peer session */
 	gboolean delivery_notices;    /* "Delivered." lines in conversations */
 	WarrenOtr *otr;               /* the account's OTR engine */
+	GHashTable *smp_dialogs;      /* bare JID -> otr_ui.c's open SMP answer */
 	gint64 otr_keygen_started;    /* monotonic us */
 };
 

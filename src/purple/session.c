@@ -1124,6 +1124,23 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	return TRUE;
 }
 
+/* TEST ONLY (test_hooks.c, WARREN_TEST_HOOKS=1): @text as an OTR frame on
+ * the channel to @bare if it is up; else dials it. */
+gboolean
+warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *text)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+	Peer *peer = conn && outbox_of(conn) ? peer_get(conn, bare, TRUE) : NULL;
+
+	if (peer_writable(peer)) {
+		send_frame(peer, warren_frame_new_otr(text));
+		return TRUE;
+	}
+	if (peer && peer->ch == NULL && peer->retry_id == 0)
+		peer_dial(peer);
+	return FALSE;
+}
+
 /* ---- OTR engine callbacks ----------------------------------------------- */
 
 static void
