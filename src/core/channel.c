@@ -62,6 +62,10 @@
 
 #define SEND_SLICE 0xF800
 #define SEND_RETRY_MS 10
+/* What one queued send costs beyond its bytes (GBytes, list link, malloc):
+ * counted against the bound, or a flood of tiny frames (PONGs) would hold
+ * ten times the bound in memory. */
+#define SEND_ENTRY_COST 128
 
 struct _WarrenChannel {
 	WarrenChannelRole role;
@@ -87,6 +91,7 @@ struct _WarrenChannel {
 	GQueue sendq;          /* of GBytes */
 	gsize head_offset;     /* bytes of the head already sent */
 	gsize queued;
+	guint n_queued;        /* entries in sendq */
 	gboolean owe_writable; /* a backlog built up: report when it drains */
 
 	WarrenForwarder *forwarder; /* initiator, after connect() */
@@ -251,6 +256,7 @@ teardown(WarrenChannel *ch)
 	clear_source(&ch->flush_src);
 	g_queue_clear_full(&ch->sendq, (GDestroyNotify)g_bytes_unref);
 	ch->queued = 0;
+	ch->n_queued = 0;
 	ch->head_offset = 0;
 	g_clear_pointer(&ch->forwarder, warren_forwarder_free);
 	if (ch->stream_id != 0) {
@@ -329,6 +335,7 @@ flush(WarrenChannel *ch)
 		ch->queued -= (gsize)n;
 		if (ch->head_offset == size) {
 			g_bytes_unref(g_queue_pop_head(&ch->sendq));
+			ch->n_queued--;
 			ch->head_offset = 0;
 		}
 	}
@@ -367,7 +374,8 @@ warren_channel_send(WarrenChannel *ch, const guint8 *data, gsize len, GError **e
 	}
 	if (len == 0)
 		return TRUE;
-	if (ch->queued + len > WARREN_CHANNEL_MAX_QUEUED) {
+	if (ch->queued + len + (gsize)(ch->n_queued + 1) * SEND_ENTRY_COST >
+	    WARREN_CHANNEL_MAX_QUEUED) {
 		/* The peer keeps the channel open but does not read: our memory
 		 * must not grow with what we owe it. */
 		GError *full = g_error_new(WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL,
@@ -380,6 +388,7 @@ warren_channel_send(WarrenChannel *ch, const guint8 *data, gsize len, GError **e
 	}
 	g_queue_push_tail(&ch->sendq, g_bytes_new(data, len));
 	ch->queued += len;
+	ch->n_queued++;
 	if (ch->flush_src == NULL)
 		flush(ch);
 	return TRUE;

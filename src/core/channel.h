@@ -116,8 +116,9 @@ gboolean warren_channel_connect(WarrenChannel *ch, const char *socks,
 gboolean warren_channel_accept(WarrenChannel *ch, const char *remote_ufrag,
                                const char *remote_pwd, guint timeout_ms, GError **error);
 
-/* The most bytes send() lets wait for the peer. */
-#define WARREN_CHANNEL_MAX_QUEUED (8u << 20)
+/* The most bytes send() lets wait for the peer (each send counted with
+ * 128 bytes of overhead). */
+#define WARREN_CHANNEL_MAX_QUEUED (12u << 20)
 
 /* Queues @len bytes (copied) and writes them in order, as soon as and as
  * fast as the channel allows; allowed while CONNECTING. FALSE with @error

@@ -1124,8 +1124,9 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	return TRUE;
 }
 
-/* TEST ONLY (test_hooks.c, WARREN_TEST_HOOKS=1): @text as an OTR frame on
- * the channel to @bare if it is up; else dials it. */
+/* TEST ONLY (test_hooks.c, WARREN_TEST_HOOKS=1): @text as an OTR frame
+ * (NULL: a PING) on the channel to @bare if it is up; else dials it. The
+ * hostile peer keeps its channel however silent the victim is. */
 gboolean
 warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *text)
 {
@@ -1133,7 +1134,11 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 	Peer *peer = conn && outbox_of(conn) ? peer_get(conn, bare, TRUE) : NULL;
 
 	if (peer_writable(peer)) {
-		send_frame(peer, warren_frame_new_otr(text));
+		if (warren_channel_get_queued(peer->ch) >= FLUSH_PAUSE_BYTES)
+			return FALSE; /* as fast as Tor takes it, no faster */
+		peer->last_rx = g_get_monotonic_time();
+		send_frame(peer, text ? warren_frame_new_otr(text) :
+		                        warren_frame_new_ping(g_random_int()));
 		return TRUE;
 	}
 	if (peer && peer->ch == NULL && peer->retry_id == 0)

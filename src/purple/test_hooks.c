@@ -9,6 +9,7 @@
  *   test_inject (account, bare JID, text) -> 1 if @text went out as an OTR
  *     frame on the channel to the contact; 0 if no channel was up (one is
  *     dialled);
+ *   test_ping (account, bare JID) -> the same with a PING frame;
  *   test_smp (account, bare JID) -> 1 if an SMP question was sent.
  */
 #include "config.h"
@@ -34,6 +35,14 @@ ipc_inject(PurpleAccount *account, const char *bare, const char *text)
 }
 
 static int
+ipc_ping(PurpleAccount *account, const char *bare)
+{
+	PurpleConnection *gc = gc_of(account);
+
+	return gc && bare && warren_session_test_inject(gc, bare, NULL);
+}
+
+static int
 ipc_smp(PurpleAccount *account, const char *bare)
 {
 	PurpleConnection *gc = gc_of(account);
@@ -53,6 +62,11 @@ warren_test_hooks_init(PurplePlugin *plugin)
 	                           purple_value_new(PURPLE_TYPE_INT), 3,
 	                           purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_ACCOUNT),
 	                           purple_value_new(PURPLE_TYPE_STRING),
+	                           purple_value_new(PURPLE_TYPE_STRING));
+	purple_plugin_ipc_register(plugin, "test_ping", PURPLE_CALLBACK(ipc_ping),
+	                           purple_marshal_INT__POINTER_POINTER,
+	                           purple_value_new(PURPLE_TYPE_INT), 2,
+	                           purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_ACCOUNT),
 	                           purple_value_new(PURPLE_TYPE_STRING));
 	purple_plugin_ipc_register(plugin, "test_smp", PURPLE_CALLBACK(ipc_smp),
 	                           purple_marshal_INT__POINTER_POINTER,

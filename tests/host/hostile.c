@@ -8,7 +8,9 @@
  *   dhcommit   DH commits, each from a new random instance tag (libotr
  *              makes a context per instance tag);
  *   query      OTR queries (each makes the victim start a key exchange);
- *   smp        SMP questions (each would open a dialog).
+ *   smp        SMP questions (each would open a dialog);
+ *   ping       PING frames (each makes the victim send a PONG: with a relay
+ *              that holds what the victim sends, a peer that stops reading).
  */
 #include "config.h"
 
@@ -80,6 +82,7 @@ warren_host_hostile(PurpleAccount *account, const char *jid, const char *kind,
 	int sent = 0, r;
 
 	for (guint i = 0; i < count; i++) {
+		const char *hook = "test_inject";
 		char *text = NULL;
 
 		if (g_str_equal(kind, "fragments"))
@@ -88,9 +91,11 @@ warren_host_hostile(PurpleAccount *account, const char *jid, const char *kind,
 			text = make_dhcommit();
 		else if (g_str_equal(kind, "query"))
 			text = g_strdup("?OTRv3?");
-		else if (!g_str_equal(kind, "smp"))
+		else if (g_str_equal(kind, "smp") || g_str_equal(kind, "ping"))
+			hook = g_str_equal(kind, "smp") ? "test_smp" : "test_ping";
+		else
 			return -1;
-		r = call(text ? "test_inject" : "test_smp", account, jid, text);
+		r = call(hook, account, jid, text);
 		g_free(text);
 		if (r < 0)
 			return -1;

@@ -7,8 +7,10 @@ channel through the private Tor network: SMP requests, then OTR fragments
 that never end, DH commits from ever new instance tags and OTR queries, for
 60 s. The victim's memory (VmRSS) and CPU (utime+stime) are measured from
 /proc; it must stay signed in, open at most one SMP dialog, and an honest
-contact's messages must still arrive. A raw XMPP contact that never answers
-disco#info must be asked again once the query expired."""
+contact's messages must still arrive. A peer that keeps its channel open
+but stops reading must not grow the victim's memory. A raw XMPP contact
+that never answers disco#info must be asked again once the query
+expired."""
 import os
 import re
 import subprocess
@@ -18,6 +20,9 @@ import time
 from conftest import DOMAIN, SRC, add_xmpp_account
 from test_account import signin
 from test_chat import received, wait_warren_contact
+
+sys.path.insert(0, str(SRC / "tests" / "tools"))
+from socks_relay import Relay  # noqa: E402
 
 RAW = str(SRC / "tests" / "tools" / "rawxmpp.py")
 FLOOD_S = 60
@@ -165,3 +170,54 @@ def test_unanswered_disco_expires(prosody, tornet, hosts, artifacts):
     assert r.returncode == 0, f"asked only once:\n{r.stderr}\n{r.stdout}"
     host.sync()
     assert not any(l.startswith(f"signed-off {v}") for l in host.lines)
+
+
+def test_peer_stops_reading(prosody, tornet, hosts, artifacts):
+    """A Warren peer keeps its channel open but stops reading (its SOCKS
+    relay holds every byte the victim sends it) and pings the victim, which
+    owes a PONG for each: the victim's send queue stops at its bound, the
+    channel is closed with a notice, and the victim's memory stays put."""
+    (v_u, v_pw), (m_u, m_pw) = (prosody.new_user(p) for p in ("reader", "deaf"))
+    relay = Relay(tornet.socks)
+    hv = hosts.start("reader")
+    hm = hosts.start("deaf", env=dict(os.environ, WARREN_TEST_HOOKS="1"))
+    v = add_xmpp_account(hv, tornet, v_u, v_pw)
+    m = add_xmpp_account(hm, tornet, m_u, m_pw)
+    hm.cmd(f"set {m} tor-socks s {relay.address}")
+    for host, acct in ((hv, v), (hm, m)):
+        signin(host, acct)
+        host.wait(rf"^onion {re.escape(acct)} ", timeout=120, since=0)
+    befriend_across(hv, v, hm, m)
+    bv, bm = v.split("/")[0], m.split("/")[0]
+    hm.cmd(f"send {m} {bv} hello-from-deaf")
+    hv.wait(rf"^im {re.escape(v)} {re.escape(bm)} hello-from-deaf$", timeout=180, since=0)
+    time.sleep(1)
+    xmpp = tornet.xmpp_onion.split(":")[0]
+    relay.hold(lambda st: (st.target() or ("",))[0] == xmpp)
+
+    def told():
+        hv.mark()
+        return any(l.startswith(f"conv-write {v} {bm}") and "stopped reading" in l
+                   for l in hv.lines)
+
+    pid = hv.proc.pid
+    rss0, cpu0, t0 = rss_kb(pid), cpu_s(pid), time.monotonic()
+    pings, rss_max = 0, rss0
+    while time.monotonic() - t0 < FLOOD_S and not told():
+        n = hostile(hm, m, bv, "ping", 4000)
+        pings += n
+        rss_max = max(rss_max, rss_kb(pid))
+        if n < 4000:
+            time.sleep(0.05)
+    cpu1, t1 = cpu_s(pid), time.monotonic()
+    rss_max = max(rss_max, rss_kb(pid))
+    relay.close()
+    figures = (f"victim RSS {rss0 / 1024:.1f} MB before, {rss_max / 1024:.1f} MB at most "
+               f"(+{(rss_max - rss0) / 1024:.1f} MB); CPU {cpu1 - cpu0:.1f} s in "
+               f"{t1 - t0:.0f} s; {pings} pings while not reading; told: {told()}")
+    print(figures)
+    (artifacts / "bounds-deaf.txt").write_text(figures + "\n")
+    hv.sync()
+    assert not any(l.startswith(f"signed-off {v}") for l in hv.lines)
+    assert told(), figures
+    assert rss_max - rss0 < 24 * 1024, figures

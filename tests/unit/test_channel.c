@@ -939,13 +939,14 @@ test_peer_vanishes(Fixture *f, gconstpointer data)
 }
 
 /* A contact that keeps the channel open but stops reading: the sender's
- * queue stops at WARREN_CHANNEL_MAX_QUEUED, the channel fails with FULL. */
+ * queue stops at WARREN_CHANNEL_MAX_QUEUED, the channel fails with FULL.
+ * Sends of @size bytes; tiny ones (a PONG is 17) count their overhead. */
 static void
-test_send_bound(Fixture *f, gconstpointer data)
+send_bound(gsize size)
 {
 	Pair pair;
-	GBytes *chunk = pattern(64 * 1024, 5);
-	gsize len, sent = 0, most = 0;
+	GBytes *chunk = pattern(size, 5);
+	gsize len, sent = 0, most = 0, sends = 0;
 	const guint8 *bytes = g_bytes_get_data(chunk, &len);
 	GError *error = NULL;
 
@@ -958,19 +959,33 @@ test_send_bound(Fixture *f, gconstpointer data)
 	       warren_channel_send(pair.a.ch, bytes, len, &error)) {
 		sent += len;
 		most = MAX(most, warren_channel_get_queued(pair.a.ch));
-		while (g_main_context_iteration(ctx, FALSE))
-			;
+		if (++sends % 64 == 0 || size > 1024)
+			while (g_main_context_iteration(ctx, FALSE))
+				;
 	}
-	g_test_message("refused after %" G_GSIZE_FORMAT " bytes, %" G_GSIZE_FORMAT
-	               " queued at most", sent, most);
+	g_test_message("%" G_GSIZE_FORMAT "-byte sends refused after %" G_GSIZE_FORMAT
+	               " bytes, %" G_GSIZE_FORMAT " queued at most", size, sent, most);
 	g_assert_error(error, WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL);
 	g_assert_cmpuint(most, <=, WARREN_CHANNEL_MAX_QUEUED);
+	g_assert_cmpuint(most / size * (size + 128), <=, WARREN_CHANNEL_MAX_QUEUED);
 	WAIT_FOR(pair.a.state == WARREN_CHANNEL_STATE_FAILED, 2000);
 	g_assert_error(pair.a.error, WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL);
 	g_assert_cmpuint(warren_channel_get_queued(pair.a.ch), ==, 0);
 	g_clear_error(&error);
 	g_bytes_unref(chunk);
 	pair_free(&pair);
+}
+
+static void
+test_send_bound(Fixture *f, gconstpointer data)
+{
+	send_bound(64 * 1024);
+}
+
+static void
+test_send_bound_tiny(Fixture *f, gconstpointer data)
+{
+	send_bound(17);
 }
 
 static void
@@ -1084,6 +1099,7 @@ main(int argc, char **argv)
 	ADD("unknown-session-dial", test_unknown_session_dial);
 	ADD("peer-vanishes", test_peer_vanishes);
 	ADD("send-bound", test_send_bound);
+	ADD("send-bound-tiny", test_send_bound_tiny);
 	ADD("accept-timeout", test_accept_timeout);
 	ADD("free-stages", test_free_stages);
 	return g_test_run();
