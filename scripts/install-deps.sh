@@ -18,6 +18,8 @@ PACKAGES=(
 	pidgin xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng
 	# sanitizers and fuzzers
 	clang libclang-rt-14-dev valgrind
+	# the Debian package (debian/, tests/package/deb.sh)
+	debhelper lintian git xz-utils
 )
 
 if [ "$(id -u)" -ne 0 ]; then

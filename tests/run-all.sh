@@ -8,7 +8,10 @@
 #   5. a short libFuzzer pass over every parser harness (_build-fuzz),
 #   6. integration tests with the real parts (pytest: prosody, a private
 #      Tor network on 127.0.0.1, warren-host processes, Finch in tmux,
-#      Pidgin under Xvfb).
+#      Pidgin under Xvfb),
+#   7. the Debian package (tests/package/deb.sh): built from a clean copy,
+#      lintian, installed, Finch against the installed plugin, purged. Last,
+#      so the installed plugin is never on the system while the others run.
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 # Logs: _build/test-artifacts/.
 set -uo pipefail
@@ -116,6 +119,20 @@ PY
 	[ "$ip" -gt 0 ] || { failed=$((failed + 1)); failures+=("no integration test ran"); }
 else
 	failed=$((failed + 1)); failures+=("integration tests did not run")
+fi
+
+step "Debian package (build, lintian, install, Finch against it, purge)"
+# Only in a git checkout with debian/ (not in the release tarball).
+if [ -x tests/package/deb.sh ] && [ -f debian/control ] && git rev-parse --git-dir >/dev/null 2>&1; then
+	tests/package/deb.sh "$artifacts/package" 2>&1 | tee "$artifacts/package.log"
+	dp=$(grep -c '^PASS: ' "$artifacts/package.log")
+	df=$(grep -c '^FAIL: ' "$artifacts/package.log")
+	passed=$((passed + dp)); failed=$((failed + df))
+	while read -r line; do failures+=("Debian package: $line"); done \
+		< <(sed -n 's/^FAIL: //p' "$artifacts/package.log")
+	[ "$dp" -gt 0 ] || [ "$df" -gt 0 ] || { failed=$((failed + 1)); failures+=("Debian package: no check ran"); }
+else
+	echo "not a git checkout with debian/: not run"
 fi
 
 # Nothing may be left running.

@@ -95,6 +95,8 @@ struct _WarrenChannel {
 	gboolean owe_writable; /* a backlog built up: report when it drains */
 
 	WarrenForwarder *forwarder; /* initiator, after connect() */
+	char *socks_user;           /* Tor stream isolation, or NULL */
+	char *socks_password;
 };
 
 typedef struct {
@@ -552,6 +554,8 @@ really_free(WarrenChannel *ch)
 	g_signal_handler_disconnect(ch->agent, ch->sig_writable);
 	g_object_unref(ch->agent);
 	g_main_context_unref(ch->context);
+	g_free(ch->socks_user);
+	g_free(ch->socks_password);
 	g_free(ch);
 }
 
@@ -587,6 +591,17 @@ warren_channel_set_callbacks(WarrenChannel *ch, const WarrenChannelCallbacks *ca
 	g_return_if_fail(ch != NULL);
 	ch->cb = callbacks != NULL ? *callbacks : (WarrenChannelCallbacks){ 0 };
 	ch->user_data = user_data;
+}
+
+void
+warren_channel_set_socks_auth(WarrenChannel *ch, const char *user, const char *password)
+{
+	g_return_if_fail(ch != NULL);
+	g_return_if_fail((user == NULL) == (password == NULL));
+	g_free(ch->socks_user);
+	g_free(ch->socks_password);
+	ch->socks_user = g_strdup(user);
+	ch->socks_password = g_strdup(password);
 }
 
 WarrenChannelRole
@@ -740,7 +755,8 @@ warren_channel_connect(WarrenChannel *ch, const char *socks, const char *peer_on
 		            "bad SOCKS port or onion address");
 		return FALSE;
 	}
-	ch->forwarder = warren_forwarder_new(socks_host, socks_port, peer_onion, peer_port,
+	ch->forwarder = warren_forwarder_new(socks_host, socks_port, ch->socks_user,
+	                                     ch->socks_password, peer_onion, peer_port,
 	                                     ch->session_id,
 	                                     g_get_monotonic_time() + (gint64)timeout_ms * 1000,
 	                                     on_forwarder_failed, ch, error);

@@ -100,6 +100,12 @@ guint16 warren_channel_get_forwarder_port(const WarrenChannel *ch);
 /* Bytes accepted by send() and not yet handed to the kernel. */
 gsize warren_channel_get_queued(const WarrenChannel *ch);
 
+/* Initiator, before connect(): the SOCKS5 username and password (both or
+ * neither, 1-255 bytes each; copied) every stream of this channel gives
+ * Tor. Tor isolates streams by them (IsolateSOCKSAuth, on by default), so
+ * credentials of its own give the channel circuits of its own. */
+void warren_channel_set_socks_auth(WarrenChannel *ch, const char *user,
+                                   const char *password);
 /* Initiator: dial @peer_onion:@peer_port ("<56 base32>.onion" or any
  * "<label>.onion") through Tor's SOCKS5 port @socks ("127.0.0.1:9050", an IP
  * literal: nothing is ever resolved outside Tor). SOCKS failures that can

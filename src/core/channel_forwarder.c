@@ -4,12 +4,18 @@
  *
  * Why a forwarder and our own SOCKS5 client: libnice's proxy support only
  * wraps TURN-TCP and takes IP literals, so it cannot ask Tor for a .onion
- * name. The client here is the minimum Tor needs — no authentication,
- * CONNECT with ATYP 3 (domain name), so the onion name is resolved by Tor —
- * and, unlike GIO's GProxy, it returns Tor's reply code, which decides
- * whether to retry: right after ADD_ONION (or a first HS_DESC UPLOADED) Tor
- * answers 0xF0 "descriptor not found" for a while (DESIGN §4).
+ * name. The client here is the minimum Tor needs — CONNECT with ATYP 3
+ * (domain name), so the onion name is resolved by Tor — and, unlike GIO's
+ * GProxy, it returns Tor's reply code, which decides whether to retry:
+ * right after ADD_ONION (or a first HS_DESC UPLOADED) Tor answers 0xF0
+ * "descriptor not found" for a while (DESIGN §4).
  * Tor's own SOCKS timeout is 120 s; the channel's deadline is Warren's.
+ *
+ * Stream isolation: the owner may give a SOCKS5 username and password
+ * (RFC 1929). Tor checks none, but with IsolateSOCKSAuth (the default on
+ * every SocksPort) streams with different credentials never share a
+ * circuit: each account and each contact gets circuits of its own, so
+ * neither a contact nor a relay can link two of them by their circuit.
  */
 #include "config.h"
 
@@ -27,10 +33,12 @@ typedef struct {
 	GSocketConnection *conn;
 	char *host;
 	guint16 port;
+	char *user;          /* RFC 1929 credentials for isolation, or NULL */
+	char *password;
 	guint8 reply;
 	gsize tail;          /* bytes left of the reply's bound address */
 	gboolean tail_is_len; /* ATYP 3: next read is the name's length byte */
-	guint8 buf[4 + 1 + 255 + 2];
+	guint8 buf[3 + 255 + 255]; /* the largest message: RFC 1929 request */
 } Socks;
 
 static void
@@ -43,6 +51,8 @@ socks_free(gpointer p)
 		g_object_unref(s->conn);
 	}
 	g_free(s->host);
+	g_free(s->user);
+	g_free(s->password);
 	g_free(s);
 }
 
@@ -162,18 +172,11 @@ on_request_written(GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
-on_method(GObject *source, GAsyncResult *result, gpointer data)
+send_request(GTask *task)
 {
-	GTask *task = data;
 	Socks *s = g_task_get_task_data(task);
 	gsize hlen = strlen(s->host);
 
-	if (!io_done(source, result, task, TRUE, 2))
-		return;
-	if (s->buf[0] != 5 || s->buf[1] != 0) {
-		task_fail_proxy(task, "no acceptable authentication method");
-		return;
-	}
 	s->buf[0] = 5;    /* version */
 	s->buf[1] = 1;    /* CONNECT */
 	s->buf[2] = 0;
@@ -183,6 +186,68 @@ on_method(GObject *source, GAsyncResult *result, gpointer data)
 	s->buf[5 + hlen] = s->port >> 8;
 	s->buf[6 + hlen] = s->port & 0xff;
 	socks_write(task, 5 + hlen + 2, on_request_written);
+}
+
+static void
+on_auth_reply(GObject *source, GAsyncResult *result, gpointer data)
+{
+	GTask *task = data;
+	Socks *s = g_task_get_task_data(task);
+
+	if (!io_done(source, result, task, TRUE, 2))
+		return;
+	if (s->buf[0] != 1 || s->buf[1] != 0) {
+		task_fail_proxy(task, "username/password refused");
+		return;
+	}
+	send_request(task);
+}
+
+static void
+on_auth_written(GObject *source, GAsyncResult *result, gpointer data)
+{
+	GTask *task = data;
+	Socks *s = g_task_get_task_data(task);
+
+	if (!io_done(source, result, task, FALSE,
+	             3 + strlen(s->user) + strlen(s->password)))
+		return;
+	socks_read(task, 2, on_auth_reply);
+}
+
+/* RFC 1929: version 1, username, password, each with its length byte. */
+static void
+send_auth(GTask *task)
+{
+	Socks *s = g_task_get_task_data(task);
+	gsize ulen = strlen(s->user), plen = strlen(s->password);
+
+	s->buf[0] = 1;
+	s->buf[1] = (guint8)ulen;
+	memcpy(s->buf + 2, s->user, ulen);
+	s->buf[2 + ulen] = (guint8)plen;
+	memcpy(s->buf + 3 + ulen, s->password, plen);
+	socks_write(task, 3 + ulen + plen, on_auth_written);
+}
+
+static void
+on_method(GObject *source, GAsyncResult *result, gpointer data)
+{
+	GTask *task = data;
+	Socks *s = g_task_get_task_data(task);
+
+	if (!io_done(source, result, task, TRUE, 2))
+		return;
+	/* Only the one method offered is acceptable: without credentials Tor
+	 * could not isolate the stream. */
+	if (s->buf[0] != 5 || s->buf[1] != (s->user != NULL ? 2 : 0)) {
+		task_fail_proxy(task, "no acceptable authentication method");
+		return;
+	}
+	if (s->user != NULL)
+		send_auth(task);
+	else
+		send_request(task);
 }
 
 static void
@@ -210,12 +275,21 @@ on_proxy_connected(GObject *source, GAsyncResult *result, gpointer data)
 	warren_tunnel_set_nodelay(s->conn);
 	s->buf[0] = 5; /* version */
 	s->buf[1] = 1; /* one method: */
-	s->buf[2] = 0; /* no authentication */
+	s->buf[2] = s->user != NULL ? 2 : 0; /* username/password, or none */
 	socks_write(task, 3, on_greeting_written);
+}
+
+static gboolean
+is_credential(const char *text)
+{
+	gsize len = text != NULL ? strlen(text) : 0;
+
+	return len >= 1 && len <= 255;
 }
 
 void
 warren_socks5_connect_async(GSocketAddress *proxy, const char *host, guint16 port,
+                            const char *user, const char *password,
                             GCancellable *cancellable, GAsyncReadyCallback callback,
                             gpointer data)
 {
@@ -231,8 +305,16 @@ warren_socks5_connect_async(GSocketAddress *proxy, const char *host, guint16 por
 		                            "bad SOCKS5 target"));
 		return;
 	}
+	if ((user != NULL || password != NULL) &&
+	    (!is_credential(user) || !is_credential(password))) {
+		task_fail(task, g_error_new(WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_INVALID,
+		                            "bad SOCKS5 username or password"));
+		return;
+	}
 	s->host = g_strdup(host);
 	s->port = port;
+	s->user = g_strdup(user);
+	s->password = g_strdup(password);
 	client = warren_tunnel_loopback_client();
 	g_socket_client_connect_async(client, G_SOCKET_CONNECTABLE(proxy), cancellable,
 	                              on_proxy_connected, task);
@@ -274,6 +356,8 @@ struct _WarrenForwarder {
 	guint16 port;
 	GMainContext *context;
 	GSocketAddress *socks;
+	char *socks_user;       /* isolation credentials, or NULL */
+	char *socks_password;
 	char *onion;
 	guint16 onion_port;
 	char preamble[WARREN_PREAMBLE_LEN];
@@ -418,6 +502,7 @@ dial_start(Dial *dial)
 
 	fwd->attempts++;
 	warren_socks5_connect_async(fwd->socks, fwd->onion, fwd->onion_port,
+	                            fwd->socks_user, fwd->socks_password,
 	                            dial->cancellable, on_socks_done, dial);
 }
 
@@ -439,6 +524,7 @@ on_incoming(GSocketService *service, GSocketConnection *connection,
 
 WarrenForwarder *
 warren_forwarder_new(const char *socks_host, guint16 socks_port,
+                     const char *socks_user, const char *socks_password,
                      const char *onion, guint16 onion_port,
                      const char *session_id, gint64 deadline_us,
                      WarrenForwarderFailedFunc failed, gpointer data, GError **error)
@@ -458,6 +544,8 @@ warren_forwarder_new(const char *socks_host, guint16 socks_port,
 	fwd->socks = g_inet_socket_address_new(socks_ip, socks_port);
 	g_object_unref(socks_ip);
 	fwd->context = g_main_context_ref_thread_default();
+	fwd->socks_user = g_strdup(socks_user);
+	fwd->socks_password = g_strdup(socks_password);
 	fwd->onion = g_strdup(onion);
 	fwd->onion_port = onion_port;
 	warren_preamble_format(session_id, fwd->preamble);
@@ -528,6 +616,8 @@ warren_forwarder_free(WarrenForwarder *fwd)
 	g_object_unref(fwd->cancellable);
 	g_object_unref(fwd->socks);
 	g_main_context_unref(fwd->context);
+	g_free(fwd->socks_user);
+	g_free(fwd->socks_password);
 	g_free(fwd->onion);
 	g_free(fwd);
 }

@@ -19,8 +19,12 @@ typedef struct _WarrenForwarder WarrenForwarder;
 typedef void (*WarrenForwarderFailedFunc)(const GError *error, gpointer data);
 
 /* Binds 127.0.0.1:0. @deadline_us is in g_get_monotonic_time() units: no
- * SOCKS retry starts after it. NULL with @error if it cannot bind. */
+ * SOCKS retry starts after it. @socks_user and @socks_password (both or
+ * neither; 1-255 bytes each) go to Tor with every stream, which isolates
+ * streams by them (IsolateSOCKSAuth). NULL with @error if it cannot bind. */
 WarrenForwarder *warren_forwarder_new(const char *socks_host, guint16 socks_port,
+                                      const char *socks_user,
+                                      const char *socks_password,
                                       const char *onion, guint16 onion_port,
                                       const char *session_id, gint64 deadline_us,
                                       WarrenForwarderFailedFunc failed, gpointer data,
@@ -35,10 +39,13 @@ void warren_forwarder_stop_listening(WarrenForwarder *forwarder);
 void warren_forwarder_free(WarrenForwarder *forwarder);
 
 /* The SOCKS5 CONNECT client underneath (exposed for tests): connects to
- * @proxy, asks for @host:@port with ATYP 3 (domain). On a SOCKS reply
- * other than success the error is WARREN_CHANNEL_ERROR_PROXY and
- * *@reply (if not NULL) holds the reply code; 0 for other failures. */
+ * @proxy, authenticates with @user and @password (RFC 1929; both NULL:
+ * no authentication; otherwise both 1-255 bytes, else INVALID), asks for
+ * @host:@port with ATYP 3 (domain). On a SOCKS reply other than success
+ * the error is WARREN_CHANNEL_ERROR_PROXY and *@reply (if not NULL) holds
+ * the reply code; 0 for other failures. */
 void warren_socks5_connect_async(GSocketAddress *proxy, const char *host, guint16 port,
+                                 const char *user, const char *password,
                                  GCancellable *cancellable, GAsyncReadyCallback callback,
                                  gpointer data);
 GSocketConnection *warren_socks5_connect_finish(GAsyncResult *result, guint8 *reply,

@@ -71,6 +71,8 @@ warren_tor_new (const WarrenTorConfig *config)
   tor->control = g_strdup (config->control);
   tor->socks_config = g_strdup (config->socks);
   tor->password = g_strdup (config->password);
+  tor->allow_null_auth = config->mode == WARREN_TOR_SYSTEM &&
+                         config->allow_null_auth;
   tor->bootstrap_timeout_s = config->bootstrap_timeout_s != 0
                              ? config->bootstrap_timeout_s
                              : DEFAULT_BOOTSTRAP_TIMEOUT_S;
@@ -633,9 +635,14 @@ static void
 fail_auth (WarrenTor *tor, GError *error)
 {
   if (g_error_matches (error, WARREN_TOR_CONTROL_ERROR,
-                       WARREN_TOR_CONTROL_ERROR_AUTH) &&
-      tor->password != NULL && *tor->password != '\0' &&
-      g_str_has_prefix (error->message, "Tor rejected authentication"))
+                       WARREN_TOR_CONTROL_ERROR_UNAUTHENTICATED))
+    fail_new (tor, WARREN_TOR_ERROR_UNAUTHENTICATED,
+              "The Tor control port %s asks for no authentication",
+              tor->mode == WARREN_TOR_SYSTEM ? tor->control : "");
+  else if (g_error_matches (error, WARREN_TOR_CONTROL_ERROR,
+                            WARREN_TOR_CONTROL_ERROR_AUTH) &&
+           tor->password != NULL && *tor->password != '\0' &&
+           g_str_has_prefix (error->message, "Tor rejected authentication"))
     fail_new (tor, WARREN_TOR_ERROR_CONTROL,
               "Tor control port refused the password (%s)", error->message);
   else if (g_error_matches (error, WARREN_TOR_CONTROL_ERROR,
@@ -699,6 +706,7 @@ warren_tor_begin_control (WarrenTor *tor, const char *address)
   tor->ctl = warren_tor_control_new ();
   warren_tor_control_set_event_func (tor->ctl, on_event, tor);
   warren_tor_control_set_closed_func (tor->ctl, on_closed, tor);
+  warren_tor_control_set_allow_null_auth (tor->ctl, tor->allow_null_auth);
   if (tor->mode == WARREN_TOR_MANAGED) {
     char *cookie = g_build_filename (tor->data_dir, "control_auth_cookie",
                                      NULL);

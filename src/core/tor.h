@@ -31,6 +31,7 @@ typedef enum {
   WARREN_TOR_ERROR_CONTROL,        /* control port unreachable, auth failed, broken */
   WARREN_TOR_ERROR_ONION,          /* ADD_ONION refused, key file unusable */
   WARREN_TOR_ERROR_TIMEOUT,        /* descriptor not uploaded in time */
+  WARREN_TOR_ERROR_UNAUTHENTICATED, /* control port without auth, not allowed */
 } WarrenTorError;
 
 typedef enum {
@@ -49,6 +50,10 @@ typedef struct {
   const char *control;         /* "127.0.0.1:9051", "[::1]:9051" or "unix:/path" */
   const char *socks;           /* "127.0.0.1:9050" */
   const char *password;        /* HASHEDPASSWORD, or NULL */
+  /* A control port that asks for no authentication proves nothing about
+   * who listens there, and publishing sends it the onion's private key:
+   * used only if the user allowed it. A managed tor always uses its cookie. */
+  gboolean allow_null_auth;
 } WarrenTorConfig;
 
 typedef struct _WarrenTor WarrenTor;
@@ -85,8 +90,9 @@ void warren_tor_set_lost_func (WarrenTor *tor, WarrenTorLostFunc func,
  * ControlPortWriteToFile, CookieAuthentication 1, __OwningControllerProcess,
  * the fragment %included), authenticates, TAKEOWNERSHIP, follows
  * STATUS_CLIENT events until bootstrap reaches 100%. System: connects to
- * the control port, authenticates with what PROTOCOLINFO offers, and waits
- * for bootstrap 100%. Completes when Tor is usable.
+ * the control port, authenticates with what PROTOCOLINFO offers (a port
+ * that asks for no authentication is UNAUTHENTICATED unless
+ * allow_null_auth), and waits for bootstrap 100%. Completes when Tor is usable.
  * Only once per WarrenTor. In both modes no progress for
  * bootstrap_timeout_s is STUCK. A failed or cancelled start leaves nothing
  * running (the managed tor is stopped and reaped); make a new WarrenTor to

@@ -74,6 +74,7 @@ struct _WarrenTorControl {
   WarrenTorRandomFunc random_func;
   gpointer random_data;
   char *cookie_path;
+  gboolean allow_null_auth;
 };
 
 static void start_write (WarrenTorControl *ctl);
@@ -312,6 +313,20 @@ warren_tor_control_set_cookie_path (WarrenTorControl *ctl, const char *path)
   g_return_if_fail (ctl != NULL);
   g_free (ctl->cookie_path);
   ctl->cookie_path = g_strdup (path);
+}
+
+void
+warren_tor_control_set_allow_null_auth (WarrenTorControl *ctl, gboolean allow)
+{
+  g_return_if_fail (ctl != NULL);
+  ctl->allow_null_auth = allow;
+}
+
+gboolean
+warren_tor_control_get_allow_null_auth (const WarrenTorControl *ctl)
+{
+  g_return_val_if_fail (ctl != NULL, FALSE);
+  return ctl->allow_null_auth;
 }
 
 gboolean

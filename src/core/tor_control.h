@@ -50,6 +50,9 @@ typedef enum {
   WARREN_TOR_CONTROL_ERROR_AUTH,
   /* An argument that cannot be sent safely (CR/LF, not loopback, ...). */
   WARREN_TOR_CONTROL_ERROR_INVALID,
+  /* The port asks for no authentication and that was not allowed
+   * (warren_tor_control_set_allow_null_auth()). */
+  WARREN_TOR_CONTROL_ERROR_UNAUTHENTICATED,
 } WarrenTorControlError;
 
 #define WARREN_TOR_CONTROL_ERROR_IS_TOR_CODE(code) ((code) >= 400 && (code) <= 599)
@@ -104,6 +107,15 @@ void warren_tor_control_set_random_func (WarrenTorControl *ctl,
  * so it is used only with a pinned path; SAFECOOKIE never reveals the file. */
 void warren_tor_control_set_cookie_path (WarrenTorControl *ctl,
                                          const char *path);
+/* Whether a port that asks for no authentication (PROTOCOLINFO offers
+ * NULL) may be used. Default FALSE: anything on this computer that listens
+ * there first passes for tor, and what follows (ADD_ONION with the onion's
+ * private key) must reach the user's own tor. Not allowed, NULL is skipped
+ * for a method that proves something, and with none offered authentication
+ * fails with WARREN_TOR_CONTROL_ERROR_UNAUTHENTICATED before anything but
+ * PROTOCOLINFO is sent. */
+void warren_tor_control_set_allow_null_auth (WarrenTorControl *ctl,
+                                             gboolean allow);
 
 /* TRUE between a successful connect and the connection's end. */
 gboolean warren_tor_control_is_open (const WarrenTorControl *ctl);
@@ -125,9 +137,11 @@ gboolean warren_tor_control_connect_finish (WarrenTorControl *ctl,
                                             GError **error);
 
 /* Sends PROTOCOLINFO and authenticates with the best method tor offers:
- * NULL, then SAFECOOKIE, then COOKIE (pinned cookie path only), then
- * HASHEDPASSWORD if @password (nullable; copied, wiped after use) is given.
- * Fails with WARREN_TOR_CONTROL_ERROR_AUTH if none works, in particular
+ * NULL (only if allowed, see set_allow_null_auth), then SAFECOOKIE, then
+ * COOKIE (pinned cookie path only), then HASHEDPASSWORD if @password
+ * (nullable; copied, wiped after use) is given. Fails with
+ * WARREN_TOR_CONTROL_ERROR_UNAUTHENTICATED if tor offers only NULL and it
+ * is not allowed; with WARREN_TOR_CONTROL_ERROR_AUTH if none works, in particular
  * when tor's SAFECOOKIE server hash is wrong: then the port is not the tor
  * that wrote the cookie, and nothing about the cookie is sent. */
 void warren_tor_control_authenticate_async (WarrenTorControl *ctl,

@@ -4,7 +4,12 @@
  *
  * A chain of queued commands on one GTask: PROTOCOLINFO 1, then the best
  * method tor offers:
- *   NULL            AUTHENTICATE
+ *   NULL            AUTHENTICATE, only if the owner allowed it: a port that
+ *                   asks for nothing proves nothing, and any program on the
+ *                   computer could be listening there instead of tor. Not
+ *                   allowed, a method that proves something is used, or
+ *                   the authentication fails as UNAUTHENTICATED without
+ *                   sending more than PROTOCOLINFO.
  *   SAFECOOKIE      read the 32-byte cookie, AUTHCHALLENGE SAFECOOKIE with a
  *                   32-byte random client nonce, check tor's SERVERHASH in
  *                   constant time, AUTHENTICATE with our HMAC. The cookie
@@ -521,7 +526,8 @@ choose_method (GTask *task, const char *tor_cookie_path)
   AuthData *data = g_task_get_task_data (task);
   const char *pinned = warren_tor_control_get_cookie_path (data->ctl);
 
-  if (data->methods & METHOD_NULL) {
+  if ((data->methods & METHOD_NULL) &&
+      warren_tor_control_get_allow_null_auth (data->ctl)) {
     send_authenticate (task, NULL);
   } else if ((data->methods & METHOD_SAFECOOKIE) &&
              (pinned != NULL || tor_cookie_path != NULL)) {
@@ -533,6 +539,11 @@ choose_method (GTask *task, const char *tor_cookie_path)
     load_cookie (task);
   } else if ((data->methods & METHOD_HASHEDPASSWORD) && data->password != NULL) {
     send_password (task);
+  } else if (data->methods & METHOD_NULL) {
+    auth_fail (task, g_error_new_literal (WARREN_TOR_CONTROL_ERROR,
+                                          WARREN_TOR_CONTROL_ERROR_UNAUTHENTICATED,
+                                          "the control port asks for no "
+                                          "authentication"));
   } else {
     auth_fail (task, g_error_new (WARREN_TOR_CONTROL_ERROR,
                                   WARREN_TOR_CONTROL_ERROR_AUTH,

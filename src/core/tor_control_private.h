@@ -22,6 +22,7 @@ gboolean warren_tor_control_fill_random (WarrenTorControl *ctl, guint8 *buf,
                                          gsize len, GError **error);
 /* (transfer none) The pinned cookie path, or NULL. */
 const char *warren_tor_control_get_cookie_path (const WarrenTorControl *ctl);
+gboolean warren_tor_control_get_allow_null_auth (const WarrenTorControl *ctl);
 void warren_tor_control_mark_authenticated (WarrenTorControl *ctl);
 
 /* (transfer full) @text with anything but printable ASCII replaced by '?',

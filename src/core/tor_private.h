@@ -33,6 +33,7 @@ struct _WarrenTor {
   char *control;
   char *socks_config;
   char *password;
+  gboolean allow_null_auth;   /* system: a control port without auth is OK */
   guint bootstrap_timeout_s;
 
   WarrenTorLink *link;

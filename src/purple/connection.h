@@ -31,6 +31,7 @@ struct WarrenConn {
 	WarrenListener *listener;     /* what the onion service points at */
 	char *onion_address;          /* "<56>.onion" once published */
 	char *onion_error;            /* why it is not, if it failed */
+	char *socks_user;             /* SOCKS5 username of this sign-in's streams */
 	void (*tor_ready)(WarrenConn *conn, const char *socks);
 	void (*jabber_start)(PurpleAccount *account); /* login or register */
 

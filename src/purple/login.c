@@ -10,7 +10,9 @@
  *     (an IP literal, so no DNS lookup happens outside Tor); "managed" is
  *     not available in this version and says so;
  *  3. installs a fresh PURPLE_PROXY_TOR proxy on the account (SOCKS5 with
- *     remote DNS and no fallback: jabber's SRV/TXT/A lookups are skipped);
+ *     remote DNS and no fallback: jabber's SRV/TXT/A lookups are skipped),
+ *     with this sign-in's SOCKS5 username (tor_account.c), so Tor gives
+ *     the account's XMPP stream circuits no other account shares;
  *  4. talks SOCKS5 to that port (greeting only) so an absent or wrong Tor
  *     gives a clear, retryable error instead of jabber's generic one.
  * Only then does jabber's login run; close undoes all of it.
@@ -196,6 +198,10 @@ tor_ready(WarrenConn *conn, const char *socks)
 	purple_proxy_info_set_type(pi, PURPLE_PROXY_TOR);
 	purple_proxy_info_set_host(pi, host);
 	purple_proxy_info_set_port(pi, port);
+	/* libpurple offers username/password auth when a username is set, and
+	 * Tor picks it: streams are isolated by these credentials. */
+	purple_proxy_info_set_username(pi, conn->socks_user);
+	purple_proxy_info_set_password(pi, "xmpp");
 	purple_account_set_proxy_info(account, pi);
 
 	purple_connection_update_progress(conn->gc, _("Checking Tor"), 0, 2);

@@ -84,6 +84,10 @@ add_options(void)
 	purple_account_option_set_masked(opt, TRUE);
 	own_options = g_list_append(own_options, opt);
 	own_options = g_list_append(own_options,
+		purple_account_option_bool_new(_("Trust a Tor control port that asks for "
+		                                 "no authentication (system)"),
+		                               WARREN_OPT_TOR_ALLOW_UNAUTH_CONTROL, FALSE));
+	own_options = g_list_append(own_options,
 		purple_account_option_bool_new(_("Keep unencrypted logs of conversations on "
 		                                  "this computer"),
 		                               WARREN_OPT_LOG_CONVERSATIONS, FALSE));

@@ -1005,6 +1005,8 @@ peer_connect(Peer *peer, const WarrenSignal *sig)
 
 	g_free(peer->dialled_onion);
 	peer->dialled_onion = g_strdup(sig->onion);
+	/* Circuits of its own for each contact (and each account). */
+	warren_channel_set_socks_auth(peer->ch, peer->conn->socks_user, sig->onion);
 	if (!warren_channel_connect(peer->ch, warren_tor_get_socks(peer->conn->tor),
 	                            sig->onion, sig->port, sig->ufrag, sig->pwd,
 	                            DIAL_TIMEOUT_MS, &error)) {

@@ -14,6 +14,18 @@
  * listener. If the Tor is lost, the connection fails with a network error:
  * the UI reconnects, and the reconnect starts a managed tor again.
  *
+ * Stream isolation: every sign-in gets a random SOCKS5 username
+ * (conn->socks_user). The XMPP connection gives it with the password
+ * "xmpp" (login.c), each contact's channel with the contact's onion
+ * address (session.c), so Tor (IsolateSOCKSAuth, on by default) gives each
+ * account, and each contact of an account, circuits of its own: the XMPP
+ * server, a contact or a relay cannot tell that two accounts run in one
+ * program, nor which contacts one account talks to, from shared circuits.
+ *
+ * A system tor whose control port asks for no authentication is used only
+ * if the account allows it (tor-allow-unauthenticated-control): whatever
+ * listens on that port gets the onion service's private key.
+ *
  * The plugin signal "warren-onion-published" (account, address) tells
  * other plugins and tests when the onion service is reachable.
  */
@@ -76,6 +88,28 @@ on_progress(int percent, const char *summary, const char *warning, gpointer data
 	g_free(text);
 }
 
+/* A control port without authentication, not allowed: why, and the two
+ * ways out. Not retried by itself: the user must change something. */
+static void
+fail_unauthenticated(WarrenConn *conn)
+{
+	PurpleAccount *account = purple_connection_get_account(conn->gc);
+	const char *control = purple_account_get_string(account, WARREN_OPT_TOR_CONTROL,
+	                                                WARREN_DEFAULT_TOR_CONTROL);
+	char *msg = g_strdup_printf(
+		_("The Tor control port %s asks for no password or cookie, so Warren "
+		  "cannot tell that it is your tor and not another program on this "
+		  "computer, and will not give it the private key of your Warren "
+		  "address. Turn on CookieAuthentication (or set a "
+		  "HashedControlPassword) in your torrc; or, if only you can reach "
+		  "this port, tick \"Trust a Tor control port that asks for no "
+		  "authentication\" in the account's advanced settings (%s)."),
+		control, WARREN_OPT_TOR_ALLOW_UNAUTH_CONTROL);
+
+	fail(conn, PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
+	g_free(msg);
+}
+
 /* What the user reads when Tor could not be started or reached. */
 static void
 fail_start(WarrenConn *conn, const GError *error)
@@ -84,6 +118,10 @@ fail_start(WarrenConn *conn, const GError *error)
 	const char *what = _("Tor is not usable");
 	char *msg;
 
+	if (g_error_matches(error, WARREN_TOR_ERROR, WARREN_TOR_ERROR_UNAUTHENTICATED)) {
+		fail_unauthenticated(conn);
+		return;
+	}
 	if (error->domain == WARREN_TOR_ERROR) {
 		switch (error->code) {
 		case WARREN_TOR_ERROR_MISSING_BINARY:
@@ -217,6 +255,8 @@ warren_tor_account_start(WarrenConn *conn, WarrenTorReadyFunc ready)
 		                                         WARREN_OPT_TOR_CONTROL_PASSWORD, "");
 		if (cfg.password && *cfg.password == '\0')
 			cfg.password = NULL;
+		cfg.allow_null_auth = purple_account_get_bool(
+			account, WARREN_OPT_TOR_ALLOW_UNAUTH_CONTROL, FALSE);
 		purple_connection_update_progress(conn->gc, _("Connecting to Tor"), 0, 100);
 	} else {
 		cfg.mode = WARREN_TOR_MANAGED;
@@ -230,6 +270,9 @@ warren_tor_account_start(WarrenConn *conn, WarrenTorReadyFunc ready)
 		purple_connection_update_progress(conn->gc, _("Starting Tor"), 0, 100);
 	}
 	conn->tor_ready = ready;
+	g_free(conn->socks_user);
+	conn->socks_user = g_strdup_printf("warren-%08x%08x%08x%08x", g_random_int(),
+	                                   g_random_int(), g_random_int(), g_random_int());
 	conn->tor_claimed_at = g_get_monotonic_time();
 	conn->claim = warren_tor_pool_claim(&cfg, &funcs, conn);
 	g_free(data_dir);
@@ -245,6 +288,7 @@ warren_tor_account_stop(WarrenConn *conn)
 	g_clear_pointer(&conn->listener, warren_listener_free);
 	g_clear_pointer(&conn->onion_address, g_free);
 	g_clear_pointer(&conn->onion_error, g_free);
+	g_clear_pointer(&conn->socks_user, g_free);
 }
 
 static void

@@ -81,8 +81,8 @@ config_key(const WarrenTorConfig *c)
 		return g_strdup_printf("managed\n%s\n%s\n%s", c->tor_binary ? c->tor_binary : "",
 		                       c->config_fragment ? c->config_fragment : "",
 		                       c->data_dir ? c->data_dir : "");
-	return g_strdup_printf("system\n%s\n%s", c->control ? c->control : "",
-	                       c->socks ? c->socks : "");
+	return g_strdup_printf("system\n%s\n%s\n%d", c->control ? c->control : "",
+	                       c->socks ? c->socks : "", c->allow_null_auth ? 1 : 0);
 }
 
 static void

@@ -22,6 +22,9 @@
 #define WARREN_OPT_TOR_CONTROL    "tor-control"
 #define WARREN_OPT_TOR_SOCKS      "tor-socks"
 #define WARREN_OPT_TOR_CONTROL_PASSWORD "tor-control-password"
+/* bool, default FALSE: system tor whose control port asks for no
+ * authentication may be given the onion service's private key */
+#define WARREN_OPT_TOR_ALLOW_UNAUTH_CONTROL "tor-allow-unauthenticated-control"
 /* bool, default FALSE: let the client keep its (unencrypted) logs */
 #define WARREN_OPT_LOG_CONVERSATIONS "log-conversations"
 

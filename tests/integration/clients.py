@@ -1,8 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Configuration directories for the real libpurple clients, Finch and
 Pidgin: `finch -c DIR` and `pidgin -c DIR` load plugins from DIR/plugins/
-and read accounts.xml, blist.xml and prefs.xml from DIR."""
+and read accounts.xml, blist.xml and prefs.xml from DIR.
+
+WARREN_INSTALLED=1: the clients get no plugin in DIR/plugins/ and so load
+the installed one (the Debian package's, in libpurple's plugin directory),
+never the build tree's (tests/run-all.sh, after installing the package)."""
+import os
+import pathlib
 import shutil
+import subprocess
 from xml.sax.saxutils import escape, quoteattr
 
 from conftest import BUILD, DOMAIN
@@ -13,9 +20,28 @@ UI_FINCH = "gnt-purple"
 UI_PIDGIN = "gtk-gaim"
 
 
+INSTALLED = os.environ.get("WARREN_INSTALLED") == "1"
+
+
+def system_plugin():
+    """Where the installed plugin is: libpurple's own plugin directory."""
+    plugindir = subprocess.run(["pkg-config", "--variable=plugindir", "purple"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    return pathlib.Path(plugindir) / "warren.so"
+
+
+def expected_plugin(cfg):
+    """The warren.so a client with configuration directory cfg must load."""
+    return system_plugin() if INSTALLED else cfg / "plugins" / "warren.so"
+
+
 def client_dir(path):
-    """A fresh configuration directory at path holding the built plugin."""
+    """A fresh configuration directory at path holding the built plugin
+    (with WARREN_INSTALLED=1: holding none)."""
     (path / "plugins").mkdir(parents=True)
+    if INSTALLED:
+        assert system_plugin().exists(), f"{system_plugin()} missing: install the package"
+        return path
     plugin = BUILD / "src" / "purple" / ".libs" / "warren.so"
     assert plugin.exists(), f"{plugin} missing: build first"
     shutil.copy(plugin, path / "plugins" / "warren.so")

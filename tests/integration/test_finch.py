@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Finch, the real client, loads the built plugin: its New Account dialog
-lists Warren, and choosing it shows jabber's fields and Warren's Tor
-options. Driven by keystrokes in tmux, read back with capture-pane."""
+"""Finch, the real client, loads the built plugin (with WARREN_INSTALLED=1:
+the installed one): its New Account dialog lists Warren, and choosing it
+shows jabber's fields and Warren's Tor options. Driven by keystrokes in
+tmux, read back with capture-pane."""
 import os
+import shutil
 import subprocess
 import time
 
 import pytest
 
-from clients import UI_FINCH, client_dir, warren_account_xml
+from clients import UI_FINCH, client_dir, expected_plugin, warren_account_xml
 
 
 class Tmux:
@@ -38,9 +40,30 @@ class Tmux:
                 raise AssertionError(f"'{text}' not on screen after {timeout}s:\n{s}")
             time.sleep(0.3)
 
+    def pane_pid(self, target):
+        return int(subprocess.run(self.base + ["display-message", "-p", "-t", target,
+                                               "#{pane_pid}"],
+                                  check=True, capture_output=True, text=True).stdout)
+
     def kill(self):
         subprocess.run(self.base + ["kill-server"], check=False,
                        stderr=subprocess.DEVNULL)
+
+
+def loaded_plugins(tmux, target):
+    """The paths of every warren.so mapped into the finch process running
+    in the pane target (the pane's shell or one of its children)."""
+    finch = os.path.realpath(shutil.which("finch"))
+    todo, pids = [tmux.pane_pid(target)], []
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        for task in os.listdir(f"/proc/{pid}/task"):
+            todo += [int(k) for k in open(f"/proc/{pid}/task/{task}/children").read().split()]
+    pid = next(p for p in pids if os.path.realpath(f"/proc/{p}/exe") == finch)
+    maps = open(f"/proc/{pid}/maps").read().splitlines()
+    return {line.split(None, 5)[5] for line in maps
+            if len(line.split(None, 5)) == 6 and line.endswith("/warren.so")}
 
 
 @pytest.fixture
@@ -60,6 +83,9 @@ def test_finch_new_account_lists_warren(tmp_path, tmux, artifacts):
     tmux.keys("finch", "Down")  # open the protocol list
     screen = tmux.wait_for("finch", "Warren")
     (artifacts / "finch-protocols.txt").write_text(screen)
+    # The Warren listed is the plugin under test: the build tree's copy in
+    # the configuration directory, or (WARREN_INSTALLED=1) the package's.
+    assert loaded_plugins(tmux, "finch") == {str(expected_plugin(d))}
     # The open list shows one protocol a row, the current one (the first)
     # highlighted: step down to Warren and choose it.
     names = []

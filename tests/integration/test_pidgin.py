@@ -33,7 +33,8 @@ import time
 
 import pytest
 
-from clients import UI_PIDGIN, blist_xml, client_dir, prefs_xml, warren_account_xml
+from clients import (UI_PIDGIN, blist_xml, client_dir, expected_plugin, prefs_xml,
+                     warren_account_xml)
 from leakcheck import assert_only_tor, destinations
 from test_chat import friends_in_two_hosts, wait_warren_contact
 
@@ -397,7 +398,7 @@ def test_add_account_dialog_lists_warren(display, artifacts, request):
         display.key("Escape")  # Cancel: nothing is added
     finally:
         log = pidgin.quit()
-    assert f"probing {cfg}/plugins/warren.so" in log
+    assert f"probing {expected_plugin(cfg)}" in log
     assert "Unloading plugin Warren" in log  # it was loaded
     assert_no_network(base / "strace.log")
     # Cancelled: no account was added.

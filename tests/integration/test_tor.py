@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Warren's own Tor: a managed tor joining the private network through the
 tor-config fragment, the account's stable onion service, recovery from a
-killed tor, system tor with cookie and password authentication, and bad
+killed tor, system tor with cookie and password authentication, a control
+port without authentication only with the user's consent, and bad
 input (missing program, bad fragment, a control port that talks garbage)."""
 import os
 import pathlib
@@ -18,6 +19,9 @@ import pytest
 from conftest import SRC, add_xmpp_account
 from leakcheck import assert_only_tor
 from test_account import signin
+
+sys.path.insert(0, str(SRC / "tests" / "tools"))
+import socks_relay  # noqa: E402  (a logging TCP relay: here for the control port)
 
 CHECK_ONION = str(SRC / "tests" / "tornet" / "check-onion.py")
 ONION_PORT = 7777
@@ -230,6 +234,76 @@ def test_system_tor_password_auth(prosody, tornet, hosts, password_tor):
     ports = {int(password_tor["socks"].rsplit(":", 1)[1]),
              int(password_tor["control"].rsplit(":", 1)[1])}
     assert_only_tor(host.dir / "strace.log", tornet, tor_ports=ports)
+
+
+@pytest.fixture
+def open_control_tor(tornet, tmp_path):
+    """A client tor of the test network whose control port asks for no
+    authentication at all (no CookieAuthentication, no password)."""
+    socks, control = tornet.base + 42, tornet.base + 43
+    d = tmp_path / "opentor"
+    d.mkdir()
+    d.chmod(0o700)
+    torrc = d / "torrc"
+    torrc.write_text(
+        f"%include {tornet.env['TORNET_CLIENT_TORRC']}\n"
+        f"DataDirectory {d}/data\nSocksPort 127.0.0.1:{socks}\n"
+        f"ControlPort 127.0.0.1:{control}\n"
+        f"Log notice file {d}/notice.log\nClientUseIPv6 0\n")
+    proc = subprocess.Popen(["tor", "-f", str(torrc)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    yield {"socks": f"127.0.0.1:{socks}", "control": f"127.0.0.1:{control}"}
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_system_tor_without_control_auth_needs_consent(prosody, tornet, hosts,
+                                                        open_control_tor):
+    """Whatever answers on a control port that asks for nothing could be any
+    program of any user of the computer: Warren gives it the onion's private
+    key only if the account allows it, and otherwise says why it stops."""
+    # Everything Warren says to the control port passes a logging relay.
+    relay = socks_relay.Relay(open_control_tor["control"])
+    try:
+        host = hosts.start("opentor",
+                           env=dict(os.environ, WARREN_HOST_RECONNECT_MS="600000"))
+        u, pw = prosody.new_user("otto")
+        acct = add_xmpp_account(host, tornet, u, pw)
+        host.cmd(f"set {acct} tor-socks s {open_control_tor['socks']}")
+        host.cmd(f"set {acct} tor-control s {relay.address}")
+        since = host.mark()
+        host.cmd(f"connect {acct}")
+        m = host.wait(rf"^(connection-error|signed-on) {re.escape(acct)}( (\d+) (.*))?$",
+                      timeout=120, since=since)
+        sent = b"".join(bytes(s.up) for s in relay.streams)
+        assert m.group(1) == "connection-error", \
+            f"signed in through an unauthenticated control port; it was sent " \
+            f"ADD_ONION: {b'ADD_ONION' in sent}"
+        reason, text = int(m.group(3)), m.group(4)
+        assert reason != 0, "a network error would be retried without end"
+        assert "asks for no password or cookie" in text, text
+        assert "tor-allow-unauthenticated-control" in text, text
+        assert relay.streams and b"PROTOCOLINFO" in sent
+        assert b"ADD_ONION" not in sent and b"AUTHENTICATE" not in sent, sent
+        host.sync()
+        assert not any(line.startswith(f"onion {acct} ") for line in host.lines)
+
+        # The user allows it: signed in, onion published and reachable.
+        host.cmd(f"set {acct} tor-allow-unauthenticated-control b 1")
+        since = host.mark()
+        host.cmd(f"connect {acct}")
+        host.wait(rf"^signed-on {re.escape(acct)}$", timeout=120, since=since)
+        m = host.wait(rf"^onion {re.escape(acct)} ([a-z2-7]{{56}}\.onion)$",
+                      timeout=120, since=since)
+        assert b"ADD_ONION" in b"".join(bytes(s.up) for s in relay.streams)
+        ok, out = onion_reachable(tornet, m.group(1))
+        assert ok, out
+    finally:
+        relay.close()
 
 
 def test_system_tor_cookie_auth_publishes_onion(prosody, tornet, hosts):

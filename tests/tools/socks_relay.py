@@ -22,13 +22,45 @@ class Stream:
         self.down = bytearray()   # Tor -> client
         self.lock = threading.Lock()
         self.hold = threading.Event()  # set: stop reading Tor -> client
+        self.upstream_port = None  # our port towards Tor (Tor's SOURCE_ADDR)
+
+    def _auth_len(self):
+        """Length of the RFC 1929 username/password request after the
+        greeting (0 if Tor chose no authentication), or None if incomplete."""
+        b, d = bytes(self.up), bytes(self.down)
+        if len(b) < 2 or len(d) < 2:
+            return None
+        if d[1] != 2:
+            return 0
+        off = 2 + b[1]
+        if len(b) < off + 2:
+            return None
+        ulen = b[off + 1]
+        if len(b) < off + 3 + ulen:
+            return None
+        return 3 + ulen + b[off + 2 + ulen]
+
+    def credentials(self):
+        """(username, password) the client gave Tor (RFC 1929), or None."""
+        n = self._auth_len()
+        if not n:
+            return None
+        b = bytes(self.up)
+        off = 2 + b[1]
+        ulen = b[off + 1]
+        user = b[off + 2:off + 2 + ulen]
+        pw = b[off + 3 + ulen:off + n]
+        return user.decode("ascii", "replace"), pw.decode("ascii", "replace")
 
     def target(self):
         """(host, port) of the SOCKS5 CONNECT, or None."""
         b = bytes(self.up)
         if len(b) < 3 or b[0] != 5:
             return None
-        off = 2 + b[1]                      # greeting: ver, n, methods
+        auth = self._auth_len()
+        if auth is None:
+            return None
+        off = 2 + b[1] + auth               # greeting: ver, n, methods
         if len(b) < off + 5 or b[off] != 5 or b[off + 1] != 1:
             return None
         atyp = b[off + 3]
@@ -45,12 +77,14 @@ class Stream:
     def after_socks(self):
         """(up, down) without the SOCKS5 handshake."""
         b = bytes(self.up)
-        off = 2 + b[1]
+        auth = self._auth_len() or 0
+        off = 2 + b[1] + auth
         atyp = b[off + 3]
         req = {1: 10, 4: 22}.get(atyp, 7 + (b[off + 4] if atyp == 3 else 0))
         d = bytes(self.down)
-        # method choice (2 bytes), reply (10 bytes for an IPv4 bound address)
-        return b[off + req:], d[2 + 10:]
+        # method choice (2 bytes), auth status (2, if any), reply (10 bytes
+        # for an IPv4 bound address)
+        return b[off + req:], d[2 + (2 if auth else 0) + 10:]
 
 
 class Relay:
@@ -84,6 +118,7 @@ class Relay:
             for s in (c, u):
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             st = Stream()
+            st.upstream_port = u.getsockname()[1]
             self.streams.append(st)
             threading.Thread(target=self._pipe, args=(c, u, st, st.up), daemon=True).start()
             threading.Thread(target=self._pipe, args=(u, c, st, st.down), daemon=True).start()

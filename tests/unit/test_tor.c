@@ -208,6 +208,7 @@ system_config (const Fake *fake)
   config.control = fake->address;
   config.socks = "127.0.0.1:9050";
   config.bootstrap_timeout_s = 10;
+  config.allow_null_auth = TRUE; /* the fakes offer NULL */
   return config;
 }
 
@@ -335,6 +336,32 @@ test_system_bad_password (void)
   g_clear_error (&error);
   g_assert_false (warren_tor_is_ready (tor));
   g_assert_null (warren_tor_get_control (tor));
+  observer_clear (&obs);
+  fake_free (fake);
+}
+
+/* A control port that asks for nothing is used only with the user's
+ * consent: without it the start fails before AUTHENTICATE (and so before
+ * any ADD_ONION could carry a key there). */
+static void
+test_system_unauthenticated (void)
+{
+  static const FakeStep steps[] = { START_STEPS };
+  static const char *const sent[] = { "PROTOCOLINFO 1", NULL };
+  Fake *fake = fake_new (steps, G_N_ELEMENTS (steps), FALSE);
+  WarrenTorConfig config = system_config (fake);
+  Observer obs;
+  WarrenTor *tor;
+  GError *error = NULL;
+
+  config.allow_null_auth = FALSE;
+  tor = observed_tor (&config, &obs);
+  g_assert_false (start (tor, TIMEOUT_S, &error));
+  g_assert_error (error, WARREN_TOR_ERROR, WARREN_TOR_ERROR_UNAUTHENTICATED);
+  g_assert_nonnull (strstr (error->message, "asks for no authentication"));
+  g_clear_error (&error);
+  g_assert_false (warren_tor_is_ready (tor));
+  fake_assert_received (fake, sent);
   observer_clear (&obs);
   fake_free (fake);
 }
@@ -919,6 +946,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tor/system/start", test_system_start);
   g_test_add_func ("/tor/system/bad-password", test_system_bad_password);
   g_test_add_func ("/tor/system/bad-socks", test_system_bad_socks);
+  g_test_add_func ("/tor/system/unauthenticated", test_system_unauthenticated);
   g_test_add_func ("/tor/system/lost", test_system_lost);
   g_test_add_func ("/tor/system/stuck", test_system_stuck);
   g_test_add_func ("/tor/system/free-while-starting", test_free_while_starting);

@@ -222,6 +222,8 @@ connect_ctl (const char *address, Observer *obs)
     warren_tor_control_set_closed_func (ctl, on_closed, obs);
     obs->ctl = ctl;
   }
+  /* Most fakes offer NULL; test_fake_null_auth_refused checks the default. */
+  warren_tor_control_set_allow_null_auth (ctl, TRUE);
   warren_tor_control_connect_async (ctl, address, NULL, on_done, &wait);
   g_assert_true (warren_tor_control_connect_finish (ctl, wait_result (&wait), &error));
   g_assert_no_error (error);
@@ -593,6 +595,45 @@ test_fake_cookie_pinned (void)
   cookie_hex = hex (fake->cookie, 32, FALSE);
   expected = g_strconcat ("AUTHENTICATE ", cookie_hex, NULL);
   g_assert_cmpstr (g_ptr_array_index (fake->received, 1), ==, expected);
+  free_and_drain (ctl);
+}
+
+/* By default a port that asks for no authentication is refused before
+ * anything but PROTOCOLINFO is sent; a proving method is preferred. */
+static void
+test_fake_null_auth_refused (void)
+{
+  static const FakeStep null_steps[] = {
+    STEP ("PROTOCOLINFO 1", "250-PROTOCOLINFO 1\r\n250-AUTH METHODS=NULL\r\n"
+      "250 OK\r\n"),
+  };
+  static const FakeStep both_steps[] = {
+    STEP ("PROTOCOLINFO 1", "250-PROTOCOLINFO 1\r\n"
+      "250-AUTH METHODS=NULL,HASHEDPASSWORD\r\n250 OK\r\n"),
+    STEP ("AUTHENTICATE \"pw\"", "250 OK\r\n"),
+  };
+  static const char *const only_protocolinfo[] = { "PROTOCOLINFO 1", NULL };
+  static const char *const password[] = {
+    "PROTOCOLINFO 1", "AUTHENTICATE \"pw\"", NULL
+  };
+  g_autoptr (Fake) null_fake = fake_new (null_steps, G_N_ELEMENTS (null_steps), FALSE);
+  g_autoptr (Fake) both = fake_new (both_steps, G_N_ELEMENTS (both_steps), FALSE);
+  WarrenTorControl *ctl;
+  GError *error = NULL;
+
+  ctl = connect_ctl (null_fake->address, NULL);
+  warren_tor_control_set_allow_null_auth (ctl, FALSE);
+  g_assert_false (authenticate (ctl, NULL, &error));
+  assert_ctl_error_msg (error, UNAUTHENTICATED, "no authentication");
+  g_assert_false (warren_tor_control_is_authenticated (ctl));
+  fake_assert_received (null_fake, only_protocolinfo);
+  warren_tor_control_free (ctl);
+
+  ctl = connect_ctl (both->address, NULL);
+  warren_tor_control_set_allow_null_auth (ctl, FALSE);
+  g_assert_true (authenticate (ctl, "pw", &error));
+  g_assert_no_error (error);
+  fake_assert_received (both, password);
   free_and_drain (ctl);
 }
 
@@ -1437,6 +1478,7 @@ main (int argc, char **argv)
   }
   ADD_FAKE_TEST ("cookie-pinned", test_fake_cookie_pinned);
   ADD_FAKE_TEST ("password", test_fake_password);
+  ADD_FAKE_TEST ("null-auth-refused", test_fake_null_auth_refused);
   ADD_FAKE_TEST ("commands-and-events", test_fake_commands_and_events);
   ADD_FAKE_TEST ("onion", test_fake_onion);
   ADD_FAKE_TEST ("invalid-arguments", test_fake_invalid_arguments);
