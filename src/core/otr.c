@@ -64,6 +64,8 @@ struct _WarrenOtr {
   guint poll_id;
   KeyJob *keygen;
   GHashTable *bounds; /* peer -> Bounds */
+  guint in_receiving;  /* inside otrl_message_receiving() */
+  GPtrArray *forget;   /* peers whose instances to forget after it */
 };
 
 static const OtrlMessageAppOps ops;
@@ -424,6 +426,7 @@ warren_otr_new (const char *dir, const char *account, const char *protocol,
   otr->fp_path = g_build_filename (dir, "otr.fingerprints", NULL);
   otr->instag_path = g_build_filename (dir, "otr.instance_tags", NULL);
   otr->bounds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  otr->forget = g_ptr_array_new_with_free_func (g_free);
   if (callbacks)
     otr->cb = *callbacks;
   otr->user_data = user_data;
@@ -482,6 +485,7 @@ warren_otr_free (WarrenOtr *otr)
     otrl_context_force_plaintext (ctx);
   otrl_userstate_free (otr->us);
   g_hash_table_destroy (otr->bounds);
+  g_ptr_array_unref (otr->forget);
   g_free (otr->account);
   g_free (otr->protocol);
   g_free (otr->key_path);
@@ -794,9 +798,17 @@ warren_otr_receive (WarrenOtr *otr, const char *peer, const char *message,
     return FALSE;
 
   was_secure = warren_otr_is_secure (otr, peer);
+  otr->in_receiving++;
   ignore = otrl_message_receiving (otr->us, &ops, otr, otr->account,
                                    otr->protocol, peer, message, &newmsg,
                                    &tlvs, &ctx, NULL, NULL);
+  if (--otr->in_receiving == 0 && otr->forget->len > 0) {
+    /* A callback ended the session: libotr is done with the contexts. */
+    for (guint i = 0; i < otr->forget->len; i++)
+      forget_instances (otr, g_ptr_array_index (otr->forget, i));
+    g_ptr_array_set_size (otr->forget, 0);
+    ctx = NULL;
+  }
   /* libotr 4.1 never calls gone_insecure: an OTR disconnect from the
    * contact shows only as the state change. */
   if (was_secure && !warren_otr_is_secure (otr, peer) && otr->cb.secure)
@@ -834,7 +846,10 @@ warren_otr_end (WarrenOtr *otr, const char *peer)
         strcmp (ctx->accountname, otr->account) == 0 &&
         strcmp (ctx->protocol, otr->protocol) == 0)
       otrl_context_force_plaintext (ctx);
-  forget_instances (otr, peer);
+  if (otr->in_receiving > 0) /* from a libotr callback: it still uses them */
+    g_ptr_array_add (otr->forget, g_strdup (peer));
+  else
+    forget_instances (otr, peer);
   g_hash_table_remove (otr->bounds, peer);
   if (was_secure && otr->cb.secure)
     otr->cb.secure (otr, peer, FALSE, otr->user_data);

@@ -41,6 +41,7 @@ struct _Side {
   guint n_old;
   GPtrArray *smp;            /* WarrenOtrSmpEvent as pointers */
   char *question;
+  gboolean end_on_secure;    /* the glue drops the channel from the callback */
 };
 
 typedef struct {
@@ -80,6 +81,10 @@ on_secure (WarrenOtr *otr, const char *peer, gboolean secure, gpointer data)
 
   s->secure = secure;
   s->secure_changes++;
+  if (secure && s->end_on_secure) {
+    s->end_on_secure = FALSE;
+    warren_otr_end (otr, peer); /* inside libotr's receiving */
+  }
 }
 
 static void
@@ -552,16 +557,23 @@ feed_bob (Pair *p, const char *msg)
   return code;
 }
 
+/* Drops what is on the wire (the channel went down). */
+static void
+wire_drop (Pair *p)
+{
+  Wire *w;
+
+  while ((w = g_queue_pop_head (&p->wire)))
+    g_free (w->msg), g_free (w);
+}
+
 /* Ends the session on both sides (a dropped channel) and starts anew. */
 static void
 new_channel (Pair *p)
 {
-  Wire *w;
-
   warren_otr_end (p->a.otr, BOB);
   warren_otr_end (p->b.otr, ALICE);
-  while ((w = g_queue_pop_head (&p->wire)))
-    g_free (w->msg), g_free (w);
+  wire_drop (p);
   ake (p);
 }
 
@@ -580,7 +592,7 @@ test_bounds_before_ake (void)
   g_assert_true (warren_otr_smp_start (p->a.otr, BOB, "q?", "s", NULL));
   /* Bob's channel drops: his side is plaintext again. */
   warren_otr_end (p->b.otr, ALICE);
-  g_queue_clear_full (&p->wire, g_free);
+  wire_drop (p);
   g_assert_cmpint (feed_bob (p, data), ==, WARREN_OTR_ERROR_HOSTILE);
   g_assert_cmpint (feed_bob (p, last_sent (&p->a)), ==, WARREN_OTR_ERROR_HOSTILE);
   g_assert_cmpint (feed_bob (p, "?OTR:AAIDAAAAAQAAAAEAAAA."), ==,
@@ -624,6 +636,15 @@ test_bounds_instances (void)
     if (feed_bob (p, "?OTRv3?") == WARREN_OTR_ERROR_HOSTILE)
       refused++;
   g_assert_cmpuint (refused, >=, 50 - WARREN_OTR_MAX_AKE_STARTS);
+  /* The glue may end the session from inside libotr (a refused key): the
+   * instance contexts are forgotten only once libotr is done with them. */
+  p->b.end_on_secure = TRUE;
+  warren_otr_end (p->a.otr, BOB);
+  warren_otr_end (p->b.otr, ALICE);
+  wire_drop (p);
+  warren_otr_start (p->a.otr, BOB);
+  pump (p);
+  g_assert_false (warren_otr_is_secure (p->b.otr, ALICE));
   /* A new channel starts from nothing: the contact still gets through. */
   new_channel (p);
   g_assert_true (send_text (&p->a, BOB, 1, "hello again"));
