@@ -34,6 +34,9 @@
  *    "reliable-transport-writable": that signal never fires for an accepted
  *    child socket, so the passive side's sender stalls after ~4 MB without
  *    the timer.
+ *  - At most WARREN_CHANNEL_MAX_QUEUED bytes wait in the send queue: a
+ *    peer that keeps the channel open and stops reading fails the channel
+ *    (FULL) instead of growing our memory. Delivery lives in the outbox.
  *  - Once connected, the forwarder stops listening: the tunnel is up, and
  *    any later local connection to it could only be someone else's.
  *  - The channel is never closed from inside libnice's receive callback:
@@ -59,6 +62,10 @@
 
 #define SEND_SLICE 0xF800
 #define SEND_RETRY_MS 10
+/* What one queued send costs beyond its bytes (GBytes, list link, malloc):
+ * counted against the bound, or a flood of tiny frames (PONGs) would hold
+ * ten times the bound in memory. */
+#define SEND_ENTRY_COST 128
 
 struct _WarrenChannel {
 	WarrenChannelRole role;
@@ -84,6 +91,7 @@ struct _WarrenChannel {
 	GQueue sendq;          /* of GBytes */
 	gsize head_offset;     /* bytes of the head already sent */
 	gsize queued;
+	guint n_queued;        /* entries in sendq */
 	gboolean owe_writable; /* a backlog built up: report when it drains */
 
 	WarrenForwarder *forwarder; /* initiator, after connect() */
@@ -250,6 +258,7 @@ teardown(WarrenChannel *ch)
 	clear_source(&ch->flush_src);
 	g_queue_clear_full(&ch->sendq, (GDestroyNotify)g_bytes_unref);
 	ch->queued = 0;
+	ch->n_queued = 0;
 	ch->head_offset = 0;
 	g_clear_pointer(&ch->forwarder, warren_forwarder_free);
 	if (ch->stream_id != 0) {
@@ -328,6 +337,7 @@ flush(WarrenChannel *ch)
 		ch->queued -= (gsize)n;
 		if (ch->head_offset == size) {
 			g_bytes_unref(g_queue_pop_head(&ch->sendq));
+			ch->n_queued--;
 			ch->head_offset = 0;
 		}
 	}
@@ -366,8 +376,21 @@ warren_channel_send(WarrenChannel *ch, const guint8 *data, gsize len, GError **e
 	}
 	if (len == 0)
 		return TRUE;
+	if (ch->queued + len + (gsize)(ch->n_queued + 1) * SEND_ENTRY_COST >
+	    WARREN_CHANNEL_MAX_QUEUED) {
+		/* The peer keeps the channel open but does not read: our memory
+		 * must not grow with what we owe it. */
+		GError *full = g_error_new(WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL,
+		                           "the contact stopped reading (%" G_GSIZE_FORMAT
+		                           " bytes waiting)", ch->queued);
+
+		g_propagate_error(error, g_error_copy(full));
+		fail(ch, full);
+		return FALSE;
+	}
 	g_queue_push_tail(&ch->sendq, g_bytes_new(data, len));
 	ch->queued += len;
+	ch->n_queued++;
 	if (ch->flush_src == NULL)
 		flush(ch);
 	return TRUE;

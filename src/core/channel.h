@@ -34,6 +34,7 @@ typedef enum {
 	WARREN_CHANNEL_ERROR_PROXY,       /* Tor's SOCKS5 port refused the stream */
 	WARREN_CHANNEL_ERROR_CLOSED,      /* used after close, failure or free */
 	WARREN_CHANNEL_ERROR_INVALID,     /* bad argument from signalling */
+	WARREN_CHANNEL_ERROR_FULL,        /* the peer stopped reading */
 } WarrenChannelError;
 
 typedef enum {
@@ -121,9 +122,16 @@ gboolean warren_channel_connect(WarrenChannel *ch, const char *socks,
 gboolean warren_channel_accept(WarrenChannel *ch, const char *remote_ufrag,
                                const char *remote_pwd, guint timeout_ms, GError **error);
 
+/* The most bytes send() lets wait for the peer (each send counted with
+ * 128 bytes of overhead). */
+#define WARREN_CHANNEL_MAX_QUEUED (12u << 20)
+
 /* Queues @len bytes (copied) and writes them in order, as soon as and as
  * fast as the channel allows; allowed while CONNECTING. FALSE with @error
- * once FAILED or CLOSED. */
+ * once FAILED or CLOSED. If the queue would grow over
+ * WARREN_CHANNEL_MAX_QUEUED, FALSE with WARREN_CHANNEL_ERROR_FULL and the
+ * channel FAILED (reported with the same error): callers that have much to
+ * send stop at a fraction of it and go on when "writable" fires. */
 gboolean warren_channel_send(WarrenChannel *ch, const guint8 *data, gsize len,
                              GError **error);
 

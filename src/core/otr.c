@@ -5,10 +5,16 @@
  * Files are written whole to a temporary file opened 0600 and renamed over
  * the old one (libotr's own writers use fopen, which would follow the umask
  * and could leave a torn file after a crash).
+ *
+ * libotr bounds nothing a contact sends (a context per sender instance tag,
+ * fragments reassembled without limit): warren_otr_receive() checks every
+ * message's header first (otr_guard.c) and counts, per contact and per
+ * channel, the instances, key exchanges and errors it lets through.
  */
 #include "config.h"
 
 #include "core/otr.h"
+#include "core/otr_guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +34,15 @@ G_DEFINE_QUARK (warren-otr-error-quark, warren_otr_error)
 #define POLICY (OTRL_POLICY_ALLOW_V3 | OTRL_POLICY_REQUIRE_ENCRYPTION)
 /* OTR messages longer than this are fragmented by libotr; well under the
  * channel's 64 KiB frame limit. */
-#define MAX_MESSAGE_SIZE 16384
+#define MAX_MESSAGE_SIZE WARREN_OTR_GUARD_MAX_FRAGMENT
+
+/* What one contact got through since the last warren_otr_end(). */
+typedef struct {
+  guint32 instances[WARREN_OTR_MAX_INSTANCES];
+  guint n_instances;
+  guint ake_starts;
+  guint errors;
+} Bounds;
 
 typedef struct {
   WarrenOtr *otr;
@@ -49,6 +63,9 @@ struct _WarrenOtr {
   gpointer user_data;
   guint poll_id;
   KeyJob *keygen;
+  GHashTable *bounds; /* peer -> Bounds */
+  guint in_receiving;  /* inside otrl_message_receiving() */
+  GPtrArray *forget;   /* peers whose instances to forget after it */
 };
 
 static const OtrlMessageAppOps ops;
@@ -408,6 +425,8 @@ warren_otr_new (const char *dir, const char *account, const char *protocol,
   otr->key_path = g_build_filename (dir, "otr.private_key", NULL);
   otr->fp_path = g_build_filename (dir, "otr.fingerprints", NULL);
   otr->instag_path = g_build_filename (dir, "otr.instance_tags", NULL);
+  otr->bounds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  otr->forget = g_ptr_array_new_with_free_func (g_free);
   if (callbacks)
     otr->cb = *callbacks;
   otr->user_data = user_data;
@@ -465,6 +484,8 @@ warren_otr_free (WarrenOtr *otr)
   for (ConnContext *ctx = otr->us->context_root; ctx; ctx = ctx->next)
     otrl_context_force_plaintext (ctx);
   otrl_userstate_free (otr->us);
+  g_hash_table_destroy (otr->bounds);
+  g_ptr_array_unref (otr->forget);
   g_free (otr->account);
   g_free (otr->protocol);
   g_free (otr->key_path);
@@ -758,6 +779,71 @@ wipe_message (char *msg)
   }
 }
 
+static gboolean
+known_instance (Bounds *b, guint32 instance)
+{
+  for (guint i = 0; i < b->n_instances; i++)
+    if (b->instances[i] == instance)
+      return TRUE;
+  if (b->n_instances == WARREN_OTR_MAX_INSTANCES)
+    return FALSE;
+  b->instances[b->n_instances++] = instance;
+  return TRUE;
+}
+
+/* Whether @message from @peer may reach libotr; counts it if so. */
+static gboolean
+admit (WarrenOtr *otr, const char *peer, const char *message, GError **error)
+{
+  WarrenOtrHeader h;
+  WarrenOtrKind kind = warren_otr_guard_classify (message, &h);
+  Bounds *b = g_hash_table_lookup (otr->bounds, peer);
+  const char *why = NULL;
+
+  if (b == NULL) {
+    b = g_new0 (Bounds, 1);
+    g_hash_table_insert (otr->bounds, g_strdup (peer), b);
+  }
+  if (kind == WARREN_OTR_KIND_BAD)
+    why = "a malformed, oversized or non-v3 OTR message";
+  else if ((kind == WARREN_OTR_KIND_DATA || kind == WARREN_OTR_KIND_FRAGMENT) &&
+           !warren_otr_is_secure (otr, peer))
+    why = "an encrypted message before the private conversation was set up";
+  else if ((kind == WARREN_OTR_KIND_QUERY || kind == WARREN_OTR_KIND_DH_COMMIT) &&
+           ++b->ake_starts > WARREN_OTR_MAX_AKE_STARTS)
+    why = "too many OTR key exchanges";
+  else if (kind == WARREN_OTR_KIND_ERROR && ++b->errors > WARREN_OTR_MAX_ERRORS)
+    why = "too many OTR errors";
+  else if (h.sender != 0 && !known_instance (b, h.sender))
+    why = "too many OTR instances";
+  if (why == NULL)
+    return TRUE;
+  g_set_error (error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_HOSTILE,
+               "the contact's Warren sent %s (%s)", why,
+               warren_otr_kind_to_string (kind));
+  return FALSE;
+}
+
+/* Forgets @peer's instance contexts (all in plaintext now; the known keys
+ * live in the master context and stay): they would otherwise add up, one
+ * per instance tag, over every channel. */
+static void
+forget_instances (WarrenOtr *otr, const char *peer)
+{
+  ConnContext *master = master_of (otr, peer);
+  ConnContext *c, *next;
+
+  if (master == NULL)
+    return;
+  master->recent_child = master->recent_rcvd_child =
+    master->recent_sent_child = NULL;
+  for (c = master->next; c && c->m_context == master; c = next) {
+    next = c->next;
+    if (c->msgstate == OTRL_MSGSTATE_PLAINTEXT)
+      otrl_context_forget (c);
+  }
+}
+
 gboolean
 warren_otr_receive (WarrenOtr *otr, const char *peer, const char *message,
                     WarrenOtrPayload *out, GError **error)
@@ -776,11 +862,21 @@ warren_otr_receive (WarrenOtr *otr, const char *peer, const char *message,
 
   if (!g_str_has_prefix (message, "?OTR"))
     return refuse_plaintext (error); /* tagged or not, never given to libotr */
+  if (!admit (otr, peer, message, error))
+    return FALSE;
 
   was_secure = warren_otr_is_secure (otr, peer);
+  otr->in_receiving++;
   ignore = otrl_message_receiving (otr->us, &ops, otr, otr->account,
                                    otr->protocol, peer, message, &newmsg,
                                    &tlvs, &ctx, NULL, NULL);
+  if (--otr->in_receiving == 0 && otr->forget->len > 0) {
+    /* A callback ended the session: libotr is done with the contexts. */
+    for (guint i = 0; i < otr->forget->len; i++)
+      forget_instances (otr, g_ptr_array_index (otr->forget, i));
+    g_ptr_array_set_size (otr->forget, 0);
+    ctx = NULL;
+  }
   /* libotr 4.1 never calls gone_insecure: an OTR disconnect from the
    * contact shows only as the state change. */
   if (was_secure && !warren_otr_is_secure (otr, peer) && otr->cb.secure)
@@ -818,6 +914,11 @@ warren_otr_end (WarrenOtr *otr, const char *peer)
         strcmp (ctx->accountname, otr->account) == 0 &&
         strcmp (ctx->protocol, otr->protocol) == 0)
       otrl_context_force_plaintext (ctx);
+  if (otr->in_receiving > 0) /* from a libotr callback: it still uses them */
+    g_ptr_array_add (otr->forget, g_strdup (peer));
+  else
+    forget_instances (otr, peer);
+  g_hash_table_remove (otr->bounds, peer);
   if (was_secure && otr->cb.secure)
     otr->cb.secure (otr, peer, FALSE, otr->user_data);
 }

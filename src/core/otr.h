@@ -33,6 +33,8 @@ typedef enum {
   WARREN_OTR_ERROR_FILE,           /* a key/fingerprint/instag file */
   WARREN_OTR_ERROR_LIBOTR,         /* libotr refused */
   WARREN_OTR_ERROR_NOT_WARREN,     /* a message that is not Warren's */
+  WARREN_OTR_ERROR_HOSTILE,        /* over a bound, or not the AKE before
+                                    * the AKE: drop the channel */
 } WarrenOtrError;
 
 typedef enum {
@@ -52,6 +54,12 @@ typedef enum {
 } WarrenOtrSmpEvent;
 
 typedef struct _WarrenOtr WarrenOtr;
+
+/* Bounds on what one contact makes libotr hold, between two
+ * warren_otr_end() (one channel): see warren_otr_receive(). */
+#define WARREN_OTR_MAX_INSTANCES  3
+#define WARREN_OTR_MAX_AKE_STARTS 8
+#define WARREN_OTR_MAX_ERRORS     8
 
 typedef struct {
   /* Sends one OTR protocol message to @peer (on its channel). */
@@ -132,12 +140,19 @@ gboolean warren_otr_send (WarrenOtr *otr, const char *peer,
  * *out filled when it was a data message with Warren content (a payload
  * with nothing in it is a heartbeat), FALSE without error for protocol
  * messages (AKE, SMP, fragments), FALSE with @error for anything that is
- * not an encrypted Warren message. */
+ * not an encrypted Warren message. Before libotr sees it, the message must
+ * pass the bounds (otr_guard.h): anything but the AKE before the
+ * conversation is private, a malformed, v1/v2 or oversized message, more
+ * than WARREN_OTR_MAX_INSTANCES sender instances, WARREN_OTR_MAX_AKE_STARTS
+ * queries and DH commits or WARREN_OTR_MAX_ERRORS OTR errors since the last
+ * warren_otr_end() fail with WARREN_OTR_ERROR_HOSTILE: the caller drops the
+ * channel. */
 gboolean warren_otr_receive (WarrenOtr *otr, const char *peer,
                              const char *message, WarrenOtrPayload *out,
                              GError **error);
 /* Ends the session with @peer: an OTR disconnect if it can still be sent,
- * then every instance back to plaintext. */
+ * then every instance back to plaintext; the contact's instance contexts
+ * (not its known keys) are forgotten and its bounds start again. */
 void warren_otr_end (WarrenOtr *otr, const char *peer);
 
 /* SMP with @peer (encrypted session needed). @question NULL: shared secret. */

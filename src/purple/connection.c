@@ -36,6 +36,7 @@ warren_conn_new(PurpleConnection *gc)
 	                                            g_free, g_free);
 	conn->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 	                                       warren_session_peer_free);
+	conn->smp_dialogs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	conn->delivery_notices = TRUE;
 	g_hash_table_insert(conns, gc, conn);
 	return conn;
@@ -66,6 +67,7 @@ warren_conn_free(WarrenConn *conn)
 	g_clear_object(&conn->cancel);
 	g_clear_pointer(&conn->peers, g_hash_table_destroy);
 	g_clear_pointer(&conn->disco_pending, g_hash_table_destroy);
+	g_clear_pointer(&conn->smp_dialogs, g_hash_table_destroy);
 	g_free(conn);
 }
 

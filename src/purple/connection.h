@@ -23,7 +23,7 @@ struct WarrenConn {
 	GCancellable *cancel;      /* every pending operation of the connection */
 	gboolean jabber_started;   /* jabber's login ran: its close must run too */
 	GHashTable *peers;         /* bare JID -> WarrenPeer */
-	GHashTable *disco_pending; /* iq id -> full JID */
+	GHashTable *disco_pending; /* iq id -> presence.c's query (g_free) */
 
 	/* Tor (tor_account.c) */
 	struct WarrenTorClaim *claim; /* our claim on the shared Tor */
@@ -42,6 +42,7 @@ struct WarrenConn {
 	gboolean delivery_notices;    /* "Delivered." lines in conversations */
 	WarrenOtr *otr;               /* the account's OTR engine */
 	WarrenTrustStore *trust;      /* known keys, pins (contact_trust.c) */
+	GHashTable *smp_dialogs;      /* bare JID -> otr_ui.c's open SMP answer */
 	gint64 otr_keygen_started;    /* monotonic us */
 };
 

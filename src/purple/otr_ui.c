@@ -3,7 +3,9 @@
  * otr_ui.c — OTR in the user's own client (see otr_ui.h). Dialogs belong to
  * the connection (their handle is the WarrenConn, closed when it goes) and
  * find the connection again from the account when answered, so a dialog
- * answered after sign-off does nothing.
+ * answered after sign-off does nothing. A contact gets at most one SMP
+ * answer dialog at a time: another request while it is open is answered
+ * "busy" (the SMP is aborted) and the open dialog no longer answers.
  */
 #include "config.h"
 
@@ -26,7 +28,9 @@
 typedef struct {
 	PurpleAccount *account;
 	char *bare;
-	char *fp;       /* the key the dialog showed, if any */
+	char *fp;              /* the key the dialog showed, if any */
+	void *handle;          /* an SMP answer dialog's */
+	gboolean stale;        /* its SMP was aborted meanwhile */
 } Ask;
 
 static Ask *
@@ -141,13 +145,40 @@ warren_otr_ui_new_key(WarrenConn *conn, const char *bare, const char *fp,
 
 /* ---- SMP ---------------------------------------------------------------- */
 
+/* The contact's SMP dialog is answered or gone: another may open. */
+static void
+smp_forget(WarrenConn *conn, Ask *a)
+{
+	if (conn && g_hash_table_lookup(conn->smp_dialogs, a->bare) == a)
+		g_hash_table_remove(conn->smp_dialogs, a->bare);
+}
+
+/* Closes the contact's SMP dialog, if one is open. */
+static void
+smp_close(WarrenConn *conn, const char *bare)
+{
+	Ask *a = g_hash_table_lookup(conn->smp_dialogs, bare);
+
+	if (a == NULL)
+		return;
+	g_hash_table_remove(conn->smp_dialogs, bare);
+	purple_request_close(PURPLE_REQUEST_INPUT, a->handle); /* no callback */
+	ask_free(a);
+}
+
 static void
 smp_answer_cb(Ask *a, const char *secret)
 {
 	WarrenConn *conn = ask_conn(a);
 	GError *error = NULL;
 
-	if (conn && conn->otr && secret && *secret &&
+	smp_forget(conn, a);
+	if (a->stale) {
+		if (conn)
+			write_line(conn, a->bare, _("That verification had been "
+			           "cancelled: the contact asked again while it was "
+			           "open. Ask them to start it once more."), TRUE);
+	} else if (conn && conn->otr && secret && *secret &&
 	    !warren_otr_smp_respond(conn->otr, a->bare, secret, &error)) {
 		write_line(conn, a->bare, error->message, TRUE);
 		g_error_free(error);
@@ -162,9 +193,25 @@ smp_cancel_cb(Ask *a, const char *unused)
 {
 	WarrenConn *conn = ask_conn(a);
 
-	if (conn && conn->otr)
+	smp_forget(conn, a);
+	if (conn && conn->otr && !a->stale)
 		warren_otr_smp_abort(conn->otr, a->bare);
 	ask_free(a);
+}
+
+/* A second request while the contact's dialog is open: busy. */
+static gboolean
+smp_busy(WarrenConn *conn, const char *bare)
+{
+	Ask *open = g_hash_table_lookup(conn->smp_dialogs, bare);
+
+	if (open == NULL)
+		return FALSE;
+	open->stale = TRUE;
+	warren_otr_smp_abort(conn->otr, bare);
+	warren_debug_warn("%s asked to verify again while asked: busy\n",
+	                  warren_priv(bare));
+	return TRUE;
 }
 
 void
@@ -173,10 +220,14 @@ warren_otr_ui_smp(WarrenConn *conn, const char *bare, WarrenOtrSmpEvent event,
 {
 	const char *who = alias_of(conn, bare);
 	char *primary, *secondary, *text;
+	Ask *a;
 
 	switch (event) {
 	case WARREN_OTR_SMP_ASKED_QUESTION:
 	case WARREN_OTR_SMP_ASKED_SECRET:
+		if (smp_busy(conn, bare))
+			return;
+		a = ask_new(conn, bare);
 		primary = g_strdup_printf(_("%s wants to verify you"), who);
 		secondary = event == WARREN_OTR_SMP_ASKED_QUESTION ?
 			g_strdup_printf(_("Their question: %s\nAnswer it as you agreed. Warren "
@@ -186,14 +237,16 @@ warren_otr_ui_smp(WarrenConn *conn, const char *bare, WarrenOtrSmpEvent event,
 			g_strdup(_("Enter the secret you share with them. Warren never\n"
 			           "shows it to them; it only tells both of you whether\n"
 			           "the secrets match."));
-		purple_request_input(conn, _("Warren: verify contact"), primary, secondary,
+		a->handle = purple_request_input(conn, _("Warren: verify contact"),
+		                     primary, secondary,
 		                     "", FALSE, FALSE, NULL,
 		                     event == WARREN_OTR_SMP_ASKED_QUESTION ? _("Answer") :
 		                                                              _("Verify"),
 		                     G_CALLBACK(smp_answer_cb), _("Cancel"),
 		                     G_CALLBACK(smp_cancel_cb),
-		                     purple_connection_get_account(conn->gc), bare, NULL,
-		                     ask_new(conn, bare));
+		                     purple_connection_get_account(conn->gc), bare, NULL, a);
+		if (a->handle != NULL)
+			g_hash_table_insert(conn->smp_dialogs, g_strdup(bare), a);
 		g_free(primary);
 		g_free(secondary);
 		return;
@@ -224,7 +277,7 @@ warren_otr_ui_smp(WarrenConn *conn, const char *bare, WarrenOtrSmpEvent event,
 		write_line(conn, bare, text, TRUE);
 		break;
 	}
-	purple_request_close_with_handle(conn); /* an answer dialog left open */
+	smp_close(conn, bare); /* an answer dialog left open */
 	g_free(text);
 }
 

@@ -26,6 +26,7 @@
 #include "presence.h"
 #include "otr_ui.h"
 #include "session.h"
+#include "test_hooks.h"
 #include "stanza_filter.h"
 #include "tor_account.h"
 #include "tor_pool.h"
@@ -147,6 +148,7 @@ plugin_load(PurplePlugin *plugin)
 	warren_presence_init(plugin);
 	warren_session_init(plugin);
 	warren_otr_ui_init();
+	warren_test_hooks_init(plugin); /* only with WARREN_TEST_HOOKS=1 */
 	return TRUE;
 }
 

@@ -11,7 +11,10 @@
  * "contact_is_warren" (account, jid) -> -1 unknown, 0 no, 1 yes.
  *
  * Everything here reads stanzas from the network: each is validated and a
- * malformed one is logged and ignored.
+ * malformed one is logged and ignored. Work is bounded: at most
+ * MAX_PENDING_DISCO queries wait for an answer, each at most the disco
+ * timeout (then forgotten, and the resource is asked again when it next
+ * shows presence), and at most MAX_RESOURCES resources are kept a contact.
  */
 #include "config.h"
 
@@ -31,6 +34,14 @@
 
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 #define MAX_PENDING_DISCO 256
+#define MAX_RESOURCES     16
+#define DISCO_TIMEOUT_S   60
+
+/* A disco#info query waiting for its answer (freed with g_free). */
+typedef struct {
+	gint64 asked;          /* monotonic us */
+	char full[];           /* the resource asked */
+} DiscoQuery;
 
 struct WarrenPeer {
 	GHashTable *resources; /* resource -> GINT_TO_POINTER(WarrenPeerKind + 2) */
@@ -147,14 +158,56 @@ split_jid(const char *full, char **bare, char **resource)
 	return TRUE;
 }
 
+/* DISCO_TIMEOUT_S, or the account's hidden "disco-timeout" (seconds; for
+ * tests). */
+static gint64
+disco_timeout_us(WarrenConn *conn)
+{
+	int s = purple_account_get_int(purple_connection_get_account(conn->gc),
+	                               "disco-timeout", DISCO_TIMEOUT_S);
+	return (gint64)(s > 0 ? s : DISCO_TIMEOUT_S) * G_USEC_PER_SEC;
+}
+
+/* Forgets unanswered queries past the timeout, and their resources' unknown
+ * state, so that the resource's next presence asks again. */
 static void
+expire_disco(WarrenConn *conn)
+{
+	GHashTableIter iter;
+	gpointer v;
+	gint64 limit = g_get_monotonic_time() - disco_timeout_us(conn);
+
+	g_hash_table_iter_init(&iter, conn->disco_pending);
+	while (g_hash_table_iter_next(&iter, NULL, &v)) {
+		DiscoQuery *q = v;
+		char *bare, *resource;
+		WarrenPeer *peer;
+
+		if (q->asked > limit)
+			continue;
+		if (split_jid(q->full, &bare, &resource)) {
+			peer = peer_get(conn, bare, FALSE);
+			if (peer != NULL && GPOINTER_TO_INT(g_hash_table_lookup(
+			        peer->resources, resource)) - 2 == WARREN_PEER_UNKNOWN)
+				g_hash_table_remove(peer->resources, resource);
+			g_free(bare);
+			g_free(resource);
+		}
+		warren_debug_info("a disco query went unanswered\n");
+		g_hash_table_iter_remove(&iter);
+	}
+}
+
+/* FALSE if too many queries wait already. */
+static gboolean
 ask_disco(WarrenConn *conn, const char *full)
 {
 	xmlnode *iq, *query;
+	DiscoQuery *q;
 	char *id;
 
 	if (g_hash_table_size(conn->disco_pending) >= MAX_PENDING_DISCO)
-		return;
+		return FALSE;
 	/* Unpredictable, so another contact cannot answer in its place. */
 	id = g_strdup_printf("warren-disco-%08x%08x", g_random_int(), g_random_int());
 	iq = xmlnode_new("iq");
@@ -163,9 +216,13 @@ ask_disco(WarrenConn *conn, const char *full)
 	xmlnode_set_attrib(iq, "to", full);
 	query = xmlnode_new_child(iq, "query");
 	xmlnode_set_namespace(query, NS_DISCO_INFO);
-	g_hash_table_insert(conn->disco_pending, id, g_strdup(full));
+	q = g_malloc(sizeof *q + strlen(full) + 1);
+	q->asked = g_get_monotonic_time();
+	strcpy(q->full, full);
+	g_hash_table_insert(conn->disco_pending, id, q);
 	warren_jabber_send(conn->gc, iq);
 	xmlnode_free(iq);
+	return TRUE;
 }
 
 static gboolean
@@ -184,13 +241,13 @@ receiving_presence_cb(PurpleConnection *gc, const char *type, const char *from,
 	self = warren_bare_jid(purple_account_get_username(account));
 
 	if (type == NULL || g_str_equal(type, "available")) {
+		expire_disco(conn);
 		peer = peer_get(conn, bare, TRUE);
 		if (!g_hash_table_contains(peer->resources, resource) &&
-		    g_strcmp0(self, bare) != 0) {
+		    g_hash_table_size(peer->resources) < MAX_RESOURCES &&
+		    g_strcmp0(self, bare) != 0 && ask_disco(conn, from))
 			g_hash_table_insert(peer->resources, g_strdup(resource),
 			                    GINT_TO_POINTER(WARREN_PEER_UNKNOWN + 2));
-			ask_disco(conn, from);
-		}
 	} else if (g_str_equal(type, "unavailable") || g_str_equal(type, "error")) {
 		peer = peer_get(conn, bare, FALSE);
 		if (peer != NULL)
@@ -223,6 +280,7 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
                 const char *from, xmlnode *iq, gpointer data)
 {
 	WarrenConn *conn = warren_conn_get(gc);
+	const DiscoQuery *q;
 	const char *asked;
 	char *bare = NULL, *resource = NULL;
 	WarrenPeer *peer;
@@ -230,8 +288,9 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 
 	if (conn == NULL || id == NULL ||
 	    (g_strcmp0(type, "result") != 0 && g_strcmp0(type, "error") != 0) ||
-	    (asked = g_hash_table_lookup(conn->disco_pending, id)) == NULL)
+	    (q = g_hash_table_lookup(conn->disco_pending, id)) == NULL)
 		return FALSE;
+	asked = q->full;
 	/* Only the resource we asked may answer. */
 	if (!full_jid_equal(from, asked)) {
 		warren_debug_warn("disco answer from an unexpected sender ignored\n");

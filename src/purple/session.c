@@ -79,11 +79,13 @@
 #define AKE_TIMEOUT_S     45  /* channel up but no private conversation */
 #define ACK_DELAY_MS      100 /* longest wait for an ack to ride along */
 #define PROTOCOL_VERSION  2   /* 2: everything inside OTR */
+/* peer_flush() stops taking from the outbox while this much waits for the
+ * contact, and goes on when the channel has drained. */
+#define FLUSH_PAUSE_BYTES (WARREN_CHANNEL_MAX_QUEUED / 8)
 
 static void peer_dial(Peer *peer);
 static void send_frame(Peer *peer, WarrenFrame *frame);
 static void peer_flush(Peer *peer);
-static void peer_flush_one(Peer *peer, guint64 id);
 
 /* A line from Warren in the conversation with @who (if one is open). */
 static void
@@ -170,6 +172,7 @@ peer_drop_channel(Peer *peer)
 		g_source_remove(peer->ack_idle_id);
 	peer->ack_idle_id = 0;
 	peer->ack_due = 0;  /* unacknowledged: the contact resends, we drop dups */
+	peer->flushed = 0;
 	peer->dropping = TRUE;
 	if (peer->conn->otr && (peer->secure || peer->ch))
 		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
@@ -477,6 +480,8 @@ got_otr(Peer *peer, const char *text)
 			                      error->message);
 			warren_otr_ui_notice(peer->conn, peer->bare, msg);
 			g_free(msg);
+			if (g_error_matches(error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_HOSTILE))
+				peer_failed(peer, "OTR bounds"); /* its messages stay pending */
 			g_error_free(error);
 		}
 		return;
@@ -634,13 +639,28 @@ on_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 		if (peer->initiator && peer->conn->otr)
 			warren_otr_start(peer->conn->otr, peer->bare);
 	} else if (state == WARREN_CHANNEL_STATE_FAILED || state == WARREN_CHANNEL_STATE_CLOSED) {
+		if (g_error_matches(error, WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL))
+			warren_otr_ui_notice(peer->conn, peer->bare,
+				_("The contact's Warren stopped reading; the channel was "
+				  "closed. Pending messages stay pending."));
 		peer_failed(peer, error ? error->message : NULL);
 	}
+}
+
+/* The send queue drained: go on with the outbox. */
+static void
+on_writable(WarrenChannel *ch, gpointer user_data)
+{
+	Peer *peer = user_data;
+
+	if (peer->secure_idle_id == 0)
+		peer_flush(peer);
 }
 
 static const WarrenChannelCallbacks channel_callbacks = {
 	.state_changed = on_state,
 	.received = on_received,
+	.writable = on_writable,
 };
 
 /* The id sent before pending[@i] that is not acknowledged yet (0: none). */
@@ -650,7 +670,8 @@ prev_pending(GPtrArray *pending, guint i)
 	return i > 0 ? ((WarrenOutboxEntry *)g_ptr_array_index(pending, i - 1))->id : 0;
 }
 
-/* Sends every pending message, in id order. */
+/* Sends the pending messages not yet sent on this channel, in id order,
+ * until FLUSH_PAUSE_BYTES wait for the contact (on_writable goes on). */
 static void
 peer_flush(Peer *peer)
 {
@@ -663,11 +684,17 @@ peer_flush(Peer *peer)
 	for (i = 0; pending && i < pending->len; i++) {
 		WarrenOutboxEntry *e = g_ptr_array_index(pending, i);
 		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
+		if (e->id <= peer->flushed)
+			continue;
+		if (peer->ch == NULL ||
+		    warren_channel_get_queued(peer->ch) >= FLUSH_PAUSE_BYTES)
+			break;
 		p.id = e->id;
 		p.prev = prev_pending(pending, i);
 		p.text = (char *)e->text;
 		if (!send_payload(peer, &p))
 			break;
+		peer->flushed = e->id;
 	}
 	if (pending)
 		g_ptr_array_unref(pending);
@@ -785,7 +812,7 @@ warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 	g_free(bare);
 	if (peer->connected && peer->secure && peer->trusted &&
 	    peer->secure_idle_id == 0) {
-		peer_flush_one(peer, id);
+		peer_flush(peer); /* in order, behind a paused backlog */
 	} else if (peer->connected && peer->secure && !peer->trusted) {
 		notice(conn, who, _("Pending: held until you decide about the "
 		                    "contact's changed key."));
@@ -798,27 +825,6 @@ warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 		peer_dial(peer);
 	}
 	return 1;
-}
-
-/* Sends the pending message @id now (the channel is up). */
-static void
-peer_flush_one(Peer *peer, guint64 id)
-{
-	GPtrArray *pending = warren_outbox_pending(outbox_of(peer->conn), peer->bare);
-	guint i;
-
-	for (i = 0; pending && i < pending->len; i++) {
-		WarrenOutboxEntry *e = g_ptr_array_index(pending, i);
-		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
-		p.id = e->id;
-		p.prev = prev_pending(pending, i);
-		p.text = (char *)e->text;
-		if (e->id == id)
-			send_payload(peer, &p);
-	}
-	if (pending)
-		g_ptr_array_unref(pending);
-	peer->last_activity = g_get_monotonic_time();
 }
 
 unsigned int
@@ -1080,6 +1086,28 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	}
 	warren_signal_free(sig);
 	return TRUE;
+}
+
+/* TEST ONLY (test_hooks.c, WARREN_TEST_HOOKS=1): @text as an OTR frame
+ * (NULL: a PING) on the channel to @bare if it is up; else dials it. The
+ * hostile peer keeps its channel however silent the victim is. */
+gboolean
+warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *text)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+	Peer *peer = conn && outbox_of(conn) ? peer_get(conn, bare, TRUE) : NULL;
+
+	if (peer_writable(peer)) {
+		if (warren_channel_get_queued(peer->ch) >= FLUSH_PAUSE_BYTES)
+			return FALSE; /* as fast as Tor takes it, no faster */
+		peer->last_rx = g_get_monotonic_time();
+		send_frame(peer, text ? warren_frame_new_otr(text) :
+		                        warren_frame_new_ping(g_random_int()));
+		return TRUE;
+	}
+	if (peer && peer->ch == NULL && peer->retry_id == 0)
+		peer_dial(peer);
+	return FALSE;
 }
 
 /* ---- OTR engine callbacks ----------------------------------------------- */

@@ -44,6 +44,7 @@ typedef struct {
 	guint64 ack_due;          /* highest id shown, not yet acknowledged */
 	guint64 ack_due_epoch;    /* the contact's epoch ack_due belongs to */
 	guint ack_idle_id;        /* sends ack_due if no message takes it along */
+	guint64 flushed;          /* highest id sent on this channel */
 } Peer;
 
 /* session.c */

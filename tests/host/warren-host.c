@@ -30,6 +30,8 @@
  *                                      whose label starts with LABEL
  *   answer N INDEX | input N TEXT | fill N FIELD VALUE | ok N | cancel N
  *                                      answer request N (see "request-*")
+ *   hostile ACCOUNT JID KIND COUNT     TEST ONLY (WARREN_TEST_HOOKS=1): send
+ *                                      hostile OTR (hostile.c); hostile-sent N
  *   echo TEXT                          print "echo TEXT" (a sync marker)
  *   quit
  * Events: ready, signed-on, signed-off, connection-error, progress,
@@ -51,6 +53,8 @@
 #include <glib.h>
 #include <glib-unix.h>
 #include <purple.h>
+
+#include "hostile.h"
 
 #define UI_ID "warren-host"
 
@@ -810,6 +814,9 @@ run_command(char *line)
 		g_free(label);
 	} else if (g_str_equal(cmd, "buddy") && argc >= 3)
 		cmd_buddy(account, argv[2]);
+	else if (g_str_equal(cmd, "hostile") && argc >= 5)
+		emit("hostile-sent %d", warren_host_hostile(account, argv[2], argv[3],
+		                                            (guint)atoi(argv[4])));
 	else if (g_str_equal(cmd, "menu") && argc >= 3) {
 		char *label = argc >= 4 ? g_strjoinv(" ", argv + 3) : NULL;
 		cmd_menu(account, argv[2], label);

@@ -11,6 +11,7 @@ rest being Warren frames (src/core/frame.c)."""
 import socket
 import struct
 import threading
+import time
 
 STUN_COOKIE = b"\x21\x12\xa4\x42"
 
@@ -20,6 +21,7 @@ class Stream:
         self.up = bytearray()     # client -> Tor
         self.down = bytearray()   # Tor -> client
         self.lock = threading.Lock()
+        self.hold = threading.Event()  # set: stop reading Tor -> client
         self.upstream_port = None  # our port towards Tor (Tor's SOURCE_ADDR)
 
     def _auth_len(self):
@@ -125,6 +127,8 @@ class Relay:
     def _pipe(src, dst, st, buf):
         try:
             while True:
+                while buf is st.down and st.hold.is_set():
+                    time.sleep(0.05)  # the client "stops reading"
                 data = src.recv(65536)
                 if not data:
                     break
@@ -138,6 +142,13 @@ class Relay:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    def hold(self, keep):
+        """Stops passing Tor's bytes to the client on every stream except
+        those for which keep(stream) is true: a client that stops reading."""
+        for st in list(self.streams):
+            if not keep(st):
+                st.hold.set()
 
     def close(self):
         self.closing = True

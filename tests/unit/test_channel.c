@@ -130,6 +130,9 @@ typedef struct {
 	guint8 fail_code;
 	guint requests;
 	guint relayed;
+	gboolean pumps;       /* relay with Pumps instead of a splice */
+	gboolean hold;        /* Pumps stop reading from the initiator */
+	GSList *held;         /* of Pump, stopped */
 	GCancellable *kill;   /* relays in progress; replaced by kill_relays() */
 	char last_host[256];
 } SocksServer;
@@ -188,6 +191,84 @@ on_refusal_written(GObject *src, GAsyncResult *res, gpointer data)
 	relay_free(r);
 }
 
+/* One direction of a relay that can stop reading from the initiator when
+ * the server says hold: a contact that keeps the channel open and reads
+ * nothing (its socket buffers fill, then the sender's). */
+typedef struct {
+	SocksServer *srv;     /* valid while not cancelled */
+	GIOStream *from, *to;
+	GCancellable *cancellable;
+	gboolean may_hold;
+	guint8 buf[16384];
+} Pump;
+
+static void
+pump_free(Pump *p)
+{
+	g_io_stream_close(p->from, NULL, NULL);
+	g_io_stream_close(p->to, NULL, NULL);
+	g_object_unref(p->from);
+	g_object_unref(p->to);
+	g_object_unref(p->cancellable);
+	g_free(p);
+}
+
+static void pump_next(Pump *p);
+
+static void
+on_pump_written(GObject *src, GAsyncResult *res, gpointer data)
+{
+	Pump *p = data;
+
+	if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(src), res, NULL, NULL) ||
+	    g_cancellable_is_cancelled(p->cancellable)) {
+		pump_free(p);
+		return;
+	}
+	pump_next(p);
+}
+
+static void
+on_pump_read(GObject *src, GAsyncResult *res, gpointer data)
+{
+	Pump *p = data;
+	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(src), res, NULL);
+
+	if (n <= 0 || g_cancellable_is_cancelled(p->cancellable)) {
+		pump_free(p);
+		return;
+	}
+	g_output_stream_write_all_async(g_io_stream_get_output_stream(p->to), p->buf,
+	                                (gsize)n, G_PRIORITY_DEFAULT, p->cancellable,
+	                                on_pump_written, p);
+}
+
+static void
+pump_next(Pump *p)
+{
+	if (p->may_hold && p->srv->hold) {
+		p->srv->held = g_slist_prepend(p->srv->held, p);
+		return;
+	}
+	g_input_stream_read_async(g_io_stream_get_input_stream(p->from), p->buf,
+	                          sizeof p->buf, G_PRIORITY_DEFAULT, p->cancellable,
+	                          on_pump_read, p);
+}
+
+static void
+pump_start(SocksServer *srv, GIOStream *from, GIOStream *to, GCancellable *c,
+           gboolean may_hold)
+{
+	Pump *p = g_new0(Pump, 1);
+
+	p->srv = srv;
+	p->from = g_object_ref(from);
+	p->to = g_object_ref(to);
+	p->cancellable = g_object_ref(c);
+	p->may_hold = may_hold;
+	pump_next(p);
+}
+
 static void
 on_success_written(GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -197,7 +278,13 @@ on_success_written(GObject *src, GAsyncResult *res, gpointer data)
 	if (!relay_step_ok(r, src, res, FALSE, 10))
 		return;
 	r->srv->relayed++;
-	warren_tunnel_splice(G_IO_STREAM(r->client), G_IO_STREAM(up), r->cancellable);
+	if (r->srv->pumps) {
+		pump_start(r->srv, G_IO_STREAM(r->client), G_IO_STREAM(up),
+		           r->cancellable, TRUE);
+		pump_start(r->srv, G_IO_STREAM(up), G_IO_STREAM(r->client),
+		           r->cancellable, FALSE);
+	} else
+		warren_tunnel_splice(G_IO_STREAM(r->client), G_IO_STREAM(up), r->cancellable);
 	g_clear_object(&r->client);
 	relay_free(r);
 }
@@ -341,6 +428,7 @@ socks_server_kill_relays(SocksServer *srv)
 static void
 socks_server_free(SocksServer *srv)
 {
+	g_slist_free_full(g_steal_pointer(&srv->held), (GDestroyNotify)pump_free);
 	g_signal_handlers_disconnect_by_data(srv->service, srv);
 	g_socket_service_stop(srv->service);
 	g_socket_listener_close(G_SOCKET_LISTENER(srv->service));
@@ -850,6 +938,56 @@ test_peer_vanishes(Fixture *f, gconstpointer data)
 	pair_free(&pair);
 }
 
+/* A contact that keeps the channel open but stops reading: the sender's
+ * queue stops at WARREN_CHANNEL_MAX_QUEUED, the channel fails with FULL.
+ * Sends of @size bytes; tiny ones (a PONG is 17) count their overhead. */
+static void
+send_bound(gsize size)
+{
+	Pair pair;
+	GBytes *chunk = pattern(size, 5);
+	gsize len, sent = 0, most = 0, sends = 0;
+	const guint8 *bytes = g_bytes_get_data(chunk, &len);
+	GError *error = NULL;
+
+	pair_start(&pair, 0, 0, 5000);
+	pair.socks->pumps = TRUE;
+	pair_wait_connected(&pair);
+	pair.socks->hold = TRUE;
+	send_bytes(&pair.a, chunk); /* the pump reads once more, then holds */
+	while (sent < (64u << 20) &&
+	       warren_channel_send(pair.a.ch, bytes, len, &error)) {
+		sent += len;
+		most = MAX(most, warren_channel_get_queued(pair.a.ch));
+		if (++sends % 64 == 0 || size > 1024)
+			while (g_main_context_iteration(ctx, FALSE))
+				;
+	}
+	g_test_message("%" G_GSIZE_FORMAT "-byte sends refused after %" G_GSIZE_FORMAT
+	               " bytes, %" G_GSIZE_FORMAT " queued at most", size, sent, most);
+	g_assert_error(error, WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL);
+	g_assert_cmpuint(most, <=, WARREN_CHANNEL_MAX_QUEUED);
+	g_assert_cmpuint(most / size * (size + 128), <=, WARREN_CHANNEL_MAX_QUEUED);
+	WAIT_FOR(pair.a.state == WARREN_CHANNEL_STATE_FAILED, 2000);
+	g_assert_error(pair.a.error, WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL);
+	g_assert_cmpuint(warren_channel_get_queued(pair.a.ch), ==, 0);
+	g_clear_error(&error);
+	g_bytes_unref(chunk);
+	pair_free(&pair);
+}
+
+static void
+test_send_bound(Fixture *f, gconstpointer data)
+{
+	send_bound(64 * 1024);
+}
+
+static void
+test_send_bound_tiny(Fixture *f, gconstpointer data)
+{
+	send_bound(17);
+}
+
 static void
 test_accept_timeout(Fixture *f, gconstpointer data)
 {
@@ -960,6 +1098,8 @@ main(int argc, char **argv)
 	ADD("listener-rejects", test_listener_rejects);
 	ADD("unknown-session-dial", test_unknown_session_dial);
 	ADD("peer-vanishes", test_peer_vanishes);
+	ADD("send-bound", test_send_bound);
+	ADD("send-bound-tiny", test_send_bound_tiny);
 	ADD("accept-timeout", test_accept_timeout);
 	ADD("free-stages", test_free_stages);
 	return g_test_run();

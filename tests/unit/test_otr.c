@@ -19,6 +19,7 @@
 #include <libotr/message.h>
 
 #include "core/otr.h"
+#include "core/otr_guard.h"
 
 #define ALICE "alice@example.test"
 #define BOB   "bob@example.test"
@@ -40,6 +41,7 @@ struct _Side {
   guint n_old;
   GPtrArray *smp;            /* WarrenOtrSmpEvent as pointers */
   char *question;
+  gboolean end_on_secure;    /* the glue drops the channel from the callback */
 };
 
 typedef struct {
@@ -79,6 +81,10 @@ on_secure (WarrenOtr *otr, const char *peer, gboolean secure, gpointer data)
 
   s->secure = secure;
   s->secure_changes++;
+  if (secure && s->end_on_secure) {
+    s->end_on_secure = FALSE;
+    warren_otr_end (otr, peer); /* inside libotr's receiving */
+  }
 }
 
 static void
@@ -506,6 +512,211 @@ test_hostile_contact (void)
   pair_free (p);
 }
 
+/* ---- Bounds: what a hostile contact can make libotr hold --------------- */
+
+/* @msg ("?OTR:AAM..." v3) with its sender instance tag set to @sender. */
+static char *
+retag (const char *msg, guint32 sender)
+{
+  gsize len;
+  guchar *head = g_base64_decode_inplace (g_strndup (msg + 5, 16), &len);
+  char *enc, *out;
+
+  g_assert_cmpuint (len, ==, 12);
+  head[3] = sender >> 24;
+  head[4] = sender >> 16;
+  head[5] = sender >> 8;
+  head[6] = sender;
+  enc = g_base64_encode (head, 12);
+  out = g_strconcat ("?OTR:", enc, msg + 21, NULL);
+  g_free (enc);
+  g_free (head);
+  return out;
+}
+
+static const char *
+last_sent (Side *s)
+{
+  g_assert_cmpuint (s->sent->len, >, 0);
+  return g_ptr_array_index (s->sent, s->sent->len - 1);
+}
+
+/* Feeds @msg from Alice to Bob; returns the error code (0: none). */
+static int
+feed_bob (Pair *p, const char *msg)
+{
+  WarrenOtrPayload out = WARREN_OTR_PAYLOAD_INIT;
+  GError *error = NULL;
+  int code = 0;
+
+  if (warren_otr_receive (p->b.otr, ALICE, msg, &out, &error))
+    warren_otr_payload_clear (&out);
+  if (error)
+    code = error->code;
+  g_clear_error (&error);
+  return code;
+}
+
+/* Drops what is on the wire (the channel went down). */
+static void
+wire_drop (Pair *p)
+{
+  Wire *w;
+
+  while ((w = g_queue_pop_head (&p->wire)))
+    g_free (w->msg), g_free (w);
+}
+
+/* Ends the session on both sides (a dropped channel) and starts anew. */
+static void
+new_channel (Pair *p)
+{
+  warren_otr_end (p->a.otr, BOB);
+  warren_otr_end (p->b.otr, ALICE);
+  wire_drop (p);
+  ake (p);
+}
+
+/* Before the AKE only the AKE gets through: a data message (which is also
+ * how SMP travels) drops the channel; so do v1/v2 messages. */
+static void
+test_bounds_before_ake (void)
+{
+  Pair *p = pair_new ();
+  g_autofree char *data = NULL;
+
+  ake (p);
+  g_assert_true (send_text (&p->a, BOB, 1, "in session"));
+  data = g_strdup (last_sent (&p->a));
+  g_assert_cmpuint (pump (p), ==, 0);
+  g_assert_true (warren_otr_smp_start (p->a.otr, BOB, "q?", "s", NULL));
+  /* Bob's channel drops: his side is plaintext again. */
+  warren_otr_end (p->b.otr, ALICE);
+  wire_drop (p);
+  g_assert_cmpint (feed_bob (p, data), ==, WARREN_OTR_ERROR_HOSTILE);
+  g_assert_cmpint (feed_bob (p, last_sent (&p->a)), ==, WARREN_OTR_ERROR_HOSTILE);
+  g_assert_cmpint (feed_bob (p, "?OTR:AAIDAAAAAQAAAAEAAAA."), ==,
+                   WARREN_OTR_ERROR_HOSTILE);
+  g_assert_cmpint (feed_bob (p, "?OTR,1,2,?OTR:AAID,"), ==,
+                   WARREN_OTR_ERROR_HOSTILE);
+  g_assert_cmpuint (p->b.smp->len, ==, 0);   /* no SMP dialog either */
+  g_assert_false (warren_otr_is_secure (p->b.otr, ALICE));
+  pair_free (p);
+}
+
+/* DH commits from ever new instance tags: libotr would make a context, a DH
+ * key and an answer for each one. */
+static void
+test_bounds_instances (void)
+{
+  Pair *p = pair_new ();
+  g_autofree char *commit = NULL;
+  guint i, sent_before, refused = 0;
+
+  warren_otr_start (p->b.otr, ALICE);          /* Bob asks, Alice commits */
+  pump (p);
+  commit = g_strdup (g_ptr_array_index (p->a.sent, 0));
+  g_assert_true (g_str_has_prefix (commit, "?OTR:AAMC"));
+  g_assert_true (warren_otr_is_secure (p->b.otr, ALICE));
+  sent_before = p->b.sent->len;
+  for (i = 0; i < 200; i++) {
+    g_autofree char *forged = retag (commit, 0x1000 + i);
+    if (feed_bob (p, forged) == WARREN_OTR_ERROR_HOSTILE)
+      refused++;
+  }
+  g_test_message ("Bob answered %u of 200 forged DH commits",
+                  p->b.sent->len - sent_before);
+  g_assert_cmpuint (refused, >=, 200 - WARREN_OTR_MAX_INSTANCES);
+  g_assert_cmpuint (p->b.sent->len - sent_before, <=, WARREN_OTR_MAX_INSTANCES);
+  /* The same instance restarting the AKE again and again is bounded too. */
+  new_channel (p);
+  sent_before = p->b.sent->len;
+  refused = 0;
+  for (i = 0; i < 50; i++)
+    if (feed_bob (p, "?OTRv3?") == WARREN_OTR_ERROR_HOSTILE)
+      refused++;
+  g_assert_cmpuint (refused, >=, 50 - WARREN_OTR_MAX_AKE_STARTS);
+  /* The glue may end the session from inside libotr (a refused key): the
+   * instance contexts are forgotten only once libotr is done with them. */
+  p->b.end_on_secure = TRUE;
+  warren_otr_end (p->a.otr, BOB);
+  warren_otr_end (p->b.otr, ALICE);
+  wire_drop (p);
+  warren_otr_start (p->a.otr, BOB);
+  pump (p);
+  g_assert_false (warren_otr_is_secure (p->b.otr, ALICE));
+  /* A new channel starts from nothing: the contact still gets through. */
+  new_channel (p);
+  g_assert_true (send_text (&p->a, BOB, 1, "hello again"));
+  g_assert_cmpuint (pump (p), ==, 0);
+  g_assert_cmpuint (p->b.got->len, ==, 1);
+  pair_free (p);
+}
+
+/* Fragments: libotr keeps appending while k follows k-1, up to n = 65535
+ * pieces of any size. Over the count or the size, or a first piece that is
+ * not a data message of the fragment's instance: the channel drops. */
+static void
+test_bounds_fragments (void)
+{
+  Pair *p = pair_new ();
+  g_autofree char *data = NULL, *head = NULL, *piece = NULL;
+  GString *big = g_string_new (NULL);
+  WarrenOtrPayload *got;
+  unsigned int a_inst, b_inst;
+  guint k, refused = 0, before;
+
+  ake (p);
+  g_assert_true (send_text (&p->a, BOB, 1, "x"));
+  data = g_strdup (last_sent (&p->a));
+  g_assert_cmpuint (pump (p), ==, 0);
+  g_assert_cmpint (otrl_proto_instance (data, &a_inst, &b_inst), ==, 0);
+  head = g_strndup (data, 21);
+  piece = g_strnfill (16000, 'A');
+  for (k = 1; k <= 300; k++) {
+    g_autofree char *frag =
+      g_strdup_printf ("?OTR|%08x|%08x,%05u,%05u,%s%s,", a_inst, b_inst, k,
+                       60000u, k == 1 ? head : "", piece);
+    if (feed_bob (p, frag) == WARREN_OTR_ERROR_HOSTILE)
+      refused++;
+  }
+  g_test_message ("%u of 300 fragments of a 60000-piece message refused", refused);
+  g_assert_cmpuint (refused, ==, 300);
+  new_channel (p);
+  /* One piece over the size. */
+  {
+    g_autofree char *fat = g_strnfill (WARREN_OTR_GUARD_MAX_FRAGMENT, 'A');
+    g_autofree char *frag =
+      g_strdup_printf ("?OTR|%08x|%08x,00002,00003,%s,", a_inst, b_inst, fat);
+    g_assert_cmpint (feed_bob (p, frag), ==, WARREN_OTR_ERROR_HOSTILE);
+  }
+  new_channel (p);
+  /* A first piece that opens a DH commit of another instance. */
+  {
+    g_autofree char *other = retag (data, 0x4242);
+    g_autofree char *frag = NULL;
+    other[8] = 'C';
+    frag = g_strdup_printf ("?OTR|%08x|%08x,00001,00002,%s,", a_inst, b_inst,
+                            other);
+    *strrchr (frag, '.') = 'A';
+    g_assert_cmpint (feed_bob (p, frag), ==, WARREN_OTR_ERROR_HOSTILE);
+  }
+  /* The longest message Warren sends still arrives whole. */
+  new_channel (p);
+  while (big->len < WARREN_OTR_MAX_TEXT)
+    g_string_append (big, "0123456789abcde\n");
+  before = p->a.sent->len;
+  g_assert_true (send_text (&p->a, BOB, 2, big->str));
+  g_test_message ("%d bytes: %u fragments", WARREN_OTR_MAX_TEXT,
+                  p->a.sent->len - before);
+  g_assert_cmpuint (pump (p), ==, 0);
+  g_assert_cmpuint (p->b.got->len, ==, 2);
+  got = g_ptr_array_index (p->b.got, 1);
+  g_assert_cmpstr (got->text, ==, big->str);
+  g_string_free (big, TRUE);
+  pair_free (p);
+}
+
 static void
 test_trust_persists (void)
 {
@@ -762,6 +973,9 @@ main (int argc, char **argv)
   g_test_add_func ("/otr/long-message-fragments", test_long_message_fragments);
   g_test_add_func ("/otr/plaintext-refused", test_plaintext_refused);
   g_test_add_func ("/otr/hostile-contact", test_hostile_contact);
+  g_test_add_func ("/otr/bounds-before-ake", test_bounds_before_ake);
+  g_test_add_func ("/otr/bounds-instances", test_bounds_instances);
+  g_test_add_func ("/otr/bounds-fragments", test_bounds_fragments);
   g_test_add_func ("/otr/trust-persists", test_trust_persists);
   g_test_add_func ("/otr/verify-named-key", test_verify_named_key);
   g_test_add_func ("/otr/smp-question-ok", test_smp_question_ok);
