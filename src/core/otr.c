@@ -417,7 +417,15 @@ warren_otr_new (const char *dir, const char *account, const char *protocol,
 
   g_return_val_if_fail (dir != NULL && account != NULL && protocol != NULL, NULL);
 
-  OTRL_INIT;
+  /* Not OTRL_INIT: on a libotr of another major version it calls exit(),
+   * which would take the user's whole client down. */
+  if (otrl_init (OTRL_VERSION_MAJOR, OTRL_VERSION_MINOR, OTRL_VERSION_SUB) != 0)
+    {
+      g_set_error (error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_LIBOTR,
+                   "the installed libotr (%s) is not the version Warren was "
+                   "built for (%s)", otrl_version (), OTRL_VERSION);
+      return NULL;
+    }
   otr = g_new0 (WarrenOtr, 1);
   otr->us = otrl_userstate_create ();
   otr->account = g_strdup (account);
