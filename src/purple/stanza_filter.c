@@ -18,7 +18,8 @@
  * the code that owns it; anything this version does not handle is answered
  * with an error (iq) or ignored and logged (message). Requests that would
  * tell the server or a stranger the user's time zone, idle time or client
- * are answered service-unavailable. A message that jabber would show in any
+ * are answered service-unavailable, and outgoing presence never carries the
+ * idle time. A message that jabber would show in any
  * form (body, XHTML-IM, headline, subject, error, invitation, attention,
  * URL, carbons or forwarded copies) is never shown, whoever it claims to be
  * from: Warren's messages travel only over the channel, under OTR, and the
@@ -160,6 +161,17 @@ receiving_message_cb(PurpleConnection *gc, const char *type, const char *id,
 	}
 }
 
+/* Outgoing stanzas of Warren connections, before jabber's writer (which
+ * runs at the highest priority): presence loses the idle time. */
+static void
+sending_xmlnode_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
+{
+	if (packet == NULL || *packet == NULL)
+		return;
+	if (warren_presence_strip_private(*packet) > 0)
+		warren_debug_info("idle time removed from outgoing presence\n");
+}
+
 static void
 signed_off_cb(PurpleConnection *gc, gpointer data)
 {
@@ -176,6 +188,8 @@ warren_stanza_filter_init(PurplePlugin *plugin)
 	                               PURPLE_SIGNAL_PRIORITY_LOWEST);
 	purple_signal_connect(plugin, "jabber-receiving-message", plugin,
 	                      PURPLE_CALLBACK(receiving_message_cb), NULL);
+	purple_signal_connect(plugin, "jabber-sending-xmlnode", plugin,
+	                      PURPLE_CALLBACK(sending_xmlnode_cb), NULL);
 	if (notice_limits == NULL)
 		notice_limits = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 		                                      (GDestroyNotify)warren_notice_limit_free);

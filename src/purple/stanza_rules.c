@@ -246,6 +246,31 @@ warren_iq_is_private(xmlnode *iq)
 	return FALSE;
 }
 
+guint
+warren_presence_strip_private(xmlnode *presence)
+{
+	xmlnode *c, *next;
+	guint removed = 0;
+
+	g_return_val_if_fail(presence != NULL, 0);
+	if (g_strcmp0(presence->name, "presence") != 0)
+		return 0;
+	for (c = presence->child; c != NULL; c = next) {
+		const char *ns;
+
+		next = c->next;
+		if (c->type != XMLNODE_TYPE_TAG)
+			continue;
+		ns = xmlnode_get_namespace(c);
+		if (g_strcmp0(ns, "jabber:iq:last") == 0 ||
+		    g_strcmp0(ns, "urn:xmpp:idle:1") == 0) {
+			xmlnode_free(c);  /* unlinks it from @presence */
+			removed++;
+		}
+	}
+	return removed;
+}
+
 /*** Notice rate limit ***/
 
 struct WarrenNoticeLimit {

@@ -40,6 +40,12 @@ WarrenMessageVerdict warren_message_verdict(xmlnode *message);
  * service-unavailable, never answered by jabber. */
 gboolean warren_iq_is_private(xmlnode *iq);
 
+/* Removes from an outgoing @presence what tells the user's habits: the idle
+ * time jabber adds while the user is away from the keyboard (XEP-0256's
+ * jabber:iq:last query, XEP-0319's urn:xmpp:idle:1). Returns how many
+ * elements were removed; any other stanza is left alone. */
+guint warren_presence_strip_private(xmlnode *presence);
+
 /* A bounded rate limit on the "arrived through the server" notices, so a
  * flood of stanzas cannot flood the user's conversations: one notice per
  * bare JID per WARREN_NOTICE_INTERVAL, and at most WARREN_NOTICE_BURST

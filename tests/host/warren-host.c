@@ -17,6 +17,7 @@
  *   register ACCOUNT                   in-band registration
  *   addbuddy ACCOUNT JID               add to roster and ask to subscribe
  *   status ACCOUNT PRIMITIVE [MESSAGE] set available/away/... with a message
+ *   idle ACCOUNT SECONDS               idle since SECONDS ago (0: not idle)
  *   buddy ACCOUNT JID                  print the buddy's presence as seen
  *   send ACCOUNT JID TEXT              send an IM from a conversation
  *   info ACCOUNT JID                   ask for the contact's info (vCard)
@@ -795,6 +796,11 @@ run_command(char *line)
 		purple_account_set_status(account, argv[2], TRUE,
 		                          msg ? "message" : NULL, msg, NULL);
 		g_free(msg);
+	} else if (g_str_equal(cmd, "idle") && argc >= 3) {
+		/* idle ACCOUNT SECONDS: idle since SECONDS ago (0: not idle) */
+		long secs = strtol(argv[2], NULL, 10);
+		purple_presence_set_idle(purple_account_get_presence(account),
+		                         secs > 0, secs > 0 ? time(NULL) - secs : 0);
 	} else if (g_str_equal(cmd, "typing") && argc >= 4) {
 		PurpleConnection *gc = purple_account_get_connection(account);
 		PurpleTypingState st = g_str_equal(argv[3], "typing") ? PURPLE_TYPING :

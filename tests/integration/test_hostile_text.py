@@ -12,6 +12,7 @@ lines, IMs, notices, dialogs)."""
 import re
 import subprocess
 import sys
+import time
 
 from conftest import DOMAIN, SRC, add_xmpp_account
 from test_account import signin
@@ -213,3 +214,32 @@ def test_no_time_idle_or_version_for_anyone(prosody, tornet, hosts, artifacts):
         assert all("type='error'" in a and "service-unavailable" in a for a in answers), answers
     assert not any(l.startswith(f"signed-off {alice}") for l in host.lines)
     host.close()
+
+
+def test_presence_tells_no_idle_time(prosody, tornet, hosts, artifacts):
+    """libpurple's XMPP code puts the user's idle time into every presence
+    (XEP-0256, `jabber:iq:last`): the server and every contact would learn
+    when the user left the keyboard. The server's own log of what Alice's
+    client sent shows the presence, without it."""
+    alice_u, alice_pw = prosody.new_user("alice")
+    host = hosts.start("idlevictim")
+    alice = add_xmpp_account(host, tornet, alice_u, alice_pw)
+    signin(host, alice)
+    host.cmd(f"idle {alice} 900")
+    host.cmd(f"status {alice} away idleprobe-{alice_u}")
+    host.sync()
+    log = prosody.dir / "debug.log"
+    deadline = time.time() + 60
+    sent = []
+    while time.time() < deadline and not sent:
+        sent = [l for l in log.read_text(errors="replace").splitlines()
+                if "RECV:" in l and "<presence" in l and f"idleprobe-{alice_u}" in l]
+        time.sleep(0.5)
+    assert sent, "Alice's client sent no presence with the new status"
+    for l in sent:
+        assert "jabber:iq:last" not in l and "urn:xmpp:idle" not in l, l
+    host.close()
+    debug = (host.dir / "debug.log").read_text(errors="replace")
+    assert "idle time removed" in debug, \
+        "the client never had an idle time to remove (the test proved nothing)"
+

@@ -2,6 +2,8 @@
 /* Unit tests of src/purple/stanza_rules.c on stanzas parsed by libpurple. */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib.h>
 #include <xmlnode.h>
 
@@ -189,6 +191,32 @@ test_private_iqs(void)
 }
 
 static void
+test_presence_idle_stripped(void)
+{
+	xmlnode *p = parse("<presence><show>away</show>"
+	                   "<query xmlns='jabber:iq:last' seconds='600'/>"
+	                   "<c xmlns='http://jabber.org/protocol/caps' ver='x'/>"
+	                   "<idle xmlns='urn:xmpp:idle:1' since='2026-12-04T05:00:00Z'/>"
+	                   "</presence>");
+	char *out;
+
+	g_assert_cmpuint(warren_presence_strip_private(p), ==, 2);
+	out = xmlnode_to_str(p, NULL);
+	g_assert_null(strstr(out, "jabber:iq:last"));
+	g_assert_null(strstr(out, "urn:xmpp:idle:1"));
+	g_assert_nonnull(strstr(out, "<show>away</show>"));
+	g_assert_nonnull(strstr(out, "protocol/caps"));
+	g_free(out);
+	g_assert_cmpuint(warren_presence_strip_private(p), ==, 0);
+	xmlnode_free(p);
+	/* Only presence is touched: an iq answer is the iq filter's. */
+	p = parse("<iq type='result'><query xmlns='jabber:iq:last' seconds='1'/></iq>");
+	g_assert_cmpuint(warren_presence_strip_private(p), ==, 0);
+	g_assert_nonnull(p->child);
+	xmlnode_free(p);
+}
+
+static void
 test_notice_limit(void)
 {
 	WarrenNoticeLimit *l = warren_notice_limit_new();
@@ -230,6 +258,7 @@ main(int argc, char **argv)
 	g_test_add_func("/stanza-rules/message-verdicts", test_message_verdicts);
 	g_test_add_func("/stanza-rules/message-deep", test_message_deep);
 	g_test_add_func("/stanza-rules/private-iqs", test_private_iqs);
+	g_test_add_func("/stanza-rules/presence-idle", test_presence_idle_stripped);
 	g_test_add_func("/stanza-rules/notice-limit", test_notice_limit);
 	return g_test_run();
 }
