@@ -210,24 +210,41 @@ class ClientTor:
     own: a third party's tor (a stranger's), apart from the network's client
     tor and the hosts' managed tors. Ports: tornet base + offset."""
 
-    def __init__(self, tornet, directory, offset):
+    def __init__(self, tornet, directory, offset, control=False, extra=""):
+        """control: a ControlPort at the next port; extra: torrc lines."""
         self.dir = directory
         self.socks_port = tornet.base + offset
+        self.control_port = tornet.base + offset + 1 if control else None
+        self.extra = extra
         self.fragment = tornet.env["TORNET_CLIENT_TORRC"]
         self.proc = None
 
-    def start(self, timeout=90):
+    @property
+    def socks(self):
+        return f"127.0.0.1:{self.socks_port}"
+
+    @property
+    def control(self):
+        return f"127.0.0.1:{self.control_port}"
+
+    def start(self, timeout=90, wait=True):
+        """wait: until tor has bootstrapped (else its user waits)."""
         if self.dir.exists():
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True)
         self.dir.chmod(0o700)
         log = self.dir / "notice.log"
+        control = (f"ControlPort 127.0.0.1:{self.control_port}\n"
+                   if self.control_port else "")
         (self.dir / "torrc").write_text(
             f"%include {self.fragment}\n"
             f"DataDirectory {self.dir}/data\nSocksPort 127.0.0.1:{self.socks_port}\n"
+            f"{control}{self.extra}"
             f"Log notice file {log}\nClientUseIPv6 0\n")
         self.proc = subprocess.Popen(["tor", "-f", str(self.dir / "torrc")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait:
+            return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if log.exists() and "Bootstrapped 100%" in log.read_text(errors="replace"):

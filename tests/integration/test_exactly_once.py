@@ -20,7 +20,6 @@ import shutil
 import socket
 import struct
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -216,24 +215,7 @@ class DroppingRelay(socks_relay.Relay):
         self.longer_than = longer_than
         self.dropped = 0
 
-    def _accept(self):
-        while not self.closing:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            try:
-                u = socket.create_connection(self.upstream)
-            except OSError:
-                c.close()
-                continue
-            st = socks_relay.Stream()
-            self.streams.append(st)
-            threading.Thread(target=self._filter_up, args=(c, u, st), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(u, c, st, st.down),
-                             daemon=True).start()
-
-    def _filter_up(self, src, dst, st):
+    def _up(self, src, dst, st):
         buf = bytearray()   # received, not yet forwarded
         app = bytearray()   # Warren frame bytes of the channel, not yet sent
         stage = "socks"

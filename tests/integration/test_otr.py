@@ -233,6 +233,29 @@ def test_changed_key_is_loud(prosody, tornet, hosts):
     wait_im(ha, a, bb, "to-the-new-key")
 
 
+def has_pin(host, acct, jid):
+    """Whether the buddy menu offers to forget a pinned address."""
+    since = host.mark()
+    host.query(f"menu {acct} {jid}", r"^menu-done")
+    return any("forget the pinned address" in l for l in host.lines[since:])
+
+
+def verified_and_pinned(ha, hb, a, b, ba, bb):
+    """Bob talks to Alice, verifies her key by fingerprint and waits until
+    her address (told inside OTR) is pinned."""
+    hb.cmd(f"send {b} {ba} first")
+    wait_im(ha, a, bb, "first")
+    since = hb.mark()
+    hb.cmd(f"menu {b} {ba} Warren: verify by fingerprint")
+    n = request(hb, "action", b, "Their key is NOT verified", since=since)
+    hb.cmd(f"answer {n} 1")
+    conv(hb, b, "marked this contact's key as verified", since=since)
+    deadline = time.monotonic() + 30
+    while not has_pin(hb, b, ba):
+        assert time.monotonic() < deadline, "the verified contact's address was not pinned"
+        time.sleep(0.5)
+
+
 def test_pinned_onion_replaced(prosody, tornet, hosts):
     """Bob verified Alice; her address is pinned. When signalling presents
     another address, Bob is warned and nothing is dialled until he
@@ -241,20 +264,7 @@ def test_pinned_onion_replaced(prosody, tornet, hosts):
                                                 ("pia", "quin"), ("pia", "quin"))
     ha.wait(rf"^onion {re.escape(a)} (\S+)", timeout=120, since=0)
     hb.wait(rf"^onion {re.escape(b)} ", timeout=120, since=0)
-    hb.cmd(f"send {b} {ba} first")
-    wait_im(ha, a, bb, "first")
-    since = hb.mark()
-    hb.cmd(f"menu {b} {ba} Warren: verify by fingerprint")
-    n = request(hb, "action", b, "Their key is NOT verified", since=since)
-    hb.cmd(f"answer {n} 1")
-    conv(hb, b, "marked this contact's key as verified", since=since)
-    deadline = time.monotonic() + 30   # pinned once her address has arrived
-    while True:
-        m = hb.query(f"menu {b} {ba}", r"^menu-done")
-        if any("forget the pinned address" in line for line in hb.lines[-8:]):
-            break
-        assert time.monotonic() < deadline, "the verified contact's address was not pinned"
-        time.sleep(0.5)
+    verified_and_pinned(ha, hb, a, b, ba, bb)
 
     # Pia moves to a new onion address (same OTR key): her onion key goes.
     moved = hb.mark()

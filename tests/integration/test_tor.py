@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import SRC, add_xmpp_account
+from conftest import SRC, ClientTor, add_xmpp_account
 from leakcheck import assert_only_tor
 from test_account import signin
 
@@ -181,27 +181,12 @@ def password_tor(tornet, tmp_path):
     password = "warren-test-password"
     hashed = subprocess.run(["tor", "--quiet", "--hash-password", password],
                             capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-    socks, control = tornet.base + 40, tornet.base + 41
-    d = tmp_path / "pwtor"
-    d.mkdir()
-    d.chmod(0o700)
-    torrc = d / "torrc"
-    torrc.write_text(
-        f"%include {tornet.env['TORNET_CLIENT_TORRC']}\n"
-        f"DataDirectory {d}/data\nSocksPort 127.0.0.1:{socks}\n"
-        f"ControlPort 127.0.0.1:{control}\nHashedControlPassword {hashed}\n"
-        f"Log notice file {d}/notice.log\nClientUseIPv6 0\n")
-    proc = subprocess.Popen(["tor", "-f", str(torrc)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    yield {"password": password, "socks": f"127.0.0.1:{socks}",
-           "control": f"127.0.0.1:{control}", "proc": proc}
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    t = ClientTor(tornet, tmp_path / "pwtor", 40, control=True,
+                  extra=f"HashedControlPassword {hashed}\n")
+    t.start(wait=False)
+    yield {"password": password, "socks": t.socks, "control": t.control,
+           "proc": t.proc}
+    t.stop()
 
 
 def test_system_tor_password_auth(prosody, tornet, hosts, password_tor):
@@ -240,25 +225,10 @@ def test_system_tor_password_auth(prosody, tornet, hosts, password_tor):
 def open_control_tor(tornet, tmp_path):
     """A client tor of the test network whose control port asks for no
     authentication at all (no CookieAuthentication, no password)."""
-    socks, control = tornet.base + 42, tornet.base + 43
-    d = tmp_path / "opentor"
-    d.mkdir()
-    d.chmod(0o700)
-    torrc = d / "torrc"
-    torrc.write_text(
-        f"%include {tornet.env['TORNET_CLIENT_TORRC']}\n"
-        f"DataDirectory {d}/data\nSocksPort 127.0.0.1:{socks}\n"
-        f"ControlPort 127.0.0.1:{control}\n"
-        f"Log notice file {d}/notice.log\nClientUseIPv6 0\n")
-    proc = subprocess.Popen(["tor", "-f", str(torrc)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    yield {"socks": f"127.0.0.1:{socks}", "control": f"127.0.0.1:{control}"}
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    t = ClientTor(tornet, tmp_path / "opentor", 42, control=True)
+    t.start(wait=False)
+    yield {"socks": t.socks, "control": t.control}
+    t.stop()
 
 
 def test_system_tor_without_control_auth_needs_consent(prosody, tornet, hosts,

@@ -20,7 +20,7 @@ import time
 from conftest import DOMAIN, SRC, add_xmpp_account
 from test_account import signin
 from test_chat import friends_in_two_hosts, received
-from test_otr import request, wait_im
+from test_otr import has_pin, verified_and_pinned, wait_im
 
 RAW = str(SRC / "tests" / "tools" / "rawxmpp.py")
 FP = r"([0-9A-F]{8}(?: [0-9A-F]{8}){4})"
@@ -226,12 +226,6 @@ def roster_remove_readd(prosody, artifacts, owner_bare, contact_bare):
     assert r.returncode == 0, f"rawxmpp failed:\n{r.stderr}\n{r.stdout}"
 
 
-def has_pin(host, acct, jid):
-    since = host.mark()
-    host.query(f"menu {acct} {jid}", r"^menu-done")
-    return any("forget the pinned address" in l for l in host.lines[since:])
-
-
 def test_pin_kept_and_checked_on_incoming(prosody, tornet, hosts, artifacts):
     """Bob verified Alice, so her address is pinned, in Warren's own state:
     the server removing and re-adding her on his roster changes nothing.
@@ -241,18 +235,7 @@ def test_pin_kept_and_checked_on_incoming(prosody, tornet, hosts, artifacts):
                                                 ("ada", "ben"), ("ada", "ben"))
     ha.wait(rf"^onion {re.escape(a)} ", timeout=120, since=0)
     hb.wait(rf"^onion {re.escape(b)} ", timeout=120, since=0)
-    hb.cmd(f"send {b} {ba} first")
-    wait_im(ha, a, bb, "first")
-    since = hb.mark()
-    hb.cmd(f"menu {b} {ba} Warren: verify by fingerprint")
-    n = request(hb, "action", b, "Their key is NOT verified", since=since)
-    hb.cmd(f"answer {n} 1")
-    hb.wait(r"^conv-write .*marked this contact's key as verified", timeout=30,
-            since=since)
-    deadline = time.monotonic() + 30
-    while not has_pin(hb, b, ba):
-        assert time.monotonic() < deadline, "the verified contact's address was not pinned"
-        time.sleep(0.5)
+    verified_and_pinned(ha, hb, a, b, ba, bb)
     failures = []
 
     # 1. The server drops Alice from Bob's roster and adds her again.

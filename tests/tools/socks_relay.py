@@ -120,8 +120,12 @@ class Relay:
             st = Stream()
             st.upstream_port = u.getsockname()[1]
             self.streams.append(st)
-            threading.Thread(target=self._pipe, args=(c, u, st, st.up), daemon=True).start()
+            threading.Thread(target=self._up, args=(c, u, st), daemon=True).start()
             threading.Thread(target=self._pipe, args=(u, c, st, st.down), daemon=True).start()
+
+    def _up(self, src, dst, st):
+        """Carries the client's bytes to tor; subclasses may alter them."""
+        self._pipe(src, dst, st, st.up)
 
     @staticmethod
     def _pipe(src, dst, st, buf):
