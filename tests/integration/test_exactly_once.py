@@ -26,6 +26,7 @@ from pathlib import Path
 from conftest import add_xmpp_account
 from test_account import signin
 from test_chat import friends_in_two_hosts, received
+from test_otr import request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import socks_relay  # noqa: E402
@@ -73,6 +74,13 @@ def restart(hosts, name, acct, contact_bare):
     return h
 
 
+def accept_changed_key(host, acct, since):
+    """The user answers "Trust the new key" to the changed-key question
+    (nothing of a new key flows before that)."""
+    n = request(host, "action", acct, "key has changed", timeout=180, since=since)
+    host.cmd(f"answer {n} 1")
+
+
 def test_reinstalled_contact_is_shown(prosody, tornet, hosts):
     """Bob deletes his whole Warren directory (keys, onion, outbox: his
     message ids start at 1 again), signs in again and writes to Ann: she
@@ -86,8 +94,9 @@ def test_reinstalled_contact_is_shown(prosody, tornet, hosts):
     shutil.rmtree(hb.dir / "purple" / "warren")
 
     hb = restart(hosts, "bob", b, ba)
-    since = hb.mark()
+    since, ann_since = hb.mark(), ha.mark()
     hb.cmd(f"send {b} {ba} after-reinstall")
+    accept_changed_key(ha, a, ann_since)   # his new key: Ann accepts it
     wait_delivered(hb, b, since)      # Ann's Warren acknowledged it...
     wait_im(ha, a, bb, "after-reinstall", timeout=30)   # ...so she saw it
     assert received(ha, a, bb) == ["before-reinstall", "after-reinstall"]
@@ -116,14 +125,18 @@ def test_impostor_high_id_does_not_silence_contact(prosody, tornet, hosts):
     signin(hm, m)
     hm.wait(rf"^buddy-status {re.escape(m)} {re.escape(ba)} available", timeout=60,
             since=0)
+    ann_since = ha.mark()
     hm.cmd(f"send {m} {ba} from-the-impostor")
+    # The worst case: Ann is talked into accepting the impostor's key.
+    accept_changed_key(ha, a, ann_since)
     wait_im(ha, a, bb, "from-the-impostor", timeout=180)
     time.sleep(1)   # its acknowledgement
     hm.close()
 
     hb = restart(hosts, "bob", b, ba)
-    since = hb.mark()
+    since, ann_since = hb.mark(), ha.mark()
     hb.cmd(f"send {b} {ba} real-after")
+    accept_changed_key(ha, a, ann_since)   # Bob's own key again
     wait_delivered(hb, b, since)
     wait_im(ha, a, bb, "real-after", timeout=30)
 
