@@ -102,48 +102,6 @@ warren_frame_new_hello (guint8 version_min, guint8 version_max,
 }
 
 WarrenFrame *
-warren_frame_new_msg (guint64 id, const char *text, gssize length)
-{
-  WarrenFrame *frame;
-  gsize len;
-
-  g_return_val_if_fail (text != NULL || length == 0, NULL);
-  len = length < 0 ? strlen (text) : (gsize) length;
-  frame = frame_new (WARREN_FRAME_MSG);
-  frame->msg.id = id;
-  frame->msg.text = g_malloc (len + 1);
-  if (len > 0)
-    memcpy (frame->msg.text, text, len);
-  frame->msg.text[len] = '\0';
-  frame->msg.length = len;
-  return frame;
-}
-
-WarrenFrame *
-warren_frame_new_ack (guint64 cumulative, const guint64 *selective,
-                      guint n_selective)
-{
-  WarrenFrame *frame;
-
-  g_return_val_if_fail (selective != NULL || n_selective == 0, NULL);
-  frame = frame_new (WARREN_FRAME_ACK);
-  frame->ack.cumulative = cumulative;
-  frame->ack.n_selective = n_selective;
-  if (n_selective > 0)
-    frame->ack.selective = g_memdup2 (selective, n_selective * sizeof (guint64));
-  return frame;
-}
-
-WarrenFrame *
-warren_frame_new_typing (WarrenFrameTypingState state)
-{
-  WarrenFrame *frame = frame_new (WARREN_FRAME_TYPING);
-
-  frame->typing = (guint8) state;
-  return frame;
-}
-
-WarrenFrame *
 warren_frame_new_ping (guint64 nonce)
 {
   WarrenFrame *frame = frame_new (WARREN_FRAME_PING);

@@ -454,8 +454,9 @@ got_otr(Peer *peer, const char *text)
 			got_ack(peer, p.ack_epoch, p.ack);
 		if (p.typing >= 0)
 			serv_got_typing(peer->conn->gc, peer->bare, 0,
-			                p.typing == 1 ? PURPLE_TYPING :
-			                p.typing == 2 ? PURPLE_TYPED : PURPLE_NOT_TYPING);
+			                p.typing == WARREN_FRAME_TYPING_ACTIVE ? PURPLE_TYPING :
+			                p.typing == WARREN_FRAME_TYPING_PAUSED ? PURPLE_TYPED :
+			                PURPLE_NOT_TYPING);
 	}
 	warren_otr_payload_clear(&p);
 }
@@ -694,7 +695,9 @@ warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingSt
 	/* Typing never opens a channel (and never goes through the server). */
 	if (peer && peer->secure && peer->trusted) {
 		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
-		p.typing = state == PURPLE_TYPING ? 1 : state == PURPLE_TYPED ? 2 : 0;
+		p.typing = state == PURPLE_TYPING ? WARREN_FRAME_TYPING_ACTIVE :
+		           state == PURPLE_TYPED ? WARREN_FRAME_TYPING_PAUSED :
+		           WARREN_FRAME_TYPING_NONE;
 		send_payload(peer, &p);
 	}
 	return 0;
