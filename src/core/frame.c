@@ -4,7 +4,7 @@
  * no I/O, no main loop, no logging.
  *
  * The channel is a libnice reliable TCP bytestream (bytestream-tcp TRUE,
- * DESIGN.md section 5), so frame boundaries are Warren's own. Every frame is a
+ * channel.c), so frame boundaries are Warren's own. Every frame is a
  * 7-byte header and a payload; all integers are big-endian:
  *
  *   offset  size  field
@@ -25,9 +25,10 @@
  *   0x06 PONG   u64 nonce (echoes the PING's)
  *   0x07 BYE    u8 reason (any value; 0-4 named in frame.h)
  *   0x08 OTR    one OTR protocol message (libotr's "?OTR..." text: UTF-8
- *               without NUL, starting with "?OTR"); protocol version 2
- *               carries every message, ack and typing state inside these,
- *               and a version 2 channel refuses MSG, ACK and TYPING frames
+ *               without NUL, starting with "?OTR"); Warren's protocol
+ *               version 2 (HELLO) carries every message, ack and typing
+ *               state inside these, and a version 2 channel refuses MSG,
+ *               ACK and TYPING frames (version 1's)
  *
  * Why this shape:
  *   - the magic/version byte makes a stream that is not Warren's (an HTTP or
