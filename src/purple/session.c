@@ -13,7 +13,7 @@
  *
  * Channels are opened when there is something to send: on a message, and
  * when a contact with pending messages comes online. A large roster costs
- * no circuits. A channel with no traffic for ten minutes is closed.
+ * no circuits. A channel idle for long (session_liveness.c) is closed.
  *
  * Dialling, by Jingle signalling through the XMPP server, is
  * session_dial.c's; the client-wide hooks (pidgin-otr, logging) are
@@ -24,8 +24,8 @@
  *
  * OTR (Warren's protocol version 2; OTR itself is version 3): on every new
  * channel the initiator starts an OTR AKE (core/otr.c); nothing is sent
- * before it completes. Messages,
- * acknowledgements and typing states travel only inside OTR data messages,
+ * before it completes. Messages, acknowledgements and typing states travel
+ * only inside OTR data messages,
  * as TLVs beside the text (core/otr_payload.h), so an ack is authenticated
  * like the message. Plain MSG/ACK/TYPING frames are a protocol error. Once
  * private, each side sends its own onion address inside OTR: for a verified

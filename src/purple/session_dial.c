@@ -25,6 +25,7 @@
 #include "contact_trust.h"
 #include "core/channel.h"
 #include "core/otr.h"
+#include "core/outbox.h"
 #include "debug.h"
 #include "jabber_glue.h"
 #include "otr_ui.h"
@@ -36,6 +37,8 @@
 #include "warren.h"
 
 #define DIAL_TIMEOUT_MS   90000
+
+/* ---- Dialling ----------------------------------------------------------- */
 
 static void
 send_signal(WarrenConn *conn, const WarrenSignal *sig, const char *to,
