@@ -25,19 +25,18 @@
  * OTR (Warren's protocol version 2; OTR itself is version 3): on every new
  * channel the initiator starts an OTR AKE (core/otr.c); nothing is sent
  * before it completes. Messages, acknowledgements and typing states travel
- * only inside OTR data messages,
- * as TLVs beside the text (core/otr_payload.h), so an ack is authenticated
- * like the message. Plain MSG/ACK/TYPING frames are a protocol error. Once
- * private, each side sends its own onion address inside OTR: for a verified
- * contact that address is pinned, and an address from signalling that
- * differs from the pin is not dialled until the user decides.
- * Trust (contact_trust.c): nothing with content — message, ack, typing —
- * flows either way until the session's key is the contact's known key (the
- * first ever seen, or the one the user verified or accepted); another key
- * holds the queue and asks the user. An incoming session-initiate never
- * replaces a working trusted channel, and only a few incoming channels are
- * set up at once (session_trust.c). Closing a
- * channel ends its OTR session (an OTR disconnect when it can still be
+ * only inside OTR data messages, as TLVs beside the text
+ * (core/otr_payload.h), so an ack is authenticated like the message. Plain
+ * MSG/ACK/TYPING frames are a protocol error. Once private, each side sends
+ * its own onion address inside OTR: for a verified contact that address is
+ * pinned, and an address from signalling that differs from the pin is not
+ * dialled until the user decides. Trust (contact_trust.c): nothing with
+ * content — message, ack, typing — flows either way until the session's key
+ * is the contact's known key (the first ever seen, or the one the user
+ * verified or accepted); another key holds the queue and asks the user. An
+ * incoming session-initiate never replaces a working trusted channel, and
+ * only a few incoming channels are set up at once (session_trust.c). Closing
+ * a channel ends its OTR session (an OTR disconnect when it can still be
  * sent); the next channel runs a new AKE, and pending messages wait in the
  * outbox meanwhile.
  */
