@@ -11,7 +11,7 @@
  *   - an epoch comes only with a message id, an ack epoch only with an ack;
  *     the previous id is below the id;
  *   - an accepted message has an id >= 1 and UTF-8 text, an accepted onion
- *     is a valid v3 onion address, typing is -1..2;
+ *     is a valid v3 onion address, typing is -1 or a WarrenFrameTypingState;
  *   - an accepted payload re-encodes (warren_otr_payload_to_tlvs) to TLVs
  *     that parse back to the same payload.
  */
@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/frame.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -59,7 +61,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       abort ();
     if (p.onion && !warren_otr_onion_is_valid (p.onion, strlen (p.onion)))
       abort ();
-    if (p.typing < -1 || p.typing > 2)
+    if (p.typing < -1 || p.typing > WARREN_FRAME_TYPING_PAUSED)
       abort ();
     if ((p.epoch != 0 && p.id == 0) || (p.ack_epoch != 0 && !p.has_ack))
       abort ();

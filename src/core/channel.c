@@ -4,7 +4,7 @@
  * the send queue and the tunnel's initiator end (channel_forwarder.c).
  *
  * libnice in Tor mode: every setting and workaround, with its reason
- * (DESIGN §5; each was needed on libnice 0.1.21):
+ * (each was needed on libnice 0.1.21):
  *  - Reliable agent, RFC 5245, ICE-TCP only ("ice-udp" FALSE, "ice-tcp"
  *    TRUE): Tor carries TCP only.
  *  - "upnp" FALSE: the default TRUE sends UPnP discovery to the LAN.

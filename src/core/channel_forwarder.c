@@ -8,7 +8,7 @@
  * (domain name), so the onion name is resolved by Tor — and, unlike GIO's
  * GProxy, it returns Tor's reply code, which decides whether to retry:
  * right after ADD_ONION (or a first HS_DESC UPLOADED) Tor answers 0xF0
- * "descriptor not found" for a while (DESIGN §4).
+ * "descriptor not found" for a while.
  * Tor's own SOCKS timeout is 120 s; the channel's deadline is Warren's.
  *
  * Stream isolation: the owner may give a SOCKS5 username and password

@@ -28,8 +28,8 @@ void warren_preamble_format(const char *session_id, char out[WARREN_PREAMBLE_LEN
  * COMPLETE, copies the session id into @session_id (33 bytes, NUL-terminated). */
 WarrenPreambleStatus warren_preamble_check(const guint8 *buf, gsize len, char *session_id);
 
-/* Tor never sets TCP_NODELAY and Nagle meets delayed ACK on loopback
- * (DESIGN §4): every hop Warren owns sets it. Best effort. */
+/* Tor never sets TCP_NODELAY and Nagle meets delayed ACK on
+ * loopback: every hop Warren owns sets it. Best effort. */
 void warren_tunnel_set_nodelay(GSocketConnection *connection);
 
 /* Copies bytes both ways between @a and @b until either side ends, fails or

@@ -4,7 +4,7 @@
  * no I/O, no main loop, no logging.
  *
  * The channel is a libnice reliable TCP bytestream (bytestream-tcp TRUE,
- * DESIGN.md section 5), so frame boundaries are Warren's own. Every frame is a
+ * channel.c), so frame boundaries are Warren's own. Every frame is a
  * 7-byte header and a payload; all integers are big-endian:
  *
  *   offset  size  field
@@ -25,9 +25,10 @@
  *   0x06 PONG   u64 nonce (echoes the PING's)
  *   0x07 BYE    u8 reason (any value; 0-4 named in frame.h)
  *   0x08 OTR    one OTR protocol message (libotr's "?OTR..." text: UTF-8
- *               without NUL, starting with "?OTR"); protocol version 2
- *               carries every message, ack and typing state inside these,
- *               and a version 2 channel refuses MSG, ACK and TYPING frames
+ *               without NUL, starting with "?OTR"); Warren's protocol
+ *               version 2 (HELLO) carries every message, ack and typing
+ *               state inside these, and a version 2 channel refuses MSG,
+ *               ACK and TYPING frames (version 1's)
  *
  * Why this shape:
  *   - the magic/version byte makes a stream that is not Warren's (an HTTP or
@@ -98,48 +99,6 @@ warren_frame_new_hello (guint8 version_min, guint8 version_max,
   frame->hello.version_min = version_min;
   frame->hello.version_max = version_max;
   frame->hello.session_id = g_strdup (session_id);
-  return frame;
-}
-
-WarrenFrame *
-warren_frame_new_msg (guint64 id, const char *text, gssize length)
-{
-  WarrenFrame *frame;
-  gsize len;
-
-  g_return_val_if_fail (text != NULL || length == 0, NULL);
-  len = length < 0 ? strlen (text) : (gsize) length;
-  frame = frame_new (WARREN_FRAME_MSG);
-  frame->msg.id = id;
-  frame->msg.text = g_malloc (len + 1);
-  if (len > 0)
-    memcpy (frame->msg.text, text, len);
-  frame->msg.text[len] = '\0';
-  frame->msg.length = len;
-  return frame;
-}
-
-WarrenFrame *
-warren_frame_new_ack (guint64 cumulative, const guint64 *selective,
-                      guint n_selective)
-{
-  WarrenFrame *frame;
-
-  g_return_val_if_fail (selective != NULL || n_selective == 0, NULL);
-  frame = frame_new (WARREN_FRAME_ACK);
-  frame->ack.cumulative = cumulative;
-  frame->ack.n_selective = n_selective;
-  if (n_selective > 0)
-    frame->ack.selective = g_memdup2 (selective, n_selective * sizeof (guint64));
-  return frame;
-}
-
-WarrenFrame *
-warren_frame_new_typing (WarrenFrameTypingState state)
-{
-  WarrenFrame *frame = frame_new (WARREN_FRAME_TYPING);
-
-  frame->typing = (guint8) state;
   return frame;
 }
 

@@ -73,7 +73,9 @@ typedef enum {
   WARREN_FRAME_OTR    = 0x08,
 } WarrenFrameType;
 
-/* Same values as libpurple's PurpleTypingState (NOT_TYPING, TYPING, TYPED). */
+/* A typing state, Warren's only definition of one: the value of the TYPING
+ * TLV inside OTR (otr_payload.h) and of protocol version 1's TYPING frame.
+ * Same values as libpurple's PurpleTypingState (NOT_TYPING, TYPING, TYPED). */
 typedef enum {
   WARREN_FRAME_TYPING_NONE    = 0,
   WARREN_FRAME_TYPING_ACTIVE  = 1,
@@ -125,15 +127,11 @@ typedef struct {
 } WarrenFrame;
 
 /* Constructors copy their arguments and never return NULL. They do not check
- * field values; warren_frame_encode() does. */
+ * field values; warren_frame_encode() does. Protocol version 1's MSG, ACK
+ * and TYPING frames have none: Warren no longer sends them (it decodes them,
+ * and a channel refuses them). */
 WarrenFrame *warren_frame_new_hello (guint8 version_min, guint8 version_max,
                                      const char *session_id);
-/* @length -1: @text is NUL-terminated. */
-WarrenFrame *warren_frame_new_msg (guint64 id, const char *text, gssize length);
-/* @selective (nullable if @n_selective is 0) is copied. */
-WarrenFrame *warren_frame_new_ack (guint64 cumulative, const guint64 *selective,
-                                   guint n_selective);
-WarrenFrame *warren_frame_new_typing (WarrenFrameTypingState state);
 WarrenFrame *warren_frame_new_ping (guint64 nonce);
 WarrenFrame *warren_frame_new_pong (guint64 nonce);
 WarrenFrame *warren_frame_new_bye (WarrenFrameByeReason reason);

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "core/frame.h"
+
 G_DEFINE_QUARK (warren-otr-payload-error-quark, warren_otr_payload_error)
 
 #define ONION_LEN (56 + 6)
@@ -103,7 +105,7 @@ warren_otr_payload_parse (const char *text, const OtrlTLV *tlvs,
       p.ack = get_u64 (t->data);
       break;
     case WARREN_TLV_TYPING:
-      if (t->len != 1 || t->data[0] > 2) {
+      if (t->len != 1 || t->data[0] > WARREN_FRAME_TYPING_PAUSED) {
         warren_otr_payload_clear (&p);
         return fail (error, "bad typing state");
       }

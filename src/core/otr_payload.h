@@ -8,7 +8,7 @@
  *   type    name      value
  *   0x5701  MSG_ID    u64 message id (>= 1): the plaintext is a message
  *   0x5702  ACK       u64: every message id <= this was delivered
- *   0x5703  TYPING    u8: 0 none, 1 typing, 2 paused
+ *   0x5703  TYPING    u8: 0 none, 1 typing, 2 paused (WarrenFrameTypingState)
  *   0x5704  ONION     the sender's own onion address, "<56 base32>.onion"
  *   0x5705  EPOCH     u64 (>= 1): the sender's outbox epoch MSG_ID belongs to,
  *                     then u64 PREV: the id of the message sent before it that
@@ -59,7 +59,7 @@ typedef struct {
   char *text;        /* owned, NUL-terminated, set when id != 0; wiped on clear */
   gboolean has_ack;
   guint64 ack;
-  gint typing;       /* -1: none; else 0, 1 or 2 */
+  gint typing;       /* -1: none; else a WarrenFrameTypingState (frame.h) */
   char *onion;       /* owned "<56 base32>.onion", or NULL */
   guint64 epoch;     /* of id; 0: legacy (none sent) */
   guint64 prev;      /* with epoch: the unacknowledged id sent before id */

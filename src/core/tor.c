@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * tor.c — the life cycle of a WarrenTor: starting it, following its
- * bootstrap, noticing when it is lost, freeing it (tor.h; DESIGN.md §4).
+ * bootstrap, noticing when it is lost, freeing it (tor.h).
  *
  * A start is a chain of asynchronous steps. Managed mode first spawns tor
  * (tor_process.c), which ends in warren_tor_begin_control() once tor wrote

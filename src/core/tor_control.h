@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * An asynchronous client for tor's control port, used for the managed tor
- * Warren starts and for a system tor the user names (DESIGN.md section 4).
+ * Warren starts and for a system tor the user names.
  *
  * One WarrenTorControl is one control connection: connect, authenticate
  * (NULL, SAFECOOKIE, COOKIE or HASHEDPASSWORD, chosen from PROTOCOLINFO), then

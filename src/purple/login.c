@@ -6,9 +6,10 @@
  * is not there. Before jabber's login runs, Warren
  *  1. refuses to start while no_proxy/NO_PROXY is set (libpurple would
  *     bypass the proxy for matching hosts);
- *  2. resolves the Tor mode: "system" uses the SOCKS port the user names
- *     (an IP literal, so no DNS lookup happens outside Tor); "managed" is
- *     not available in this version and says so;
+ *  2. resolves the Tor mode: "managed" (the default) has Warren start its
+ *     own tor, shared by the host's accounts (tor_pool.c); "system" uses
+ *     the SOCKS port the user names (an IP literal, so no DNS lookup
+ *     happens outside Tor); any other mode is refused;
  *  3. installs a fresh PURPLE_PROXY_TOR proxy on the account (SOCKS5 with
  *     remote DNS and no fallback: jabber's SRV/TXT/A lookups are skipped),
  *     with this sign-in's SOCKS5 username (tor_account.c), so Tor gives

@@ -18,6 +18,7 @@
 #include <prpl.h>
 #include <version.h>
 
+#include "client_hooks.h"
 #include "connection.h"
 #include "conversation.h"
 #include "debug.h"
@@ -146,7 +147,8 @@ plugin_load(PurplePlugin *plugin)
 	warren_stanza_filter_init(plugin);
 	warren_tor_account_init(plugin);
 	warren_presence_init(plugin);
-	warren_session_init(plugin);
+	warren_session_dial_init(plugin);
+	warren_client_hooks_init(plugin);
 	warren_otr_ui_init();
 	warren_test_hooks_init(plugin); /* only with WARREN_TEST_HOOKS=1 */
 	return TRUE;

@@ -13,35 +13,30 @@
  *
  * Channels are opened when there is something to send: on a message, and
  * when a contact with pending messages comes online. A large roster costs
- * no circuits. A channel with no traffic for IDLE_CLOSE_S is closed.
+ * no circuits. A channel idle for long (session_liveness.c) is closed.
  *
- * Dialling (XEP-0166 over the XMPP stream, signalling.c's codec): the
- * initiator makes a libnice agent and sends session-initiate with its ICE
- * credentials; the responder, if the contact is on its roster, registers
- * the session with its onion listener and answers session-accept with its
- * credentials and onion address; the initiator then connects through Tor.
- * If both sides dial at once, the smaller bare JID's session wins.
- * Signalling never carries message content.
+ * Dialling, by Jingle signalling through the XMPP server, is
+ * session_dial.c's; the client-wide hooks (pidgin-otr, logging) are
+ * client_hooks.c's.
  *
- * Liveness: PING every HEARTBEAT_S (6 s); a channel silent for DEAD_S (18 s,
- * checked every 2 s, so noticed within 20 s) is closed
- * and, with messages pending, dialled again with exponential backoff.
+ * Liveness (a PING every few seconds, silent channels closed) and redials
+ * with exponential backoff are session_liveness.c's.
  *
- * OTR (protocol version 2): on every new channel the initiator starts an
- * OTR AKE (core/otr.c); nothing is sent before it completes. Messages,
- * acknowledgements and typing states travel only inside OTR data messages,
- * as TLVs beside the text (core/otr_payload.h), so an ack is authenticated
- * like the message. Plain MSG/ACK/TYPING frames are a protocol error. Once
- * private, each side sends its own onion address inside OTR: for a verified
- * contact that address is pinned, and an address from signalling that
- * differs from the pin is not dialled until the user decides.
- * Trust (contact_trust.c): nothing with content — message, ack, typing —
- * flows either way until the session's key is the contact's known key (the
- * first ever seen, or the one the user verified or accepted); another key
- * holds the queue and asks the user. An incoming session-initiate never
- * replaces a working trusted channel, and only a few incoming channels are
- * set up at once (session_trust.c). Closing a
- * channel ends its OTR session (an OTR disconnect when it can still be
+ * OTR (Warren's protocol version 2; OTR itself is version 3): on every new
+ * channel the initiator starts an OTR AKE (core/otr.c); nothing is sent
+ * before it completes. Messages, acknowledgements and typing states travel
+ * only inside OTR data messages, as TLVs beside the text
+ * (core/otr_payload.h), so an ack is authenticated like the message. Plain
+ * MSG/ACK/TYPING frames are a protocol error. Once private, each side sends
+ * its own onion address inside OTR: for a verified contact that address is
+ * pinned, and an address from signalling that differs from the pin is not
+ * dialled until the user decides. Trust (contact_trust.c): nothing with
+ * content — message, ack, typing — flows either way until the session's key
+ * is the contact's known key (the first ever seen, or the one the user
+ * verified or accepted); another key holds the queue and asks the user. An
+ * incoming session-initiate never replaces a working trusted channel, and
+ * only a few incoming channels are set up at once (session_trust.c). Closing
+ * a channel ends its OTR session (an OTR disconnect when it can still be
  * sent); the next channel runs a new AKE, and pending messages wait in the
  * outbox meanwhile.
  */
@@ -52,6 +47,7 @@
 #include <conversation.h>
 #include <server.h>
 
+#include "client_hooks.h"
 #include "connection.h"
 #include "contact_trust.h"
 #include "core/channel.h"
@@ -69,21 +65,12 @@
 #include "tor_account.h"
 #include "warren.h"
 
-#define DIAL_TIMEOUT_MS   90000
-#define HEARTBEAT_S       6   /* PING interval */
-#define CHECK_S           2   /* how often liveness is checked */
-#define DEAD_S            18  /* silence that kills a channel (+ CHECK_S) */
-#define IDLE_CLOSE_S      600
-#define BACKOFF_MIN_S     2
-#define BACKOFF_MAX_S     120
-#define AKE_TIMEOUT_S     45  /* channel up but no private conversation */
+#define BACKOFF_MIN_S     WARREN_SESSION_BACKOFF_MIN_S
 #define ACK_DELAY_MS      100 /* longest wait for an ack to ride along */
-#define PROTOCOL_VERSION  2   /* 2: everything inside OTR */
 /* peer_flush() stops taking from the outbox while this much waits for the
  * contact, and goes on when the channel has drained. */
 #define FLUSH_PAUSE_BYTES (WARREN_CHANNEL_MAX_QUEUED / 8)
 
-static void peer_dial(Peer *peer);
 static void send_frame(Peer *peer, WarrenFrame *frame);
 static void peer_flush(Peer *peer);
 
@@ -227,30 +214,6 @@ has_pending(Peer *peer)
 	return any;
 }
 
-static gboolean
-retry_cb(gpointer data)
-{
-	Peer *peer = data;
-
-	peer->retry_id = 0;
-	if (peer->ch == NULL && has_pending(peer))
-		peer_dial(peer);
-	return G_SOURCE_REMOVE;
-}
-
-/* The channel is gone; with messages waiting, dial again later. */
-static void
-peer_failed(Peer *peer, const char *why)
-{
-	warren_debug_info("channel with %s down: %s\n", warren_priv(peer->bare),
-	                  why ? why : "closed");
-	peer_drop_channel(peer);
-	if (peer->retry_id == 0 && has_pending(peer)) {
-		peer->retry_id = g_timeout_add_seconds(peer->backoff_s, retry_cb, peer);
-		peer->backoff_s = MIN(peer->backoff_s * 2, BACKOFF_MAX_S);
-	}
-}
-
 static void
 send_frame(Peer *peer, WarrenFrame *frame)
 {
@@ -352,7 +315,7 @@ got_message(Peer *peer, guint64 epoch, guint64 prev, guint64 id, const char *tex
 	char *escaped;
 
 	if (epoch != 0 && id > last && prev > last) {
-		peer_failed(peer, "a message is missing before this one");
+		warren_session_peer_fail(peer, "a message is missing before this one");
 		return;
 	}
 	if (id > last) {
@@ -405,14 +368,7 @@ got_ack(Peer *peer, guint64 epoch, guint64 cumulative)
 		       _("Delivered (several messages)."));
 }
 
-/* ---- Pinning the contact's onion address -------------------------------- */
-
-/* The pin and the verification live in Warren's own per-account store
- * (contact_trust.c), not in the roster the server can rewrite; what they
- * allow is decided in session_trust.c. */
-#define pin_of(conn, bare)         warren_contact_trust_pin(conn, bare)
-#define set_pin(conn, bare, onion) warren_contact_trust_set_pin(conn, bare, onion)
-#define is_verified(conn, bare)    warren_contact_trust_is_verified(conn, bare)
+/* ---- The contact's state, for session_dial.c and session_trust.c ------- */
 
 Peer *
 warren_session_peer_find(WarrenConn *conn, const char *bare)
@@ -420,10 +376,28 @@ warren_session_peer_find(WarrenConn *conn, const char *bare)
 	return peer_get(conn, bare, FALSE);
 }
 
-void
-warren_session_peer_fail(Peer *peer, const char *why)
+Peer *
+warren_session_peer_get(WarrenConn *conn, const char *bare)
 {
-	peer_failed(peer, why);
+	return peer_get(conn, bare, TRUE);
+}
+
+void
+warren_session_peer_drop_channel(Peer *peer)
+{
+	peer_drop_channel(peer);
+}
+
+gboolean
+warren_session_peer_has_pending(Peer *peer)
+{
+	return has_pending(peer);
+}
+
+void
+warren_session_peer_send_frame(Peer *peer, WarrenFrame *frame)
+{
+	send_frame(peer, frame);
 }
 
 void
@@ -431,34 +405,7 @@ warren_session_peer_redial(Peer *peer)
 {
 	peer_drop_channel(peer);
 	peer->backoff_s = BACKOFF_MIN_S;
-	peer_dial(peer);
-}
-
-void
-warren_session_forget_pin(WarrenConn *conn, const char *bare)
-{
-	Peer *peer = peer_get(conn, bare, FALSE);
-
-	set_pin(conn, bare, NULL);
-	if (peer) {
-		peer->pin_blocked = FALSE;
-		peer->backoff_s = BACKOFF_MIN_S;
-	}
-	warren_session_peer_online(conn->gc, bare);
-}
-
-const char *
-warren_session_get_pin(WarrenConn *conn, const char *bare)
-{
-	return pin_of(conn, bare);
-}
-
-gboolean
-warren_session_is_blocked(WarrenConn *conn, const char *bare)
-{
-	Peer *peer = peer_get(conn, bare, FALSE);
-
-	return peer && peer->pin_blocked;
+	warren_session_dial(peer);
 }
 
 /* ---- Frames ------------------------------------------------------------- */
@@ -481,7 +428,7 @@ got_otr(Peer *peer, const char *text)
 			warren_otr_ui_notice(peer->conn, peer->bare, msg);
 			g_free(msg);
 			if (g_error_matches(error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_HOSTILE))
-				peer_failed(peer, "OTR bounds"); /* its messages stay pending */
+				warren_session_peer_fail(peer, "OTR bounds"); /* its messages stay pending */
 			g_error_free(error);
 		}
 		return;
@@ -506,8 +453,9 @@ got_otr(Peer *peer, const char *text)
 			got_ack(peer, p.ack_epoch, p.ack);
 		if (p.typing >= 0)
 			serv_got_typing(peer->conn->gc, peer->bare, 0,
-			                p.typing == 1 ? PURPLE_TYPING :
-			                p.typing == 2 ? PURPLE_TYPED : PURPLE_NOT_TYPING);
+			                p.typing == WARREN_FRAME_TYPING_ACTIVE ? PURPLE_TYPING :
+			                p.typing == WARREN_FRAME_TYPING_PAUSED ? PURPLE_TYPED :
+			                PURPLE_NOT_TYPING);
 	}
 	warren_otr_payload_clear(&p);
 }
@@ -529,16 +477,16 @@ handle_frame(Peer *peer, WarrenFrame *f)
 		warren_otr_ui_notice(peer->conn, peer->bare,
 			_("The contact's Warren sent an unencrypted message; it was "
 			  "refused and the channel closed."));
-		peer_failed(peer, "unencrypted frame");
+		warren_session_peer_fail(peer, "unencrypted frame");
 		break;
 	case WARREN_FRAME_HELLO:
-		if (f->hello.version_max < PROTOCOL_VERSION) {
+		if (f->hello.version_max < WARREN_SESSION_PROTOCOL_VERSION) {
 			warren_otr_ui_notice(peer->conn, peer->bare,
 				_("The contact's Warren is too old to encrypt messages "
 				  "with OTR; nothing is exchanged with it until it is "
 				  "updated."));
 			send_frame(peer, warren_frame_new_bye(WARREN_FRAME_BYE_VERSION_MISMATCH));
-			peer_failed(peer, "protocol version");
+			warren_session_peer_fail(peer, "protocol version");
 		}
 		break;
 	case WARREN_FRAME_PING:
@@ -569,55 +517,13 @@ on_received(WarrenChannel *ch, GBytes *data, gpointer user_data)
 		                  error->message);
 		g_error_free(error);
 		if (peer->ch)
-			peer_failed(peer, "protocol error");
+			warren_session_peer_fail(peer, "protocol error");
 		return;
 	}
 	while (peer->ch && (f = warren_frame_decoder_pop(peer->dec)) != NULL) {
 		handle_frame(peer, f);
 		warren_frame_free(f);
 	}
-}
-
-/* IDLE_CLOSE_S, or the account's hidden "channel-idle-close" (seconds; for
- * tests and for users who want channels to stay up longer or shorter). */
-static gint64
-idle_close_us(WarrenConn *conn)
-{
-	int s = purple_account_get_int(purple_connection_get_account(conn->gc),
-	                               "channel-idle-close", IDLE_CLOSE_S);
-	return (gint64)(s > 0 ? s : IDLE_CLOSE_S) * G_USEC_PER_SEC;
-}
-
-static gboolean
-heartbeat_cb(gpointer data)
-{
-	Peer *peer = data;
-	gint64 now = g_get_monotonic_time();
-
-	if (now - peer->last_rx > DEAD_S * G_USEC_PER_SEC) {
-		peer->heartbeat_id = 0;
-		peer_failed(peer, "no heartbeat");
-		return G_SOURCE_REMOVE;
-	}
-	if (!peer->secure && now - peer->connected_at > AKE_TIMEOUT_S * G_USEC_PER_SEC) {
-		peer->heartbeat_id = 0;
-		warren_otr_ui_notice(peer->conn, peer->bare,
-			_("No private conversation could be set up with this contact; "
-			  "Warren tries again later."));
-		peer_failed(peer, "no OTR session");
-		return G_SOURCE_REMOVE;
-	}
-	if (now - peer->last_activity > idle_close_us(peer->conn) && !has_pending(peer)) {
-		peer->heartbeat_id = 0;
-		peer_failed(peer, "idle");
-		return G_SOURCE_REMOVE;
-	}
-	if (now - peer->last_ping >= HEARTBEAT_S * G_USEC_PER_SEC) {
-		peer->last_ping = now;
-		send_frame(peer, warren_frame_new_ping(((guint64)g_random_int() << 32) |
-		                                       g_random_int()));
-	}
-	return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -631,10 +537,10 @@ on_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 		peer->connected = TRUE;
 		peer->connected_at = peer->last_rx = peer->last_activity =
 			g_get_monotonic_time();
-		send_frame(peer, warren_frame_new_hello(PROTOCOL_VERSION, PROTOCOL_VERSION,
+		send_frame(peer, warren_frame_new_hello(WARREN_SESSION_PROTOCOL_VERSION,
+		                                        WARREN_SESSION_PROTOCOL_VERSION,
 		                                        peer->sid));
-		peer->last_ping = peer->last_rx;
-		peer->heartbeat_id = g_timeout_add_seconds(CHECK_S, heartbeat_cb, peer);
+		warren_session_liveness_start(peer);
 		/* Nothing but the AKE until the conversation is private. */
 		if (peer->initiator && peer->conn->otr)
 			warren_otr_start(peer->conn->otr, peer->bare);
@@ -643,7 +549,7 @@ on_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 			warren_otr_ui_notice(peer->conn, peer->bare,
 				_("The contact's Warren stopped reading; the channel was "
 				  "closed. Pending messages stay pending."));
-		peer_failed(peer, error ? error->message : NULL);
+		warren_session_peer_fail(peer, error ? error->message : NULL);
 	}
 }
 
@@ -701,8 +607,8 @@ peer_flush(Peer *peer)
 	peer->last_activity = g_get_monotonic_time();
 }
 
-static gboolean
-new_channel(Peer *peer, WarrenChannelRole role, const char *sid)
+gboolean
+warren_session_peer_new_channel(Peer *peer, WarrenChannelRole role, const char *sid)
 {
 	GError *error = NULL;
 
@@ -717,60 +623,6 @@ new_channel(Peer *peer, WarrenChannelRole role, const char *sid)
 	peer->dec = warren_frame_decoder_new(0);
 	warren_channel_set_callbacks(peer->ch, &channel_callbacks, peer);
 	return TRUE;
-}
-
-static void
-send_signal(WarrenConn *conn, const WarrenSignal *sig, const char *to,
-            const char *iq_id)
-{
-	xmlnode *iq = warren_signal_to_xml(sig, to, iq_id);
-
-	if (iq == NULL) {
-		warren_debug_error("could not build a %s\n",
-		                   warren_signal_action_to_string(sig->action));
-		return;
-	}
-	warren_jabber_send(conn->gc, iq);
-	xmlnode_free(iq);
-}
-
-static void
-peer_dial(Peer *peer)
-{
-	WarrenConn *conn = peer->conn;
-	WarrenSignal sig = { 0 };
-	char *sid, *ufrag = NULL, *pwd = NULL, *full;
-
-	if (peer->ch != NULL || conn->tor == NULL || peer->pin_blocked ||
-	    conn->otr == NULL || !warren_otr_has_key(conn->otr))
-		return; /* the key's arrival kicks us again */
-	full = warren_presence_warren_resource(conn->gc, peer->bare);
-	if (full == NULL)
-		return; /* offline: messages wait; presence calls us back */
-	g_free(peer->full);
-	peer->full = full;
-	sid = warren_session_id_new();
-	if (!new_channel(peer, WARREN_CHANNEL_ROLE_INITIATOR, sid)) {
-		g_free(sid);
-		peer_failed(peer, "no channel");
-		return;
-	}
-	warren_channel_get_local_credentials(peer->ch, &ufrag, &pwd);
-	sig.action = WARREN_SIGNAL_SESSION_INITIATE;
-	sig.sid = sid;
-	sig.initiator = (char *)purple_account_get_username(
-		purple_connection_get_account(conn->gc));
-	sig.ufrag = ufrag;
-	sig.pwd = pwd;
-	sig.version_min = sig.version_max = PROTOCOL_VERSION;
-	peer->initiate_iq = g_strdup_printf("warren-sig-%s", sid);
-	warren_debug_info("dialling %s\n", warren_priv(peer->bare));
-	send_signal(conn, &sig, peer->full, peer->initiate_iq);
-	g_free(ufrag);
-	if (pwd)
-		explicit_bzero(pwd, strlen(pwd));
-	g_free(pwd);
-	g_free(sid);
 }
 
 int
@@ -822,7 +674,7 @@ warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 	} else {
 		notice(conn, who, _("Pending: Warren delivers this message as soon as "
 		                    "a private channel to the contact is open."));
-		peer_dial(peer);
+		warren_session_dial(peer);
 	}
 	return 1;
 }
@@ -842,250 +694,12 @@ warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingSt
 	/* Typing never opens a channel (and never goes through the server). */
 	if (peer && peer->secure && peer->trusted) {
 		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
-		p.typing = state == PURPLE_TYPING ? 1 : state == PURPLE_TYPED ? 2 : 0;
+		p.typing = state == PURPLE_TYPING ? WARREN_FRAME_TYPING_ACTIVE :
+		           state == PURPLE_TYPED ? WARREN_FRAME_TYPING_PAUSED :
+		           WARREN_FRAME_TYPING_NONE;
 		send_payload(peer, &p);
 	}
 	return 0;
-}
-
-void
-warren_session_peer_online(PurpleConnection *gc, const char *bare)
-{
-	WarrenConn *conn = warren_conn_get(gc);
-	Peer *peer;
-
-	if (conn == NULL || outbox_of(conn) == NULL)
-		return;
-	peer = peer_get(conn, bare, TRUE);
-	if (peer->ch == NULL && has_pending(peer)) {
-		peer->backoff_s = BACKOFF_MIN_S;
-		peer_dial(peer);
-	}
-}
-
-/* Our onion is up (or Tor came back): dial everyone with pending messages. */
-void
-warren_session_kick(PurpleConnection *gc)
-{
-	WarrenConn *conn = warren_conn_get(gc);
-	GPtrArray *contacts;
-	guint i;
-
-	if (conn == NULL || outbox_of(conn) == NULL)
-		return;
-	contacts = warren_outbox_contacts_with_pending(outbox_of(conn));
-	for (i = 0; contacts && i < contacts->len; i++)
-		warren_session_peer_online(gc, g_ptr_array_index(contacts, i));
-	if (contacts)
-		g_ptr_array_unref(contacts);
-}
-
-static void
-reply_result(WarrenConn *conn, xmlnode *iq)
-{
-	xmlnode *r = warren_signal_iq_result_new(iq);
-
-	if (r) {
-		warren_jabber_send(conn->gc, r);
-		xmlnode_free(r);
-	}
-}
-
-static void
-reply_error(WarrenConn *conn, xmlnode *iq, WarrenSignalIqError condition)
-{
-	xmlnode *r = warren_signal_iq_error_new(iq, condition);
-
-	if (r) {
-		warren_jabber_send(conn->gc, r);
-		xmlnode_free(r);
-	}
-}
-
-static void
-on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
-{
-	char *bare = warren_bare_jid(from);
-	Peer *peer;
-	WarrenSignal ans = { 0 };
-	char *ufrag = NULL, *pwd = NULL, *iq_id;
-	GError *error = NULL;
-
-	if (purple_find_buddy(purple_connection_get_account(conn->gc), bare) == NULL ||
-	    conn->onion_address == NULL || conn->listener == NULL ||
-	    conn->otr == NULL || !warren_otr_has_key(conn->otr) ||
-	    sig->version_max < PROTOCOL_VERSION) {
-		/* Strangers get no channel; nor does anyone before our onion and
-		 * our OTR key are ready, nor a Warren that cannot encrypt. */
-		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE);
-		g_free(bare);
-		return;
-	}
-	peer = peer_get(conn, bare, TRUE);
-	g_free(bare);
-	if (warren_session_trust_refuses_initiate(conn, peer)) {
-		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE);
-		return;
-	}
-	if (peer->ch != NULL)
-		peer_drop_channel(peer); /* theirs replaces ours, or an untrusted one */
-	if (!new_channel(peer, WARREN_CHANNEL_ROLE_RESPONDER, sig->sid)) {
-		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE);
-		return;
-	}
-	g_free(peer->full);
-	peer->full = g_strdup(from);
-	warren_listener_expect(conn->listener, sig->sid,
-	                       warren_channel_get_passive_port(peer->ch));
-	reply_result(conn, iq);
-	warren_channel_get_local_credentials(peer->ch, &ufrag, &pwd);
-	ans.action = WARREN_SIGNAL_SESSION_ACCEPT;
-	ans.sid = sig->sid;
-	ans.initiator = sig->initiator;
-	ans.ufrag = ufrag;
-	ans.pwd = pwd;
-	ans.onion = conn->onion_address;
-	ans.port = WARREN_ONION_PORT;
-	ans.version_min = ans.version_max = PROTOCOL_VERSION;
-	iq_id = g_strdup_printf("warren-sig-acc-%s", sig->sid);
-	send_signal(conn, &ans, from, iq_id);
-	g_free(iq_id);
-	g_free(ufrag);
-	if (pwd)
-		explicit_bzero(pwd, strlen(pwd));
-	g_free(pwd);
-	if (!warren_channel_accept(peer->ch, sig->ufrag, sig->pwd, DIAL_TIMEOUT_MS, &error)) {
-		peer_failed(peer, error->message);
-		g_error_free(error);
-	}
-}
-
-static void
-peer_connect(Peer *peer, const WarrenSignal *sig)
-{
-	GError *error = NULL;
-
-	g_free(peer->dialled_onion);
-	peer->dialled_onion = g_strdup(sig->onion);
-	/* Circuits of its own for each contact (and each account). */
-	warren_channel_set_socks_auth(peer->ch, peer->conn->socks_user, sig->onion);
-	if (!warren_channel_connect(peer->ch, warren_tor_get_socks(peer->conn->tor),
-	                            sig->onion, sig->port, sig->ufrag, sig->pwd,
-	                            DIAL_TIMEOUT_MS, &error)) {
-		peer_failed(peer, error->message);
-		g_error_free(error);
-	}
-}
-
-static WarrenSignal *
-signal_copy(const WarrenSignal *sig)
-{
-	WarrenSignal *c = warren_signal_new(sig->action);
-
-	c->sid = g_strdup(sig->sid);
-	c->onion = g_strdup(sig->onion);
-	c->port = sig->port;
-	c->ufrag = g_strdup(sig->ufrag);
-	c->pwd = g_strdup(sig->pwd);
-	return c;
-}
-
-static void
-on_accept(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
-{
-	char *bare = warren_bare_jid(from);
-	Peer *peer = peer_get(conn, bare, FALSE);
-	const char *pin;
-
-	g_free(bare);
-	if (peer == NULL || peer->ch == NULL || !peer->initiator ||
-	    g_strcmp0(peer->sid, sig->sid) != 0 || conn->tor == NULL) {
-		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_UNKNOWN_SESSION);
-		return;
-	}
-	reply_result(conn, iq);
-	pin = pin_of(conn, peer->bare);
-	if (pin && strcmp(pin, sig->onion) != 0 && is_verified(conn, peer->bare)) {
-		/* The server handed us another address for a verified contact:
-		 * it may be putting itself in the middle. Ask first. */
-		warren_debug_warn("%s presents an address other than the pinned one\n",
-		                  warren_priv(peer->bare));
-		g_clear_pointer(&peer->held, warren_signal_free);
-		peer->held = signal_copy(sig);
-		warren_otr_ui_ask_pin(conn, peer->bare, pin, sig->onion);
-		return;
-	}
-	peer_connect(peer, sig);
-}
-
-void
-warren_session_pin_decided(WarrenConn *conn, const char *bare, gboolean use_it)
-{
-	Peer *peer = peer_get(conn, bare, FALSE);
-	WarrenSignal *held;
-
-	if (peer == NULL || peer->held == NULL || peer->ch == NULL)
-		return; /* that attempt is gone; the next one asks again */
-	held = g_steal_pointer(&peer->held);
-	if (use_it) {
-		/* After the AKE the contact's own word (inside OTR, under its
-		 * verified key) moves the pin, or exposes a relay. */
-		peer_connect(peer, held);
-	} else {
-		peer->pin_blocked = TRUE;
-		peer_failed(peer, "the user declined the new address");
-	}
-	warren_signal_free(held);
-}
-
-/* Incoming Jingle in Warren's namespace, and answers to our initiates. */
-static gboolean
-receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
-                const char *from, xmlnode *iq, gpointer data)
-{
-	WarrenConn *conn = warren_conn_get(gc);
-	WarrenSignal *sig;
-	GError *error = NULL;
-	Peer *peer;
-	char *bare;
-
-	if (conn == NULL || iq == NULL || from == NULL)
-		return FALSE;
-	if (g_strcmp0(type, "error") == 0 && id && g_str_has_prefix(id, "warren-sig-")) {
-		bare = warren_bare_jid(from);
-		peer = peer_get(conn, bare, FALSE);
-		g_free(bare);
-		if (peer && g_strcmp0(peer->initiate_iq, id) == 0)
-			peer_failed(peer, "refused by the contact");
-		return TRUE;
-	}
-	if (g_strcmp0(type, "result") == 0 && id && g_str_has_prefix(id, "warren-sig-"))
-		return TRUE;
-	if (g_strcmp0(type, "set") != 0 ||
-	    xmlnode_get_child_with_namespace(iq, "jingle", "urn:xmpp:jingle:1") == NULL)
-		return FALSE;
-	sig = warren_signal_from_xml(iq, &error);
-	if (sig == NULL) {
-		warren_debug_warn("bad signalling from %s: %s\n", warren_priv(from),
-		                  error->message);
-		g_error_free(error);
-		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_BAD_REQUEST);
-		return TRUE;
-	}
-	if (sig->action == WARREN_SIGNAL_SESSION_INITIATE)
-		on_initiate(conn, iq, from, sig);
-	else if (sig->action == WARREN_SIGNAL_SESSION_ACCEPT)
-		on_accept(conn, iq, from, sig);
-	else {
-		reply_result(conn, iq);
-		bare = warren_bare_jid(from);
-		peer = peer_get(conn, bare, FALSE);
-		g_free(bare);
-		if (peer && g_strcmp0(peer->sid, sig->sid) == 0)
-			peer_failed(peer, "terminated by the contact");
-	}
-	warren_signal_free(sig);
-	return TRUE;
 }
 
 /* TEST ONLY (test_hooks.c, WARREN_TEST_HOOKS=1): @text as an OTR frame
@@ -1106,7 +720,7 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 		return TRUE;
 	}
 	if (peer && peer->ch == NULL && peer->retry_id == 0)
-		peer_dial(peer);
+		warren_session_dial(peer);
 	return FALSE;
 }
 
@@ -1138,7 +752,7 @@ first_sends_cb(gpointer data)
 		return G_SOURCE_REMOVE;
 	if (!peer->trusted) {
 		if (peer->declined)
-			peer_failed(peer, "a key the user holds");
+			warren_session_peer_fail(peer, "a key the user holds");
 		return G_SOURCE_REMOVE; /* everything waits for the user */
 	}
 	p.onion = peer->conn->onion_address;
@@ -1161,7 +775,7 @@ otr_secure(WarrenOtr *otr, const char *bare, gboolean secure, gpointer data)
 		gboolean was = peer->secure;
 		peer->secure = FALSE;
 		if (was && !peer->dropping)
-			peer_failed(peer, "the contact ended the private conversation");
+			warren_session_peer_fail(peer, "the contact ended the private conversation");
 		return;
 	}
 	if (peer->secure)
@@ -1237,46 +851,6 @@ key_ready(WarrenOtr *otr, const GError *error, gpointer data)
 	warren_session_kick(conn->gc); /* messages that waited for the key */
 }
 
-/* pidgin-otr hooks every protocol's IMs: keep it off Warren's contacts
- * (DESIGN.md section 6), so nothing is encrypted twice and no "Not private"
- * label contradicts Warren. */
-static void
-pin_pidgin_otr_off(PurpleBuddy *buddy)
-{
-	PurpleBlistNode *node = (PurpleBlistNode *)buddy;
-
-	if (!purple_blist_node_get_bool(node, "OTR/overridedefault") ||
-	    purple_blist_node_get_bool(node, "OTR/enabled")) {
-		purple_blist_node_set_bool(node, "OTR/overridedefault", TRUE);
-		purple_blist_node_set_bool(node, "OTR/enabled", FALSE);
-	}
-}
-
-static PurplePlugin *session_plugin;
-static gboolean buddy_added_connected;
-
-/* Clients log conversations in plain text by default: Warren's stay off
- * the disk unless the account says otherwise (as pidgin-otr does). */
-static void
-conversation_created_cb(PurpleConversation *conv, gpointer data)
-{
-	PurpleAccount *account = purple_conversation_get_account(conv);
-
-	if (account && g_strcmp0(purple_account_get_protocol_id(account),
-	                         WARREN_PRPL_ID) == 0 &&
-	    !purple_account_get_bool(account, WARREN_OPT_LOG_CONVERSATIONS, FALSE))
-		purple_conversation_set_logging(conv, FALSE);
-}
-
-static void
-buddy_added_cb(PurpleBuddy *buddy, gpointer data)
-{
-	PurpleAccount *account = purple_buddy_get_account(buddy);
-
-	if (g_strcmp0(purple_account_get_protocol_id(account), WARREN_PRPL_ID) == 0)
-		pin_pidgin_otr_off(buddy);
-}
-
 gboolean
 warren_session_start(WarrenConn *conn, GError **error)
 {
@@ -1285,7 +859,6 @@ warren_session_start(WarrenConn *conn, GError **error)
 	char *obdir = g_build_filename(dir, "outbox", NULL);
 	char *self = warren_bare_jid(purple_account_get_username(account));
 	GError *local = NULL;
-	GSList *buddies, *l;
 
 	conn->outbox = warren_outbox_open(obdir, &local);
 	g_free(obdir);
@@ -1324,19 +897,7 @@ warren_session_start(WarrenConn *conn, GError **error)
 		conn->otr_keygen_started = g_get_monotonic_time();
 		warren_otr_generate_key(conn->otr, key_ready, conn);
 	}
-	if (!buddy_added_connected) {
-		/* Not in load(): the buddy list's signals may not exist yet. */
-		purple_signal_connect(purple_blist_get_handle(), "buddy-added",
-		                      session_plugin, PURPLE_CALLBACK(buddy_added_cb), NULL);
-		purple_signal_connect(purple_conversations_get_handle(),
-		                      "conversation-created", session_plugin,
-		                      PURPLE_CALLBACK(conversation_created_cb), NULL);
-		buddy_added_connected = TRUE;
-	}
-	buddies = purple_find_buddies(account, NULL);
-	for (l = buddies; l; l = l->next)
-		pin_pidgin_otr_off(l->data);
-	g_slist_free(buddies);
+	warren_client_hooks_account_started(account);
 	return TRUE;
 }
 
@@ -1344,15 +905,6 @@ char *
 warren_session_own_fingerprint(WarrenConn *conn)
 {
 	return conn->otr ? warren_otr_own_fingerprint(conn->otr) : NULL;
-}
-
-void
-warren_session_init(PurplePlugin *plugin)
-{
-	purple_signal_connect(plugin, "jabber-receiving-iq", plugin,
-	                      PURPLE_CALLBACK(receiving_iq_cb), NULL);
-	session_plugin = plugin;
-	buddy_added_connected = FALSE;
 }
 
 void

@@ -11,7 +11,8 @@
 
 #include "connection.h"
 
-void warren_session_init(PurplePlugin *plugin);
+/* Listens for Warren's signalling on jabber's stream (session_dial.c). */
+void warren_session_dial_init(PurplePlugin *plugin);
 /* Opens the account's outbox and OTR engine (making the private key in
  * the background on first use); FALSE with @error (a message for the user)
  * when it cannot. */

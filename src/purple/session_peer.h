@@ -2,7 +2,8 @@
 /*
  * session_peer.h — session.c's state of one contact's conversation, shared
  * with session_trust.c, which decides what the contact's key and address
- * allow. Private to those two files.
+ * allow, and session_dial.c, which dials and answers dials. Private to
+ * those three files.
  */
 #ifndef WARREN_SESSION_PEER_H
 #define WARREN_SESSION_PEER_H
@@ -11,6 +12,12 @@
 #include "core/channel.h"
 #include "core/frame.h"
 #include "signalling.h"
+
+/* Warren's protocol version (HELLO and signalling): 2, everything inside
+ * OTR. */
+#define WARREN_SESSION_PROTOCOL_VERSION 2
+/* The first redial backoff, and the one after a working channel. */
+#define WARREN_SESSION_BACKOFF_MIN_S 2
 
 typedef struct {
 	WarrenConn *conn;
@@ -50,10 +57,31 @@ typedef struct {
 /* session.c */
 /* The contact's state, NULL if none. */
 Peer *warren_session_peer_find(WarrenConn *conn, const char *bare);
-/* Drops the channel; with messages pending, dials again after a backoff. */
-void warren_session_peer_fail(Peer *peer, const char *why);
+/* The contact's state, made if none. */
+Peer *warren_session_peer_get(WarrenConn *conn, const char *bare);
+/* Drops the channel (not the peer, not its retry timer). */
+void warren_session_peer_drop_channel(Peer *peer);
+/* A new channel for @peer in @role (its callbacks are session.c's); FALSE
+ * (logged) if libnice cannot make one. */
+gboolean warren_session_peer_new_channel(Peer *peer, WarrenChannelRole role,
+                                         const char *sid);
+/* TRUE if the outbox holds messages for @peer. */
+gboolean warren_session_peer_has_pending(Peer *peer);
+/* Sends @frame (transfer full) on the peer's channel; logs a failure. */
+void warren_session_peer_send_frame(Peer *peer, WarrenFrame *frame);
 /* Drops the channel and dials at once: both sides resend what is pending. */
 void warren_session_peer_redial(Peer *peer);
+
+/* session_dial.c */
+/* Opens a channel to @peer (session-initiate) unless it has one, is
+ * offline, blocked, or our Tor or OTR key is not ready yet. */
+void warren_session_dial(Peer *peer);
+
+/* session_liveness.c */
+/* The channel just connected: heartbeats and liveness checks start. */
+void warren_session_liveness_start(Peer *peer);
+/* Drops the channel; with messages pending, dials again after a backoff. */
+void warren_session_peer_fail(Peer *peer, const char *why);
 
 /* session_trust.c */
 /* The OTR session of @peer just became private: sets peer->trusted (the

@@ -2,7 +2,7 @@
 /*
  * tor_account.c — an account's Tor and its onion service.
  *
- * The account's settings (DESIGN.md §7) become a WarrenTorConfig:
+ * The account's settings (warren.h) become a WarrenTorConfig:
  *  - managed: one tor for every Warren account of the host with the same
  *    program and torrc fragment, DataDirectory <user dir>/warren/tor
  *    (persistent, so later starts skip most of the bootstrap);

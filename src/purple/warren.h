@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * warren.h — the names other code and tests depend on: the prpl id, the
- * account option keys (DESIGN.md §7: never rename), Warren's XML namespace,
+ * account option keys (a contract: never rename), Warren's XML namespace,
  * and the glue-wide helpers shared by the files of src/purple/.
  *
  * Warren state of a connection lives in a side table keyed by the

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Private ejabberd instance for Warren's tests (DESIGN.md section 8), the
+# Private ejabberd instance for Warren's tests, the
 # counterpart of tests/prosody/prosody.sh (same commands, same layout).
 #
 #   ejabberd.sh start   DIR PORT [DOMAIN]   (DOMAIN defaults to warren.test)

@@ -170,7 +170,7 @@ def test_smp_and_manual_verification(prosody, tornet, hosts):
 
     # Manual verification persists across a restart of the host.
     host.close()
-    # pidgin-otr, if a user has it, stays off Warren contacts (DESIGN.md 6).
+    # pidgin-otr, if a user has it, stays off Warren contacts (client_hooks.c).
     blist = (host.dir / "purple" / "blist.xml").read_text()
     for setting in ("<setting name='OTR/overridedefault' type='bool'>1</setting>",
                     "<setting name='OTR/enabled' type='bool'>0</setting>"):

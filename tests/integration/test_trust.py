@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Key trust against a server that forges `from` (DESIGN.md promises 6, 7).
+"""Key trust against a server that forges `from`.
 
 The attacker is real: a second Warren host signed in to Alice's own XMPP
 account (another resource, its own OTR key, its own onion) — exactly what

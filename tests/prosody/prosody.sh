@@ -1,5 +1,5 @@
 #!/bin/bash
-# Private prosody instance for Warren's tests (DESIGN.md section 8).
+# Private prosody instance for Warren's tests.
 #
 #   prosody.sh start   DIR PORT [DOMAIN]   (DOMAIN defaults to warren.test)
 #   prosody.sh adduser DIR USER PASSWORD   (USER may be "name" or "name@DOMAIN")

@@ -8,7 +8,7 @@
 # Nodes (one directory each under DIR, DataDirectory = DIR/<node>, log in
 # DIR/<node>/notice.log, pid in DIR/<node>/pid):
 #   auth0 auth1 auth2   directory authorities (also relays)
-#   relay0 relay1       relays (5 relays in all in the consensus; DESIGN.md §4)
+#   relay0 relay1       relays (5 relays in all in the consensus)
 #   svc                 hosts the onion services of $TORNET_ONIONS
 #   client              the tor test hosts use (SOCKS + control, cookie auth)
 #
@@ -32,8 +32,6 @@
 #   TORNET_CLIENT_TORRC (DIR/client-fragment.torrc: TestingTorNetwork 1 + the
 #   DirAuthority lines; what a managed tor needs to join) and
 #   TORNET_ONION_<NAME>=<address>.onion for every onion.
-#
-# Start order and settings follow DESIGN.md §4 ("Tor (established facts)").
 
 set -u -o pipefail
 
@@ -48,7 +46,7 @@ RELAYS=(relay0 relay1)
 ALL_NODES=(auth0 auth1 auth2 relay0 relay1 svc client)
 MARKER=.tornet
 
-# Voting schedule (DESIGN.md §4). Votes for valid-after T are made at T-4.
+# Voting schedule. Votes for valid-after T are made at T-4.
 INITIAL_INTERVAL=6
 VOTING_INTERVAL=10
 

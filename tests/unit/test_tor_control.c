@@ -1413,7 +1413,7 @@ run_real_tor_session (RealTor *tor)
   g_assert_cmpuint (strlen (throwaway), ==, WARREN_TOR_SERVICE_ID_LEN);
   g_assert_null (key);
 
-  /* A kept key gives the same address again (DESIGN.md section 4). */
+  /* A kept key gives the same address again. */
   kept = add_onion (ctl, "NEW:ED25519-V3", ports, 0, &key, &error);
   g_assert_no_error (error);
   g_assert_true (g_str_has_prefix (key, "ED25519-V3:"));
