@@ -17,68 +17,9 @@
 #include "core/channel.h"
 #include "core/channel_tunnel.h"
 #include "core/listener.h"
+#include "channel_harness.h"
 
 #define BURST 300
-
-static GMainContext *ctx;
-
-static gboolean
-set_flag(gpointer data)
-{
-	*(gboolean *)data = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
-#define WAIT_FOR(cond, ms) \
-	do { \
-		gboolean timed_out_ = FALSE; \
-		GSource *t_ = g_timeout_source_new(ms); \
-		g_source_set_callback(t_, set_flag, &timed_out_, NULL); \
-		g_source_attach(t_, ctx); \
-		while (!(cond) && !timed_out_) \
-			g_main_context_iteration(ctx, TRUE); \
-		g_source_destroy(t_); \
-		g_source_unref(t_); \
-		if (!(cond)) \
-			g_error("timed out after %u ms waiting for %s", (guint)(ms), #cond); \
-	} while (0)
-
-static guint
-count_fds(void)
-{
-	GDir *dir = g_dir_open("/proc/self/fd", 0, NULL);
-	guint n = 0;
-
-	g_assert_nonnull(dir);
-	while (g_dir_read_name(dir) != NULL)
-		n++;
-	g_dir_close(dir);
-	return n;
-}
-
-typedef struct {
-	guint fds;
-} Fixture;
-
-static void
-fixture_setup(Fixture *f, gconstpointer data)
-{
-	ctx = g_main_context_new();
-	g_main_context_push_thread_default(ctx);
-	f->fds = count_fds();
-}
-
-static void
-fixture_teardown(Fixture *f, gconstpointer data)
-{
-	/* Cancelled operations finish on the next iterations. */
-	WAIT_FOR(count_fds() == f->fds, 3000);
-	while (g_main_context_iteration(ctx, FALSE))
-		;
-	g_main_context_pop_thread_default(ctx);
-	g_main_context_unref(ctx);
-	ctx = NULL;
-}
 
 /* A connect that does not wait for the listener: (transfer full). */
 static GSocket *
@@ -248,7 +189,7 @@ test_honest_through_full_slots(Fixture *f, gconstpointer data)
 /* GLib allocates some descriptors once per process, on first use: take
  * them before the tests count descriptors. */
 static void
-warm_up(void)
+warm_up_listener(void)
 {
 	Fixture f;
 
@@ -263,7 +204,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	warm_up();
+	warm_up_listener();
 #define ADD(path, fn) \
 	g_test_add("/listener/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 	ADD("burst-all-owned", test_burst_all_owned);
