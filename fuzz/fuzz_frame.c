@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * libFuzzer harness for Warren's channel framing (src/core/frame.c, compiled
+ * libFuzzer harness for Warren's channel framing (src/core/channel/frame.c, compiled
  * into this harness so it is instrumented).
  *
  * Input: byte 0 chooses how the stream is cut into chunks (0: one chunk;
@@ -17,7 +17,7 @@
  *     header's length;
  *   - a failed decoder reports it, and refuses the next feed with FAILED.
  */
-#include "core/frame.h"
+#include "core/channel/frame.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * libFuzzer harness for the OTR header classifier (src/core/otr_guard.c,
+ * libFuzzer harness for the OTR header classifier (src/core/otr/otr_guard.c,
  * compiled in): every OTR message a contact sends goes through it before
  * libotr. The input is the message text (cut at its first NUL, as the
  * channel's text is).
@@ -11,7 +11,7 @@
  *     and a valid sender instance; a v3 message has a valid sender instance;
  *   - classifying is deterministic.
  */
-#include "core/otr_guard.h"
+#include "core/otr/otr_guard.h"
 
 #include <stdint.h>
 #include <stdlib.h>

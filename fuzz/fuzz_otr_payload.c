@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer harness for Warren's TLVs inside OTR data messages
- * (src/core/otr_payload.c, compiled in): what a contact controls after
+ * (src/core/otr/otr_payload.c, compiled in): what a contact controls after
  * decryption. The input is laid out as libotr hands a decrypted data
  * message over: text, a NUL, then serialized TLVs, which go through
  * libotr's own otrl_tlv_parse first, exactly as in the receive path.
@@ -15,13 +15,13 @@
  *   - an accepted payload re-encodes (warren_otr_payload_to_tlvs) to TLVs
  *     that parse back to the same payload.
  */
-#include "core/otr_payload.h"
+#include "core/otr/otr_payload.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/frame.h"
+#include "core/channel/frame.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

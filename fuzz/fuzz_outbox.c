@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * libFuzzer harness for the outbox journal parser (src/core/outbox.c,
+ * libFuzzer harness for the outbox journal parser (src/core/outbox/outbox.c,
  * outbox_record.c and outbox_file.c, compiled into this harness so they
  * are instrumented): arbitrary bytes as a
  * journal file, replayed from memory as warren_outbox_open() would.
@@ -22,7 +22,7 @@
  *   - salvage of any bytes yields an empty outbox whose ids lie above every
  *     id the loaded state used.
  */
-#include "core/outbox.h"
+#include "core/outbox/outbox.h"
 
 #include <stdint.h>
 #include <string.h>

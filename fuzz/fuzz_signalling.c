@@ -15,7 +15,7 @@
 #include <debug.h>
 #include <xmlnode.h>
 
-#include "purple/signalling.h"
+#include "purple/xmpp/signalling.h"
 
 /* Present only in libpurple builds with D-Bus. */
 extern void purple_dbus_init_ids(void) __attribute__((weak));

@@ -17,7 +17,7 @@
 #include <debug.h>
 #include <xmlnode.h>
 
-#include "purple/stanza_rules.h"
+#include "purple/xmpp/stanza_rules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

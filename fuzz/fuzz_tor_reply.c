@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer harness for the Tor control reply parser and its line helpers
- * (src/core/tor_reply.c, compiled into this harness so it is instrumented).
+ * (src/core/tor/tor_reply.c, compiled into this harness so it is instrumented).
  *
  * Input: byte 0 chooses how the stream is cut into chunks (0: one chunk;
  * otherwise chunk sizes from a small PRNG seeded with it), byte 1 bit 0
@@ -14,7 +14,7 @@
  *     gives back unchanged.
  * Every reply line is also run through the KEY=VALUE splitter.
  */
-#include "core/tor_reply.h"
+#include "core/tor/tor_reply.h"
 
 #include <stdint.h>
 #include <string.h>

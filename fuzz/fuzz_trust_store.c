@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * libFuzzer harness for the trust store parser (src/core/trust_store.c,
+ * libFuzzer harness for the trust store parser (src/core/trust/trust_store.c,
  * compiled into this harness so it is instrumented): arbitrary bytes as the
  * file <account dir>/trust.
  *
@@ -10,7 +10,7 @@
  *   - every entry has a 40-digit upper-case fingerprint, and an onion
  *     address only in the 62-character form.
  */
-#include "core/trust_store.h"
+#include "core/trust/trust_store.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -11,7 +11,7 @@
 #include <request.h>
 
 #include "connection.h"
-#include "presence.h"
+#include "xmpp/presence.h"
 #include "session.h"
 #include "tor_account.h"
 

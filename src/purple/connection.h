@@ -10,11 +10,11 @@
 #include <gio/gio.h>
 #include <connection.h>
 
-#include "core/listener.h"
-#include "core/otr.h"
-#include "core/outbox.h"
-#include "core/tor.h"
-#include "core/trust_store.h"
+#include "core/channel/channel_responder.h"
+#include "core/otr/otr.h"
+#include "core/outbox/outbox.h"
+#include "core/tor/tor.h"
+#include "core/trust/trust_store.h"
 
 typedef struct WarrenConn WarrenConn;
 
@@ -29,7 +29,7 @@ struct WarrenConn {
 	struct WarrenTorClaim *claim; /* our claim on the shared Tor */
 	WarrenTor *tor;               /* valid while claimed and not lost */
 	gint64 tor_claimed_at;        /* monotonic us, for the figures */
-	WarrenListener *listener;     /* what the onion service points at */
+	WarrenResponder *responder;    /* what the onion service points at */
 	char *onion_address;          /* "<56>.onion" once published */
 	char *onion_error;            /* why it is not, if it failed */
 	char *socks_user;             /* SOCKS5 username of this sign-in's streams */

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "contact_trust.h"
-#include "core/trust_store.h"
+#include "core/trust/trust_store.h"
 #include "debug.h"
 #include "otr_ui.h"
 #include "warren.h"

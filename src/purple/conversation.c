@@ -17,7 +17,7 @@
 
 #include "conversation.h"
 #include "debug.h"
-#include "presence.h"
+#include "xmpp/presence.h"
 #include "session.h"
 #include "warren.h"
 

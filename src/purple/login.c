@@ -26,10 +26,10 @@
 #include <notify.h>
 #include <proxy.h>
 
-#include "core/address.h"
+#include "core/tor/address.h"
 #include "connection.h"
 #include "debug.h"
-#include "jabber_glue.h"
+#include "xmpp/jabber_glue.h"
 #include "login.h"
 #include "session.h"
 #include "tor_account.h"

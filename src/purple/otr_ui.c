@@ -18,9 +18,9 @@
 
 #include "contact_trust.h"
 #include "debug.h"
-#include "jabber_glue.h"
+#include "xmpp/jabber_glue.h"
 #include "otr_ui.h"
-#include "presence.h"
+#include "xmpp/presence.h"
 #include "session.h"
 #include "warren.h"
 

@@ -13,7 +13,7 @@
 #include <blist.h>
 
 #include "connection.h"
-#include "core/otr.h"
+#include "core/otr/otr.h"
 
 /* A line from Warren in the conversation with @bare (opened if needed). */
 void warren_otr_ui_notice(WarrenConn *conn, const char *bare, const char *text);

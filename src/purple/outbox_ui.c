@@ -7,7 +7,7 @@
 
 #include <notify.h>
 
-#include "core/outbox.h"
+#include "core/outbox/outbox.h"
 #include "debug.h"
 #include "outbox_ui.h"
 #include "warren.h"

@@ -50,18 +50,18 @@
 #include "client_hooks.h"
 #include "connection.h"
 #include "contact_trust.h"
-#include "core/channel.h"
-#include "core/frame.h"
-#include "core/otr.h"
-#include "core/outbox.h"
+#include "core/channel/channel.h"
+#include "core/channel/frame.h"
+#include "core/otr/otr.h"
+#include "core/outbox/outbox.h"
 #include "debug.h"
-#include "jabber_glue.h"
+#include "xmpp/jabber_glue.h"
 #include "otr_ui.h"
 #include "outbox_ui.h"
-#include "presence.h"
+#include "xmpp/presence.h"
 #include "session.h"
 #include "session_peer.h"
-#include "signalling.h"
+#include "xmpp/signalling.h"
 #include "tor_account.h"
 #include "warren.h"
 
@@ -171,8 +171,8 @@ peer_drop_channel(Peer *peer)
 	if (peer->heartbeat_id)
 		g_source_remove(peer->heartbeat_id);
 	peer->heartbeat_id = 0;
-	if (peer->ch && peer->conn->listener && !peer->initiator && peer->sid)
-		warren_listener_forget(peer->conn->listener, peer->sid);
+	if (peer->ch && peer->conn->responder && !peer->initiator && peer->sid)
+		warren_responder_forget(peer->conn->responder, peer->sid);
 	if (graceful && peer->ch) {
 		send_frame(peer, warren_frame_new_bye(WARREN_FRAME_BYE_NORMAL));
 		channel_linger(g_steal_pointer(&peer->ch));

@@ -23,16 +23,16 @@
 
 #include "connection.h"
 #include "contact_trust.h"
-#include "core/channel.h"
-#include "core/otr.h"
-#include "core/outbox.h"
+#include "core/channel/channel.h"
+#include "core/otr/otr.h"
+#include "core/outbox/outbox.h"
 #include "debug.h"
-#include "jabber_glue.h"
+#include "xmpp/jabber_glue.h"
 #include "otr_ui.h"
-#include "presence.h"
+#include "xmpp/presence.h"
 #include "session.h"
 #include "session_peer.h"
-#include "signalling.h"
+#include "xmpp/signalling.h"
 #include "tor_account.h"
 #include "warren.h"
 
@@ -158,7 +158,7 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 	GError *error = NULL;
 
 	if (purple_find_buddy(purple_connection_get_account(conn->gc), bare) == NULL ||
-	    conn->onion_address == NULL || conn->listener == NULL ||
+	    conn->onion_address == NULL || conn->responder == NULL ||
 	    conn->otr == NULL || !warren_otr_has_key(conn->otr) ||
 	    sig->version_max < WARREN_SESSION_PROTOCOL_VERSION) {
 		/* Strangers get no channel; nor does anyone before our onion and
@@ -181,7 +181,7 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 	}
 	g_free(peer->full);
 	peer->full = g_strdup(from);
-	warren_listener_expect(conn->listener, sig->sid,
+	warren_responder_expect(conn->responder, sig->sid,
 	                       warren_channel_get_passive_port(peer->ch));
 	reply_result(conn, iq);
 	warren_channel_get_local_credentials(peer->ch, &ufrag, &pwd);

@@ -14,7 +14,7 @@
 #include "config.h"
 
 #include "connection.h"
-#include "core/frame.h"
+#include "core/channel/frame.h"
 #include "debug.h"
 #include "otr_ui.h"
 #include "session_peer.h"

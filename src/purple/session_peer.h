@@ -9,9 +9,9 @@
 #define WARREN_SESSION_PEER_H
 
 #include "connection.h"
-#include "core/channel.h"
-#include "core/frame.h"
-#include "signalling.h"
+#include "core/channel/channel.h"
+#include "core/channel/frame.h"
+#include "xmpp/signalling.h"
 
 /* Warren's protocol version (HELLO and signalling): 2, everything inside
  * OTR. */

@@ -22,7 +22,7 @@
 #include "contact_trust.h"
 #include "debug.h"
 #include "otr_ui.h"
-#include "presence.h"
+#include "xmpp/presence.h"
 #include "session.h"
 #include "session_peer.h"
 

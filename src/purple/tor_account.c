@@ -41,8 +41,8 @@
 #include <util.h>
 
 #include "debug.h"
-#include "jabber_glue.h"
-#include "presence.h"
+#include "xmpp/jabber_glue.h"
+#include "xmpp/presence.h"
 #include "session.h"
 #include "tor_account.h"
 #include "tor_pool.h"
@@ -184,8 +184,8 @@ publish_onion(WarrenConn *conn)
 	GError *error = NULL;
 	char *dir, *key_path, *target;
 
-	conn->listener = warren_listener_new(&error);
-	if (conn->listener == NULL) {
+	conn->responder = warren_responder_new(&error);
+	if (conn->responder == NULL) {
 		conn->onion_error = g_strdup(error->message);
 		warren_debug_error("no loopback listener: %s\n", error->message);
 		g_error_free(error);
@@ -193,7 +193,7 @@ publish_onion(WarrenConn *conn)
 	}
 	dir = warren_account_dir(account);
 	key_path = g_build_filename(dir, "onion_key", NULL);
-	target = g_strdup_printf("127.0.0.1:%u", warren_listener_get_port(conn->listener));
+	target = g_strdup_printf("127.0.0.1:%u", warren_responder_get_port(conn->responder));
 	warren_tor_publish_onion_async(conn->tor, key_path, WARREN_ONION_PORT, target,
 	                               ONION_PUBLISH_TIMEOUT_MS, conn->cancel,
 	                               published_cb, conn);
@@ -285,7 +285,7 @@ warren_tor_account_stop(WarrenConn *conn)
 		warren_tor_remove_onion(conn->tor, conn->onion_address);
 	conn->tor = NULL;
 	warren_tor_pool_release(g_steal_pointer(&conn->claim));
-	g_clear_pointer(&conn->listener, warren_listener_free);
+	g_clear_pointer(&conn->responder, warren_responder_free);
 	g_clear_pointer(&conn->onion_address, g_free);
 	g_clear_pointer(&conn->onion_error, g_free);
 	g_clear_pointer(&conn->socks_user, g_free);

@@ -8,7 +8,7 @@
 #ifndef WARREN_TOR_POOL_H
 #define WARREN_TOR_POOL_H
 
-#include "core/tor.h"
+#include "core/tor/tor.h"
 
 typedef struct WarrenTorClaim WarrenTorClaim;
 

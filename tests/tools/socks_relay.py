@@ -7,7 +7,7 @@ the real SOCKS port unchanged, and records both directions of each one.
 `Stream.target()` reads the SOCKS5 request; `channel_frames()` parses a
 Warren channel stream: the listener preamble, then RFC 4571 framing
 (16-bit length, as libnice's ICE-TCP sends), STUN packets set aside, the
-rest being Warren frames (src/core/frame.c)."""
+rest being Warren frames (src/core/channel/frame.c)."""
 import socket
 import struct
 import threading

@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-#include "core/channel_forwarder.h"
-#include "core/channel_tunnel.h"
+#include "core/channel/channel_forwarder.h"
+#include "core/channel/channel_tunnel.h"
 #include "channel_harness.h"
 
 GMainContext *ctx;
@@ -468,9 +468,9 @@ pair_start(Pair *pair, guint fail_first, guint8 fail_code, guint timeout_ms)
 	char *au, *ap, *bu, *bp;
 
 	memset(pair, 0, sizeof *pair);
-	pair->listener = warren_listener_new(&error);
+	pair->listener = warren_responder_new(&error);
 	g_assert_no_error(error);
-	pair->socks = socks_server_new(warren_listener_get_port(pair->listener));
+	pair->socks = socks_server_new(warren_responder_get_port(pair->listener));
 	pair->socks->fail_first = fail_first;
 	pair->socks->fail_code = fail_code;
 	pair->sid = warren_session_id_new();
@@ -478,7 +478,7 @@ pair_start(Pair *pair, guint fail_first, guint8 fail_code, guint timeout_ms)
 	peer_init(&pair->b, WARREN_CHANNEL_ROLE_RESPONDER, pair->sid);
 	g_assert_cmpuint(warren_channel_get_passive_port(pair->b.ch), >, 0);
 	g_assert_cmpuint(warren_channel_get_passive_port(pair->a.ch), ==, 0);
-	warren_listener_expect(pair->listener, pair->sid,
+	warren_responder_expect(pair->listener, pair->sid,
 	                       warren_channel_get_passive_port(pair->b.ch));
 
 	warren_channel_get_local_credentials(pair->a.ch, &au, &ap);
@@ -519,7 +519,7 @@ pair_free(Pair *pair)
 {
 	peer_clear(&pair->a);
 	peer_clear(&pair->b);
-	g_clear_pointer(&pair->listener, warren_listener_free);
+	g_clear_pointer(&pair->listener, warren_responder_free);
 	g_clear_pointer(&pair->socks, socks_server_free);
 	g_free(pair->sid);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The harness of the channel tests (test_channel.c, test_channel_bounds.c):
- * two WarrenChannels in one process, the responder behind a WarrenListener,
+ * two WarrenChannels in one process, the responder behind a WarrenResponder,
  * Tor replaced by a tiny SOCKS5 server that accepts CONNECT to any
  * "<x>.onion:port" and connects it to the listener (optionally answering
  * 0xF0 "descriptor not found", or any other reply, to the first N
@@ -17,8 +17,8 @@
 
 #include <gio/gio.h>
 
-#include "core/channel.h"
-#include "core/listener.h"
+#include "core/channel/channel.h"
+#include "core/channel/channel_responder.h"
 
 /* The running test's main context. */
 extern GMainContext *ctx;
@@ -89,7 +89,7 @@ typedef struct {
 } Peer;
 
 typedef struct {
-	WarrenListener *listener;
+	WarrenResponder *listener;
 	SocksServer *socks;
 	char *sid;
 	Peer a; /* initiator */

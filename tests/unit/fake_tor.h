@@ -19,7 +19,7 @@
 
 #include <gio/gio.h>
 
-#include "core/tor_control.h"
+#include "core/tor/tor_control.h"
 
 G_BEGIN_DECLS
 

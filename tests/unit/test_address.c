@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of src/core/address.c: which Tor port settings are accepted. */
+/* Unit tests of src/core/tor/address.c: which Tor port settings are accepted. */
 #include "config.h"
 
 #include <glib.h>
 
-#include "core/address.h"
+#include "core/tor/address.h"
 
 static void
 test_accepts(void)

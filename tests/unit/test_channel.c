@@ -11,10 +11,10 @@
 
 #include <string.h>
 
-#include "core/channel.h"
-#include "core/channel_forwarder.h"
-#include "core/channel_tunnel.h"
-#include "core/listener.h"
+#include "core/channel/channel.h"
+#include "core/channel/channel_forwarder.h"
+#include "core/channel/channel_tunnel.h"
+#include "core/channel/channel_responder.h"
 #include "channel_harness.h"
 
 /* ---- tests ---------------------------------------------------------------- */
@@ -103,8 +103,8 @@ test_exchange_1mb(Fixture *f, gconstpointer data)
 	g_test_message("1 MB each way: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
 	assert_received(&pair.b, ab);
 	assert_received(&pair.a, ba);
-	g_assert_cmpuint(warren_listener_get_spliced(pair.listener), ==, 1);
-	g_assert_cmpuint(warren_listener_get_rejected(pair.listener), ==, 0);
+	g_assert_cmpuint(warren_responder_get_spliced(pair.listener), ==, 1);
+	g_assert_cmpuint(warren_responder_get_rejected(pair.listener), ==, 0);
 	g_assert_cmpuint(pair.socks->requests, ==, 1);
 	g_assert_cmpstr(pair.socks->last_host, ==, "abcdefghijklmnop.onion");
 
@@ -199,10 +199,10 @@ test_retry_deadline(Fixture *f, gconstpointer data)
 /* Sends @bytes straight to the listener; returns once the listener has
  * closed the stream. */
 static void
-raw_stream(WarrenListener *listener, const void *bytes, gsize len)
+raw_stream(WarrenResponder *listener, const void *bytes, gsize len)
 {
 	GSocketClient *client = warren_tunnel_loopback_client();
-	GSocketAddress *addr = warren_tunnel_loopback_address(warren_listener_get_port(listener));
+	GSocketAddress *addr = warren_tunnel_loopback_address(warren_responder_get_port(listener));
 	GSocketConnection *conn;
 	GError *error = NULL;
 	guint8 buf[16];
@@ -232,54 +232,54 @@ static void
 test_listener_rejects(Fixture *f, gconstpointer data)
 {
 	GError *error = NULL;
-	WarrenListener *listener = warren_listener_new(&error);
+	WarrenResponder *listener = warren_responder_new(&error);
 	char *known = warren_session_id_new(), *unknown = warren_session_id_new();
 	char pre[WARREN_PREAMBLE_LEN];
 	static const char http[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 	guint8 junk[4096];
 
 	g_assert_no_error(error);
-	warren_listener_set_preamble_timeout(listener, 200);
-	warren_listener_expect(listener, known, 9); /* nothing listens on 9 */
+	warren_responder_set_preamble_timeout(listener, 200);
+	warren_responder_expect(listener, known, 9); /* nothing listens on 9 */
 
 	warren_preamble_format(unknown, pre);
 	raw_stream(listener, pre, sizeof pre);
-	g_assert_cmpuint(warren_listener_get_rejected(listener), ==, 1);
+	g_assert_cmpuint(warren_responder_get_rejected(listener), ==, 1);
 
 	raw_stream(listener, http, sizeof http - 1);
-	g_assert_cmpuint(warren_listener_get_rejected(listener), ==, 2);
+	g_assert_cmpuint(warren_responder_get_rejected(listener), ==, 2);
 
 	for (gsize i = 0; i < sizeof junk; i++)
 		junk[i] = (guint8)(i * 31 + 7);
 	raw_stream(listener, junk, sizeof junk);
-	g_assert_cmpuint(warren_listener_get_rejected(listener), ==, 3);
+	g_assert_cmpuint(warren_responder_get_rejected(listener), ==, 3);
 
 	/* Half a preamble, then silence: the timeout closes it. */
 	warren_preamble_format(known, pre);
 	raw_stream(listener, pre, 20);
-	g_assert_cmpuint(warren_listener_get_rejected(listener), ==, 4);
+	g_assert_cmpuint(warren_responder_get_rejected(listener), ==, 4);
 
 	/* A known session whose agent is gone. */
 	raw_stream(listener, pre, sizeof pre);
-	g_assert_cmpuint(warren_listener_get_rejected(listener), ==, 5);
+	g_assert_cmpuint(warren_responder_get_rejected(listener), ==, 5);
 
 	/* Forgotten: unknown again. */
-	warren_listener_forget(listener, known);
+	warren_responder_forget(listener, known);
 	raw_stream(listener, pre, sizeof pre);
-	g_assert_cmpuint(warren_listener_get_rejected(listener), ==, 6);
-	g_assert_cmpuint(warren_listener_get_accepted(listener), ==, 6);
-	g_assert_cmpuint(warren_listener_get_spliced(listener), ==, 0);
+	g_assert_cmpuint(warren_responder_get_rejected(listener), ==, 6);
+	g_assert_cmpuint(warren_responder_get_accepted(listener), ==, 6);
+	g_assert_cmpuint(warren_responder_get_spliced(listener), ==, 0);
 
 	/* Streams still waiting when the listener goes. */
 	{
 		GSocketClient *client = warren_tunnel_loopback_client();
-		GSocketAddress *addr = warren_tunnel_loopback_address(warren_listener_get_port(listener));
+		GSocketAddress *addr = warren_tunnel_loopback_address(warren_responder_get_port(listener));
 		GSocketConnection *c = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(addr),
 		                                               NULL, NULL);
 
 		g_assert_nonnull(c);
-		WAIT_FOR(warren_listener_get_accepted(listener) == 7, 2000);
-		warren_listener_free(listener);
+		WAIT_FOR(warren_responder_get_accepted(listener) == 7, 2000);
+		warren_responder_free(listener);
 		g_io_stream_close(G_IO_STREAM(c), NULL, NULL);
 		g_object_unref(c);
 		g_object_unref(addr);
@@ -297,11 +297,11 @@ test_unknown_session_dial(Fixture *f, gconstpointer data)
 	Pair pair;
 
 	pair_start(&pair, 0, 0, 1500);
-	warren_listener_forget(pair.listener, pair.sid);
+	warren_responder_forget(pair.listener, pair.sid);
 	WAIT_FOR(pair.a.state == WARREN_CHANNEL_STATE_FAILED &&
 	         pair.b.state == WARREN_CHANNEL_STATE_FAILED, 4000);
-	g_assert_cmpuint(warren_listener_get_rejected(pair.listener), >=, 1);
-	g_assert_cmpuint(warren_listener_get_spliced(pair.listener), ==, 0);
+	g_assert_cmpuint(warren_responder_get_rejected(pair.listener), >=, 1);
+	g_assert_cmpuint(warren_responder_get_spliced(pair.listener), ==, 0);
 	pair_free(&pair);
 }
 

@@ -9,8 +9,8 @@
 
 #include <string.h>
 
-#include "core/channel.h"
-#include "core/listener.h"
+#include "core/channel/channel.h"
+#include "core/channel/channel_responder.h"
 #include "channel_harness.h"
 
 static void
@@ -124,7 +124,7 @@ test_free_stages(Fixture *f, gconstpointer data)
 			spin_ms(100);
 			break;
 		case 2: /* as soon as the tunnel is spliced, ICE in flight */
-			WAIT_FOR(warren_listener_get_spliced(pair.listener) == 1, 2000);
+			WAIT_FOR(warren_responder_get_spliced(pair.listener) == 1, 2000);
 			break;
 		case 3: /* connected, bytes in flight both ways */
 			pair_wait_connected(&pair);
@@ -152,7 +152,7 @@ test_free_stages(Fixture *f, gconstpointer data)
 			break;
 		case 5: /* listener and SOCKS server first, channels after */
 			pair_wait_connected(&pair);
-			g_clear_pointer(&pair.listener, warren_listener_free);
+			g_clear_pointer(&pair.listener, warren_responder_free);
 			g_clear_pointer(&pair.socks, socks_server_free);
 			break;
 		}

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests of Warren's channel framing (src/core/frame.c): byte-exact
+ * Unit tests of Warren's channel framing (src/core/channel/frame.c): byte-exact
  * golden encodings of every frame type, so the wire format cannot drift
  * without a test failing; round trips; a stream fed whole, at every split
  * point, byte by byte and in every chunk size; many frames in one buffer;
  * every malformed case the decoder must refuse (and the encoder with it);
  * the payload limit at its boundary; unknown types skipped.
  */
-#include "core/frame.h"
+#include "core/channel/frame.h"
 
 #include <string.h>
 

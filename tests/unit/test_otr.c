@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests of src/core/otr.c and otr_payload.c with real libotr: two
+ * Unit tests of src/core/otr/otr.c and otr_payload.c with real libotr: two
  * engines in one process, wired through a queue that stands in for the
  * channel. Key generation in the background and files 0600, the AKE, every
  * injected message being OTR (data messages "?OTR:AAMD" once secure),
@@ -18,8 +18,8 @@
 #include <libotr/proto.h>
 #include <libotr/message.h>
 
-#include "core/otr.h"
-#include "core/otr_guard.h"
+#include "core/otr/otr.h"
+#include "core/otr/otr_guard.h"
 
 #define ALICE "alice@example.test"
 #define BOB   "bob@example.test"

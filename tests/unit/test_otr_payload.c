@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests of the epoch TLVs of src/core/otr_payload.c (the other rules
+ * Unit tests of the epoch TLVs of src/core/otr/otr_payload.c (the other rules
  * are tested in test_otr.c): what goes out parses back, an epoch needs
  * what it belongs to, and a payload without epochs (Warren 0.1) is legacy.
  */
@@ -8,7 +8,7 @@
 
 #include <glib.h>
 
-#include "core/otr_payload.h"
+#include "core/otr/otr_payload.h"
 
 static OtrlTLV *
 tlv (unsigned short type, const char *data, unsigned short len, OtrlTLV *next)

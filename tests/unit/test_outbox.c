@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests of src/core/outbox.c: queue semantics, persistence across
+ * Unit tests of src/core/outbox/outbox.c: queue semantics, persistence across
  * reopen, recovery from a torn tail at every byte of the last record,
  * corruption set aside, compaction, and a crash test that SIGKILLs a
  * child enqueuing in a loop and checks that every id it saw returned is
@@ -19,7 +19,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "core/outbox.h"
+#include "core/outbox/outbox.h"
 
 #define T0 G_GINT64_CONSTANT (1700000000000000)
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of src/purple/signalling.c on iqs built and parsed by libpurple. */
+/* Unit tests of src/purple/xmpp/signalling.c on iqs built and parsed by libpurple. */
 #include "config.h"
 
 #include <string.h>
@@ -7,7 +7,7 @@
 #include <glib.h>
 #include <xmlnode.h>
 
-#include "purple/signalling.h"
+#include "purple/xmpp/signalling.h"
 #include "purple/warren.h"
 
 /* Present only in libpurple builds with D-Bus. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests of the SOCKS5 client in src/core/channel_forwarder.c with
+ * Unit tests of the SOCKS5 client in src/core/channel/channel_forwarder.c with
  * RFC 1929 username/password (Tor's stream isolation): the bytes it sends,
  * and what it does when the server picks another method or refuses the
  * credentials. The server is a scripted one-connection fake on a thread
@@ -10,8 +10,8 @@
 
 #include <string.h>
 
-#include "core/channel.h"
-#include "core/channel_forwarder.h"
+#include "core/channel/channel.h"
+#include "core/channel/channel_forwarder.h"
 
 typedef struct {
 	GSocket *listener;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of src/purple/stanza_rules.c on stanzas parsed by libpurple. */
+/* Unit tests of src/purple/xmpp/stanza_rules.c on stanzas parsed by libpurple. */
 #include "config.h"
 
 #include <string.h>
@@ -7,7 +7,7 @@
 #include <glib.h>
 #include <xmlnode.h>
 
-#include "purple/stanza_rules.h"
+#include "purple/xmpp/stanza_rules.h"
 
 /* Present only in libpurple builds with D-Bus. */
 extern void purple_dbus_init_ids(void) __attribute__((weak));

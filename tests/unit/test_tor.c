@@ -21,7 +21,7 @@
 
 #include <glib/gstdio.h>
 
-#include "core/tor.h"
+#include "core/tor/tor.h"
 #include "fake_tor.h"
 
 #define TIMEOUT_S 30

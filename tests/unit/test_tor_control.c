@@ -10,7 +10,7 @@
  * against a real tor started by the test, offline (DisableNetwork 1,
  * SocksPort 0), skipped with a reason when tor is not installed.
  */
-#include "core/tor_control.h"
+#include "core/tor/tor_control.h"
 
 #include <string.h>
 #include <sys/stat.h>

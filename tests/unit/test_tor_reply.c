@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests of the Tor control reply parser and its line helpers
- * (src/core/tor_reply.c): replies recorded from tor 0.4.9, fed whole, byte
+ * (src/core/tor/tor_reply.c): replies recorded from tor 0.4.9, fed whole, byte
  * by byte and at every split point; every malformed case the parser must
  * refuse; the KEY=VALUE and QuotedString helpers on the lines Warren reads.
  */
-#include "core/tor_reply.h"
+#include "core/tor/tor_reply.h"
 
 #include <string.h>
 

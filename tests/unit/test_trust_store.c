@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests of src/core/trust_store.c: the strict parser (every deviation
+ * Unit tests of src/core/trust/trust_store.c: the strict parser (every deviation
  * refused), serialization round trips, known key and pin semantics (a new
  * key loses the pin), the file written 0600 and read back after a
  * "restart", a damaged file refused and left untouched.
@@ -13,7 +13,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "core/trust_store.h"
+#include "core/trust/trust_store.h"
 
 #define FP1 "0123456789ABCDEF0123456789ABCDEF01234567"
 #define FP1_HUMAN "01234567 89abcdef 01234567 89ABCDEF 01234567"

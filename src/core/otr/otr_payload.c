@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * otr_payload.c — Warren's TLVs inside OTR data messages (see the header for
+ * the format). Pure.
+ */
+#include "core/otr/otr_payload.h"
+
+#include <string.h>
+
+#include "core/channel/frame.h"
+
+G_DEFINE_QUARK (warren-otr-payload-error-quark, warren_otr_payload_error)
+
+#define ONION_LEN (56 + 6)
+
+static guint64
+get_u64 (const unsigned char *p)
+{
+  guint64 v = 0;
+  int i;
+
+  for (i = 0; i < 8; i++)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+static void
+put_u64 (unsigned char *p, guint64 v)
+{
+  int i;
+
+  for (i = 7; i >= 0; i--, v >>= 8)
+    p[i] = v & 0xff;
+}
+
+gboolean
+warren_otr_onion_is_valid (const char *onion, gsize length)
+{
+  gsize i;
+
+  if (onion == NULL || length != ONION_LEN ||
+      memcmp (onion + 56, ".onion", 6) != 0)
+    return FALSE;
+  for (i = 0; i < 56; i++)
+    if (!((onion[i] >= 'a' && onion[i] <= 'z') ||
+          (onion[i] >= '2' && onion[i] <= '7')))
+      return FALSE;
+  return TRUE;
+}
+
+void
+warren_otr_payload_clear (WarrenOtrPayload *payload)
+{
+  if (payload->text != NULL) {
+    explicit_bzero (payload->text, strlen (payload->text));
+    g_free (payload->text);
+  }
+  g_free (payload->onion);
+  *payload = (WarrenOtrPayload) WARREN_OTR_PAYLOAD_INIT;
+}
+
+static gboolean
+fail (GError **error, const char *what)
+{
+  g_set_error (error, WARREN_OTR_PAYLOAD_ERROR, 0,
+               "malformed Warren message: %s", what);
+  return FALSE;
+}
+
+gboolean
+warren_otr_payload_parse (const char *text, const OtrlTLV *tlvs,
+                          WarrenOtrPayload *out, GError **error)
+{
+  WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
+  guint seen = 0;
+  const OtrlTLV *t;
+  gsize text_len = text != NULL ? strlen (text) : 0;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  for (t = tlvs; t != NULL; t = t->next) {
+    guint bit;
+
+    if (t->type < WARREN_TLV_MSG_ID || t->type > WARREN_TLV_ACK_EPOCH)
+      continue;                 /* libotr's, or a later version's */
+    bit = 1u << (t->type - WARREN_TLV_MSG_ID);
+    if (seen & bit) {
+      warren_otr_payload_clear (&p);
+      return fail (error, "a field appears twice");
+    }
+    seen |= bit;
+    switch (t->type) {
+    case WARREN_TLV_MSG_ID:
+      if (t->len != 8 || (p.id = get_u64 (t->data)) == 0) {
+        warren_otr_payload_clear (&p);
+        return fail (error, "bad message id");
+      }
+      break;
+    case WARREN_TLV_ACK:
+      if (t->len != 8) {
+        warren_otr_payload_clear (&p);
+        return fail (error, "bad acknowledgement");
+      }
+      p.has_ack = TRUE;
+      p.ack = get_u64 (t->data);
+      break;
+    case WARREN_TLV_TYPING:
+      if (t->len != 1 || t->data[0] > WARREN_FRAME_TYPING_PAUSED) {
+        warren_otr_payload_clear (&p);
+        return fail (error, "bad typing state");
+      }
+      p.typing = t->data[0];
+      break;
+    case WARREN_TLV_ONION:
+      if (!warren_otr_onion_is_valid ((const char *) t->data, t->len)) {
+        warren_otr_payload_clear (&p);
+        return fail (error, "bad onion address");
+      }
+      p.onion = g_strndup ((const char *) t->data, t->len);
+      break;
+    case WARREN_TLV_EPOCH:
+    case WARREN_TLV_ACK_EPOCH:
+      if (t->len != (t->type == WARREN_TLV_EPOCH ? 16 : 8) ||
+          get_u64 (t->data) == 0) {
+        warren_otr_payload_clear (&p);
+        return fail (error, "bad epoch");
+      }
+      if (t->type == WARREN_TLV_EPOCH) {
+        p.epoch = get_u64 (t->data);
+        p.prev = get_u64 (t->data + 8);
+      } else {
+        p.ack_epoch = get_u64 (t->data);
+      }
+      break;
+    }
+  }
+
+  if ((p.epoch != 0 && p.id == 0) || (p.ack_epoch != 0 && !p.has_ack)) {
+    warren_otr_payload_clear (&p);
+    return fail (error, "an epoch without what it belongs to");
+  }
+  if (p.epoch != 0 && p.prev >= p.id) {
+    warren_otr_payload_clear (&p);
+    return fail (error, "ids out of order");
+  }
+  if (p.id != 0 && text_len == 0) {
+    warren_otr_payload_clear (&p);
+    return fail (error, "a message id without text");
+  }
+  if (p.id == 0 && text_len > 0) {
+    warren_otr_payload_clear (&p);
+    return fail (error, "text without a message id (not a Warren client?)");
+  }
+  if (text_len > WARREN_OTR_MAX_TEXT) {
+    warren_otr_payload_clear (&p);
+    return fail (error, "text too long");
+  }
+  if (text_len > 0 && !g_utf8_validate (text, text_len, NULL)) {
+    warren_otr_payload_clear (&p);
+    return fail (error, "text is not UTF-8");
+  }
+  if (p.id != 0)
+    p.text = g_strndup (text, text_len);
+  *out = p;
+  return TRUE;
+}
+
+OtrlTLV *
+warren_otr_payload_to_tlvs (const WarrenOtrPayload *payload)
+{
+  OtrlTLV *head = NULL, **tail = &head;
+  unsigned char buf[16];
+
+  if (payload->id != 0) {
+    put_u64 (buf, payload->id);
+    *tail = otrl_tlv_new (WARREN_TLV_MSG_ID, 8, buf);
+    tail = &(*tail)->next;
+  }
+  if (payload->id != 0 && payload->epoch != 0) {
+    put_u64 (buf, payload->epoch);
+    put_u64 (buf + 8, payload->prev);
+    *tail = otrl_tlv_new (WARREN_TLV_EPOCH, 16, buf);
+    tail = &(*tail)->next;
+  }
+  if (payload->has_ack) {
+    put_u64 (buf, payload->ack);
+    *tail = otrl_tlv_new (WARREN_TLV_ACK, 8, buf);
+    tail = &(*tail)->next;
+  }
+  if (payload->has_ack && payload->ack_epoch != 0) {
+    put_u64 (buf, payload->ack_epoch);
+    *tail = otrl_tlv_new (WARREN_TLV_ACK_EPOCH, 8, buf);
+    tail = &(*tail)->next;
+  }
+  if (payload->typing >= 0) {
+    buf[0] = (unsigned char) payload->typing;
+    *tail = otrl_tlv_new (WARREN_TLV_TYPING, 1, buf);
+    tail = &(*tail)->next;
+  }
+  if (payload->onion != NULL) {
+    *tail = otrl_tlv_new (WARREN_TLV_ONION, strlen (payload->onion),
+                          (const unsigned char *) payload->onion);
+    tail = &(*tail)->next;
+  }
+  return head;
+}

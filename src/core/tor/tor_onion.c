@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tor_onion.c — publishing onion services on a WarrenTor (tor.h).
+ *
+ * The address is stable because the key is kept: the key file holds tor's
+ * own key string, "ED25519-V3:<base64 of 64 bytes>" on one line. A file that
+ * exists but does not hold such a key is an error and is never replaced: it
+ * is somebody's address. Without a file, tor makes a key (ADD_ONION
+ * NEW:ED25519-V3, without DiscardPK so that tor returns it) and Warren saves it
+ * atomically (a 0600 temporary file, fsync, rename, fsync of the directory)
+ * before the publish can succeed. Every copy of a key in Warren's memory is
+ * wiped when released.
+ *
+ * A publish completes when tor reports `650 HS_DESC UPLOADED <id> ...` for
+ * its ServiceID (one HSDir is enough), or fails with TIMEOUT after its
+ * deadline. Publishes are independent: several may be pending on one
+ * WarrenTor (accounts sharing a managed tor), each a GTask in
+ * tor->publishes, matched to events by ServiceID. A publish that fails after
+ * tor accepted its ADD_ONION removes the service again (DEL_ONION), so a
+ * retry with the same key does not collide with it.
+ *
+ * Every service is published with MaxStreams=WARREN_ONION_MAX_STREAMS and
+ * MaxStreamsCloseCircuit (tor.h): a stranger at the address gets only a
+ * few streams per rendezvous circuit.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "core/tor/address.h"
+#include "core/tor/tor_private.h"
+
+#define KEY_PREFIX "ED25519-V3:"
+#define KEY_BYTES 64
+#define KEY_B64_LEN 88          /* base64 of 64 bytes, with "==" */
+#define KEY_FILE_MAX 1024
+
+typedef struct {
+  WarrenTorLink *link;
+  char *key_path;
+  char *service_id;     /* once tor accepted ADD_ONION */
+  char *last_failure;   /* REASON of the last HS_DESC FAILED */
+  guint timeout_ms;
+  guint timer;
+  GSource *cancel_source;
+  gboolean done;
+} Publish;
+
+static void
+publish_free (gpointer data)
+{
+  Publish *pub = data;
+
+  g_rc_box_release (pub->link);
+  g_free (pub->key_path);
+  g_free (pub->service_id);
+  g_free (pub->last_failure);
+  g_free (pub);
+}
+
+/* ---- The key file ------------------------------------------------------- */
+
+static gboolean
+is_onion_key (const char *key)
+{
+  const char *b64;
+  guchar *raw;
+  gsize i, len = 0;
+  gboolean ok;
+
+  if (!g_str_has_prefix (key, KEY_PREFIX))
+    return FALSE;
+  b64 = key + strlen (KEY_PREFIX);
+  if (strlen (b64) != KEY_B64_LEN)
+    return FALSE;
+  for (i = 0; i < KEY_B64_LEN; i++)
+    if (!g_ascii_isalnum (b64[i]) && b64[i] != '+' && b64[i] != '/' &&
+        !(b64[i] == '=' && i >= KEY_B64_LEN - 2 &&
+          (i == KEY_B64_LEN - 1 || b64[i + 1] == '=')))
+      return FALSE;
+  raw = g_base64_decode (b64, &len);
+  ok = len == KEY_BYTES;
+  explicit_bzero (raw, len);
+  g_free (raw);
+  return ok;
+}
+
+/* Loads the key of @path into *@key (wipe with
+ * warren_tor_control_secret_free); *@key is NULL when there is no file. */
+static gboolean
+load_key (const char *path, char **key, GError **error)
+{
+  GError *read_error = NULL;
+  char *contents = NULL;
+  gsize length = 0;
+  gboolean ok;
+
+  *key = NULL;
+  if (!g_file_get_contents (path, &contents, &length, &read_error)) {
+    if (g_error_matches (read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+      g_error_free (read_error);
+      return TRUE;
+    }
+    g_set_error (error, WARREN_TOR_ERROR, WARREN_TOR_ERROR_ONION,
+                 "Cannot read the onion key file: %s", read_error->message);
+    g_error_free (read_error);
+    return FALSE;
+  }
+  if (length > 0 && contents[length - 1] == '\n')
+    contents[--length] = '\0';
+  if (length > 0 && contents[length - 1] == '\r')
+    contents[--length] = '\0';
+  ok = length < KEY_FILE_MAX && strlen (contents) == length &&
+       is_onion_key (contents);
+  if (ok) {
+    *key = contents;
+  } else {
+    g_set_error (error, WARREN_TOR_ERROR, WARREN_TOR_ERROR_ONION,
+                 "The onion key file %s does not hold a Tor ED25519-V3 key; "
+                 "restore it from a backup, or move it away to get a new "
+                 "onion address", path);
+    explicit_bzero (contents, length);
+    g_free (contents);
+  }
+  return ok;
+}
+
+static gboolean
+write_all (int fd, const char *data, gsize length)
+{
+  while (length > 0) {
+    ssize_t n = write (fd, data, length);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return FALSE;
+    data += n;
+    length -= (gsize) n;
+  }
+  return TRUE;
+}
+
+/* Writes @key + "\n" to @path atomically, mode 0600. */
+static gboolean
+save_key (const char *path, const char *key, GError **error)
+{
+  char *dir = g_path_get_dirname (path);
+  char *tmp = g_strconcat (path, ".XXXXXX", NULL);
+  gboolean ok = FALSE;
+  int fd, saved = 0, dir_fd;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0) {
+    saved = errno;
+    goto out;
+  }
+  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    saved = errno;
+    goto out;
+  }
+  ok = write_all (fd, key, strlen (key)) && write_all (fd, "\n", 1) &&
+       fsync (fd) == 0;
+  if (!ok)
+    saved = errno;
+  if (close (fd) != 0 && ok) {
+    saved = errno;
+    ok = FALSE;
+  }
+  if (ok && g_rename (tmp, path) != 0) {
+    saved = errno;
+    ok = FALSE;
+  }
+  if (!ok)
+    g_unlink (tmp);
+  dir_fd = ok ? open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (dir_fd >= 0) {
+    fsync (dir_fd);
+    close (dir_fd);
+  }
+out:
+  if (!ok)
+    g_set_error (error, WARREN_TOR_ERROR, WARREN_TOR_ERROR_ONION,
+                 "Cannot save the onion key to %s: %s", path,
+                 g_strerror (saved != 0 ? saved : EIO));
+  g_free (tmp);
+  g_free (dir);
+  return ok;
+}
+
+/* ---- Completing a publish ----------------------------------------------- */
+
+static void
+on_deleted (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  warren_tor_control_del_onion_finish (NULL, result, NULL);
+}
+
+static void
+del_onion (WarrenTor *tor, const char *service_id)
+{
+  if (tor != NULL && tor->ctl != NULL && warren_tor_control_is_open (tor->ctl))
+    warren_tor_control_del_onion_async (tor->ctl, service_id, NULL, on_deleted,
+                                        NULL);
+}
+
+/* Takes @task out of @tor's list (the list's reference goes to the caller)
+ * and stops its timer and cancellable watch. */
+static void
+publish_detach (WarrenTor *tor, GTask *task)
+{
+  Publish *pub = g_task_get_task_data (task);
+
+  pub->done = TRUE;
+  g_clear_handle_id (&pub->timer, g_source_remove);
+  if (pub->cancel_source != NULL) {
+    g_source_destroy (pub->cancel_source);
+    g_clear_pointer (&pub->cancel_source, g_source_unref);
+  }
+  if (tor != NULL)
+    tor->publishes = g_list_remove (tor->publishes, task);
+}
+
+/* Completes @task (of @tor's list) with @address (taken) or @error (taken);
+ * a failure after tor accepted the service removes it. */
+static void
+publish_complete (WarrenTor *tor, GTask *task, char *address, GError *error)
+{
+  Publish *pub = g_task_get_task_data (task);
+
+  publish_detach (tor, task);
+  if (error != NULL && pub->service_id != NULL)
+    del_onion (tor, pub->service_id);
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, address, g_free);
+  g_object_unref (task);
+}
+
+static gboolean
+on_publish_timeout (gpointer user_data)
+{
+  GTask *task = user_data;
+  Publish *pub = g_task_get_task_data (task);
+
+  pub->timer = 0;
+  publish_complete (pub->link->tor, task, NULL,
+                    g_error_new (WARREN_TOR_ERROR, WARREN_TOR_ERROR_TIMEOUT,
+                                 "Tor did not publish the onion service "
+                                 "within %u ms%s%s", pub->timeout_ms,
+                                 pub->last_failure != NULL
+                                 ? "; last upload failure: " : "",
+                                 pub->last_failure != NULL
+                                 ? pub->last_failure : ""));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_publish_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  GTask *task = user_data;
+  Publish *pub = g_task_get_task_data (task);
+
+  publish_complete (pub->link->tor, task, NULL,
+                    g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                         "Publishing the onion service was "
+                                         "cancelled"));
+  return G_SOURCE_REMOVE;
+}
+
+GList *
+warren_tor_onion_detach_all (WarrenTor *tor)
+{
+  GList *tasks = g_steal_pointer (&tor->publishes), *l;
+
+  for (l = tasks; l != NULL; l = l->next)
+    publish_detach (NULL, l->data);
+  return tasks;
+}
+
+void
+warren_tor_onion_complete_all (GList *tasks, const GError *error)
+{
+  GList *l;
+
+  for (l = tasks; l != NULL; l = l->next) {
+    g_task_return_error (l->data, g_error_copy (error));
+    g_object_unref (l->data);
+  }
+  g_list_free (tasks);
+}
+
+void
+warren_tor_onion_on_event (WarrenTor *tor, const WarrenTorReplyArgs *args)
+{
+  const char *action = warren_tor_reply_args_get_positional (args, 1);
+  const char *id = warren_tor_reply_args_get_positional (args, 2);
+  GList *matching = NULL, *l;
+
+  if (action == NULL || id == NULL)
+    return;
+  for (l = tor->publishes; l != NULL; l = l->next) {
+    Publish *pub = g_task_get_task_data (l->data);
+    if (g_strcmp0 (pub->service_id, id) != 0)
+      continue;
+    if (strcmp (action, "UPLOADED") == 0) {
+      matching = g_list_prepend (matching, l->data);
+    } else if (strcmp (action, "FAILED") == 0) {
+      const char *reason = warren_tor_reply_args_lookup (args, "REASON");
+      g_free (pub->last_failure);
+      pub->last_failure = g_strdup (reason != NULL ? reason : "unknown");
+    }
+  }
+  /* Detach all first: a callback may free @tor. */
+  for (l = matching; l != NULL; l = l->next)
+    publish_detach (tor, l->data);
+  for (l = matching; l != NULL; l = l->next) {
+    g_task_return_pointer (l->data, g_strconcat (id, ".onion", NULL), g_free);
+    g_object_unref (l->data);
+  }
+  g_list_free (matching);
+}
+
+/* ---- Publishing --------------------------------------------------------- */
+
+static void
+on_added (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Publish *pub = g_task_get_task_data (task);
+  WarrenTor *tor = pub->link->tor;
+  GError *error = NULL;
+  char *new_key = NULL;
+  char *id = warren_tor_control_add_onion_finish (NULL, result, &new_key,
+                                                  &error);
+
+  if (pub->done) {
+    /* Timed out or cancelled meanwhile: do not leave the service behind. */
+    if (id != NULL)
+      del_onion (tor, id);
+    g_clear_error (&error);
+  } else if (id == NULL) {
+    publish_complete (tor, task, NULL,
+                      g_error_new (WARREN_TOR_ERROR,
+                                   g_error_matches (error, WARREN_TOR_CONTROL_ERROR,
+                                                    WARREN_TOR_CONTROL_ERROR_CLOSED)
+                                   ? WARREN_TOR_ERROR_CONTROL
+                                   : WARREN_TOR_ERROR_ONION,
+                                   "Tor refused the onion service: %s",
+                                   error->message));
+    g_error_free (error);
+  } else {
+    pub->service_id = g_strdup (id);
+    if (new_key != NULL && !is_onion_key (new_key))
+      publish_complete (tor, task, NULL,
+                        g_error_new_literal (WARREN_TOR_ERROR,
+                                             WARREN_TOR_ERROR_ONION,
+                                             "Tor returned a key that is not "
+                                             "an ED25519-V3 key"));
+    else if (new_key != NULL && !save_key (pub->key_path, new_key, &error))
+      publish_complete (tor, task, NULL, error);
+  }
+  warren_tor_control_secret_free (new_key);
+  g_free (id);
+  g_object_unref (task);
+}
+
+void
+warren_tor_publish_onion_async (WarrenTor *tor, const char *key_path,
+                                guint16 virt_port, const char *target,
+                                guint timeout_ms, GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+  GTask *task;
+  Publish *pub;
+  GError *error = NULL;
+  char *key = NULL, *host = NULL, *port_spec;
+  const char *ports[2];
+  guint16 target_port;
+
+  g_return_if_fail (tor != NULL);
+  g_return_if_fail (key_path != NULL && target != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, warren_tor_publish_onion_async);
+  if (g_task_return_error_if_cancelled (task)) {
+    g_object_unref (task);
+    return;
+  }
+  if (!warren_address_parse_ip_port (target, &host, &target_port) ||
+      virt_port == 0) {
+    g_task_return_new_error (task, WARREN_TOR_ERROR, WARREN_TOR_ERROR_ONION,
+                             "Invalid onion service port %u -> '%s'",
+                             virt_port, target);
+    g_object_unref (task);
+    return;
+  }
+  g_free (host);
+  if (!tor->ready || warren_tor_get_control (tor) == NULL) {
+    g_task_return_new_error (task, WARREN_TOR_ERROR, WARREN_TOR_ERROR_CONTROL,
+                             "Tor is not running");
+    g_object_unref (task);
+    return;
+  }
+  if (!load_key (key_path, &key, &error)) {
+    g_task_return_error (task, error);
+    g_object_unref (task);
+    return;
+  }
+  pub = g_new0 (Publish, 1);
+  pub->link = warren_tor_link_ref (tor);
+  pub->key_path = g_strdup (key_path);
+  pub->timeout_ms = timeout_ms;
+  g_task_set_task_data (task, pub, publish_free);
+  pub->timer = g_timeout_add (timeout_ms, on_publish_timeout, task);
+  if (cancellable != NULL) {
+    pub->cancel_source = g_cancellable_source_new (cancellable);
+    g_source_set_callback (pub->cancel_source,
+                           G_SOURCE_FUNC (on_publish_cancelled), task, NULL);
+    g_source_attach (pub->cancel_source, NULL);
+  }
+  tor->publishes = g_list_prepend (tor->publishes, task);
+
+  port_spec = g_strdup_printf ("%u,%s", virt_port, target);
+  ports[0] = port_spec;
+  ports[1] = NULL;
+  warren_tor_control_add_onion_async (tor->ctl,
+                                      key != NULL ? key : "NEW:ED25519-V3",
+                                      ports,
+                                      WARREN_TOR_ONION_FLAG_MAX_STREAMS_CLOSE_CIRCUIT,
+                                      WARREN_ONION_MAX_STREAMS, NULL,
+                                      on_added, g_object_ref (task));
+  warren_tor_control_secret_free (key);
+  g_free (port_spec);
+}
+
+char *
+warren_tor_publish_onion_finish (WarrenTor *tor, GAsyncResult *result,
+                                 GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (
+                          result, warren_tor_publish_onion_async), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+warren_tor_remove_onion (WarrenTor *tor, const char *address)
+{
+  char *id;
+
+  g_return_if_fail (address != NULL);
+  if (tor == NULL || tor->ctl == NULL)
+    return;
+  id = g_str_has_suffix (address, ".onion")
+       ? g_strndup (address, strlen (address) - strlen (".onion"))
+       : g_strdup (address);
+  if (strlen (id) == WARREN_TOR_SERVICE_ID_LEN)
+    del_onion (tor, id);
+  g_free (id);
+}

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * presence.c — recognising contacts that run Warren.
+ *
+ * When a contact's resource comes online, Warren asks that resource for its
+ * disco#info (one query per resource and session) and remembers whether it
+ * lists WARREN_NS. Warren's own accounts advertise that feature through
+ * jabber's feature list (see jabber_glue.c); plain XMPP accounts do not.
+ * The answer is shown in the buddy list (status text and tooltip) and is
+ * available to other plugins and tests through the IPC call
+ * "contact_is_warren" (account, jid) -> -1 unknown, 0 no, 1 yes.
+ *
+ * Everything here reads stanzas from the network: each is validated and a
+ * malformed one is logged and ignored. Work is bounded: at most
+ * MAX_PENDING_DISCO queries wait for an answer, each at most the disco
+ * timeout (then forgotten, and the resource is asked again when it next
+ * shows presence), and at most MAX_RESOURCES resources are kept a contact.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <account.h>
+#include <notify.h>
+#include <util.h>
+#include <xmlnode.h>
+
+#include "purple/connection.h"
+#include "purple/debug.h"
+#include "jabber_glue.h"
+#include "presence.h"
+#include "purple/session.h"
+#include "purple/warren.h"
+
+#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
+#define MAX_PENDING_DISCO 256
+#define MAX_RESOURCES     16
+#define DISCO_TIMEOUT_S   60
+
+/* A disco#info query waiting for its answer (freed with g_free). */
+typedef struct {
+	gint64 asked;          /* monotonic us */
+	char full[];           /* the resource asked */
+} DiscoQuery;
+
+struct WarrenPeer {
+	GHashTable *resources; /* resource -> GINT_TO_POINTER(WarrenPeerKind + 2) */
+};
+
+void
+warren_peer_free(WarrenPeer *peer)
+{
+	if (peer == NULL)
+		return;
+	g_hash_table_destroy(peer->resources);
+	g_free(peer);
+}
+
+char *
+warren_bare_jid(const char *jid)
+{
+	const char *slash = strchr(jid, '/');
+	return g_utf8_strdown(jid, slash ? slash - jid : -1);
+}
+
+static gboolean
+full_jid_equal(const char *a, const char *b)
+{
+	const char *sa, *sb;
+	char *ba, *bb;
+	gboolean eq;
+
+	if (a == NULL || b == NULL)
+		return FALSE;
+	sa = strchr(a, '/');
+	sb = strchr(b, '/');
+	if (sa == NULL || sb == NULL || g_strcmp0(sa, sb) != 0)
+		return FALSE;
+	ba = warren_bare_jid(a);
+	bb = warren_bare_jid(b);
+	eq = g_str_equal(ba, bb);
+	g_free(ba);
+	g_free(bb);
+	return eq;
+}
+
+static WarrenPeer *
+peer_get(WarrenConn *conn, const char *bare, gboolean create)
+{
+	WarrenPeer *peer = g_hash_table_lookup(conn->peers, bare);
+
+	if (peer == NULL && create) {
+		peer = g_new0(WarrenPeer, 1);
+		peer->resources = g_hash_table_new_full(g_str_hash, g_str_equal,
+		                                        g_free, NULL);
+		g_hash_table_insert(conn->peers, g_strdup(bare), peer);
+	}
+	return peer;
+}
+
+static WarrenPeerKind
+peer_kind(WarrenPeer *peer)
+{
+	GHashTableIter iter;
+	gpointer v;
+	WarrenPeerKind kind = WARREN_PEER_UNKNOWN;
+
+	if (peer == NULL)
+		return WARREN_PEER_UNKNOWN;
+	g_hash_table_iter_init(&iter, peer->resources);
+	while (g_hash_table_iter_next(&iter, NULL, &v)) {
+		WarrenPeerKind k = GPOINTER_TO_INT(v) - 2;
+		if (k == WARREN_PEER_YES)
+			return WARREN_PEER_YES;
+		if (k == WARREN_PEER_NO)
+			kind = WARREN_PEER_NO;
+	}
+	return kind;
+}
+
+WarrenPeerKind
+warren_presence_peer_kind(PurpleConnection *gc, const char *jid)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+	char *bare;
+	WarrenPeerKind kind;
+
+	if (conn == NULL || jid == NULL || !g_utf8_validate(jid, -1, NULL))
+		return WARREN_PEER_UNKNOWN;
+	bare = warren_bare_jid(jid);
+	kind = peer_kind(peer_get(conn, bare, FALSE));
+	g_free(bare);
+	return kind;
+}
+
+static void
+refresh_buddy(PurpleConnection *gc, const char *bare)
+{
+	PurpleBuddy *buddy = purple_find_buddy(purple_connection_get_account(gc), bare);
+
+	if (buddy != NULL)
+		purple_blist_update_node_icon((PurpleBlistNode *)buddy);
+}
+
+/* Splits a full JID; FALSE when it is not "local@domain/resource"-shaped. */
+static gboolean
+split_jid(const char *full, char **bare, char **resource)
+{
+	const char *slash;
+
+	if (full == NULL || strlen(full) > 3071 || !g_utf8_validate(full, -1, NULL))
+		return FALSE;
+	slash = strchr(full, '/');
+	if (slash == NULL || slash == full || slash[1] == '\0')
+		return FALSE;
+	*bare = g_utf8_strdown(full, slash - full);
+	*resource = g_strdup(slash + 1);
+	return TRUE;
+}
+
+/* DISCO_TIMEOUT_S, or the account's hidden "disco-timeout" (seconds; for
+ * tests). */
+static gint64
+disco_timeout_us(WarrenConn *conn)
+{
+	int s = purple_account_get_int(purple_connection_get_account(conn->gc),
+	                               "disco-timeout", DISCO_TIMEOUT_S);
+	return (gint64)(s > 0 ? s : DISCO_TIMEOUT_S) * G_USEC_PER_SEC;
+}
+
+/* Forgets unanswered queries past the timeout, and their resources' unknown
+ * state, so that the resource's next presence asks again. */
+static void
+expire_disco(WarrenConn *conn)
+{
+	GHashTableIter iter;
+	gpointer v;
+	gint64 limit = g_get_monotonic_time() - disco_timeout_us(conn);
+
+	g_hash_table_iter_init(&iter, conn->disco_pending);
+	while (g_hash_table_iter_next(&iter, NULL, &v)) {
+		DiscoQuery *q = v;
+		char *bare, *resource;
+		WarrenPeer *peer;
+
+		if (q->asked > limit)
+			continue;
+		if (split_jid(q->full, &bare, &resource)) {
+			peer = peer_get(conn, bare, FALSE);
+			if (peer != NULL && GPOINTER_TO_INT(g_hash_table_lookup(
+			        peer->resources, resource)) - 2 == WARREN_PEER_UNKNOWN)
+				g_hash_table_remove(peer->resources, resource);
+			g_free(bare);
+			g_free(resource);
+		}
+		warren_debug_info("a disco query went unanswered\n");
+		g_hash_table_iter_remove(&iter);
+	}
+}
+
+/* FALSE if too many queries wait already. */
+static gboolean
+ask_disco(WarrenConn *conn, const char *full)
+{
+	xmlnode *iq, *query;
+	DiscoQuery *q;
+	char *id;
+
+	if (g_hash_table_size(conn->disco_pending) >= MAX_PENDING_DISCO)
+		return FALSE;
+	/* Unpredictable, so another contact cannot answer in its place. */
+	id = g_strdup_printf("warren-disco-%08x%08x", g_random_int(), g_random_int());
+	iq = xmlnode_new("iq");
+	xmlnode_set_attrib(iq, "type", "get");
+	xmlnode_set_attrib(iq, "id", id);
+	xmlnode_set_attrib(iq, "to", full);
+	query = xmlnode_new_child(iq, "query");
+	xmlnode_set_namespace(query, NS_DISCO_INFO);
+	q = g_malloc(sizeof *q + strlen(full) + 1);
+	q->asked = g_get_monotonic_time();
+	strcpy(q->full, full);
+	g_hash_table_insert(conn->disco_pending, id, q);
+	warren_jabber_send(conn->gc, iq);
+	xmlnode_free(iq);
+	return TRUE;
+}
+
+static gboolean
+receiving_presence_cb(PurpleConnection *gc, const char *type, const char *from,
+                      xmlnode *presence, gpointer data)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+	char *bare = NULL, *resource = NULL;
+	WarrenPeer *peer;
+	PurpleAccount *account;
+	char *self;
+
+	if (conn == NULL || !split_jid(from, &bare, &resource))
+		return FALSE;
+	account = purple_connection_get_account(gc);
+	self = warren_bare_jid(purple_account_get_username(account));
+
+	if (type == NULL || g_str_equal(type, "available")) {
+		expire_disco(conn);
+		peer = peer_get(conn, bare, TRUE);
+		if (!g_hash_table_contains(peer->resources, resource) &&
+		    g_hash_table_size(peer->resources) < MAX_RESOURCES &&
+		    g_strcmp0(self, bare) != 0 && ask_disco(conn, from))
+			g_hash_table_insert(peer->resources, g_strdup(resource),
+			                    GINT_TO_POINTER(WARREN_PEER_UNKNOWN + 2));
+	} else if (g_str_equal(type, "unavailable") || g_str_equal(type, "error")) {
+		peer = peer_get(conn, bare, FALSE);
+		if (peer != NULL)
+			g_hash_table_remove(peer->resources, resource);
+		refresh_buddy(gc, bare);
+	}
+	g_free(self);
+	g_free(bare);
+	g_free(resource);
+	return FALSE; /* jabber handles presence as usual */
+}
+
+static gboolean
+disco_has_warren(xmlnode *iq)
+{
+	xmlnode *query = xmlnode_get_child_with_namespace(iq, "query", NS_DISCO_INFO);
+	xmlnode *feat;
+
+	if (query == NULL)
+		return FALSE;
+	for (feat = xmlnode_get_child(query, "feature"); feat != NULL;
+	     feat = xmlnode_get_next_twin(feat))
+		if (g_strcmp0(xmlnode_get_attrib(feat, "var"), WARREN_NS) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
+                const char *from, xmlnode *iq, gpointer data)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+	const DiscoQuery *q;
+	const char *asked;
+	char *bare = NULL, *resource = NULL;
+	WarrenPeer *peer;
+	WarrenPeerKind kind;
+
+	if (conn == NULL || id == NULL ||
+	    (g_strcmp0(type, "result") != 0 && g_strcmp0(type, "error") != 0) ||
+	    (q = g_hash_table_lookup(conn->disco_pending, id)) == NULL)
+		return FALSE;
+	asked = q->full;
+	/* Only the resource we asked may answer. */
+	if (!full_jid_equal(from, asked)) {
+		warren_debug_warn("disco answer from an unexpected sender ignored\n");
+		return TRUE;
+	}
+	if (split_jid(asked, &bare, &resource)) {
+		kind = g_strcmp0(type, "result") == 0 && disco_has_warren(iq)
+			? WARREN_PEER_YES : WARREN_PEER_NO;
+		peer = peer_get(conn, bare, FALSE);
+		if (peer != NULL && g_hash_table_contains(peer->resources, resource)) {
+			g_hash_table_insert(peer->resources, g_strdup(resource),
+			                    GINT_TO_POINTER(kind + 2));
+			warren_debug_info("%s %s Warren\n", warren_priv(asked),
+			                  kind == WARREN_PEER_YES ? "runs" : "does not run");
+			refresh_buddy(gc, bare);
+			if (kind == WARREN_PEER_YES)
+				warren_session_peer_online(gc, bare);
+		}
+	}
+	g_hash_table_remove(conn->disco_pending, id);
+	g_free(bare);
+	g_free(resource);
+	return TRUE; /* our query: nothing for jabber to do */
+}
+
+char *
+warren_presence_warren_resource(PurpleConnection *gc, const char *bare)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+	WarrenPeer *peer;
+	GHashTableIter iter;
+	gpointer k, v;
+
+	if (conn == NULL || (peer = peer_get(conn, bare, FALSE)) == NULL)
+		return NULL;
+	g_hash_table_iter_init(&iter, peer->resources);
+	while (g_hash_table_iter_next(&iter, &k, &v))
+		if (GPOINTER_TO_INT(v) - 2 == WARREN_PEER_YES)
+			return g_strdup_printf("%s/%s", bare, (const char *)k);
+	return NULL;
+}
+
+static int
+ipc_contact_is_warren(PurpleAccount *account, const char *jid)
+{
+	PurpleConnection *gc = account ? purple_account_get_connection(account) : NULL;
+	return warren_presence_peer_kind(gc, jid);
+}
+
+char *
+warren_status_text(PurpleBuddy *buddy)
+{
+	PurplePluginProtocolInfo *jinfo = warren_jabber_prpl_info();
+	PurpleAccount *account = purple_buddy_get_account(buddy);
+	PurpleConnection *gc = purple_account_get_connection(account);
+	char *text = jinfo && jinfo->status_text ? jinfo->status_text(buddy) : NULL;
+	char *out;
+
+	if (!PURPLE_BUDDY_IS_ONLINE(buddy) ||
+	    warren_presence_peer_kind(gc, purple_buddy_get_name(buddy)) != WARREN_PEER_NO)
+		return text;
+	out = text && *text
+		? g_strdup_printf(_("Not a Warren user — %s"), text)
+		: g_strdup(_("Not a Warren user"));
+	g_free(text);
+	return out;
+}
+
+void
+warren_tooltip_text(PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean full)
+{
+	PurplePluginProtocolInfo *jinfo = warren_jabber_prpl_info();
+	PurpleConnection *gc = purple_account_get_connection(purple_buddy_get_account(buddy));
+	const char *word;
+
+	if (jinfo && jinfo->tooltip_text)
+		jinfo->tooltip_text(buddy, info, full);
+	switch (warren_presence_peer_kind(gc, purple_buddy_get_name(buddy))) {
+	case WARREN_PEER_YES:
+		word = _("Warren user: private chat over Tor");
+		break;
+	case WARREN_PEER_NO:
+		word = _("Not a Warren user");
+		break;
+	default:
+		word = PURPLE_BUDDY_IS_ONLINE(buddy) ? _("Checking…") : _("Unknown (offline)");
+		break;
+	}
+	purple_notify_user_info_add_pair(info, _("Warren"), word);
+}
+
+void
+warren_presence_init(PurplePlugin *plugin)
+{
+	purple_signal_connect(plugin, "jabber-receiving-presence", plugin,
+	                      PURPLE_CALLBACK(receiving_presence_cb), NULL);
+	purple_signal_connect(plugin, "jabber-receiving-iq", plugin,
+	                      PURPLE_CALLBACK(receiving_iq_cb), NULL);
+	purple_plugin_ipc_register(plugin, "contact_is_warren",
+	                           PURPLE_CALLBACK(ipc_contact_is_warren),
+	                           purple_marshal_INT__POINTER_POINTER,
+	                           purple_value_new(PURPLE_TYPE_INT), 2,
+	                           purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_ACCOUNT),
+	                           purple_value_new(PURPLE_TYPE_STRING));
+}
