@@ -27,7 +27,9 @@
 #include "xmpp/presence.h"
 #include "otr_ui.h"
 #include "session.h"
+#ifdef WARREN_TEST_HOOKS
 #include "test_hooks.h"
+#endif
 #include "xmpp/stanza_filter.h"
 #include "tor_account.h"
 #include "tor_pool.h"
@@ -150,7 +152,9 @@ plugin_load(PurplePlugin *plugin)
 	warren_session_dial_init(plugin);
 	warren_client_hooks_init(plugin);
 	warren_otr_ui_init();
+#ifdef WARREN_TEST_HOOKS /* configure --enable-test-hooks: tests only */
 	warren_test_hooks_init(plugin); /* only with WARREN_TEST_HOOKS=1 */
+#endif
 	return TRUE;
 }
 

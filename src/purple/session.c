@@ -702,9 +702,8 @@ warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingSt
 	return 0;
 }
 
-/* TEST ONLY (test_hooks.c, WARREN_TEST_HOOKS=1): @text as an OTR frame
- * (NULL: a PING) on the channel to @bare if it is up; else dials it. The
- * hostile peer keeps its channel however silent the victim is. */
+#ifdef WARREN_TEST_HOOKS /* TEST ONLY (test_hooks.c): @text as an OTR frame
+ * (NULL: a PING) to @bare if its channel is up, else dials; however silent. */
 gboolean
 warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *text)
 {
@@ -723,6 +722,7 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 		warren_session_dial(peer);
 	return FALSE;
 }
+#endif
 
 /* ---- OTR engine callbacks ----------------------------------------------- */
 
