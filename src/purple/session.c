@@ -636,7 +636,7 @@ warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 
 	if (conn == NULL || outbox_of(conn) == NULL)
 		return -1;
-	bare = warren_bare_jid(who);
+	bare = warren_contact_key(purple_connection_get_account(gc), who);
 	plain = purple_markup_strip_html(text);
 	if (strlen(plain) > WARREN_OTR_MAX_TEXT) {
 		/* The contact's Warren would refuse it: say so now, keep nothing. */
@@ -688,7 +688,7 @@ warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingSt
 
 	if (conn == NULL)
 		return 0;
-	bare = warren_bare_jid(who);
+	bare = warren_contact_key(purple_connection_get_account(gc), who);
 	peer = peer_get(conn, bare, FALSE);
 	g_free(bare);
 	/* Typing never opens a channel (and never goes through the server). */

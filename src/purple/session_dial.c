@@ -151,7 +151,7 @@ reply_error(WarrenConn *conn, xmlnode *iq, WarrenSignalIqError condition)
 static void
 on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
-	char *bare = warren_bare_jid(from);
+	char *bare = warren_contact_key(purple_connection_get_account(conn->gc), from);
 	Peer *peer;
 	WarrenSignal ans = { 0 };
 	char *ufrag = NULL, *pwd = NULL, *iq_id;
@@ -239,7 +239,7 @@ signal_copy(const WarrenSignal *sig)
 static void
 on_accept(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
-	char *bare = warren_bare_jid(from);
+	char *bare = warren_contact_key(purple_connection_get_account(conn->gc), from);
 	Peer *peer = warren_session_peer_find(conn, bare);
 	const char *pin;
 
@@ -334,7 +334,7 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	if (conn == NULL || iq == NULL || from == NULL)
 		return FALSE;
 	if (g_strcmp0(type, "error") == 0 && id && g_str_has_prefix(id, "warren-sig-")) {
-		bare = warren_bare_jid(from);
+		bare = warren_contact_key(purple_connection_get_account(gc), from);
 		peer = warren_session_peer_find(conn, bare);
 		g_free(bare);
 		if (peer && g_strcmp0(peer->initiate_iq, id) == 0)
@@ -360,7 +360,7 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 		on_accept(conn, iq, from, sig);
 	else {
 		reply_result(conn, iq);
-		bare = warren_bare_jid(from);
+		bare = warren_contact_key(purple_connection_get_account(gc), from);
 		peer = warren_session_peer_find(conn, bare);
 		g_free(bare);
 		if (peer && g_strcmp0(peer->sid, sig->sid) == 0)

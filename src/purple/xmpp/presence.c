@@ -27,6 +27,7 @@
 
 #include "purple/connection.h"
 #include "purple/debug.h"
+#include "contact_key.h"
 #include "jabber_glue.h"
 #include "presence.h"
 #include "purple/session.h"
@@ -64,11 +65,10 @@ warren_bare_jid(const char *jid)
 }
 
 static gboolean
-full_jid_equal(const char *a, const char *b)
+full_jid_equal(PurpleAccount *account, const char *a, const char *b)
 {
 	const char *sa, *sb;
-	char *ba, *bb;
-	gboolean eq;
+	g_autofree char *ba = NULL, *bb = NULL;
 
 	if (a == NULL || b == NULL)
 		return FALSE;
@@ -76,12 +76,9 @@ full_jid_equal(const char *a, const char *b)
 	sb = strchr(b, '/');
 	if (sa == NULL || sb == NULL || g_strcmp0(sa, sb) != 0)
 		return FALSE;
-	ba = warren_bare_jid(a);
-	bb = warren_bare_jid(b);
-	eq = g_str_equal(ba, bb);
-	g_free(ba);
-	g_free(bb);
-	return eq;
+	ba = warren_contact_key(account, a);
+	bb = warren_contact_key(account, b);
+	return ba && bb && g_str_equal(ba, bb);
 }
 
 static WarrenPeer *
@@ -122,15 +119,12 @@ WarrenPeerKind
 warren_presence_peer_kind(PurpleConnection *gc, const char *jid)
 {
 	WarrenConn *conn = warren_conn_get(gc);
-	char *bare;
-	WarrenPeerKind kind;
+	g_autofree char *bare = NULL;
 
 	if (conn == NULL || jid == NULL || !g_utf8_validate(jid, -1, NULL))
 		return WARREN_PEER_UNKNOWN;
-	bare = warren_bare_jid(jid);
-	kind = peer_kind(peer_get(conn, bare, FALSE));
-	g_free(bare);
-	return kind;
+	bare = warren_contact_key(purple_connection_get_account(gc), jid);
+	return peer_kind(peer_get(conn, bare, FALSE));
 }
 
 static void
@@ -143,8 +137,9 @@ refresh_buddy(PurpleConnection *gc, const char *bare)
 }
 
 /* Splits a full JID; FALSE when it is not "local@domain/resource"-shaped. */
+/* @full's contact key and resource; FALSE without a resource. */
 static gboolean
-split_jid(const char *full, char **bare, char **resource)
+split_jid(PurpleAccount *account, const char *full, char **bare, char **resource)
 {
 	const char *slash;
 
@@ -153,7 +148,7 @@ split_jid(const char *full, char **bare, char **resource)
 	slash = strchr(full, '/');
 	if (slash == NULL || slash == full || slash[1] == '\0')
 		return FALSE;
-	*bare = g_utf8_strdown(full, slash - full);
+	*bare = warren_contact_key(account, full);
 	*resource = g_strdup(slash + 1);
 	return TRUE;
 }
@@ -185,7 +180,8 @@ expire_disco(WarrenConn *conn)
 
 		if (q->asked > limit)
 			continue;
-		if (split_jid(q->full, &bare, &resource)) {
+		if (split_jid(purple_connection_get_account(conn->gc), q->full,
+		              &bare, &resource)) {
 			peer = peer_get(conn, bare, FALSE);
 			if (peer != NULL && GPOINTER_TO_INT(g_hash_table_lookup(
 			        peer->resources, resource)) - 2 == WARREN_PEER_UNKNOWN)
@@ -235,10 +231,10 @@ receiving_presence_cb(PurpleConnection *gc, const char *type, const char *from,
 	PurpleAccount *account;
 	char *self;
 
-	if (conn == NULL || !split_jid(from, &bare, &resource))
-		return FALSE;
 	account = purple_connection_get_account(gc);
-	self = warren_bare_jid(purple_account_get_username(account));
+	if (conn == NULL || !split_jid(account, from, &bare, &resource))
+		return FALSE;
+	self = warren_contact_key(account, purple_account_get_username(account));
 
 	if (type == NULL || g_str_equal(type, "available")) {
 		expire_disco(conn);
@@ -292,11 +288,11 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 		return FALSE;
 	asked = q->full;
 	/* Only the resource we asked may answer. */
-	if (!full_jid_equal(from, asked)) {
+	if (!full_jid_equal(purple_connection_get_account(gc), from, asked)) {
 		warren_debug_warn("disco answer from an unexpected sender ignored\n");
 		return TRUE;
 	}
-	if (split_jid(asked, &bare, &resource)) {
+	if (split_jid(purple_connection_get_account(gc), asked, &bare, &resource)) {
 		kind = g_strcmp0(type, "result") == 0 && disco_has_warren(iq)
 			? WARREN_PEER_YES : WARREN_PEER_NO;
 		peer = peer_get(conn, bare, FALSE);

@@ -10,6 +10,8 @@
 #include <connection.h>
 #include <plugin.h>
 
+#include "contact_key.h" /* warren_contact_key(): how contacts are keyed */
+
 typedef enum {
 	WARREN_PEER_UNKNOWN = -1, /* offline, or not asked yet */
 	WARREN_PEER_NO = 0,
@@ -20,7 +22,9 @@ typedef struct WarrenPeer WarrenPeer;
 void warren_peer_free(WarrenPeer *peer);
 
 void warren_presence_init(PurplePlugin *plugin);
-/* "Local@Domain/res" -> "local@domain" (newly allocated). */
+/* "Local@Domain/res" -> "local@domain" (newly allocated). Only the name of
+ * the account's own directory (kept, so that it never moves): contacts are
+ * keyed by warren_contact_key() (contact_key.h). */
 char *warren_bare_jid(const char *jid);
 
 WarrenPeerKind warren_presence_peer_kind(PurpleConnection *gc, const char *jid);

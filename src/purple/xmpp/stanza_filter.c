@@ -36,6 +36,7 @@
 
 #include "purple/connection.h"
 #include "purple/debug.h"
+#include "contact_key.h"
 #include "jabber_glue.h"
 #include "purple/otr_ui.h"
 #include "presence.h"
@@ -112,9 +113,9 @@ static void
 notice(PurpleConnection *gc, const char *from)
 {
 	WarrenNoticeLimit *limit;
-	char *bare;
+	char *bare = warren_contact_key(purple_connection_get_account(gc), from);
 
-	if (from == NULL || (bare = warren_bare_jid(from)) == NULL)
+	if (bare == NULL)
 		return;
 	limit = g_hash_table_lookup(notice_limits, gc);
 	if (limit == NULL) {
