@@ -18,6 +18,7 @@
 #include <prpl.h>
 #include <version.h>
 
+#include "account_actions.h"
 #include "client_hooks.h"
 #include "connection.h"
 #include "conversation.h"
@@ -27,6 +28,7 @@
 #include "xmpp/presence.h"
 #include "otr_ui.h"
 #include "session.h"
+#include "signin.h"
 #ifdef WARREN_TEST_HOOKS
 #include "test_hooks.h"
 #endif
@@ -148,7 +150,11 @@ plugin_load(PurplePlugin *plugin)
 	disable_server_paths(&prpl_info);
 	warren_stanza_filter_init(plugin);
 	warren_tor_account_init(plugin);
-	warren_presence_init(plugin);
+	warren_account_actions_init(plugin);
+	warren_presence_init(plugin, warren_session_peer_online);
+	warren_conn_set_session_funcs(&(WarrenConnSessionFuncs){
+		.peer_free = warren_session_peer_free, .end_all = warren_session_end_all,
+	});
 	warren_session_dial_init(plugin);
 	warren_client_hooks_init(plugin);
 	warren_otr_ui_init();
@@ -163,6 +169,7 @@ plugin_unload(PurplePlugin *plugin)
 {
 	warren_otr_ui_uninit();
 	warren_conn_free_all();
+	warren_signin_uninit();
 	warren_session_shutdown();
 	warren_tor_pool_shutdown();
 	purple_plugin_ipc_unregister_all(plugin);

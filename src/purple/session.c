@@ -171,8 +171,8 @@ peer_drop_channel(Peer *peer)
 	if (peer->heartbeat_id)
 		g_source_remove(peer->heartbeat_id);
 	peer->heartbeat_id = 0;
-	if (peer->ch && peer->conn->responder && !peer->initiator && peer->sid)
-		warren_responder_forget(peer->conn->responder, peer->sid);
+	if (peer->ch && warren_tor_account_get_responder(peer->conn) && !peer->initiator && peer->sid)
+		warren_responder_forget(warren_tor_account_get_responder(peer->conn), peer->sid);
 	if (graceful && peer->ch) {
 		send_frame(peer, warren_frame_new_bye(WARREN_FRAME_BYE_NORMAL));
 		channel_linger(g_steal_pointer(&peer->ch));
@@ -755,7 +755,7 @@ first_sends_cb(gpointer data)
 			warren_session_peer_fail(peer, "a key the user holds");
 		return G_SOURCE_REMOVE; /* everything waits for the user */
 	}
-	p.onion = peer->conn->onion_address;
+	p.onion = (char *)warren_tor_account_get_onion(peer->conn); /* not freed */
 	if (p.onion)
 		send_payload(peer, &p);
 	peer->backoff_s = BACKOFF_MIN_S;

@@ -32,3 +32,11 @@ warren_contact_key(PurpleAccount *account, const char *who)
 	slash = strchr(who, '/');
 	return g_utf8_strdown(who, slash ? slash - who : -1);
 }
+
+char *
+warren_bare_jid(const char *jid)
+{
+	const char *slash = strchr(jid, '/');
+
+	return g_utf8_strdown(jid, slash ? slash - jid : -1);
+}

@@ -18,4 +18,9 @@
  * not UTF-8. */
 char *warren_contact_key(PurpleAccount *account, const char *who);
 
+/* "Local@Domain/res" -> "local@domain" (newly allocated). Only the name of
+ * the account's own directory and OTR account (kept, so that they never
+ * move): contacts are keyed by warren_contact_key(). */
+char *warren_bare_jid(const char *jid);
+
 #endif /* WARREN_CONTACT_KEY_H */

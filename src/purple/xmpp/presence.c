@@ -30,7 +30,6 @@
 #include "contact_key.h"
 #include "jabber_glue.h"
 #include "presence.h"
-#include "purple/session.h"
 #include "purple/warren.h"
 
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
@@ -44,25 +43,51 @@ typedef struct {
 	char full[];           /* the resource asked */
 } DiscoQuery;
 
-struct WarrenPeer {
+typedef struct {
 	GHashTable *resources; /* resource -> GINT_TO_POINTER(WarrenPeerKind + 2) */
+} WarrenPeer;
+
+/* The connection's handle (WARREN_CONN_PRESENCE); nothing else sees it. */
+struct WarrenPresence {
+	GHashTable *peers;         /* contact key -> WarrenPeer */
+	GHashTable *disco_pending; /* iq id -> DiscoQuery (g_free) */
 };
 
-void
-warren_peer_free(WarrenPeer *peer)
+static WarrenPresenceOnlineFunc online_func;
+
+static void
+peer_free(WarrenPeer *peer)
 {
-	if (peer == NULL)
-		return;
 	g_hash_table_destroy(peer->resources);
 	g_free(peer);
 }
 
-char *
-warren_bare_jid(const char *jid)
+static void
+presence_free(WarrenPresence *p)
 {
-	const char *slash = strchr(jid, '/');
-	return g_utf8_strdown(jid, slash ? slash - jid : -1);
+	g_hash_table_destroy(p->peers);
+	g_hash_table_destroy(p->disco_pending);
+	g_free(p);
 }
+
+/* @conn's presence state, made on first use. */
+static WarrenPresence *
+presence_of(WarrenConn *conn)
+{
+	WarrenPresence *p = warren_conn_get_module(conn, WARREN_CONN_PRESENCE);
+
+	if (p == NULL) {
+		p = g_new0(WarrenPresence, 1);
+		p->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		                                 (GDestroyNotify)peer_free);
+		p->disco_pending = g_hash_table_new_full(g_str_hash, g_str_equal,
+		                                         g_free, g_free);
+		warren_conn_set_module(conn, WARREN_CONN_PRESENCE, p,
+		                       (GDestroyNotify)presence_free);
+	}
+	return p;
+}
+
 
 static gboolean
 full_jid_equal(PurpleAccount *account, const char *a, const char *b)
@@ -84,13 +109,13 @@ full_jid_equal(PurpleAccount *account, const char *a, const char *b)
 static WarrenPeer *
 peer_get(WarrenConn *conn, const char *bare, gboolean create)
 {
-	WarrenPeer *peer = g_hash_table_lookup(conn->peers, bare);
+	WarrenPeer *peer = g_hash_table_lookup(presence_of(conn)->peers, bare);
 
 	if (peer == NULL && create) {
 		peer = g_new0(WarrenPeer, 1);
 		peer->resources = g_hash_table_new_full(g_str_hash, g_str_equal,
 		                                        g_free, NULL);
-		g_hash_table_insert(conn->peers, g_strdup(bare), peer);
+		g_hash_table_insert(presence_of(conn)->peers, g_strdup(bare), peer);
 	}
 	return peer;
 }
@@ -172,7 +197,7 @@ expire_disco(WarrenConn *conn)
 	gpointer v;
 	gint64 limit = g_get_monotonic_time() - disco_timeout_us(conn);
 
-	g_hash_table_iter_init(&iter, conn->disco_pending);
+	g_hash_table_iter_init(&iter, presence_of(conn)->disco_pending);
 	while (g_hash_table_iter_next(&iter, NULL, &v)) {
 		DiscoQuery *q = v;
 		char *bare, *resource;
@@ -202,7 +227,7 @@ ask_disco(WarrenConn *conn, const char *full)
 	DiscoQuery *q;
 	char *id;
 
-	if (g_hash_table_size(conn->disco_pending) >= MAX_PENDING_DISCO)
+	if (g_hash_table_size(presence_of(conn)->disco_pending) >= MAX_PENDING_DISCO)
 		return FALSE;
 	/* Unpredictable, so another contact cannot answer in its place. */
 	id = g_strdup_printf("warren-disco-%08x%08x", g_random_int(), g_random_int());
@@ -215,7 +240,7 @@ ask_disco(WarrenConn *conn, const char *full)
 	q = g_malloc(sizeof *q + strlen(full) + 1);
 	q->asked = g_get_monotonic_time();
 	strcpy(q->full, full);
-	g_hash_table_insert(conn->disco_pending, id, q);
+	g_hash_table_insert(presence_of(conn)->disco_pending, id, q);
 	warren_jabber_send(conn->gc, iq);
 	xmlnode_free(iq);
 	return TRUE;
@@ -284,7 +309,7 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 
 	if (conn == NULL || id == NULL ||
 	    (g_strcmp0(type, "result") != 0 && g_strcmp0(type, "error") != 0) ||
-	    (q = g_hash_table_lookup(conn->disco_pending, id)) == NULL)
+	    (q = g_hash_table_lookup(presence_of(conn)->disco_pending, id)) == NULL)
 		return FALSE;
 	asked = q->full;
 	/* Only the resource we asked may answer. */
@@ -303,10 +328,11 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 			                  kind == WARREN_PEER_YES ? "runs" : "does not run");
 			refresh_buddy(gc, bare);
 			if (kind == WARREN_PEER_YES)
-				warren_session_peer_online(gc, bare);
+				if (online_func)
+					online_func(gc, bare);
 		}
 	}
-	g_hash_table_remove(conn->disco_pending, id);
+	g_hash_table_remove(presence_of(conn)->disco_pending, id);
 	g_free(bare);
 	g_free(resource);
 	return TRUE; /* our query: nothing for jabber to do */
@@ -379,8 +405,9 @@ warren_tooltip_text(PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean ful
 }
 
 void
-warren_presence_init(PurplePlugin *plugin)
+warren_presence_init(PurplePlugin *plugin, WarrenPresenceOnlineFunc online)
 {
+	online_func = online;
 	purple_signal_connect(plugin, "jabber-receiving-presence", plugin,
 	                      PURPLE_CALLBACK(receiving_presence_cb), NULL);
 	purple_signal_connect(plugin, "jabber-receiving-iq", plugin,

@@ -18,14 +18,14 @@ typedef enum {
 	WARREN_PEER_YES = 1,
 } WarrenPeerKind;
 
-typedef struct WarrenPeer WarrenPeer;
-void warren_peer_free(WarrenPeer *peer);
+/* A connection's presence state, opaque (its WARREN_CONN_PRESENCE handle). */
+typedef struct WarrenPresence WarrenPresence;
 
-void warren_presence_init(PurplePlugin *plugin);
-/* "Local@Domain/res" -> "local@domain" (newly allocated). Only the name of
- * the account's own directory (kept, so that it never moves): contacts are
- * keyed by warren_contact_key() (contact_key.h). */
-char *warren_bare_jid(const char *jid);
+/* Called when a resource of the contact @bare (its contact key) is found to
+ * run Warren. */
+typedef void (*WarrenPresenceOnlineFunc)(PurpleConnection *gc, const char *bare);
+
+void warren_presence_init(PurplePlugin *plugin, WarrenPresenceOnlineFunc online);
 
 WarrenPeerKind warren_presence_peer_kind(PurpleConnection *gc, const char *jid);
 /* "bare/resource" of an online resource of @bare that runs Warren, or NULL.
