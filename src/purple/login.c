@@ -92,12 +92,11 @@ static void
 tor_check_read_cb(GObject *src, GAsyncResult *res, gpointer data)
 {
 	TorCheck *tc = data;
-	GError *error = NULL;
+	g_autoptr(GError) error = NULL;
 	gsize n = 0;
 
 	if (!g_input_stream_read_all_finish(G_INPUT_STREAM(src), res, &n, &error)) {
 		tor_check_done(tc, error);
-		g_error_free(error);
 		return;
 	}
 	if (n != 2 || tc->reply[0] != 0x05 || tc->reply[1] != 0x00) {
@@ -105,7 +104,6 @@ tor_check_read_cb(GObject *src, GAsyncResult *res, gpointer data)
 			_("the port does not speak SOCKS5 without authentication "
 			  "(is it Tor's SocksPort?)"));
 		tor_check_done(tc, error);
-		g_error_free(error);
 		return;
 	}
 	tor_check_done(tc, NULL);
@@ -115,11 +113,10 @@ static void
 tor_check_write_cb(GObject *src, GAsyncResult *res, gpointer data)
 {
 	TorCheck *tc = data;
-	GError *error = NULL;
+	g_autoptr(GError) error = NULL;
 
 	if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(src), res, NULL, &error)) {
 		tor_check_done(tc, error);
-		g_error_free(error);
 		return;
 	}
 	g_input_stream_read_all_async(
@@ -133,12 +130,11 @@ tor_check_connect_cb(GObject *src, GAsyncResult *res, gpointer data)
 {
 	static const guint8 greeting[] = { 0x05, 0x01, 0x00 };
 	TorCheck *tc = data;
-	GError *error = NULL;
+	g_autoptr(GError) error = NULL;
 
 	tc->sock = g_socket_client_connect_finish(G_SOCKET_CLIENT(src), res, &error);
 	if (tc->sock == NULL) {
 		tor_check_done(tc, error);
-		g_error_free(error);
 		return;
 	}
 	g_output_stream_write_all_async(

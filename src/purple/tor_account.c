@@ -74,11 +74,10 @@ tor_of(WarrenConn *conn)
 char *
 warren_account_dir(PurpleAccount *account)
 {
-	char *bare = warren_bare_jid(purple_account_get_username(account));
+	g_autofree char *bare = warren_bare_jid(purple_account_get_username(account));
 	char *dir = g_build_filename(purple_user_dir(), "warren",
 	                             purple_escape_filename(bare), NULL);
 
-	g_free(bare);
 	if (g_mkdir_with_parents(dir, 0700) != 0)
 		warren_debug_error("cannot create %s: %s\n", dir, g_strerror(errno));
 	return dir;
@@ -114,7 +113,7 @@ fail_unauthenticated(WarrenConn *conn)
 	PurpleAccount *account = purple_connection_get_account(conn->gc);
 	const char *control = purple_account_get_string(account, WARREN_OPT_TOR_CONTROL,
 	                                                WARREN_DEFAULT_TOR_CONTROL);
-	char *msg = g_strdup_printf(
+	g_autofree char *msg = g_strdup_printf(
 		_("The Tor control port %s asks for no password or cookie, so Warren "
 		  "cannot tell that it is your tor and not another program on this "
 		  "computer, and will not give it the private key of your Warren "
@@ -125,7 +124,6 @@ fail_unauthenticated(WarrenConn *conn)
 		control, WARREN_OPT_TOR_ALLOW_UNAUTH_CONTROL);
 
 	fail(conn, PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
-	g_free(msg);
 }
 
 /* What the user reads when Tor could not be started or reached. */
@@ -134,7 +132,7 @@ fail_start(WarrenConn *conn, const GError *error)
 {
 	PurpleConnectionError reason = PURPLE_CONNECTION_ERROR_NETWORK_ERROR;
 	const char *what = _("Tor is not usable");
-	char *msg;
+	g_autofree char *msg = NULL;
 
 	if (g_error_matches(error, WARREN_TOR_ERROR, WARREN_TOR_ERROR_UNAUTHENTICATED)) {
 		fail_unauthenticated(conn);
@@ -165,7 +163,6 @@ fail_start(WarrenConn *conn, const GError *error)
 	}
 	msg = g_strdup_printf("%s: %s", what, error->message);
 	fail(conn, reason, msg);
-	g_free(msg);
 }
 
 static void

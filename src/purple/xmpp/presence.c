@@ -200,7 +200,7 @@ expire_disco(WarrenConn *conn)
 	g_hash_table_iter_init(&iter, presence_of(conn)->disco_pending);
 	while (g_hash_table_iter_next(&iter, NULL, &v)) {
 		DiscoQuery *q = v;
-		char *bare, *resource;
+		g_autofree char *bare = NULL, *resource = NULL;
 		WarrenPeer *peer;
 
 		if (q->asked > limit)
@@ -211,8 +211,6 @@ expire_disco(WarrenConn *conn)
 			if (peer != NULL && GPOINTER_TO_INT(g_hash_table_lookup(
 			        peer->resources, resource)) - 2 == WARREN_PEER_UNKNOWN)
 				g_hash_table_remove(peer->resources, resource);
-			g_free(bare);
-			g_free(resource);
 		}
 		warren_debug_info("a disco query went unanswered\n");
 		g_hash_table_iter_remove(&iter);
@@ -251,10 +249,10 @@ receiving_presence_cb(PurpleConnection *gc, const char *type, const char *from,
                       xmlnode *presence, gpointer data)
 {
 	WarrenConn *conn = warren_conn_get(gc);
-	char *bare = NULL, *resource = NULL;
+	g_autofree char *bare = NULL, *resource = NULL;
 	WarrenPeer *peer;
 	PurpleAccount *account;
-	char *self;
+	g_autofree char *self = NULL;
 
 	account = purple_connection_get_account(gc);
 	if (conn == NULL || !split_jid(account, from, &bare, &resource))
@@ -275,9 +273,6 @@ receiving_presence_cb(PurpleConnection *gc, const char *type, const char *from,
 			g_hash_table_remove(peer->resources, resource);
 		refresh_buddy(gc, bare);
 	}
-	g_free(self);
-	g_free(bare);
-	g_free(resource);
 	return FALSE; /* jabber handles presence as usual */
 }
 
@@ -303,7 +298,7 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	WarrenConn *conn = warren_conn_get(gc);
 	const DiscoQuery *q;
 	const char *asked;
-	char *bare = NULL, *resource = NULL;
+	g_autofree char *bare = NULL, *resource = NULL;
 	WarrenPeer *peer;
 	WarrenPeerKind kind;
 
@@ -327,14 +322,11 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 			warren_debug_info("%s %s Warren\n", warren_priv(asked),
 			                  kind == WARREN_PEER_YES ? "runs" : "does not run");
 			refresh_buddy(gc, bare);
-			if (kind == WARREN_PEER_YES)
-				if (online_func)
-					online_func(gc, bare);
+			if (kind == WARREN_PEER_YES && online_func)
+				online_func(gc, bare);
 		}
 	}
 	g_hash_table_remove(presence_of(conn)->disco_pending, id);
-	g_free(bare);
-	g_free(resource);
 	return TRUE; /* our query: nothing for jabber to do */
 }
 
@@ -368,17 +360,14 @@ warren_status_text(PurpleBuddy *buddy)
 	PurplePluginProtocolInfo *jinfo = warren_jabber_prpl_info();
 	PurpleAccount *account = purple_buddy_get_account(buddy);
 	PurpleConnection *gc = purple_account_get_connection(account);
-	char *text = jinfo && jinfo->status_text ? jinfo->status_text(buddy) : NULL;
-	char *out;
+	g_autofree char *text = jinfo && jinfo->status_text ? jinfo->status_text(buddy) : NULL;
 
 	if (!PURPLE_BUDDY_IS_ONLINE(buddy) ||
 	    warren_presence_peer_kind(gc, purple_buddy_get_name(buddy)) != WARREN_PEER_NO)
-		return text;
-	out = text && *text
+		return g_steal_pointer(&text);
+	return text && *text
 		? g_strdup_printf(_("Not a Warren user — %s"), text)
 		: g_strdup(_("Not a Warren user"));
-	g_free(text);
-	return out;
 }
 
 void

@@ -113,7 +113,7 @@ static void
 notice(PurpleConnection *gc, const char *from)
 {
 	WarrenNoticeLimit *limit;
-	char *bare = warren_contact_key(purple_connection_get_account(gc), from);
+	g_autofree char *bare = warren_contact_key(purple_connection_get_account(gc), from);
 
 	if (bare == NULL)
 		return;
@@ -127,7 +127,6 @@ notice(PurpleConnection *gc, const char *from)
 			_("A message from this contact arrived through the XMPP server, "
 			  "unencrypted. Warren does not show it: the server could read "
 			  "it and could have forged it. Ask them to use Warren."));
-	g_free(bare);
 }
 
 static gboolean
