@@ -16,7 +16,9 @@
  *     the account's XMPP stream circuits no other account shares;
  *  4. talks SOCKS5 to that port (greeting only) so an absent or wrong Tor
  *     gives a clear, retryable error instead of jabber's generic one.
- * Only then does jabber's login run; close undoes all of it.
+ * Only then does jabber's login run; close undoes all of it. The settings
+ * are parsed once (signin_state.c); progress and every failure go through
+ * the sign-in state machine (signin.c).
  */
 #include "config.h"
 
