@@ -31,6 +31,7 @@
 #include "connection.h"
 #include "debug.h"
 #include "xmpp/jabber_glue.h"
+#include "xmpp/stanza_filter.h"
 #include "login.h"
 #include "session.h"
 #include "signin.h"
@@ -280,6 +281,7 @@ warren_close(PurpleConnection *gc)
 
 	warren_conn_free(conn);
 	warren_signin_end(gc);
+	warren_stanza_filter_forget(gc);
 	/* jabber_close dereferences its stream unconditionally. */
 	if (started && purple_connection_get_protocol_data(gc) != NULL)
 		warren_jabber_prpl_info()->close(gc);

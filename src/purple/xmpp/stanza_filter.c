@@ -172,10 +172,11 @@ sending_xmlnode_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 		warren_debug_info("idle time removed from outgoing presence\n");
 }
 
-static void
-signed_off_cb(PurpleConnection *gc, gpointer data)
+void
+warren_stanza_filter_forget(PurpleConnection *gc)
 {
-	g_hash_table_remove(notice_limits, gc);
+	if (notice_limits)
+		g_hash_table_remove(notice_limits, gc);
 }
 
 void
@@ -193,6 +194,4 @@ warren_stanza_filter_init(PurplePlugin *plugin)
 	if (notice_limits == NULL)
 		notice_limits = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 		                                      (GDestroyNotify)warren_notice_limit_free);
-	purple_signal_connect(purple_connections_get_handle(), "signed-off", plugin,
-	                      PURPLE_CALLBACK(signed_off_cb), NULL);
 }
