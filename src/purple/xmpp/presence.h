@@ -16,8 +16,8 @@ typedef enum {
 	WARREN_PEER_YES = 1,
 } WarrenPeerKind;
 
-typedef struct WarrenPeer WarrenPeer;
-void warren_peer_free(WarrenPeer *peer);
+typedef struct WarrenPresencePeer WarrenPresencePeer;
+void warren_presence_peer_free(WarrenPresencePeer *peer);
 
 void warren_presence_init(PurplePlugin *plugin);
 /* "Local@Domain/res" -> "local@domain" (newly allocated). */
