@@ -22,6 +22,7 @@
 #include "otr_ui.h"
 #include "xmpp/presence.h"
 #include "session.h"
+#include "session_ui.h"
 #include "warren.h"
 
 /* What a dialog needs to find its contact again. */
@@ -31,6 +32,8 @@ typedef struct {
 	char *fp;              /* the key the dialog showed, if any */
 	void *handle;          /* an SMP answer dialog's */
 	gboolean stale;        /* its SMP was aborted meanwhile */
+	WarrenSessionPinDone pin_done; /* the session's completion callbacks */
+	WarrenSessionKeyDone key_done;
 } Ask;
 
 static Ask *
@@ -289,7 +292,7 @@ pin_no_cb(Ask *a, int action)
 	WarrenConn *conn = ask_conn(a);
 
 	if (conn) {
-		warren_session_pin_decided(conn, a->bare, FALSE);
+		a->pin_done(conn, a->bare, FALSE);
 		write_line(conn, a->bare,
 		           _("Not connected to the new address. Messages stay pending; "
 		             "to accept the new address later, use Warren: forget the "
@@ -304,14 +307,15 @@ pin_yes_cb(Ask *a, int action)
 	WarrenConn *conn = ask_conn(a);
 
 	if (conn)
-		warren_session_pin_decided(conn, a->bare, TRUE);
+		a->pin_done(conn, a->bare, TRUE);
 	ask_free(a);
 }
 
 void
 warren_otr_ui_ask_pin(WarrenConn *conn, const char *bare, const char *pinned,
-                      const char *presented)
+                      const char *presented, WarrenSessionPinDone done)
 {
+	Ask *a = ask_new(conn, bare);
 	char *primary = g_strdup_printf(_("%s's Warren address is not the pinned "
 	                                  "one"), alias_of(conn, bare));
 	char *secondary = g_strdup_printf(
@@ -321,10 +325,11 @@ warren_otr_ui_ask_pin(WarrenConn *conn, const char *bare, const char *pinned,
 		  "unless you allow it;\nyour messages stay pending meanwhile."),
 		pinned, presented);
 
+	a->pin_done = done;
 	write_line(conn, bare, primary, TRUE);
 	purple_request_action(conn, _("Warren: address changed"), primary, secondary, 0,
 	                      purple_connection_get_account(conn->gc), bare, NULL,
-	                      ask_new(conn, bare), 2,
+	                      a, 2,
 	                      _("Don't connect"), G_CALLBACK(pin_no_cb),
 	                      _("Connect to the new address"), G_CALLBACK(pin_yes_cb));
 	g_free(primary);
@@ -366,7 +371,7 @@ key_hold_cb(Ask *a, int action)
 	WarrenConn *conn = ask_conn(a);
 
 	if (conn) {
-		warren_session_key_decided(conn, a->bare, a->fp, FALSE);
+		a->key_done(conn, a->bare, a->fp, FALSE);
 		write_line(conn, a->bare, _("The changed key was not accepted. Messages "
 		                            "stay pending; verify the new key (buddy "
 		                            "menu) to send them."), FALSE);
@@ -382,14 +387,14 @@ key_trust_cb(Ask *a, int action)
 	if (conn) {
 		write_line(conn, a->bare, _("You accepted the new key (not verified). "
 		                            "Pending messages are sent to it."), FALSE);
-		warren_session_key_decided(conn, a->bare, a->fp, TRUE);
+		a->key_done(conn, a->bare, a->fp, TRUE);
 	}
 	ask_free(a);
 }
 
 void
 warren_otr_ui_ask_key(WarrenConn *conn, const char *bare, const char *known,
-                      const char *fp)
+                      const char *fp, WarrenSessionKeyDone done)
 {
 	char *primary = g_strdup_printf(_("%s's key has changed"), alias_of(conn, bare));
 	char *secondary = g_strdup_printf(
@@ -403,6 +408,7 @@ warren_otr_ui_ask_key(WarrenConn *conn, const char *bare, const char *known,
 	Ask *a = ask_new(conn, bare);
 
 	a->fp = g_strdup(fp);
+	a->key_done = done;
 	write_line(conn, bare, primary, TRUE);
 	purple_request_action(conn, _("Warren: key changed"), primary, secondary, 0,
 	                      purple_connection_get_account(conn->gc), bare, NULL, a, 2,
@@ -686,9 +692,23 @@ warren_cmd(PurpleConversation *conv, const char *cmd, char **args, char **error,
 
 static PurpleCmdId warren_cmd_id;
 
+/* What the session layer shows through this file (session_ui.h). */
+static const WarrenSessionUiOps ui_ops = {
+	.notice = warren_otr_ui_notice,
+	.secure = warren_otr_ui_secure,
+	.new_key = warren_otr_ui_new_key,
+	.smp = warren_otr_ui_smp,
+	.ask_pin = warren_otr_ui_ask_pin,
+	.relay_warning = warren_otr_ui_relay_warning,
+	.ask_key = warren_otr_ui_ask_key,
+	.pin_mismatch = warren_otr_ui_pin_mismatch,
+	.pin_moved = warren_otr_ui_pin_moved,
+};
+
 void
 warren_otr_ui_init(void)
 {
+	warren_session_set_ui_ops(&ui_ops);
 	warren_cmd_id = purple_cmd_register("warren", "w", PURPLE_CMD_P_PRPL,
 		PURPLE_CMD_FLAG_IM | PURPLE_CMD_FLAG_PRPL_ONLY |
 		PURPLE_CMD_FLAG_ALLOW_WRONG_ARGS, WARREN_PRPL_ID, warren_cmd,
@@ -700,6 +720,7 @@ warren_otr_ui_init(void)
 void
 warren_otr_ui_uninit(void)
 {
+	warren_session_set_ui_ops(NULL);
 	if (warren_cmd_id)
 		purple_cmd_unregister(warren_cmd_id);
 	warren_cmd_id = 0;

@@ -28,10 +28,10 @@
 #include "core/outbox/outbox.h"
 #include "debug.h"
 #include "xmpp/jabber_glue.h"
-#include "otr_ui.h"
 #include "xmpp/presence.h"
 #include "session.h"
 #include "session_peer.h"
+#include "session_ui.h"
 #include "xmpp/signalling.h"
 #include "tor_account.h"
 #include "warren.h"
@@ -103,8 +103,8 @@ warren_session_peer_online(PurpleConnection *gc, const char *bare)
 	if (conn == NULL || conn->outbox == NULL)
 		return;
 	peer = warren_session_peer_get(conn, bare);
-	if (peer->ch == NULL && warren_session_peer_has_pending(peer)) {
-		peer->backoff_s = WARREN_SESSION_BACKOFF_MIN_S;
+	if (peer->ch == NULL && warren_peer_has_pending(peer->core)) {
+		warren_peer_reset_backoff(peer->core);
 		warren_session_dial(peer);
 	}
 }
@@ -213,6 +213,7 @@ peer_connect(Peer *peer, const WarrenSignal *sig)
 
 	g_free(peer->dialled_onion);
 	peer->dialled_onion = g_strdup(sig->onion);
+	warren_peer_set_state(peer->core, WARREN_PEER_CONNECTING);
 	/* Circuits of its own for each contact (and each account). */
 	warren_channel_set_socks_auth(peer->ch, peer->conn->socks_user, sig->onion);
 	if (!warren_channel_connect(peer->ch, warren_tor_get_socks(peer->conn->tor),
@@ -259,7 +260,9 @@ on_accept(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 		                  warren_priv(peer->bare));
 		g_clear_pointer(&peer->held, warren_signal_free);
 		peer->held = signal_copy(sig);
-		warren_otr_ui_ask_pin(conn, peer->bare, pin, sig->onion);
+		warren_peer_set_state(peer->core, WARREN_PEER_AWAITING_USER);
+		warren_session_ui()->ask_pin(conn, peer->bare, pin, sig->onion,
+		                             warren_session_pin_decided);
 		return;
 	}
 	peer_connect(peer, sig);
@@ -299,7 +302,7 @@ warren_session_forget_pin(WarrenConn *conn, const char *bare)
 	warren_contact_trust_set_pin(conn, bare, NULL);
 	if (peer) {
 		peer->pin_blocked = FALSE;
-		peer->backoff_s = WARREN_SESSION_BACKOFF_MIN_S;
+		warren_peer_reset_backoff(peer->core);
 	}
 	warren_session_peer_online(conn->gc, bare);
 }
