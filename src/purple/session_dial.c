@@ -378,4 +378,5 @@ warren_session_dial_init(PurplePlugin *plugin)
 {
 	purple_signal_connect(plugin, "jabber-receiving-iq", plugin,
 	                      PURPLE_CALLBACK(receiving_iq_cb), NULL);
+	warren_presence_set_online_func(warren_session_peer_online);
 }

@@ -29,7 +29,6 @@
 #include "purple/debug.h"
 #include "jabber_glue.h"
 #include "presence.h"
-#include "purple/session.h"
 #include "purple/warren.h"
 
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
@@ -46,6 +45,8 @@ typedef struct {
 struct WarrenPresencePeer {
 	GHashTable *resources; /* resource -> GINT_TO_POINTER(WarrenPeerKind + 2) */
 };
+
+static WarrenPresenceOnlineFunc online_func; /* the session layer's */
 
 void
 warren_presence_peer_free(WarrenPresencePeer *peer)
@@ -306,14 +307,20 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 			warren_debug_info("%s %s Warren\n", warren_priv(asked),
 			                  kind == WARREN_PEER_YES ? "runs" : "does not run");
 			refresh_buddy(gc, bare);
-			if (kind == WARREN_PEER_YES)
-				warren_session_peer_online(gc, bare);
+			if (kind == WARREN_PEER_YES && online_func)
+				online_func(gc, bare);
 		}
 	}
 	g_hash_table_remove(conn->disco_pending, id);
 	g_free(bare);
 	g_free(resource);
 	return TRUE; /* our query: nothing for jabber to do */
+}
+
+void
+warren_presence_set_online_func(WarrenPresenceOnlineFunc func)
+{
+	online_func = func;
 }
 
 char *

@@ -20,6 +20,11 @@ typedef struct WarrenPresencePeer WarrenPresencePeer;
 void warren_presence_peer_free(WarrenPresencePeer *peer);
 
 void warren_presence_init(PurplePlugin *plugin);
+/* Called when a resource of contact @bare turns out to run Warren: the
+ * session layer registers warren_session_peer_online at plugin load, so
+ * presence needs no upward include. */
+typedef void (*WarrenPresenceOnlineFunc)(PurpleConnection *gc, const char *bare);
+void warren_presence_set_online_func(WarrenPresenceOnlineFunc func);
 /* "Local@Domain/res" -> "local@domain" (newly allocated). */
 char *warren_bare_jid(const char *jid);
 
