@@ -73,11 +73,8 @@
 /* The engine stops taking from the outbox while this much waits for the
  * contact, and goes on when the channel has drained. */
 #define FLUSH_PAUSE_BYTES (WARREN_CHANNEL_MAX_QUEUED / 8)
-#define IDLE_CLOSE_S      600
 
 static void send_frame(Peer *peer, WarrenFrame *frame);
-static const WarrenPeerCallbacks peer_callbacks;
-static guint idle_close_ms(WarrenConn *conn);
 
 /* A line from Warren in the conversation with @who (if one is open). */
 static void
@@ -108,7 +105,7 @@ peer_get(WarrenConn *conn, const char *bare, gboolean create)
 		peer->conn = conn;
 		peer->bare = g_strdup(bare);
 		peer->core = warren_peer_new(bare, conn->outbox, NULL,
-		                             &peer_callbacks, peer);
+		                             &warren_session_engine_callbacks, peer);
 		g_hash_table_insert(conn->sessions, peer->bare, peer);
 	}
 	return peer;
@@ -237,6 +234,13 @@ warren_session_peer_send_frame(Peer *peer, WarrenFrame *frame)
 	send_frame(peer, frame);
 }
 
+gboolean
+warren_session_peer_is_paused(Peer *peer)
+{
+	return peer->ch == NULL ||
+	       warren_channel_get_queued(peer->ch) >= FLUSH_PAUSE_BYTES;
+}
+
 void
 warren_session_peer_redial(Peer *peer)
 {
@@ -252,7 +256,6 @@ got_otr(Peer *peer, const char *text)
 {
 	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
 	GError *error = NULL;
-	char *msg;
 
 	if (peer->conn->otr == NULL)
 		return;
@@ -260,10 +263,10 @@ got_otr(Peer *peer, const char *text)
 		if (error) {
 			warren_debug_warn("dropped a message from %s: %s\n",
 			                  warren_priv(peer->bare), error->message);
-			msg = g_strdup_printf(_("A message from this contact was dropped: %s."),
-			                      error->message);
+			g_autofree char *msg = g_strdup_printf(
+				_("A message from this contact was dropped: %s."),
+				error->message);
 			warren_session_ui()->notice(peer->conn, peer->bare, msg);
-			g_free(msg);
 			if (g_error_matches(error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_HOSTILE))
 				warren_session_peer_fail(peer, "OTR bounds"); /* its messages stay pending */
 			g_error_free(error);
@@ -348,7 +351,8 @@ on_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 
 	if (state == WARREN_CHANNEL_STATE_CONNECTED) {
 		warren_debug_info("channel with %s connected\n", warren_priv(peer->bare));
-		warren_peer_set_idle_close_ms(peer->core, idle_close_ms(peer->conn));
+		warren_peer_set_idle_close_ms(peer->core,
+		                              warren_session_engine_idle_close_ms(peer->conn));
 		warren_peer_channel_up(peer->core); /* state AKE, liveness */
 		send_frame(peer, warren_frame_new_hello(WARREN_SESSION_PROTOCOL_VERSION,
 		                                        WARREN_SESSION_PROTOCOL_VERSION,
@@ -401,43 +405,46 @@ warren_session_peer_new_channel(Peer *peer, WarrenChannelRole role, const char *
 	return TRUE;
 }
 
+/* Stores @text for @bare in the outbox (plain text, wiped after); FALSE,
+ * and the user told why, if it cannot. */
+static gboolean
+store(WarrenConn *conn, const char *who, const char *bare, const char *text)
+{
+	char *plain = purple_markup_strip_html(text);
+	gsize len = strlen(plain);
+	g_autofree char *msg = NULL;
+	GError *error = NULL;
+	guint64 id = 0;
+
+	if (len > WARREN_OTR_MAX_TEXT) {
+		/* The contact's Warren would refuse it: say so now, keep nothing. */
+		msg = g_strdup_printf(_("Not sent: the message is longer than "
+		                        "%d KiB."), WARREN_OTR_MAX_TEXT / 1024);
+	} else if (!warren_outbox_enqueue(outbox_of(conn), bare, plain,
+	                                  g_get_real_time(), &id, &error)) {
+		msg = g_strdup(error->message);
+		g_error_free(error);
+	}
+	explicit_bzero(plain, len);
+	g_free(plain);
+	if (msg)
+		purple_conv_present_error(who, purple_connection_get_account(conn->gc), msg);
+	return msg == NULL;
+}
+
 int
 warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 {
 	WarrenConn *conn = warren_conn_get(gc);
-	char *bare, *plain;
-	guint64 id = 0;
-	GError *error = NULL;
+	g_autofree char *bare = NULL;
 	Peer *peer;
 
 	if (conn == NULL || outbox_of(conn) == NULL)
 		return -1;
 	bare = warren_bare_jid(who);
-	plain = purple_markup_strip_html(text);
-	if (strlen(plain) > WARREN_OTR_MAX_TEXT) {
-		/* The contact's Warren would refuse it: say so now, keep nothing. */
-		char *msg = g_strdup_printf(_("Not sent: the message is longer than "
-		                              "%d KiB."), WARREN_OTR_MAX_TEXT / 1024);
-		purple_conv_present_error(who, purple_connection_get_account(gc), msg);
-		g_free(msg);
-		explicit_bzero(plain, strlen(plain));
-		g_free(plain);
-		g_free(bare);
+	if (!store(conn, who, bare, text))
 		return 0;
-	}
-	if (!warren_outbox_enqueue(outbox_of(conn), bare, plain,
-	                           g_get_real_time(), &id, &error)) {
-		purple_conv_present_error(who, purple_connection_get_account(gc),
-		                          error->message);
-		g_error_free(error);
-		g_free(plain);
-		g_free(bare);
-		return 0;
-	}
-	explicit_bzero(plain, strlen(plain));
-	g_free(plain);
 	peer = peer_get(conn, bare, TRUE);
-	g_free(bare);
 	if (peer_is_secure(peer) && peer_is_trusted(peer) &&
 	    !warren_peer_is_starting(peer->core)) {
 		warren_peer_flush(peer->core); /* in order, behind a paused backlog */
@@ -459,14 +466,13 @@ unsigned int
 warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingState state)
 {
 	WarrenConn *conn = warren_conn_get(gc);
-	char *bare;
+	g_autofree char *bare = NULL;
 	Peer *peer;
 
 	if (conn == NULL)
 		return 0;
 	bare = warren_bare_jid(who);
 	peer = peer_get(conn, bare, FALSE);
-	g_free(bare);
 	/* Typing never opens a channel (and never goes through the server). */
 	if (peer)
 		warren_peer_send_typing(peer->core,
@@ -486,7 +492,7 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 	Peer *peer = conn && outbox_of(conn) ? peer_get(conn, bare, TRUE) : NULL;
 
 	if (peer_writable(peer)) {
-		if (warren_channel_get_queued(peer->ch) >= FLUSH_PAUSE_BYTES)
+		if (warren_session_peer_is_paused(peer))
 			return FALSE; /* as fast as Tor takes it, no faster */
 		warren_peer_got_bytes(peer->core);
 		send_frame(peer, text ? warren_frame_new_otr(text) :
@@ -496,151 +502,6 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 	if (peer && peer->ch == NULL && !warren_peer_is_redial_pending(peer->core))
 		warren_session_dial(peer);
 	return FALSE;
-}
-
-/* ---- The engine's callbacks (core/peer/peer.h) -------------------------- */
-
-static void
-peer_show(WarrenPeer *core, const char *text, gpointer data)
-{
-	Peer *peer = data;
-	g_autofree char *escaped = g_markup_escape_text(text, -1);
-
-	serv_got_im(peer->conn->gc, peer->bare, escaped, 0, time(NULL));
-}
-
-static void
-peer_delivered(WarrenPeer *core, guint n, gpointer data)
-{
-	Peer *peer = data;
-
-	if (peer->conn->delivery_notices)
-		notice(peer->conn, peer->bare, n == 1 ? _("Delivered.") :
-		       _("Delivered (several messages)."));
-}
-
-static void
-peer_typing(WarrenPeer *core, int typing, gpointer data)
-{
-	Peer *peer = data;
-
-	serv_got_typing(peer->conn->gc, peer->bare, 0,
-	                typing == WARREN_FRAME_TYPING_ACTIVE ? PURPLE_TYPING :
-	                typing == WARREN_FRAME_TYPING_PAUSED ? PURPLE_TYPED :
-	                PURPLE_NOT_TYPING);
-}
-
-static void
-peer_onion(WarrenPeer *core, const char *onion, gpointer data)
-{
-	warren_session_trust_got_onion(data, onion);
-}
-
-static void
-peer_notice(WarrenPeer *core, WarrenPeerNotice what, gpointer data)
-{
-	Peer *peer = data;
-
-	if (what == WARREN_PEER_NOTICE_NO_PRIVATE)
-		warren_session_ui()->notice(peer->conn, peer->bare,
-			_("No private conversation could be set up with this contact; "
-			  "Warren tries again later."));
-}
-
-static gboolean
-peer_send_payload(WarrenPeer *core, const WarrenOtrPayload *p, gpointer data)
-{
-	Peer *peer = data;
-	GError *error = NULL;
-
-	if (peer->conn->otr == NULL)
-		return FALSE;
-	if (!warren_otr_send(peer->conn->otr, peer->bare, p, &error)) {
-		warren_debug_error("cannot send to %s: %s\n", warren_priv(peer->bare),
-		                   error->message);
-		g_error_free(error);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static void
-peer_send_frame(WarrenPeer *core, WarrenFrame *frame, gpointer data)
-{
-	send_frame(data, frame);
-}
-
-static gboolean
-peer_paused(WarrenPeer *core, gpointer data)
-{
-	Peer *peer = data;
-
-	return peer->ch == NULL ||
-	       warren_channel_get_queued(peer->ch) >= FLUSH_PAUSE_BYTES;
-}
-
-static void
-peer_dial(WarrenPeer *core, gpointer data)
-{
-	warren_session_dial(data);
-}
-
-static void
-peer_drop(WarrenPeer *core, const char *why, gpointer data)
-{
-	Peer *peer = data;
-
-	warren_debug_info("channel with %s down: %s\n", warren_priv(peer->bare),
-	                  why ? why : "closed");
-	peer_drop_channel(peer);
-}
-
-/* The session is private under the known key: our address goes first. */
-static void
-peer_secured(WarrenPeer *core, gpointer data)
-{
-	Peer *peer = data;
-	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
-
-	p.onion = peer->conn->onion_address;
-	if (p.onion)
-		warren_peer_send(core, &p);
-}
-
-/* Private under another key: everything waits for the user, unless the
- * user already held that key. */
-static void
-peer_held(WarrenPeer *core, gpointer data)
-{
-	Peer *peer = data;
-
-	if (peer->declined)
-		warren_session_peer_fail(peer, "a key the user holds");
-}
-
-static const WarrenPeerCallbacks peer_callbacks = {
-	.show = peer_show,
-	.delivered = peer_delivered,
-	.typing = peer_typing,
-	.onion = peer_onion,
-	.notice = peer_notice,
-	.send_payload = peer_send_payload,
-	.send_frame = peer_send_frame,
-	.paused = peer_paused,
-	.dial = peer_dial,
-	.drop = peer_drop,
-	.secured = peer_secured,
-	.held = peer_held,
-};
-
-/* IDLE_CLOSE_S, or the account's hidden "channel-idle-close" (seconds; for
- * tests and for users who want channels to stay up longer or shorter). */
-static guint
-idle_close_ms(WarrenConn *conn)
-{
-	int s = purple_account_get_int(purple_connection_get_account(conn->gc),
-	                               "channel-idle-close", IDLE_CLOSE_S);
-	return (guint)(s > 0 && s < G_MAXINT / 1000 ? s : IDLE_CLOSE_S) * 1000;
 }
 
 /* ---- OTR engine callbacks ----------------------------------------------- */
@@ -732,11 +593,10 @@ key_ready(WarrenOtr *otr, const GError *error, gpointer data)
 	WarrenConn *conn = data;
 
 	if (error) {
-		char *msg = g_strdup_printf(_("Cannot create your private OTR key: %s"),
-		                            error->message);
+		g_autofree char *msg = g_strdup_printf(
+			_("Cannot create your private OTR key: %s"), error->message);
 		purple_connection_error_reason(conn->gc,
 		                               PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
-		g_free(msg);
 		return;
 	}
 	warren_debug_info("OTR private key created in %.2f s\n",
@@ -748,20 +608,17 @@ gboolean
 warren_session_start(WarrenConn *conn, GError **error)
 {
 	PurpleAccount *account = purple_connection_get_account(conn->gc);
-	char *dir = warren_account_dir(account);
-	char *obdir = g_build_filename(dir, "outbox", NULL);
-	char *self = warren_bare_jid(purple_account_get_username(account));
+	g_autofree char *dir = warren_account_dir(account);
+	g_autofree char *obdir = g_build_filename(dir, "outbox", NULL);
+	g_autofree char *self = warren_bare_jid(purple_account_get_username(account));
 	GError *local = NULL;
 
 	conn->outbox = warren_outbox_open(obdir, &local);
-	g_free(obdir);
 	if (conn->outbox == NULL) {
 		g_set_error(error, local->domain, local->code,
 		            _("Cannot open the outbox of unsent messages: %s"),
 		            local->message);
 		g_error_free(local);
-		g_free(dir);
-		g_free(self);
 		return FALSE;
 	}
 	if (warren_outbox_get_recovered_bytes(conn->outbox) > 0)
@@ -771,12 +628,8 @@ warren_session_start(WarrenConn *conn, GError **error)
 
 	conn->otr = warren_otr_new(dir, self, WARREN_PRPL_ID, &otr_callbacks, conn,
 	                           &local);
-	g_free(self);
-	if (conn->otr != NULL && !warren_contact_trust_open(conn, dir, error)) {
-		g_free(dir);
+	if (conn->otr != NULL && !warren_contact_trust_open(conn, dir, error))
 		return FALSE;
-	}
-	g_free(dir);
 	if (conn->otr == NULL) {
 		g_set_error(error, local->domain, local->code, "%s", local->message);
 		g_error_free(local);

@@ -148,10 +148,19 @@ reply_error(WarrenConn *conn, xmlnode *iq, WarrenSignalIqError condition)
 	}
 }
 
+/* The state of the contact @from (a full JID) names, NULL if none. */
+static Peer *
+peer_of(WarrenConn *conn, const char *from)
+{
+	g_autofree char *bare = warren_bare_jid(from);
+
+	return warren_session_peer_find(conn, bare);
+}
+
 static void
 on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
-	char *bare = warren_bare_jid(from);
+	g_autofree char *bare = warren_bare_jid(from);
 	Peer *peer;
 	WarrenSignal ans = { 0 };
 	char *ufrag = NULL, *pwd = NULL, *iq_id;
@@ -164,11 +173,9 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 		/* Strangers get no channel; nor does anyone before our onion and
 		 * our OTR key are ready, nor a Warren that cannot encrypt. */
 		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE);
-		g_free(bare);
 		return;
 	}
 	peer = warren_session_peer_get(conn, bare);
-	g_free(bare);
 	if (warren_session_trust_refuses_initiate(conn, peer)) {
 		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE);
 		return;
@@ -240,11 +247,9 @@ signal_copy(const WarrenSignal *sig)
 static void
 on_accept(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
-	char *bare = warren_bare_jid(from);
-	Peer *peer = warren_session_peer_find(conn, bare);
+	Peer *peer = peer_of(conn, from);
 	const char *pin;
 
-	g_free(bare);
 	if (peer == NULL || peer->ch == NULL || !peer->initiator ||
 	    g_strcmp0(peer->sid, sig->sid) != 0 || conn->tor == NULL) {
 		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_UNKNOWN_SESSION);
@@ -332,14 +337,11 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	WarrenSignal *sig;
 	GError *error = NULL;
 	Peer *peer;
-	char *bare;
 
 	if (conn == NULL || iq == NULL || from == NULL)
 		return FALSE;
 	if (g_strcmp0(type, "error") == 0 && id && g_str_has_prefix(id, "warren-sig-")) {
-		bare = warren_bare_jid(from);
-		peer = warren_session_peer_find(conn, bare);
-		g_free(bare);
+		peer = peer_of(conn, from);
 		if (peer && g_strcmp0(peer->initiate_iq, id) == 0)
 			warren_session_peer_fail(peer, "refused by the contact");
 		return TRUE;
@@ -363,9 +365,7 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 		on_accept(conn, iq, from, sig);
 	else {
 		reply_result(conn, iq);
-		bare = warren_bare_jid(from);
-		peer = warren_session_peer_find(conn, bare);
-		g_free(bare);
+		peer = peer_of(conn, from);
 		if (peer && g_strcmp0(peer->sid, sig->sid) == 0)
 			warren_session_peer_fail(peer, "terminated by the contact");
 	}

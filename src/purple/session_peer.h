@@ -60,6 +60,14 @@ void warren_session_peer_fail(Peer *peer, const char *why);
 void warren_session_peer_send_frame(Peer *peer, WarrenFrame *frame);
 /* Drops the channel and dials at once: both sides resend what is pending. */
 void warren_session_peer_redial(Peer *peer);
+/* TRUE while enough waits on the channel for the contact (or none is). */
+gboolean warren_session_peer_is_paused(Peer *peer);
+
+/* session_engine.c */
+/* What each contact's engine (core/peer) is given to act through. */
+extern const WarrenPeerCallbacks warren_session_engine_callbacks;
+/* The account's hidden "channel-idle-close" (seconds), in ms; 600 s if unset. */
+guint warren_session_engine_idle_close_ms(WarrenConn *conn);
 
 /* session_dial.c */
 /* Opens a channel to @peer (session-initiate) unless it has one, is

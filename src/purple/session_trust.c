@@ -86,12 +86,10 @@ key_now_trusted(Peer *peer)
 static gboolean
 is_session_key(Peer *peer, const char *fp)
 {
-	char *now = peer && peer_is_secure(peer) && peer->conn->otr ?
+	g_autofree char *now = peer && peer_is_secure(peer) && peer->conn->otr ?
 		warren_otr_session_fingerprint(peer->conn->otr, peer->bare) : NULL;
-	gboolean same = now && warren_trust_fingerprint_equal(now, fp);
 
-	g_free(now);
-	return same;
+	return now && warren_trust_fingerprint_equal(now, fp);
 }
 
 void
@@ -136,7 +134,7 @@ warren_session_key_decided(WarrenConn *conn, const char *bare, const char *fp,
 static void
 key_held(Peer *peer, const char *fp)
 {
-	char *known;
+	g_autofree char *known = NULL;
 
 	warren_debug_warn("the key of %s is not the known one: everything waits\n",
 	                  warren_priv(peer->bare));
@@ -149,31 +147,28 @@ key_held(Peer *peer, const char *fp)
 	known = warren_contact_trust_known_key(peer->conn, peer->bare);
 	warren_session_ui()->ask_key(peer->conn, peer->bare, known, fp,
 	                             warren_session_key_decided);
-	g_free(known);
 }
 
 void
 warren_session_trust_secured(Peer *peer)
 {
 	WarrenConn *conn = peer->conn;
-	char *fp = warren_otr_session_fingerprint(conn->otr, peer->bare);
+	g_autofree char *fp = warren_otr_session_fingerprint(conn->otr, peer->bare);
 
 	warren_peer_set_trusted(peer->core,
 		warren_contact_trust_check(conn, peer->bare, fp) != WARREN_KEY_CHANGED);
 	warren_session_ui()->secure(conn, peer->bare, !peer_is_trusted(peer));
 	if (!peer_is_trusted(peer))
 		key_held(peer, fp);
-	g_free(fp);
 }
 
 static gboolean
 self_wins(WarrenConn *conn, const char *peer_bare)
 {
-	char *self = warren_bare_jid(purple_account_get_username(
+	g_autofree char *self = warren_bare_jid(purple_account_get_username(
 		purple_connection_get_account(conn->gc)));
-	gboolean wins = strcmp(self, peer_bare) < 0;
-	g_free(self);
-	return wins;
+
+	return strcmp(self, peer_bare) < 0;
 }
 
 /* Channels of other contacts that answered an initiate and are not private
