@@ -88,6 +88,25 @@ warren_otr_ui_notice(WarrenConn *conn, const char *bare, const char *text)
 	write_line(conn, bare, text, FALSE);
 }
 
+/* A quiet line, only in a conversation the user has open. */
+static void
+status_line(WarrenConn *conn, const char *who, const char *text)
+{
+	PurpleConversation *conv = purple_find_conversation_with_account(
+		PURPLE_CONV_TYPE_IM, who, purple_connection_get_account(conn->gc));
+
+	if (conv)
+		purple_conversation_write(conv, NULL, text,
+		                          PURPLE_MESSAGE_SYSTEM | PURPLE_MESSAGE_NO_LOG,
+		                          time(NULL));
+}
+
+static void
+send_error(WarrenConn *conn, const char *who, const char *text)
+{
+	purple_conv_present_error(who, purple_connection_get_account(conn->gc), text);
+}
+
 static const char *
 alias_of(WarrenConn *conn, const char *bare)
 {
@@ -686,6 +705,8 @@ static PurpleCmdId warren_cmd_id;
 /* What the session layer shows through this file (session_ui.h). */
 static const WarrenSessionUiOps ui_ops = {
 	.notice = warren_otr_ui_notice,
+	.status = status_line,
+	.send_error = send_error,
 	.secure = warren_otr_ui_secure,
 	.new_key = warren_otr_ui_new_key,
 	.smp = warren_otr_ui_smp,

@@ -48,7 +48,6 @@
 
 #include <string.h>
 
-#include <conversation.h>
 #include <server.h>
 
 #include "client_hooks.h"
@@ -75,19 +74,6 @@
 #define FLUSH_PAUSE_BYTES (WARREN_CHANNEL_MAX_QUEUED / 8)
 
 static void send_frame(Peer *peer, WarrenFrame *frame);
-
-/* A line from Warren in the conversation with @who (if one is open). */
-static void
-notice(WarrenConn *conn, const char *who, const char *text)
-{
-	PurpleConversation *conv = purple_find_conversation_with_account(
-		PURPLE_CONV_TYPE_IM, who, purple_connection_get_account(conn->gc));
-
-	if (conv)
-		purple_conversation_write(conv, NULL, text,
-		                          PURPLE_MESSAGE_SYSTEM | PURPLE_MESSAGE_NO_LOG,
-		                          time(NULL));
-}
 
 static WarrenOutbox *
 outbox_of(WarrenConn *conn)
@@ -428,7 +414,7 @@ store(WarrenConn *conn, const char *who, const char *bare, const char *text)
 	explicit_bzero(plain, len);
 	g_free(plain);
 	if (msg)
-		purple_conv_present_error(who, purple_connection_get_account(conn->gc), msg);
+		warren_session_ui()->send_error(conn, who, msg);
 	return msg == NULL;
 }
 
@@ -449,14 +435,16 @@ warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 	    !warren_peer_is_starting(peer->core)) {
 		warren_peer_flush(peer->core); /* in order, behind a paused backlog */
 	} else if (peer_is_secure(peer) && !peer_is_trusted(peer)) {
-		notice(conn, who, _("Pending: held until you decide about the "
-		                    "contact's changed key."));
+		warren_session_ui()->status(conn, who,
+			_("Pending: held until you decide about the "
+			  "contact's changed key."));
 	} else if (peer_state(peer) == WARREN_PEER_AKE) {
 		/* The AKE is under way: the message goes out, in order, with
 		 * the others when it completes. */
 	} else {
-		notice(conn, who, _("Pending: Warren delivers this message as soon as "
-		                    "a private channel to the contact is open."));
+		warren_session_ui()->status(conn, who,
+			_("Pending: Warren delivers this message as soon as "
+			  "a private channel to the contact is open."));
 		warren_session_dial(peer);
 	}
 	return 1;

@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <conversation.h>
 #include <server.h>
 
 #include "connection.h"
@@ -20,19 +19,6 @@
 #include "warren.h"
 
 #define IDLE_CLOSE_S 600
-
-/* A line from Warren in the conversation with @bare, if one is open. */
-static void
-notice(WarrenConn *conn, const char *bare, const char *text)
-{
-	PurpleConversation *conv = purple_find_conversation_with_account(
-		PURPLE_CONV_TYPE_IM, bare, purple_connection_get_account(conn->gc));
-
-	if (conv)
-		purple_conversation_write(conv, NULL, text,
-		                          PURPLE_MESSAGE_SYSTEM | PURPLE_MESSAGE_NO_LOG,
-		                          time(NULL));
-}
 
 static void
 peer_show(WarrenPeer *core, const char *text, gpointer data)
@@ -49,8 +35,8 @@ peer_delivered(WarrenPeer *core, guint n, gpointer data)
 	Peer *peer = data;
 
 	if (peer->conn->delivery_notices)
-		notice(peer->conn, peer->bare, n == 1 ? _("Delivered.") :
-		       _("Delivered (several messages)."));
+		warren_session_ui()->status(peer->conn, peer->bare,
+			n == 1 ? _("Delivered.") : _("Delivered (several messages)."));
 }
 
 static void

@@ -16,6 +16,11 @@ no_notice(WarrenConn *conn, const char *bare, const char *text)
 }
 
 static void
+no_line(WarrenConn *conn, const char *who, const char *text)
+{
+}
+
+static void
 no_secure(WarrenConn *conn, const char *bare, gboolean key_changed)
 {
 }
@@ -56,6 +61,8 @@ no_pin_moved(WarrenConn *conn, const char *bare, const char *onion)
 
 static const WarrenSessionUiOps no_ui = {
 	.notice = no_notice,
+	.status = no_line,
+	.send_error = no_line,
 	.secure = no_secure,
 	.new_key = no_new_key,
 	.smp = no_smp,

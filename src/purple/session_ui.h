@@ -23,6 +23,11 @@ typedef void (*WarrenSessionKeyDone)(WarrenConn *conn, const char *bare,
 typedef struct {
 	/* A line from Warren in the conversation with @bare (opened if needed). */
 	void (*notice)(WarrenConn *conn, const char *bare, const char *text);
+	/* A quiet line ("Pending", "Delivered.") in the conversation with @who,
+	 * only if the user has it open; @text is markup. */
+	void (*status)(WarrenConn *conn, const char *who, const char *text);
+	/* A message to @who was not sent: @text says why. */
+	void (*send_error)(WarrenConn *conn, const char *who, const char *text);
 	/* The conversation became private: say with whom, verified or not. */
 	void (*secure)(WarrenConn *conn, const char *bare, gboolean key_changed);
 	/* A key never seen for @bare; non-empty @old: a changed-key warning. */
