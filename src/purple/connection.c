@@ -31,7 +31,7 @@ warren_conn_new(PurpleConnection *gc)
 	conn->gc = gc;
 	conn->cancel = g_cancellable_new();
 	conn->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	                                    (GDestroyNotify)warren_peer_free);
+	                                    (GDestroyNotify)warren_presence_peer_free);
 	conn->disco_pending = g_hash_table_new_full(g_str_hash, g_str_equal,
 	                                            g_free, g_free);
 	conn->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,

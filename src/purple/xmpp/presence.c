@@ -29,7 +29,6 @@
 #include "purple/debug.h"
 #include "jabber_glue.h"
 #include "presence.h"
-#include "purple/session.h"
 #include "purple/warren.h"
 
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
@@ -43,12 +42,14 @@ typedef struct {
 	char full[];           /* the resource asked */
 } DiscoQuery;
 
-struct WarrenPeer {
+struct WarrenPresencePeer {
 	GHashTable *resources; /* resource -> GINT_TO_POINTER(WarrenPeerKind + 2) */
 };
 
+static WarrenPresenceOnlineFunc online_func; /* the session layer's */
+
 void
-warren_peer_free(WarrenPeer *peer)
+warren_presence_peer_free(WarrenPresencePeer *peer)
 {
 	if (peer == NULL)
 		return;
@@ -84,13 +85,13 @@ full_jid_equal(const char *a, const char *b)
 	return eq;
 }
 
-static WarrenPeer *
+static WarrenPresencePeer *
 peer_get(WarrenConn *conn, const char *bare, gboolean create)
 {
-	WarrenPeer *peer = g_hash_table_lookup(conn->peers, bare);
+	WarrenPresencePeer *peer = g_hash_table_lookup(conn->peers, bare);
 
 	if (peer == NULL && create) {
-		peer = g_new0(WarrenPeer, 1);
+		peer = g_new0(WarrenPresencePeer, 1);
 		peer->resources = g_hash_table_new_full(g_str_hash, g_str_equal,
 		                                        g_free, NULL);
 		g_hash_table_insert(conn->peers, g_strdup(bare), peer);
@@ -99,7 +100,7 @@ peer_get(WarrenConn *conn, const char *bare, gboolean create)
 }
 
 static WarrenPeerKind
-peer_kind(WarrenPeer *peer)
+peer_kind(WarrenPresencePeer *peer)
 {
 	GHashTableIter iter;
 	gpointer v;
@@ -181,7 +182,7 @@ expire_disco(WarrenConn *conn)
 	while (g_hash_table_iter_next(&iter, NULL, &v)) {
 		DiscoQuery *q = v;
 		char *bare, *resource;
-		WarrenPeer *peer;
+		WarrenPresencePeer *peer;
 
 		if (q->asked > limit)
 			continue;
@@ -231,7 +232,7 @@ receiving_presence_cb(PurpleConnection *gc, const char *type, const char *from,
 {
 	WarrenConn *conn = warren_conn_get(gc);
 	char *bare = NULL, *resource = NULL;
-	WarrenPeer *peer;
+	WarrenPresencePeer *peer;
 	PurpleAccount *account;
 	char *self;
 
@@ -283,7 +284,7 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	const DiscoQuery *q;
 	const char *asked;
 	char *bare = NULL, *resource = NULL;
-	WarrenPeer *peer;
+	WarrenPresencePeer *peer;
 	WarrenPeerKind kind;
 
 	if (conn == NULL || id == NULL ||
@@ -306,8 +307,8 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 			warren_debug_info("%s %s Warren\n", warren_priv(asked),
 			                  kind == WARREN_PEER_YES ? "runs" : "does not run");
 			refresh_buddy(gc, bare);
-			if (kind == WARREN_PEER_YES)
-				warren_session_peer_online(gc, bare);
+			if (kind == WARREN_PEER_YES && online_func)
+				online_func(gc, bare);
 		}
 	}
 	g_hash_table_remove(conn->disco_pending, id);
@@ -316,11 +317,17 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	return TRUE; /* our query: nothing for jabber to do */
 }
 
+void
+warren_presence_set_online_func(WarrenPresenceOnlineFunc func)
+{
+	online_func = func;
+}
+
 char *
 warren_presence_warren_resource(PurpleConnection *gc, const char *bare)
 {
 	WarrenConn *conn = warren_conn_get(gc);
-	WarrenPeer *peer;
+	WarrenPresencePeer *peer;
 	GHashTableIter iter;
 	gpointer k, v;
 

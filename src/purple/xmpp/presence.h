@@ -16,10 +16,15 @@ typedef enum {
 	WARREN_PEER_YES = 1,
 } WarrenPeerKind;
 
-typedef struct WarrenPeer WarrenPeer;
-void warren_peer_free(WarrenPeer *peer);
+typedef struct WarrenPresencePeer WarrenPresencePeer;
+void warren_presence_peer_free(WarrenPresencePeer *peer);
 
 void warren_presence_init(PurplePlugin *plugin);
+/* Called when a resource of contact @bare turns out to run Warren: the
+ * session layer registers warren_session_peer_online at plugin load, so
+ * presence needs no upward include. */
+typedef void (*WarrenPresenceOnlineFunc)(PurpleConnection *gc, const char *bare);
+void warren_presence_set_online_func(WarrenPresenceOnlineFunc func);
 /* "Local@Domain/res" -> "local@domain" (newly allocated). */
 char *warren_bare_jid(const char *jid);
 
