@@ -362,7 +362,8 @@ on_added (GObject *source, GAsyncResult *result, gpointer user_data)
                                              WARREN_TOR_ERROR_ONION,
                                              "Tor returned a key that is not "
                                              "an ED25519-V3 key"));
-    else if (new_key != NULL && !save_key (pub->key_path, new_key, &error))
+    else if (new_key != NULL && pub->key_path != NULL &&
+             !save_key (pub->key_path, new_key, &error))
       publish_complete (tor, task, NULL, error);
   }
   warren_tor_control_secret_free (new_key);
@@ -377,48 +378,74 @@ warren_tor_publish_onion_async (WarrenTor *tor, const char *key_path,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data)
 {
-  GTask *task;
-  Publish *pub;
+  WarrenTorOnionSpec spec = { key_path, virt_port, target, NULL, timeout_ms };
+
+  g_return_if_fail (key_path != NULL);
+  warren_tor_publish_onion_spec_async (tor, &spec, cancellable, callback,
+                                       user_data);
+}
+
+/* Fails @task before anything was sent if @spec or @tor cannot work;
+ * *@key gets the stored key (NULL: a new one). */
+static gboolean
+publish_check (WarrenTor *tor, const WarrenTorOnionSpec *spec, GTask *task,
+               char **key)
+{
   GError *error = NULL;
-  char *key = NULL, *host = NULL, *port_spec;
-  const char *ports[2];
+  char *host = NULL;
   guint16 target_port;
 
-  g_return_if_fail (tor != NULL);
-  g_return_if_fail (key_path != NULL && target != NULL);
-
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, warren_tor_publish_onion_async);
-  if (g_task_return_error_if_cancelled (task)) {
-    g_object_unref (task);
-    return;
-  }
-  if (!warren_address_parse_ip_port (target, &host, &target_port) ||
-      virt_port == 0) {
+  *key = NULL;
+  if (g_task_return_error_if_cancelled (task))
+    return FALSE;
+  if (!warren_address_parse_ip_port (spec->target, &host, &target_port) ||
+      spec->virt_port == 0) {
     g_task_return_new_error (task, WARREN_TOR_ERROR, WARREN_TOR_ERROR_ONION,
                              "Invalid onion service port %u -> '%s'",
-                             virt_port, target);
-    g_object_unref (task);
-    return;
+                             spec->virt_port, spec->target);
+    return FALSE;
   }
   g_free (host);
   if (!tor->ready || warren_tor_get_control (tor) == NULL) {
     g_task_return_new_error (task, WARREN_TOR_ERROR, WARREN_TOR_ERROR_CONTROL,
                              "Tor is not running");
-    g_object_unref (task);
-    return;
+    return FALSE;
   }
-  if (!load_key (key_path, &key, &error)) {
+  if (spec->key_path != NULL && !load_key (spec->key_path, key, &error)) {
     g_task_return_error (task, error);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+warren_tor_publish_onion_spec_async (WarrenTor *tor,
+                                     const WarrenTorOnionSpec *spec,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
+{
+  GTask *task;
+  Publish *pub;
+  char *key = NULL, *port_spec;
+  const char *ports[2];
+  WarrenTorOnionFlags flags = WARREN_TOR_ONION_FLAG_MAX_STREAMS_CLOSE_CIRCUIT;
+
+  g_return_if_fail (tor != NULL);
+  g_return_if_fail (spec != NULL && spec->target != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, warren_tor_publish_onion_async);
+  if (!publish_check (tor, spec, task, &key)) {
     g_object_unref (task);
     return;
   }
   pub = g_new0 (Publish, 1);
   pub->link = warren_tor_link_ref (tor);
-  pub->key_path = g_strdup (key_path);
-  pub->timeout_ms = timeout_ms;
+  pub->key_path = g_strdup (spec->key_path);
+  pub->timeout_ms = spec->timeout_ms;
   g_task_set_task_data (task, pub, publish_free);
-  pub->timer = g_timeout_add (timeout_ms, on_publish_timeout, task);
+  pub->timer = g_timeout_add (spec->timeout_ms, on_publish_timeout, task);
   if (cancellable != NULL) {
     pub->cancel_source = g_cancellable_source_new (cancellable);
     g_source_set_callback (pub->cancel_source,
@@ -427,17 +454,35 @@ warren_tor_publish_onion_async (WarrenTor *tor, const char *key_path,
   }
   tor->publishes = g_list_prepend (tor->publishes, task);
 
-  port_spec = g_strdup_printf ("%u,%s", virt_port, target);
+  if (spec->key_path == NULL)
+    flags |= WARREN_TOR_ONION_FLAG_DISCARD_PK;
+  port_spec = g_strdup_printf ("%u,%s", spec->virt_port, spec->target);
   ports[0] = port_spec;
   ports[1] = NULL;
-  warren_tor_control_add_onion_async (tor->ctl,
-                                      key != NULL ? key : "NEW:ED25519-V3",
-                                      ports,
-                                      WARREN_TOR_ONION_FLAG_MAX_STREAMS_CLOSE_CIRCUIT,
-                                      WARREN_ONION_MAX_STREAMS, NULL,
-                                      on_added, g_object_ref (task));
+  warren_tor_control_add_onion_auth_async (tor->ctl,
+                                           key != NULL ? key : "NEW:ED25519-V3",
+                                           ports, flags,
+                                           WARREN_ONION_MAX_STREAMS,
+                                           spec->client_auth, NULL,
+                                           on_added, g_object_ref (task));
   warren_tor_control_secret_free (key);
   g_free (port_spec);
+}
+
+void
+warren_tor_republish_onion_async (WarrenTor *tor, const char *address,
+                                  const WarrenTorOnionSpec *spec,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  g_return_if_fail (tor != NULL && address != NULL);
+  g_return_if_fail (spec != NULL && spec->key_path != NULL);
+  /* Commands run in order on the one control connection: the DEL_ONION
+   * is done when the ADD_ONION arrives, so they cannot collide. */
+  warren_tor_remove_onion (tor, address);
+  warren_tor_publish_onion_spec_async (tor, spec, cancellable, callback,
+                                       user_data);
 }
 
 char *
@@ -464,4 +509,140 @@ warren_tor_remove_onion (WarrenTor *tor, const char *address)
   if (strlen (id) == WARREN_TOR_SERVICE_ID_LEN)
     del_onion (tor, id);
   g_free (id);
+}
+
+/* ---- Introduction onions ------------------------------------------------ */
+
+struct _WarrenTorIntroOnion {
+  WarrenTorLink *link;
+  char *address;
+  guint lifetime_timer;
+  gboolean removed;
+  WarrenTorIntroExpiredFunc expired_func;
+  gpointer expired_data;
+};
+
+static void
+intro_remove (WarrenTorIntroOnion *intro)
+{
+  if (intro->removed)
+    return;
+  intro->removed = TRUE;
+  g_clear_handle_id (&intro->lifetime_timer, g_source_remove);
+  warren_tor_remove_onion (intro->link->tor, intro->address);
+}
+
+static gboolean
+on_intro_expired (gpointer user_data)
+{
+  WarrenTorIntroOnion *intro = user_data;
+
+  intro->lifetime_timer = 0;
+  intro_remove (intro);
+  if (intro->expired_func != NULL)
+    intro->expired_func (intro, intro->expired_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_intro_published (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  WarrenTor *tor = g_task_get_task_data (task) != NULL
+                   ? ((WarrenTorLink *) g_task_get_task_data (task))->tor
+                   : NULL;
+  GError *error = NULL;
+  char *address = warren_tor_publish_onion_finish (NULL, result, &error);
+  WarrenTorIntroOnion *intro;
+
+  if (address == NULL) {
+    g_task_return_error (task, error);
+  } else if (tor == NULL) {
+    g_free (address);
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                             "The Tor was freed");
+  } else {
+    intro = g_new0 (WarrenTorIntroOnion, 1);
+    intro->link = warren_tor_link_ref (tor);
+    intro->address = address;
+    intro->lifetime_timer = g_timeout_add (
+      GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "lifetime")),
+      on_intro_expired, intro);
+    g_task_return_pointer (task, intro,
+                           (GDestroyNotify) warren_tor_intro_onion_free);
+  }
+  g_object_unref (task);
+}
+
+void
+warren_tor_intro_onion_new_async (WarrenTor *tor, guint16 virt_port,
+                                  const char *target, guint timeout_ms,
+                                  guint lifetime_ms, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  WarrenTorOnionSpec spec = { NULL, virt_port, target, NULL, timeout_ms };
+  GTask *task;
+
+  g_return_if_fail (tor != NULL && target != NULL && lifetime_ms > 0);
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, warren_tor_intro_onion_new_async);
+  g_task_set_task_data (task, warren_tor_link_ref (tor),
+                        (GDestroyNotify) g_rc_box_release);
+  g_object_set_data (G_OBJECT (task), "lifetime",
+                     GUINT_TO_POINTER (lifetime_ms));
+  warren_tor_publish_onion_spec_async (tor, &spec, cancellable,
+                                       on_intro_published, task);
+}
+
+WarrenTorIntroOnion *
+warren_tor_intro_onion_new_finish (WarrenTor *tor, GAsyncResult *result,
+                                   GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (
+                          result, warren_tor_intro_onion_new_async), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+const char *
+warren_tor_intro_onion_get_address (WarrenTorIntroOnion *intro)
+{
+  g_return_val_if_fail (intro != NULL, NULL);
+  return intro->address;
+}
+
+gboolean
+warren_tor_intro_onion_is_removed (WarrenTorIntroOnion *intro)
+{
+  g_return_val_if_fail (intro != NULL, TRUE);
+  return intro->removed;
+}
+
+void
+warren_tor_intro_onion_set_expired_func (WarrenTorIntroOnion *intro,
+                                         WarrenTorIntroExpiredFunc func,
+                                         gpointer user_data)
+{
+  g_return_if_fail (intro != NULL);
+  intro->expired_func = func;
+  intro->expired_data = user_data;
+}
+
+void
+warren_tor_intro_onion_remove (WarrenTorIntroOnion *intro)
+{
+  g_return_if_fail (intro != NULL);
+  intro_remove (intro);
+}
+
+void
+warren_tor_intro_onion_free (WarrenTorIntroOnion *intro)
+{
+  if (intro == NULL)
+    return;
+  intro_remove (intro);
+  g_rc_box_release (intro->link);
+  g_free (intro->address);
+  g_free (intro);
 }
