@@ -5,8 +5,9 @@
  * with ClientAuthV3, ONION_CLIENT_AUTH_ADD and _REMOVE, malformed keys
  * refused before anything is sent; a WarrenTor publishing with authorized
  * clients, a throwaway (DiscardPK) onion that saves nothing, re-publishing
- * a stable onion with another set of clients (DEL_ONION, then ADD_ONION
- * with the same key), and introduction onions removed on demand, on free
+ * a stable onion with another set of clients (DEL_ONION, CLOSECIRCUIT of
+ * its rendezvous circuits and none else, then ADD_ONION with the same key),
+ * and introduction onions removed on demand, on free
  * and when their lifetime passes. Real tor: test_onion_auth.py.
  */
 #include "config.h"
@@ -167,7 +168,7 @@ test_commands (void)
   static const char *const sent[] = {
     "PROTOCOLINFO 1", "AUTHENTICATE", "SETEVENTS STATUS_CLIENT HS_DESC",
     "GETINFO status/bootstrap-phase",
-    "ADD_ONION NEW:ED25519-V3 Flags=DiscardPK Port=80,127.0.0.1:5000 "
+    "ADD_ONION NEW:ED25519-V3 Flags=DiscardPK,V3Auth Port=80,127.0.0.1:5000 "
     "ClientAuthV3=" PUB_ALICE " ClientAuthV3=" PUB_BOB,
     "ONION_CLIENT_AUTH_ADD " ID_B " " BLOB,
     "ONION_CLIENT_AUTH_ADD " ID_B " " BLOB,
@@ -264,12 +265,23 @@ test_publish_auth (void)
 {
   static const FakeStep steps[] = {
     START_STEPS,
-    { "ADD_ONION NEW:ED25519-V3 Flags=MaxStreamsCloseCircuit MaxStreams=8 "
+    { "ADD_ONION NEW:ED25519-V3 Flags=MaxStreamsCloseCircuit,V3Auth MaxStreams=8 "
       "Port=80,127.0.0.1:5000 ClientAuthV3=" PUB_ALICE " ClientAuthV3=" PUB_BOB,
       "250-ServiceID=" ID_A "\r\n250-PrivateKey=" KEY_A "\r\n250 OK\r\n"
       UPLOADED (ID_A), FALSE },
     STEP ("DEL_ONION " ID_A, "250 OK\r\n"),
-    { "ADD_ONION " KEY_A " Flags=MaxStreamsCloseCircuit MaxStreams=8 "
+    STEP ("GETINFO circuit-status",
+          "250+circuit-status=\r\n"
+          "5 BUILT $AA~r0,$BB~r1 BUILD_FLAGS=IS_INTERNAL PURPOSE=HS_SERVICE_INTRO "
+          "HS_STATE=HSSI_ESTABLISHED REND_QUERY=" ID_A "\r\n"
+          "17 BUILT $AA~r0,$BB~r1 BUILD_FLAGS=IS_INTERNAL PURPOSE=HS_SERVICE_REND "
+          "HS_STATE=HSSR_JOINED REND_QUERY=" ID_A " TIME_CREATED=2026-12-04T08:00:00\r\n"
+          "18 BUILT $AA~r0 PURPOSE=HS_SERVICE_REND REND_QUERY=" ID_B "\r\n"
+          "19 BUILT $AA~r0 PURPOSE=HS_SERVICE_REND REND_QUERY=\"unterminated\r\n"
+          "20 EXTENDED PURPOSE=GENERAL\r\n"
+          ".\r\n250 OK\r\n"),
+    STEP ("CLOSECIRCUIT 17", "250 OK\r\n"),
+    { "ADD_ONION " KEY_A " Flags=MaxStreamsCloseCircuit,V3Auth MaxStreams=8 "
       "Port=80,127.0.0.1:5000 ClientAuthV3=" PUB_BOB,
       "250-ServiceID=" ID_A "\r\n250 OK\r\n" UPLOADED (ID_A), FALSE },
     { "ADD_ONION NEW:ED25519-V3 Flags=DiscardPK,MaxStreamsCloseCircuit "

@@ -282,6 +282,17 @@ gboolean warren_tor_control_client_auth_remove_finish (WarrenTorControl *ctl,
                                                        GAsyncResult *result,
                                                        GError **error);
 
+/* CLOSECIRCUIT @circuit_id (decimal digits, as GETINFO circuit-status
+ * names it). */
+void warren_tor_control_close_circuit_async (WarrenTorControl *ctl,
+                                             const char *circuit_id,
+                                             GCancellable *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer user_data);
+gboolean warren_tor_control_close_circuit_finish (WarrenTorControl *ctl,
+                                                  GAsyncResult *result,
+                                                  GError **error);
+
 /* SIGNAL @signal_name (e.g. "NEWNYM", "SHUTDOWN"). */
 void warren_tor_control_signal_async (WarrenTorControl *ctl,
                                       const char *signal_name,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Typed Tor control commands: GETINFO, SETEVENTS, ADD_ONION (with
- * ClientAuthV3), DEL_ONION, ONION_CLIENT_AUTH_ADD/REMOVE, SIGNAL and
- * TAKEOWNERSHIP, built only on the public command API.
+ * ClientAuthV3), DEL_ONION, ONION_CLIENT_AUTH_ADD/REMOVE, CLOSECIRCUIT,
+ * SIGNAL and TAKEOWNERSHIP, built only on the public command API.
  *
  * Each wrapper validates its arguments against a narrow character set before
  * anything is queued, so no caller-supplied string can smuggle a space,
@@ -460,7 +460,7 @@ build_add_onion (const char *key, const char *const *ports,
                  const char *const *client_auth)
 {
   g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (secret_free_cb);
-  const char *names[4];
+  const char *names[5];
   guint i, n = 0;
 
   g_ptr_array_add (parts, g_strdup ("ADD_ONION"));
@@ -471,6 +471,10 @@ build_add_onion (const char *key, const char *const *ports,
     names[n++] = "Detach";
   if (flags & WARREN_TOR_ONION_FLAG_MAX_STREAMS_CLOSE_CIRCUIT)
     names[n++] = "MaxStreamsCloseCircuit";
+  /* Tor ignores ClientAuthV3 keys without this flag ("512 No auth type
+   * specified"). */
+  if (client_auth != NULL && client_auth[0] != NULL)
+    names[n++] = "V3Auth";
   names[n] = NULL;
   if (n > 0) {
     g_autofree char *list = g_strjoinv (",", (char **) names);
@@ -666,4 +670,33 @@ warren_tor_control_client_auth_remove_finish (WarrenTorControl *ctl,
 {
   return simple_finish (result, warren_tor_control_client_auth_remove_async,
                         error);
+}
+
+void
+warren_tor_control_close_circuit_async (WarrenTorControl *ctl,
+                                        const char *circuit_id,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
+{
+  GTask *task;
+  g_autofree char *line = NULL;
+
+  g_return_if_fail (ctl != NULL);
+  task = new_task (warren_tor_control_close_circuit_async, cancellable,
+                   callback, user_data);
+  if (circuit_id == NULL || *circuit_id == '\0' || strlen (circuit_id) > 16 ||
+      strspn (circuit_id, "0123456789") != strlen (circuit_id)) {
+    return_invalid (task, "Invalid circuit ID");
+    return;
+  }
+  line = g_strconcat ("CLOSECIRCUIT ", circuit_id, NULL);
+  send_simple (ctl, task, line);
+}
+
+gboolean
+warren_tor_control_close_circuit_finish (WarrenTorControl *ctl,
+                                         GAsyncResult *result, GError **error)
+{
+  return simple_finish (result, warren_tor_control_close_circuit_async, error);
 }

@@ -469,6 +469,87 @@ warren_tor_publish_onion_spec_async (WarrenTor *tor,
   g_free (port_spec);
 }
 
+/* ---- Re-publishing ------------------------------------------------------ */
+
+typedef struct {
+  WarrenTorLink *link;
+  char *service_id;
+  WarrenTorOnionSpec spec;   /* its strings owned below */
+  char *key_path;
+  char *target;
+  GStrv client_auth;
+  GCancellable *cancellable;
+  GAsyncReadyCallback callback;
+  gpointer user_data;
+} Republish;
+
+static void
+republish_free (Republish *re)
+{
+  g_rc_box_release (re->link);
+  g_free (re->service_id);
+  g_free (re->key_path);
+  g_free (re->target);
+  g_strfreev (re->client_auth);
+  g_clear_object (&re->cancellable);
+  g_free (re);
+}
+
+static void
+on_circuit_closed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  warren_tor_control_close_circuit_finish (NULL, result, NULL);
+}
+
+/* Closes every rendezvous circuit of @service_id listed in @status (GETINFO
+ * circuit-status: one circuit a line, "<id> <status> [path] key=value..."). */
+static void
+close_rend_circuits (WarrenTor *tor, const char *status, const char *service_id)
+{
+  g_auto (GStrv) lines = g_strsplit (status, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++) {
+    g_autoptr (WarrenTorReplyArgs) args =
+      warren_tor_reply_args_parse (lines[i], NULL);
+    const char *id = args != NULL
+                     ? warren_tor_reply_args_get_positional (args, 0) : NULL;
+
+    if (id == NULL ||
+        g_strcmp0 (warren_tor_reply_args_lookup (args, "PURPOSE"),
+                   "HS_SERVICE_REND") != 0 ||
+        g_strcmp0 (warren_tor_reply_args_lookup (args, "REND_QUERY"),
+                   service_id) != 0)
+      continue;
+    warren_tor_control_close_circuit_async (tor->ctl, id, NULL,
+                                            on_circuit_closed, NULL);
+  }
+}
+
+static void
+on_circuit_status (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Republish *re = user_data;
+  WarrenTor *tor = re->link->tor;
+  g_autoptr (GHashTable) info =
+    warren_tor_control_getinfo_finish (NULL, result, NULL);
+  const char *status = info != NULL
+                       ? g_hash_table_lookup (info, "circuit-status") : NULL;
+
+  if (tor != NULL && tor->ctl != NULL && status != NULL)
+    close_rend_circuits (tor, status, re->service_id);
+  if (tor != NULL) {
+    warren_tor_publish_onion_spec_async (tor, &re->spec, re->cancellable,
+                                         re->callback, re->user_data);
+  } else {
+    GTask *task = g_task_new (NULL, NULL, re->callback, re->user_data);
+    g_task_set_source_tag (task, warren_tor_publish_onion_async);
+    g_task_return_new_error (task, WARREN_TOR_ERROR, WARREN_TOR_ERROR_CONTROL,
+                             "Tor is not running");
+    g_object_unref (task);
+  }
+  republish_free (re);
+}
+
 void
 warren_tor_republish_onion_async (WarrenTor *tor, const char *address,
                                   const WarrenTorOnionSpec *spec,
@@ -476,13 +557,36 @@ warren_tor_republish_onion_async (WarrenTor *tor, const char *address,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data)
 {
+  static const char *const keys[] = { "circuit-status", NULL };
+  Republish *re;
+
   g_return_if_fail (tor != NULL && address != NULL);
   g_return_if_fail (spec != NULL && spec->key_path != NULL);
-  /* Commands run in order on the one control connection: the DEL_ONION
-   * is done when the ADD_ONION arrives, so they cannot collide. */
+  if (tor->ctl == NULL || !g_str_has_suffix (address, ".onion") ||
+      strlen (address) != WARREN_TOR_SERVICE_ID_LEN + strlen (".onion")) {
+    warren_tor_publish_onion_spec_async (tor, spec, cancellable, callback,
+                                         user_data);
+    return;
+  }
+  re = g_new0 (Republish, 1);
+  re->link = warren_tor_link_ref (tor);
+  re->service_id = g_strndup (address, WARREN_TOR_SERVICE_ID_LEN);
+  re->key_path = g_strdup (spec->key_path);
+  re->target = g_strdup (spec->target);
+  re->client_auth = g_strdupv ((char **) spec->client_auth);
+  re->spec = *spec;
+  re->spec.key_path = re->key_path;
+  re->spec.target = re->target;
+  re->spec.client_auth = (const char *const *) re->client_auth;
+  re->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  re->callback = callback;
+  re->user_data = user_data;
+  /* In order on the one control connection: the service goes (and with it
+   * its introduction circuits), then the rendezvous circuits that outlive
+   * it, then it comes back with the new list of clients. */
   warren_tor_remove_onion (tor, address);
-  warren_tor_publish_onion_spec_async (tor, spec, cancellable, callback,
-                                       user_data);
+  warren_tor_control_getinfo_async (tor->ctl, keys, NULL, on_circuit_status,
+                                    re);
 }
 
 char *
