@@ -172,8 +172,11 @@ void warren_tor_publish_onion_spec_async (WarrenTor *tor,
 /* Publishes the stable service @address again with @spec's (changed) set
  * of authorized clients: DEL_ONION then ADD_ONION with the same key (tor
  * refuses an ADD_ONION of a service it has: "550 Onion address
- * collision"). The address is unreachable from the DEL_ONION until the
- * new descriptor is uploaded (see tor_onion.c for the figures).
+ * collision"), then closes the service's rendezvous circuits (CLOSECIRCUIT:
+ * tor keeps them, and a revoked client could go on opening streams on its
+ * own), then ADD_ONION. Every contact's open channel drops; the address is
+ * unreachable from the DEL_ONION until the new descriptor is uploaded (see
+ * tor_onion.c for the figures).
  * @spec->key_path is required. Finish with warren_tor_publish_onion_finish(). */
 void warren_tor_republish_onion_async (WarrenTor *tor, const char *address,
                                        const WarrenTorOnionSpec *spec,

@@ -22,6 +22,35 @@
  * Every service is published with MaxStreams=WARREN_ONION_MAX_STREAMS and
  * MaxStreamsCloseCircuit (tor.h): a stranger at the address gets only a
  * few streams per rendezvous circuit.
+ *
+ * Client authorization and throwaway onions: what tor 0.4.9 does, found on
+ * the private network (tests/integration/test_onion_auth.py,
+ * tests/bench/bench_onion_auth.py):
+ *   - ClientAuthV3=<key> is refused ("512 No auth type specified")
+ *     unless Flags has V3Auth; the control command adds that flag.
+ *   - A tor without a key for the onion gets SOCKS 0xF4 (missing client
+ *     authorization), one with another key 0xF5 (wrong client
+ *     authorization), both within 0.1 s and from tor: no stream reaches
+ *     the listener. Tor sends these codes only on a SocksPort with the
+ *     ExtendedErrors flag (tor(1)); Warren's forwarder must not rely on
+ *     them with a system tor.
+ *   - ADD_ONION of a service tor already has: "550 Onion address
+ *     collision". Changing the set of clients is DEL_ONION + ADD_ONION
+ *     with the same key: the new descriptor is up ~1.2 s later and an
+ *     authorized client connects again ~1.6 s after the DEL_ONION.
+ *   - DEL_ONION closes the introduction circuits but not the rendezvous
+ *     circuits: with the same key published again, a revoked client's
+ *     open streams live on and its tor opens new streams on its circuit
+ *     at once (0.0 s). warren_tor_republish_onion_async() therefore closes
+ *     the service's HS_SERVICE_REND circuits (GETINFO circuit-status,
+ *     CLOSECIRCUIT): then the revoked client, doing nothing, is refused
+ *     with 0xF5 ~3 s later (its cached descriptor leads to introduction
+ *     points that are gone; the one it fetches anew does not decrypt).
+ *     Every other contact's channel drops too and is dialled again.
+ *   - An onion removed and not published again (an introduction onion):
+ *     a stream on an old rendezvous circuit gets a general failure, then
+ *     every connect 0xF2 (introduction failed) for as long as the HSDirs
+ *     keep its descriptor. Streams open at the DEL_ONION stay up.
  */
 #include "config.h"
 
