@@ -315,6 +315,17 @@ test_publish_auth (void)
   g_assert_null (publish_spec (&env, &spec, NULL, &error));
   g_assert_error (error, WARREN_TOR_ERROR, WARREN_TOR_ERROR_ONION);
   g_clear_error (&error);
+  /* Too many clients for one descriptor: refused before tor sees it. */
+  {
+    g_autoptr (GPtrArray) many = g_ptr_array_new ();
+    for (guint i = 0; i <= WARREN_ONION_MAX_CLIENTS; i++)
+      g_ptr_array_add (many, (gpointer) PUB_BOB);
+    g_ptr_array_add (many, NULL);
+    spec.client_auth = (const char *const *) many->pdata;
+    g_assert_null (publish_spec (&env, &spec, NULL, &error));
+    g_assert_error (error, WARREN_TOR_ERROR, WARREN_TOR_ERROR_ONION);
+    g_clear_error (&error);
+  }
   /* Throwaway: DiscardPK, no file anywhere. */
   g_unlink (key_path);
   spec = (WarrenTorOnionSpec) { NULL, 81, "127.0.0.1:5001", NULL, 10000 };

@@ -147,6 +147,13 @@ char *warren_tor_publish_onion_finish (WarrenTor *tor, GAsyncResult *result,
 /* DEL_ONION, fire and forget (nothing if the Tor is gone). */
 void warren_tor_remove_onion (WarrenTor *tor, const char *address);
 
+/* Most authorized clients one contact onion can have: tor 0.4.9 pads the
+ * client list to 16s and the layer that holds it to 10,000-byte steps;
+ * 330 clients make a 41,188-byte descriptor, 400 one of 54,732 bytes, over
+ * the 50,000 HSDirs take, and tor then accepts the ADD_ONION but never
+ * uploads ("descriptor too big", a Bug warning in its log). */
+#define WARREN_ONION_MAX_CLIENTS 300
+
 /* What to publish: warren_tor_publish_onion_async()'s arguments, plus
  * @client_auth: ClientAuthV3 public keys (onion_auth.h; NULL or empty for
  * none) of the only clients that can decrypt the descriptor, so nobody
@@ -163,7 +170,7 @@ typedef struct {
 
 /* Publishes @spec; finish with warren_tor_publish_onion_finish(). Errors
  * as warren_tor_publish_onion_async(), and ONION for a malformed
- * client-auth key. */
+ * client-auth key or more than WARREN_ONION_MAX_CLIENTS of them. */
 void warren_tor_publish_onion_spec_async (WarrenTor *tor,
                                           const WarrenTorOnionSpec *spec,
                                           GCancellable *cancellable,
