@@ -18,7 +18,8 @@ onion_auth.c, tor_onion.c) against real tors:
 - an introduction onion (DiscardPK) is reachable, and unreachable once
   removed on demand or when its lifetime passed (for 20 s of retries: the
   first connect on the old rendezvous circuit gets a general failure, then
-  0xF2, introduction failed, while the HSDirs keep the old descriptor).
+  0xF2, introduction failed, or no answer for 30 s, while the HSDirs keep
+  the old descriptor).
 Figures (how long the re-published address is unreachable) are printed.
 """
 import socket
@@ -36,6 +37,7 @@ SOCKS_ERRORS = {
     0xF2: "introduction failed", 0xF3: "rendezvous failed",
     0xF4: "missing client authorization", 0xF5: "wrong client authorization",
     0xF6: "bad address", 0xF7: "introduction timed out",
+    -1: "no SOCKS answer in 30 s", -2: "connected, but no echo",
 }
 # Tor's answer that no retry changes.
 REFUSED = {0xF4, 0xF5, 0xF6}

@@ -48,6 +48,14 @@ answer (Driver *d, const char *text, const GError *error)
 }
 
 static void
+refuse (Driver *d, const char *why)
+{
+  printf ("err %s\n", why);
+  fflush (stdout);
+  read_next (d);
+}
+
+static void
 on_started (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GError *error = NULL;
@@ -157,7 +165,7 @@ dispatch (Driver *d, char **argv, guint argc)
   else if (strcmp (argv[0], "keygen") == 0)
     cmd_keygen (d);
   else if (ctl == NULL)
-    printf ("err no tor\n"), fflush (stdout), read_next (d);
+    refuse (d, "no tor");
   else if (strcmp (argv[0], "publish") == 0 && argc >= 4)
     publish (d, NULL, argv + 1);
   else if (strcmp (argv[0], "republish") == 0 && argc >= 5)
@@ -180,7 +188,7 @@ dispatch (Driver *d, char **argv, guint argc)
   else if (strcmp (argv[0], "auth-remove") == 0 && argc == 2)
     warren_tor_control_client_auth_remove_async (ctl, argv[1], NULL, on_bool, d);
   else
-    printf ("err bad command\n"), fflush (stdout), read_next (d);
+    refuse (d, "bad command");
 }
 
 static gboolean

@@ -141,15 +141,11 @@ bool_op (Wait *wait, gboolean (*finish) (WarrenTorControl *, GAsyncResult *,
 /* ---- Control commands --------------------------------------------------- */
 
 static void
-test_commands (void)
+test_add_onion_auth (void)
 {
   static const FakeStep steps[] = {
     START_STEPS,
     STEP ("ADD_ONION", "250-ServiceID=" ID_A "\r\n250 OK\r\n"),
-    STEP ("ONION_CLIENT_AUTH_ADD", "250 OK\r\n"),
-    STEP ("ONION_CLIENT_AUTH_ADD", "251 Client for onion existed and replaced\r\n"),
-    STEP ("ONION_CLIENT_AUTH_REMOVE", "251 No credentials for \"" ID_B "\"\r\n"),
-    STEP ("ONION_CLIENT_AUTH_ADD", "512 Invalid v3 address \"x\"\r\n"),
   };
   static const char *const ports[] = { "80,127.0.0.1:5000", NULL };
   static const char *const two[] = { PUB_ALICE, PUB_BOB, NULL };
@@ -157,23 +153,11 @@ test_commands (void)
     { PUB_ALICE "a", NULL }, { "QUQPACMJGCTVI5ELPXOLIPXXLIG36OQNEY4BV5HLUSUY5Ku3jzva", NULL },
     { PUB_ALICE " Flags=Detach", NULL }, { "", NULL },
   };
-  static const char *const bad_blobs[] = {
-    "x25519:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", /* no '=' */
-    "x25519:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=x",
-    "x448:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-    "x25519:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n8=",
-    "x25519:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= Flags=Permanent",
-    NULL,
-  };
   static const char *const sent[] = {
     "PROTOCOLINFO 1", "AUTHENTICATE", "SETEVENTS STATUS_CLIENT HS_DESC",
     "GETINFO status/bootstrap-phase",
     "ADD_ONION NEW:ED25519-V3 Flags=DiscardPK,V3Auth Port=80,127.0.0.1:5000 "
     "ClientAuthV3=" PUB_ALICE " ClientAuthV3=" PUB_BOB,
-    "ONION_CLIENT_AUTH_ADD " ID_B " " BLOB,
-    "ONION_CLIENT_AUTH_ADD " ID_B " " BLOB,
-    "ONION_CLIENT_AUTH_REMOVE " ID_B,
-    "ONION_CLIENT_AUTH_ADD " ID_A " " BLOB,
     NULL,
   };
   Env env;
@@ -182,7 +166,6 @@ test_commands (void)
   GAsyncResult *result;
   GError *error = NULL;
   char *id;
-  gsize i;
 
   env_start (&env, steps, G_N_ELEMENTS (steps));
   ctl = warren_tor_get_control (env.tor);
@@ -196,7 +179,7 @@ test_commands (void)
   g_free (id);
   g_object_unref (result);
   /* Malformed client keys: refused, nothing sent. */
-  for (i = 0; i < G_N_ELEMENTS (bad_keys); i++) {
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_keys); i++) {
     warren_tor_control_add_onion_auth_async (ctl, "NEW:ED25519-V3", ports, 0, 0,
                                              bad_keys[i], NULL, on_done, &wait);
     result = wait_result (&wait);
@@ -205,34 +188,85 @@ test_commands (void)
     g_clear_error (&error);
     g_object_unref (result);
   }
-  /* The dialling side: added, replaced (251), removed (251: none). */
-  for (i = 0; i < 2; i++) {
-    warren_tor_control_client_auth_add_async (ctl, ID_B, BLOB, NULL, on_done, &wait);
-    g_assert_true (bool_op (&wait, warren_tor_control_client_auth_add_finish, &error));
-    g_assert_no_error (error);
-  }
-  warren_tor_control_client_auth_remove_async (ctl, ID_B, NULL, on_done, &wait);
-  g_assert_true (bool_op (&wait, warren_tor_control_client_auth_remove_finish, &error));
+  fake_assert_received (env.fake, sent);
+  env_clear (&env);
+}
+
+/* ONION_CLIENT_AUTH_ADD @id @blob; TRUE if tor said yes. */
+static gboolean
+auth_add (WarrenTorControl *ctl, const char *id, const char *blob,
+          GError **error)
+{
+  Wait wait = { FALSE, NULL };
+
+  warren_tor_control_client_auth_add_async (ctl, id, blob, NULL, on_done, &wait);
+  return bool_op (&wait, warren_tor_control_client_auth_add_finish, error);
+}
+
+static gboolean
+auth_remove (WarrenTorControl *ctl, const char *id, GError **error)
+{
+  Wait wait = { FALSE, NULL };
+
+  warren_tor_control_client_auth_remove_async (ctl, id, NULL, on_done, &wait);
+  return bool_op (&wait, warren_tor_control_client_auth_remove_finish, error);
+}
+
+#define assert_invalid(err) \
+  G_STMT_START { \
+    g_assert_error (err, WARREN_TOR_CONTROL_ERROR, WARREN_TOR_CONTROL_ERROR_INVALID); \
+    g_clear_error (&(err)); \
+  } G_STMT_END
+
+static void
+test_client_auth (void)
+{
+  static const FakeStep steps[] = {
+    START_STEPS,
+    STEP ("ONION_CLIENT_AUTH_ADD", "250 OK\r\n"),
+    STEP ("ONION_CLIENT_AUTH_ADD", "251 Client for onion existed and replaced\r\n"),
+    STEP ("ONION_CLIENT_AUTH_REMOVE", "251 No credentials for \"" ID_B "\"\r\n"),
+    STEP ("ONION_CLIENT_AUTH_ADD", "512 Invalid v3 address \"x\"\r\n"),
+  };
+  static const char *const bad_blobs[] = {
+    "x25519:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", /* no '=' */
+    "x25519:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=x",
+    "x448:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    "x25519:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n8=",
+    "x25519:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= Flags=Permanent",
+    NULL,
+  };
+  static const char *const sent[] = {
+    "PROTOCOLINFO 1", "AUTHENTICATE", "SETEVENTS STATUS_CLIENT HS_DESC",
+    "GETINFO status/bootstrap-phase",
+    "ONION_CLIENT_AUTH_ADD " ID_B " " BLOB,
+    "ONION_CLIENT_AUTH_ADD " ID_B " " BLOB,
+    "ONION_CLIENT_AUTH_REMOVE " ID_B,
+    "ONION_CLIENT_AUTH_ADD " ID_A " " BLOB,
+    NULL,
+  };
+  Env env;
+  WarrenTorControl *ctl;
+  GError *error = NULL;
+
+  env_start (&env, steps, G_N_ELEMENTS (steps));
+  ctl = warren_tor_get_control (env.tor);
+  /* Added, replaced (251), removed (251: there was none). */
+  g_assert_true (auth_add (ctl, ID_B, BLOB, &error));
+  g_assert_true (auth_add (ctl, ID_B, BLOB, &error));
+  g_assert_true (auth_remove (ctl, ID_B, &error));
   g_assert_no_error (error);
-  for (i = 0; bad_blobs[i] != NULL; i++) {
-    warren_tor_control_client_auth_add_async (ctl, ID_B, bad_blobs[i], NULL,
-                                              on_done, &wait);
-    g_assert_false (bool_op (&wait, warren_tor_control_client_auth_add_finish, &error));
-    g_assert_error (error, WARREN_TOR_CONTROL_ERROR, WARREN_TOR_CONTROL_ERROR_INVALID);
-    g_clear_error (&error);
+  /* Malformed: refused, nothing sent. */
+  for (gsize i = 0; bad_blobs[i] != NULL; i++) {
+    g_assert_false (auth_add (ctl, ID_B, bad_blobs[i], &error));
+    assert_invalid (error);
   }
-  warren_tor_control_client_auth_add_async (ctl, ID_B ".onion", BLOB, NULL,
-                                            on_done, &wait);
-  g_assert_false (bool_op (&wait, warren_tor_control_client_auth_add_finish, &error));
-  g_assert_error (error, WARREN_TOR_CONTROL_ERROR, WARREN_TOR_CONTROL_ERROR_INVALID);
-  g_clear_error (&error);
-  warren_tor_control_client_auth_remove_async (ctl, "x", NULL, on_done, &wait);
-  g_assert_false (bool_op (&wait, warren_tor_control_client_auth_remove_finish, &error));
-  g_assert_error (error, WARREN_TOR_CONTROL_ERROR, WARREN_TOR_CONTROL_ERROR_INVALID);
-  g_clear_error (&error);
+  g_assert_false (auth_add (ctl, ID_B ".onion", BLOB, &error));
+  assert_invalid (error);
+  g_assert_false (auth_remove (ctl, "x", &error));
+  assert_invalid (error);
   /* Tor's refusal is an error with tor's code. */
-  warren_tor_control_client_auth_add_async (ctl, ID_A, BLOB, NULL, on_done, &wait);
-  g_assert_false (bool_op (&wait, warren_tor_control_client_auth_add_finish, &error));
+  g_assert_false (auth_add (ctl, ID_A, BLOB, &error));
   g_assert_error (error, WARREN_TOR_CONTROL_ERROR, 512);
   g_clear_error (&error);
   fake_assert_received (env.fake, sent);
@@ -419,7 +453,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   gcry_check_version (NULL);
   gcry_control (GCRYCTL_INITIALIZATION_FINISHED, 0);
-  g_test_add_func ("/onion_client_auth/commands", test_commands);
+  g_test_add_func ("/onion_client_auth/add-onion", test_add_onion_auth);
+  g_test_add_func ("/onion_client_auth/client-auth", test_client_auth);
   g_test_add_func ("/onion_client_auth/publish", test_publish_auth);
   g_test_add_func ("/onion_client_auth/intro", test_intro);
   return g_test_run ();

@@ -53,8 +53,8 @@
  *     WARREN_ONION_MAX_CLIENTS. Publish time does not change (~1.1 s).
  *   - An onion removed and not published again (an introduction onion):
  *     a stream on an old rendezvous circuit gets a general failure, then
- *     every connect 0xF2 (introduction failed) for as long as the HSDirs
- *     keep its descriptor. Streams open at the DEL_ONION stay up.
+ *     every connect 0xF2 (introduction failed), or no answer for 30 s and
+ *     more, for as long as the HSDirs keep its descriptor.
  */
 #include "config.h"
 
@@ -688,13 +688,25 @@ on_intro_expired (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* An introduction onion's publish: the task data. */
+typedef struct {
+  WarrenTorLink *link;
+  guint lifetime_ms;
+} IntroRequest;
+
+static void
+intro_request_free (IntroRequest *req)
+{
+  g_rc_box_release (req->link);
+  g_free (req);
+}
+
 static void
 on_intro_published (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
-  WarrenTor *tor = g_task_get_task_data (task) != NULL
-                   ? ((WarrenTorLink *) g_task_get_task_data (task))->tor
-                   : NULL;
+  IntroRequest *req = g_task_get_task_data (task);
+  WarrenTor *tor = req->link->tor;
   GError *error = NULL;
   char *address = warren_tor_publish_onion_finish (NULL, result, &error);
   WarrenTorIntroOnion *intro;
@@ -709,9 +721,8 @@ on_intro_published (GObject *source, GAsyncResult *result, gpointer user_data)
     intro = g_new0 (WarrenTorIntroOnion, 1);
     intro->link = warren_tor_link_ref (tor);
     intro->address = address;
-    intro->lifetime_timer = g_timeout_add (
-      GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "lifetime")),
-      on_intro_expired, intro);
+    intro->lifetime_timer = g_timeout_add (req->lifetime_ms, on_intro_expired,
+                                           intro);
     g_task_return_pointer (task, intro,
                            (GDestroyNotify) warren_tor_intro_onion_free);
   }
@@ -726,15 +737,16 @@ warren_tor_intro_onion_new_async (WarrenTor *tor, guint16 virt_port,
                                   gpointer user_data)
 {
   WarrenTorOnionSpec spec = { NULL, virt_port, target, NULL, timeout_ms };
+  IntroRequest *req;
   GTask *task;
 
   g_return_if_fail (tor != NULL && target != NULL && lifetime_ms > 0);
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, warren_tor_intro_onion_new_async);
-  g_task_set_task_data (task, warren_tor_link_ref (tor),
-                        (GDestroyNotify) g_rc_box_release);
-  g_object_set_data (G_OBJECT (task), "lifetime",
-                     GUINT_TO_POINTER (lifetime_ms));
+  req = g_new0 (IntroRequest, 1);
+  req->link = warren_tor_link_ref (tor);
+  req->lifetime_ms = lifetime_ms;
+  g_task_set_task_data (task, req, (GDestroyNotify) intro_request_free);
   warren_tor_publish_onion_spec_async (tor, &spec, cancellable,
                                        on_intro_published, task);
 }
