@@ -15,8 +15,9 @@ onion_auth.c, tor_onion.c) against real tors:
   alone does not do this: DEL_ONION leaves the rendezvous circuits up, and
   A's tor would open new streams on its circuit at once; Warren's
   re-publish closes them (CLOSECIRCUIT);
-- an introduction onion (DiscardPK) is reachable, and unreachable once
-  removed on demand or when its lifetime passed (for 20 s of retries: the
+- an introduction onion (DiscardPK) is reachable; a stream open on it
+  stays up when it is removed (the first contact's channel outlives it);
+  it is unreachable once removed on demand or when its lifetime passed (for 20 s of retries: the
   first connect on the old rendezvous circuit gets a general failure, then
   0xF2, introduction failed, or no answer for 30 s, while the HSDirs keep
   the old descriptor).
@@ -316,7 +317,16 @@ def test_intro_onion_unreachable_once_removed(tors, echo):
     intro = drv["svc"].cmd(f"intro 80 127.0.0.1:{echo.port} 600000")
     code, seen, _ = dial(made["stranger"], intro)
     assert code == 0, f"introduction onion: {names(seen)}"
+    # The first contact's channel, open when the handshake is done.
+    code, held = socks_connect(made["stranger"].socks_port, intro, 80)
+    assert code == 0 and echo_ok(held)
     drv["svc"].cmd("intro-remove")
+    try:
+        kept = echo_ok(held)
+    except OSError:
+        kept = False
+    held.close()
+    assert kept, "removing the introduction onion cut the open channel"
     t0 = time.monotonic()
     code, seen, secs = dial(made["stranger"], intro, timeout=20)
     print(f"\nremoved introduction onion: {names(seen)} in {secs:.1f} s")

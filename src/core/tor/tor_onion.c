@@ -52,9 +52,11 @@
  *     HSDirs' 50,000, tor accepts the ADD_ONION and never uploads. Hence
  *     WARREN_ONION_MAX_CLIENTS. Publish time does not change (~1.1 s).
  *   - An onion removed and not published again (an introduction onion):
- *     a stream on an old rendezvous circuit gets a general failure, then
- *     every connect 0xF2 (introduction failed), or no answer for 30 s and
- *     more, for as long as the HSDirs keep its descriptor.
+ *     streams open at the DEL_ONION stay up (a first contact's channel
+ *     outlives its introduction onion); a new stream on an old rendezvous
+ *     circuit gets a general failure or 0x05, then every connect 0xF2
+ *     (introduction failed), or no answer for 30 s and more, for as long
+ *     as the HSDirs keep its descriptor.
  */
 #include "config.h"
 
