@@ -169,6 +169,32 @@ test_file (void)
   g_rmdir (dir);
 }
 
+/* Far more contacts than libgcrypt's own secure memory pool holds. */
+static void
+test_many (void)
+{
+  GString *text = g_string_new (HEADER);
+  WarrenContactCredsStore *s;
+  GError *error = NULL;
+  GBytes *out;
+  GStrv keys;
+
+  for (guint i = 0; i < 3000; i++)
+    g_string_append_printf (text, "c%04u@example.test " ONION " " B32 " " B32_2
+                            " " HEX "\n", i);
+  s = warren_contact_creds_parse (text->str, text->len, &error);
+  g_assert_no_error (error);
+  keys = warren_contact_creds_authorized_keys (s);
+  g_assert_cmpuint (g_strv_length (keys), ==, 3000);
+  g_strfreev (keys);
+  out = warren_contact_creds_serialize (s);
+  g_assert_cmpmem (g_bytes_get_data (out, NULL), g_bytes_get_size (out),
+                   text->str, text->len);
+  g_bytes_unref (out);
+  warren_contact_creds_free (s);
+  g_string_free (text, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -178,5 +204,6 @@ main (int argc, char **argv)
   g_test_add_func ("/contact_creds/parse/good", test_parse_good);
   g_test_add_func ("/contact_creds/parse/bad", test_parse_bad);
   g_test_add_func ("/contact_creds/file", test_file);
+  g_test_add_func ("/contact_creds/many", test_many);
   return g_test_run ();
 }

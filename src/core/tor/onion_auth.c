@@ -30,10 +30,13 @@ clamp (guint8 *secret)
 static WarrenOnionAuthKey *
 key_new (void)
 {
+  /* Past libgcrypt's small secure pool: ordinary memory, wiped all the same. */
   WarrenOnionAuthKey *key = gcry_malloc_secure (sizeof *key);
 
   if (key == NULL)
-    g_error ("Out of secure memory for an onion client-auth key");
+    key = gcry_malloc (sizeof *key);
+  if (key == NULL)
+    g_error ("Out of memory for an onion client-auth key");
   memset (key, 0, sizeof *key);
   return key;
 }

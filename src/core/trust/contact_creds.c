@@ -37,10 +37,14 @@ struct _WarrenContactCredsStore {
 static WarrenContactCreds *
 creds_new (void)
 {
+  /* libgcrypt's own secure pool is small (libotr's allocation handlers,
+   * in the plugin, lift that): past it, ordinary memory, wiped all the same. */
   WarrenContactCreds *c = gcry_malloc_secure (sizeof *c);
 
   if (c == NULL)
-    g_error ("Out of secure memory for contact credentials");
+    c = gcry_malloc (sizeof *c);
+  if (c == NULL)
+    g_error ("Out of memory for contact credentials");
   memset (c, 0, sizeof *c);
   return c;
 }
