@@ -12,7 +12,7 @@
 #include "contact_trust.h"
 #include "core/trust/trust_store.h"
 #include "debug.h"
-#include "otr_ui.h"
+#include "session_ui.h"
 #include "warren.h"
 
 gboolean
@@ -37,7 +37,7 @@ told(WarrenConn *conn, const char *bare, GError *error)
 	if (error == NULL)
 		return;
 	warren_debug_error("trust store: %s\n", error->message);
-	warren_otr_ui_notice(conn, bare, error->message);
+	warren_session_ui()->notice(conn, bare, error->message);
 	g_error_free(error);
 }
 

@@ -22,6 +22,7 @@
 #include "otr_ui.h"
 #include "xmpp/presence.h"
 #include "session.h"
+#include "session_ui.h"
 #include "warren.h"
 
 /* What a dialog needs to find its contact again. */
@@ -31,6 +32,8 @@ typedef struct {
 	char *fp;              /* the key the dialog showed, if any */
 	void *handle;          /* an SMP answer dialog's */
 	gboolean stale;        /* its SMP was aborted meanwhile */
+	WarrenSessionPinDone pin_done; /* the session's completion callbacks */
+	WarrenSessionKeyDone key_done;
 } Ask;
 
 static Ask *
@@ -72,18 +75,36 @@ conversation(WarrenConn *conn, const char *bare)
 static void
 write_line(WarrenConn *conn, const char *bare, const char *text, gboolean error)
 {
-	char *escaped = g_markup_escape_text(text, -1);
+	g_autofree char *escaped = g_markup_escape_text(text, -1);
 
 	purple_conversation_write(conversation(conn, bare), NULL, escaped,
 	                          (error ? PURPLE_MESSAGE_ERROR : PURPLE_MESSAGE_SYSTEM) |
 	                          PURPLE_MESSAGE_NO_LOG, time(NULL));
-	g_free(escaped);
 }
 
 void
 warren_otr_ui_notice(WarrenConn *conn, const char *bare, const char *text)
 {
 	write_line(conn, bare, text, FALSE);
+}
+
+/* A quiet line, only in a conversation the user has open. */
+static void
+status_line(WarrenConn *conn, const char *who, const char *text)
+{
+	PurpleConversation *conv = purple_find_conversation_with_account(
+		PURPLE_CONV_TYPE_IM, who, purple_connection_get_account(conn->gc));
+
+	if (conv)
+		purple_conversation_write(conv, NULL, text,
+		                          PURPLE_MESSAGE_SYSTEM | PURPLE_MESSAGE_NO_LOG,
+		                          time(NULL));
+}
+
+static void
+send_error(WarrenConn *conn, const char *who, const char *text)
+{
+	purple_conv_present_error(who, purple_connection_get_account(conn->gc), text);
 }
 
 static const char *
@@ -97,8 +118,8 @@ alias_of(WarrenConn *conn, const char *bare)
 void
 warren_otr_ui_secure(WarrenConn *conn, const char *bare, gboolean key_changed)
 {
-	char *fp = warren_otr_peer_fingerprint(conn->otr, bare);
-	char *text;
+	g_autofree char *fp = warren_otr_peer_fingerprint(conn->otr, bare);
+	g_autofree char *text = NULL;
 
 	if (warren_otr_get_trust(conn->otr, bare) == WARREN_OTR_TRUST_VERIFIED)
 		text = g_strdup_printf(_("Private conversation with %s started (OTR). "
@@ -117,15 +138,14 @@ warren_otr_ui_secure(WarrenConn *conn, const char *bare, gboolean key_changed)
 		                         "verify."),
 		                       alias_of(conn, bare), fp);
 	write_line(conn, bare, text, key_changed);
-	g_free(text);
-	g_free(fp);
 }
 
 void
 warren_otr_ui_new_key(WarrenConn *conn, const char *bare, const char *fp,
                       const char *const *old)
 {
-	char *olds, *text;
+	g_autofree char *olds = NULL;
+	g_autofree char *text = NULL;
 
 	if (old[0] == NULL)
 		return; /* a first contact: the "started" line says it */
@@ -139,8 +159,6 @@ warren_otr_ui_new_key(WarrenConn *conn, const char *bare, const char *fp,
 	purple_notify_message(conn, PURPLE_NOTIFY_MSG_WARNING, _("Warren: key changed"),
 	                      _("A contact's OTR key has changed"), text, NULL, NULL);
 	warren_debug_warn("key of %s changed\n", warren_priv(bare));
-	g_free(text);
-	g_free(olds);
 }
 
 /* ---- SMP ---------------------------------------------------------------- */
@@ -214,41 +232,51 @@ smp_busy(WarrenConn *conn, const char *bare)
 	return TRUE;
 }
 
+/* The contact started SMP: the answer dialog (one per contact). */
+static void
+smp_ask(WarrenConn *conn, const char *bare, WarrenOtrSmpEvent event,
+        const char *question)
+{
+	const char *who = alias_of(conn, bare);
+	g_autofree char *primary = NULL;
+	g_autofree char *secondary = NULL;
+	Ask *a;
+
+	if (smp_busy(conn, bare))
+		return;
+	a = ask_new(conn, bare);
+	primary = g_strdup_printf(_("%s wants to verify you"), who);
+	secondary = event == WARREN_OTR_SMP_ASKED_QUESTION ?
+		g_strdup_printf(_("Their question: %s\nAnswer it as you agreed. Warren "
+		                  "never shows your answer\nto them; it only tells "
+		                  "both of you whether the answers match."),
+		                question ? question : "") :
+		g_strdup(_("Enter the secret you share with them. Warren never\n"
+		           "shows it to them; it only tells both of you whether\n"
+		           "the secrets match."));
+	a->handle = purple_request_input(conn, _("Warren: verify contact"),
+	                     primary, secondary,
+	                     "", FALSE, FALSE, NULL,
+	                     event == WARREN_OTR_SMP_ASKED_QUESTION ? _("Answer") :
+	                                                              _("Verify"),
+	                     G_CALLBACK(smp_answer_cb), _("Cancel"),
+	                     G_CALLBACK(smp_cancel_cb),
+	                     purple_connection_get_account(conn->gc), bare, NULL, a);
+	if (a->handle != NULL)
+		g_hash_table_insert(conn->smp_dialogs, g_strdup(bare), a);
+}
+
 void
 warren_otr_ui_smp(WarrenConn *conn, const char *bare, WarrenOtrSmpEvent event,
                   const char *question)
 {
 	const char *who = alias_of(conn, bare);
-	char *primary, *secondary, *text;
-	Ask *a;
+	g_autofree char *text = NULL;
 
 	switch (event) {
 	case WARREN_OTR_SMP_ASKED_QUESTION:
 	case WARREN_OTR_SMP_ASKED_SECRET:
-		if (smp_busy(conn, bare))
-			return;
-		a = ask_new(conn, bare);
-		primary = g_strdup_printf(_("%s wants to verify you"), who);
-		secondary = event == WARREN_OTR_SMP_ASKED_QUESTION ?
-			g_strdup_printf(_("Their question: %s\nAnswer it as you agreed. Warren "
-			                  "never shows your answer\nto them; it only tells "
-			                  "both of you whether the answers match."),
-			                question ? question : "") :
-			g_strdup(_("Enter the secret you share with them. Warren never\n"
-			           "shows it to them; it only tells both of you whether\n"
-			           "the secrets match."));
-		a->handle = purple_request_input(conn, _("Warren: verify contact"),
-		                     primary, secondary,
-		                     "", FALSE, FALSE, NULL,
-		                     event == WARREN_OTR_SMP_ASKED_QUESTION ? _("Answer") :
-		                                                              _("Verify"),
-		                     G_CALLBACK(smp_answer_cb), _("Cancel"),
-		                     G_CALLBACK(smp_cancel_cb),
-		                     purple_connection_get_account(conn->gc), bare, NULL, a);
-		if (a->handle != NULL)
-			g_hash_table_insert(conn->smp_dialogs, g_strdup(bare), a);
-		g_free(primary);
-		g_free(secondary);
+		smp_ask(conn, bare, event, question);
 		return;
 	case WARREN_OTR_SMP_IN_PROGRESS:
 		return;
@@ -278,7 +306,6 @@ warren_otr_ui_smp(WarrenConn *conn, const char *bare, WarrenOtrSmpEvent event,
 		break;
 	}
 	smp_close(conn, bare); /* an answer dialog left open */
-	g_free(text);
 }
 
 /* ---- The contact's address ---------------------------------------------- */
@@ -289,7 +316,7 @@ pin_no_cb(Ask *a, int action)
 	WarrenConn *conn = ask_conn(a);
 
 	if (conn) {
-		warren_session_pin_decided(conn, a->bare, FALSE);
+		a->pin_done(conn, a->bare, FALSE);
 		write_line(conn, a->bare,
 		           _("Not connected to the new address. Messages stay pending; "
 		             "to accept the new address later, use Warren: forget the "
@@ -304,38 +331,38 @@ pin_yes_cb(Ask *a, int action)
 	WarrenConn *conn = ask_conn(a);
 
 	if (conn)
-		warren_session_pin_decided(conn, a->bare, TRUE);
+		a->pin_done(conn, a->bare, TRUE);
 	ask_free(a);
 }
 
 void
 warren_otr_ui_ask_pin(WarrenConn *conn, const char *bare, const char *pinned,
-                      const char *presented)
+                      const char *presented, WarrenSessionPinDone done)
 {
-	char *primary = g_strdup_printf(_("%s's Warren address is not the pinned "
+	Ask *a = ask_new(conn, bare);
+	g_autofree char *primary = g_strdup_printf(_("%s's Warren address is not the pinned "
 	                                  "one"), alias_of(conn, bare));
-	char *secondary = g_strdup_printf(
+	g_autofree char *secondary = g_strdup_printf(
 		_("Pinned address: %s\nAddress offered by the server: %s\n\nThis happens "
 		  "when the contact moved Warren to a new\ncomputer, or when the XMPP "
 		  "server puts itself between you.\nNothing is sent to the new address "
 		  "unless you allow it;\nyour messages stay pending meanwhile."),
 		pinned, presented);
 
+	a->pin_done = done;
 	write_line(conn, bare, primary, TRUE);
 	purple_request_action(conn, _("Warren: address changed"), primary, secondary, 0,
 	                      purple_connection_get_account(conn->gc), bare, NULL,
-	                      ask_new(conn, bare), 2,
+	                      a, 2,
 	                      _("Don't connect"), G_CALLBACK(pin_no_cb),
 	                      _("Connect to the new address"), G_CALLBACK(pin_yes_cb));
-	g_free(primary);
-	g_free(secondary);
 }
 
 void
 warren_otr_ui_relay_warning(WarrenConn *conn, const char *bare,
                             const char *dialled, const char *theirs)
 {
-	char *text = g_strdup_printf(
+	g_autofree char *text = g_strdup_printf(
 		_("WARNING: the channel to %s went through %s, but the contact's own "
 		  "address is %s. Someone (likely the XMPP server) relays the channel. "
 		  "It was closed; messages stay pending. Use Warren: forget the pinned "
@@ -343,21 +370,19 @@ warren_otr_ui_relay_warning(WarrenConn *conn, const char *bare,
 		alias_of(conn, bare), dialled, theirs);
 
 	write_line(conn, bare, text, TRUE);
-	g_free(text);
 }
 
 void
 warren_otr_ui_pin_mismatch(WarrenConn *conn, const char *bare, const char *pinned,
                            const char *theirs)
 {
-	char *text = g_strdup_printf(
+	g_autofree char *text = g_strdup_printf(
 		_("WARNING: %s's key dialled you from %s, but their pinned address is "
 		  "%s. The channel was closed; messages stay pending. If the contact "
 		  "moved, use Warren: forget the pinned address in the buddy menu."),
 		alias_of(conn, bare), theirs, pinned);
 
 	write_line(conn, bare, text, TRUE);
-	g_free(text);
 }
 
 static void
@@ -366,7 +391,7 @@ key_hold_cb(Ask *a, int action)
 	WarrenConn *conn = ask_conn(a);
 
 	if (conn) {
-		warren_session_key_decided(conn, a->bare, a->fp, FALSE);
+		a->key_done(conn, a->bare, a->fp, FALSE);
 		write_line(conn, a->bare, _("The changed key was not accepted. Messages "
 		                            "stay pending; verify the new key (buddy "
 		                            "menu) to send them."), FALSE);
@@ -382,17 +407,17 @@ key_trust_cb(Ask *a, int action)
 	if (conn) {
 		write_line(conn, a->bare, _("You accepted the new key (not verified). "
 		                            "Pending messages are sent to it."), FALSE);
-		warren_session_key_decided(conn, a->bare, a->fp, TRUE);
+		a->key_done(conn, a->bare, a->fp, TRUE);
 	}
 	ask_free(a);
 }
 
 void
 warren_otr_ui_ask_key(WarrenConn *conn, const char *bare, const char *known,
-                      const char *fp)
+                      const char *fp, WarrenSessionKeyDone done)
 {
-	char *primary = g_strdup_printf(_("%s's key has changed"), alias_of(conn, bare));
-	char *secondary = g_strdup_printf(
+	g_autofree char *primary = g_strdup_printf(_("%s's key has changed"), alias_of(conn, bare));
+	g_autofree char *secondary = g_strdup_printf(
 		_("Known key: %s\nKey now offered: %s\n\nThis happens when the contact "
 		  "reinstalled Warren, or when\nsomeone (the XMPP server, for one) "
 		  "impersonates them.\nNothing is sent to the new key, and nothing it "
@@ -403,24 +428,22 @@ warren_otr_ui_ask_key(WarrenConn *conn, const char *bare, const char *known,
 	Ask *a = ask_new(conn, bare);
 
 	a->fp = g_strdup(fp);
+	a->key_done = done;
 	write_line(conn, bare, primary, TRUE);
 	purple_request_action(conn, _("Warren: key changed"), primary, secondary, 0,
 	                      purple_connection_get_account(conn->gc), bare, NULL, a, 2,
 	                      _("Keep messages pending"), G_CALLBACK(key_hold_cb),
 	                      _("Trust the new key"), G_CALLBACK(key_trust_cb));
-	g_free(primary);
-	g_free(secondary);
 }
 
 void
 warren_otr_ui_pin_moved(WarrenConn *conn, const char *bare, const char *onion)
 {
-	char *text = g_strdup_printf(_("%s's Warren address changed to %s (confirmed by "
+	g_autofree char *text = g_strdup_printf(_("%s's Warren address changed to %s (confirmed by "
 	                               "their verified key); it is pinned now."),
 	                             alias_of(conn, bare), onion);
 
 	write_line(conn, bare, text, FALSE);
-	g_free(text);
 }
 
 /* ---- Buddy menu --------------------------------------------------------- */
@@ -471,7 +494,9 @@ mark_cb(Ask *a, int action)
 static void
 fingerprints_open(WarrenConn *conn, const char *bare)
 {
-	char *mine, *theirs, *secondary;
+	g_autofree char *mine = NULL;
+	g_autofree char *theirs = NULL;
+	g_autofree char *secondary = NULL;
 	const char *state;
 	Ask *a;
 
@@ -509,9 +534,6 @@ fingerprints_open(WarrenConn *conn, const char *bare)
 	                      _("Close"), G_CALLBACK(mark_cb),
 	                      _("Mark as verified"), G_CALLBACK(mark_cb),
 	                      _("Mark as not verified"), G_CALLBACK(mark_cb));
-	g_free(secondary);
-	g_free(mine);
-	g_free(theirs);
 }
 
 static void
@@ -533,11 +555,10 @@ smp_start(Ask *a, const char *question, const char *secret)
 		return;
 	}
 	if (!warren_otr_smp_start(conn->otr, a->bare, question, secret, &error)) {
-		char *text = g_strdup_printf(_("Verification not started: %s (send a "
+		g_autofree char *text = g_strdup_printf(_("Verification not started: %s (send a "
 		                               "message first, or wait for the contact "
 		                               "to come online)."), error->message);
 		write_line(conn, a->bare, text, TRUE);
-		g_free(text);
 		g_error_free(error);
 		return;
 	}
@@ -564,7 +585,7 @@ question_open(WarrenConn *conn, const char *bare)
 {
 	PurpleRequestFields *fields;
 	PurpleRequestFieldGroup *group;
-	char *primary;
+	g_autofree char *primary = NULL;
 
 	fields = purple_request_fields_new();
 	group = purple_request_field_group_new(NULL);
@@ -581,7 +602,6 @@ question_open(WarrenConn *conn, const char *bare)
 		_("Ask"), G_CALLBACK(question_ok_cb), _("Cancel"),
 		G_CALLBACK(ask_cancel_fields_cb),
 		purple_connection_get_account(conn->gc), bare, NULL, ask_new(conn, bare));
-	g_free(primary);
 }
 
 static void
@@ -600,9 +620,9 @@ ask_cancel_cb(Ask *a, const char *unused)
 static void
 secret_open(WarrenConn *conn, const char *bare)
 {
-	char *primary;
+	g_autofree char *primary = g_strdup_printf(_("Verify %s with a shared secret"),
+	                                           alias_of(conn, bare));
 
-	primary = g_strdup_printf(_("Verify %s with a shared secret"), alias_of(conn, bare));
 	purple_request_input(conn, _("Warren: verify contact"), primary,
 		_("Enter a secret that only the two of you know (agreed in\n"
 		  "person). They enter it too; both of you learn whether the\n"
@@ -610,7 +630,6 @@ secret_open(WarrenConn *conn, const char *bare)
 		"", FALSE, FALSE, NULL, _("Verify"), G_CALLBACK(secret_ok_cb),
 		_("Cancel"), G_CALLBACK(ask_cancel_cb),
 		purple_connection_get_account(conn->gc), bare, NULL, ask_new(conn, bare));
-	g_free(primary);
 }
 
 static void
@@ -650,7 +669,7 @@ warren_cmd(PurpleConversation *conv, const char *cmd, char **args, char **error,
 	PurpleConnection *gc = purple_conversation_get_gc(conv);
 	WarrenConn *conn = gc ? warren_conn_get(gc) : NULL;
 	const char *sub = args && args[0] ? args[0] : "";
-	char *bare, *fp, *text;
+	g_autofree char *bare = NULL;
 
 	if (conn == NULL) {
 		*error = g_strdup(_("Not signed in."));
@@ -664,8 +683,9 @@ warren_cmd(PurpleConversation *conv, const char *cmd, char **args, char **error,
 	else if (g_str_equal(sub, "fingerprint") || g_str_equal(sub, "fingerprints"))
 		fingerprints_open(conn, bare);
 	else if (g_str_equal(sub, "status") || g_str_equal(sub, "")) {
-		fp = conn->otr ? warren_otr_peer_fingerprint(conn->otr, bare) : NULL;
-		text = g_strdup_printf(_("Private conversation: %s. Their key: %s (%s). "
+		g_autofree char *fp = conn->otr ?
+			warren_otr_peer_fingerprint(conn->otr, bare) : NULL;
+		g_autofree char *text = g_strdup_printf(_("Private conversation: %s. Their key: %s (%s). "
 		                         "Pinned address: %s."),
 			conn->otr && warren_otr_is_secure(conn->otr, bare) ? _("yes") :
 			                                                     _("not right now"),
@@ -675,22 +695,34 @@ warren_cmd(PurpleConversation *conv, const char *cmd, char **args, char **error,
 			warren_session_get_pin(conn, bare) ? warren_session_get_pin(conn, bare) :
 			                                     _("none"));
 		write_line(conn, bare, text, FALSE);
-		g_free(text);
-		g_free(fp);
 	} else {
 		*error = g_strdup(_("Usage: /warren [status|verify|ask|fingerprint]"));
-		g_free(bare);
 		return PURPLE_CMD_RET_FAILED;
 	}
-	g_free(bare);
 	return PURPLE_CMD_RET_OK;
 }
 
 static PurpleCmdId warren_cmd_id;
 
+/* What the session layer shows through this file (session_ui.h). */
+static const WarrenSessionUiOps ui_ops = {
+	.notice = warren_otr_ui_notice,
+	.status = status_line,
+	.send_error = send_error,
+	.secure = warren_otr_ui_secure,
+	.new_key = warren_otr_ui_new_key,
+	.smp = warren_otr_ui_smp,
+	.ask_pin = warren_otr_ui_ask_pin,
+	.relay_warning = warren_otr_ui_relay_warning,
+	.ask_key = warren_otr_ui_ask_key,
+	.pin_mismatch = warren_otr_ui_pin_mismatch,
+	.pin_moved = warren_otr_ui_pin_moved,
+};
+
 void
 warren_otr_ui_init(void)
 {
+	warren_session_set_ui_ops(&ui_ops);
 	warren_cmd_id = purple_cmd_register("warren", "w", PURPLE_CMD_P_PRPL,
 		PURPLE_CMD_FLAG_IM | PURPLE_CMD_FLAG_PRPL_ONLY |
 		PURPLE_CMD_FLAG_ALLOW_WRONG_ARGS, WARREN_PRPL_ID, warren_cmd,
@@ -702,6 +734,7 @@ warren_otr_ui_init(void)
 void
 warren_otr_ui_uninit(void)
 {
+	warren_session_set_ui_ops(NULL);
 	if (warren_cmd_id)
 		purple_cmd_unregister(warren_cmd_id);
 	warren_cmd_id = 0;

@@ -14,6 +14,7 @@
 
 #include "connection.h"
 #include "core/otr/otr.h"
+#include "session_ui.h"
 
 /* A line from Warren in the conversation with @bare (opened if needed). */
 void warren_otr_ui_notice(WarrenConn *conn, const char *bare, const char *text);
@@ -25,23 +26,24 @@ void warren_otr_ui_new_key(WarrenConn *conn, const char *bare, const char *fp,
 void warren_otr_ui_smp(WarrenConn *conn, const char *bare, WarrenOtrSmpEvent event,
                        const char *question);
 /* Signalling offered @presented for a verified contact pinned at @pinned:
- * asks whether to connect (answer: warren_session_pin_decided). */
+ * asks whether to connect; @done gets the answer. */
 void warren_otr_ui_ask_pin(WarrenConn *conn, const char *bare, const char *pinned,
-                           const char *presented);
+                           const char *presented, WarrenSessionPinDone done);
 /* The contact's own address (inside OTR) is not the one we dialled. */
 void warren_otr_ui_relay_warning(WarrenConn *conn, const char *bare,
                                  const char *dialled, const char *theirs);
 /* A session offered @fp instead of the known key @known (NULL: unknown
- * which): asks whether to trust it (answer: warren_session_key_decided). */
+ * which): asks whether to trust it; @done gets the answer. */
 void warren_otr_ui_ask_key(WarrenConn *conn, const char *bare, const char *known,
-                           const char *fp);
+                           const char *fp, WarrenSessionKeyDone done);
 /* The contact's key dialled us from @theirs, not the pinned address. */
 void warren_otr_ui_pin_mismatch(WarrenConn *conn, const char *bare,
                                 const char *pinned, const char *theirs);
 /* A verified contact moved to @onion (said inside OTR): the pin follows. */
 void warren_otr_ui_pin_moved(WarrenConn *conn, const char *bare, const char *onion);
 
-/* The "/warren" conversation command (plugin load and unload). */
+/* The "/warren" conversation command and the session's UI table (plugin
+ * load and unload). */
 void warren_otr_ui_init(void);
 void warren_otr_ui_uninit(void);
 

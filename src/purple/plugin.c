@@ -151,7 +151,7 @@ plugin_load(PurplePlugin *plugin)
 	warren_stanza_filter_init(plugin);
 	warren_tor_account_init(plugin);
 	warren_account_actions_init(plugin);
-	warren_presence_init(plugin, warren_session_peer_online);
+	warren_presence_init(plugin);
 	warren_conn_set_session_funcs(&(WarrenConnSessionFuncs){
 		.peer_free = warren_session_peer_free, .end_all = warren_session_end_all,
 	});

@@ -19,8 +19,12 @@
  * session_dial.c's; the client-wide hooks (pidgin-otr, logging) are
  * client_hooks.c's.
  *
- * Liveness (a PING every few seconds, silent channels closed) and redials
- * with exponential backoff are session_liveness.c's.
+ * Delivery from the outbox, acknowledgements, liveness (a PING every few
+ * seconds, silent channels closed) and redials with exponential backoff
+ * are the libpurple-free engine's (core/peer/peer.c), one per contact, with
+ * the state of the contact's channel; this file gives it a channel, OTR and
+ * the user's conversation through its callbacks. What the user sees of
+ * OTR and trust goes through the session's UI table (session_ui.h).
  *
  * OTR (Warren's protocol version 2; OTR itself is version 3): on every new
  * channel the initiator starts an OTR AKE (core/otr.c); nothing is sent
@@ -44,7 +48,6 @@
 
 #include <string.h>
 
-#include <conversation.h>
 #include <server.h>
 
 #include "client_hooks.h"
@@ -54,38 +57,23 @@
 #include "core/channel/frame.h"
 #include "core/otr/otr.h"
 #include "core/outbox/outbox.h"
+#include "core/peer/peer.h"
 #include "debug.h"
 #include "xmpp/jabber_glue.h"
-#include "otr_ui.h"
 #include "outbox_ui.h"
 #include "xmpp/presence.h"
 #include "session.h"
 #include "session_peer.h"
+#include "session_ui.h"
 #include "xmpp/signalling.h"
 #include "tor_account.h"
 #include "warren.h"
 
-#define BACKOFF_MIN_S     WARREN_SESSION_BACKOFF_MIN_S
-#define ACK_DELAY_MS      100 /* longest wait for an ack to ride along */
-/* peer_flush() stops taking from the outbox while this much waits for the
+/* The engine stops taking from the outbox while this much waits for the
  * contact, and goes on when the channel has drained. */
 #define FLUSH_PAUSE_BYTES (WARREN_CHANNEL_MAX_QUEUED / 8)
 
 static void send_frame(Peer *peer, WarrenFrame *frame);
-static void peer_flush(Peer *peer);
-
-/* A line from Warren in the conversation with @who (if one is open). */
-static void
-notice(WarrenConn *conn, const char *who, const char *text)
-{
-	PurpleConversation *conv = purple_find_conversation_with_account(
-		PURPLE_CONV_TYPE_IM, who, purple_connection_get_account(conn->gc));
-
-	if (conv)
-		purple_conversation_write(conv, NULL, text,
-		                          PURPLE_MESSAGE_SYSTEM | PURPLE_MESSAGE_NO_LOG,
-		                          time(NULL));
-}
 
 static WarrenOutbox *
 outbox_of(WarrenConn *conn)
@@ -102,7 +90,8 @@ peer_get(WarrenConn *conn, const char *bare, gboolean create)
 		peer = g_new0(Peer, 1);
 		peer->conn = conn;
 		peer->bare = g_strdup(bare);
-		peer->backoff_s = BACKOFF_MIN_S;
+		peer->core = warren_peer_new(bare, conn->outbox, NULL,
+		                             &warren_session_engine_callbacks, peer);
 		g_hash_table_insert(conn->sessions, peer->bare, peer);
 	}
 	return peer;
@@ -142,7 +131,7 @@ warren_session_shutdown(void)
 static gboolean
 peer_writable(Peer *peer)
 {
-	return peer != NULL && peer->connected && peer->ch != NULL &&
+	return peer != NULL && peer->ch != NULL && peer_state(peer) >= WARREN_PEER_AKE &&
 	       warren_channel_get_state(peer->ch) == WARREN_CHANNEL_STATE_CONNECTED;
 }
 
@@ -151,26 +140,11 @@ static void
 peer_drop_channel(Peer *peer)
 {
 	gboolean graceful = peer_writable(peer);
-
-	if (peer->secure_idle_id)
-		g_source_remove(peer->secure_idle_id);
-	peer->secure_idle_id = 0;
-	if (peer->ack_idle_id)
-		g_source_remove(peer->ack_idle_id);
-	peer->ack_idle_id = 0;
-	peer->ack_due = 0;  /* unacknowledged: the contact resends, we drop dups */
-	peer->flushed = 0;
-	peer->dropping = TRUE;
-	if (peer->conn->otr && (peer->secure || peer->ch))
+	warren_peer_channel_down(peer->core); /* state CLOSING */
+	if (peer->conn->otr && peer->ch)
 		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
-	peer->secure = FALSE;
-	peer->trusted = FALSE;
-	peer->dropping = FALSE;
 	g_clear_pointer(&peer->held, warren_signal_free);
 	g_clear_pointer(&peer->dialled_onion, g_free);
-	if (peer->heartbeat_id)
-		g_source_remove(peer->heartbeat_id);
-	peer->heartbeat_id = 0;
 	if (peer->ch && warren_tor_account_get_responder(peer->conn) && !peer->initiator && peer->sid)
 		warren_responder_forget(warren_tor_account_get_responder(peer->conn), peer->sid);
 	if (graceful && peer->ch) {
@@ -181,7 +155,8 @@ peer_drop_channel(Peer *peer)
 	g_clear_pointer(&peer->dec, warren_frame_decoder_free);
 	g_clear_pointer(&peer->sid, g_free);
 	g_clear_pointer(&peer->initiate_iq, g_free);
-	peer->connected = FALSE;
+	if (peer_state(peer) == WARREN_PEER_CLOSING)
+		warren_peer_set_state(peer->core, WARREN_PEER_IDLE);
 }
 
 void
@@ -190,8 +165,7 @@ warren_session_peer_free(gpointer data)
 	Peer *peer = data;
 
 	peer_drop_channel(peer);
-	if (peer->retry_id)
-		g_source_remove(peer->retry_id);
+	warren_peer_free(peer->core);
 	g_free(peer->full);
 	g_free(peer->their_onion);
 	g_free(peer->asked_fp);
@@ -199,25 +173,10 @@ warren_session_peer_free(gpointer data)
 	g_free(peer);
 }
 
-static gboolean
-has_pending(Peer *peer)
-{
-	GPtrArray *p;
-	gboolean any;
-
-	if (outbox_of(peer->conn) == NULL)
-		return FALSE;
-	p = warren_outbox_pending(outbox_of(peer->conn), peer->bare);
-	any = p && p->len > 0;
-	if (p)
-		g_ptr_array_unref(p);
-	return any;
-}
-
 static void
 send_frame(Peer *peer, WarrenFrame *frame)
 {
-	GByteArray *buf = g_byte_array_new();
+	g_autoptr(GByteArray) buf = g_byte_array_new();
 	GError *error = NULL;
 
 	if (!warren_frame_encode(frame, buf, &error) ||
@@ -226,146 +185,7 @@ send_frame(Peer *peer, WarrenFrame *frame)
 		g_error_free(error);
 	}
 	explicit_bzero(buf->data, buf->len);
-	g_byte_array_unref(buf);
 	warren_frame_free(frame);
-}
-
-/* Encrypts @payload for the contact; FALSE if it could not (not private).
- * A message takes the acknowledgement that is due along (piggybacked). */
-static gboolean
-send_payload(Peer *peer, const WarrenOtrPayload *payload)
-{
-	GError *error = NULL;
-	WarrenOtrPayload p = *payload;
-
-	if (!peer->secure || !peer->trusted || peer->conn->otr == NULL)
-		return FALSE; /* held: only the contact's known key gets anything */
-	if (p.id != 0) /* ids are unique only within our outbox's epoch */
-		p.epoch = warren_outbox_get_epoch(outbox_of(peer->conn));
-	if (p.id != 0 && peer->ack_due != 0 && !p.has_ack) {
-		p.has_ack = TRUE;
-		p.ack = peer->ack_due;
-		p.ack_epoch = peer->ack_due_epoch;
-	}
-	if (p.has_ack && p.ack >= peer->ack_due) {
-		peer->ack_due = 0;
-		if (peer->ack_idle_id)
-			g_source_remove(peer->ack_idle_id);
-		peer->ack_idle_id = 0;
-	}
-	if (!warren_otr_send(peer->conn->otr, peer->bare, &p, &error)) {
-		warren_debug_error("cannot send to %s: %s\n", warren_priv(peer->bare),
-		                   error->message);
-		g_error_free(error);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static void
-send_ack(Peer *peer, guint64 id)
-{
-	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
-
-	p.has_ack = TRUE;
-	p.ack = id;
-	p.ack_epoch = peer->ack_due_epoch;
-	send_payload(peer, &p);
-}
-
-static gboolean
-ack_cb(gpointer data)
-{
-	Peer *peer = data;
-
-	peer->ack_idle_id = 0;
-	if (peer->ack_due)
-		send_ack(peer, peer->ack_due);
-	return G_SOURCE_REMOVE;
-}
-
-/* Acknowledges @id within ACK_DELAY_MS, like TCP's delayed ack: a reply
- * carries the ack along, and a burst of messages costs one cumulative ack.
- * Each OTR message a contact answers moves OTR's Diffie-Hellman ratchet
- * (a modular exponentiation on each side), so fewer messages are much
- * cheaper; the sender's "Delivered." comes at most ACK_DELAY_MS later. */
-static void
-ack_soon(Peer *peer, guint64 epoch, guint64 id)
-{
-	if (peer->ack_due != 0 && peer->ack_due_epoch != epoch)
-		send_ack(peer, peer->ack_due); /* one epoch per ack */
-	peer->ack_due_epoch = epoch;
-	peer->ack_due = MAX(peer->ack_due, id);
-	if (peer->ack_idle_id == 0)
-		peer->ack_idle_id = g_timeout_add(ACK_DELAY_MS, ack_cb, peer);
-}
-
-/* @epoch: the contact's outbox epoch (0: Warren 0.1). Ids repeat across
- * epochs, so a duplicate is an id already shown in the same epoch: only
- * that is acked without being shown. @prev: the contact's previous
- * unacknowledged id; above what we have shown, a message went missing
- * (our cumulative ack would cover it): nothing is shown or acked, and a
- * new channel makes the contact send everything pending again, in order. */
-static void
-got_message(Peer *peer, guint64 epoch, guint64 prev, guint64 id, const char *text)
-{
-	WarrenOutbox *ob = outbox_of(peer->conn);
-	guint64 last = warren_outbox_last_received_in(ob, peer->bare, epoch);
-	GError *error = NULL;
-	char *escaped;
-
-	if (epoch != 0 && id > last && prev > last) {
-		warren_session_peer_fail(peer, "a message is missing before this one");
-		return;
-	}
-	if (id > last) {
-		/* Show, then remember, then ack: a crash in between can show a
-		 * message twice but never lose one. */
-		escaped = g_markup_escape_text(text, -1);
-		serv_got_im(peer->conn->gc, peer->bare, escaped, 0, time(NULL));
-		g_free(escaped);
-		if (!warren_outbox_mark_received_in(ob, peer->bare, epoch, id, &error)) {
-			warren_debug_error("cannot record a delivery: %s\n", error->message);
-			g_clear_error(&error);
-			return; /* no ack: the sender will resend */
-		}
-	}
-	ack_soon(peer, epoch, id);
-}
-
-/* @epoch: the epoch the contact acknowledges (0: Warren 0.1, which knows
- * none and acks our ids as they are). An ack for another epoch (a previous
- * install of ours) removes nothing. */
-static void
-got_ack(Peer *peer, guint64 epoch, guint64 cumulative)
-{
-	GError *error = NULL;
-	GPtrArray *before;
-	guint n = 0, i;
-
-	if (epoch != 0 && epoch != warren_outbox_get_epoch(outbox_of(peer->conn))) {
-		warren_debug_info("ignored an acknowledgement for another epoch from %s\n",
-		                  warren_priv(peer->bare));
-		return;
-	}
-	before = warren_outbox_pending(outbox_of(peer->conn), peer->bare);
-
-	for (i = 0; before && i < before->len; i++)
-		if (((WarrenOutboxEntry *)g_ptr_array_index(before, i))->id <= cumulative)
-			n++;
-	if (before)
-		g_ptr_array_unref(before);
-
-	if (!warren_outbox_ack_upto(outbox_of(peer->conn), peer->bare,
-	                            cumulative, &error)) {
-		warren_debug_error("cannot record an acknowledgement: %s\n", error->message);
-		g_error_free(error);
-		return;
-	}
-	peer->backoff_s = BACKOFF_MIN_S;
-	if (n > 0 && peer->conn->delivery_notices)
-		notice(peer->conn, peer->bare, n == 1 ? _("Delivered.") :
-		       _("Delivered (several messages)."));
 }
 
 /* ---- The contact's state, for session_dial.c and session_trust.c ------- */
@@ -388,10 +208,10 @@ warren_session_peer_drop_channel(Peer *peer)
 	peer_drop_channel(peer);
 }
 
-gboolean
-warren_session_peer_has_pending(Peer *peer)
+void
+warren_session_peer_fail(Peer *peer, const char *why)
 {
-	return has_pending(peer);
+	warren_peer_fail(peer->core, why);
 }
 
 void
@@ -400,11 +220,18 @@ warren_session_peer_send_frame(Peer *peer, WarrenFrame *frame)
 	send_frame(peer, frame);
 }
 
+gboolean
+warren_session_peer_is_paused(Peer *peer)
+{
+	return peer->ch == NULL ||
+	       warren_channel_get_queued(peer->ch) >= FLUSH_PAUSE_BYTES;
+}
+
 void
 warren_session_peer_redial(Peer *peer)
 {
 	peer_drop_channel(peer);
-	peer->backoff_s = BACKOFF_MIN_S;
+	warren_peer_reset_backoff(peer->core);
 	warren_session_dial(peer);
 }
 
@@ -415,7 +242,6 @@ got_otr(Peer *peer, const char *text)
 {
 	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
 	GError *error = NULL;
-	char *msg;
 
 	if (peer->conn->otr == NULL)
 		return;
@@ -423,40 +249,17 @@ got_otr(Peer *peer, const char *text)
 		if (error) {
 			warren_debug_warn("dropped a message from %s: %s\n",
 			                  warren_priv(peer->bare), error->message);
-			msg = g_strdup_printf(_("A message from this contact was dropped: %s."),
-			                      error->message);
-			warren_otr_ui_notice(peer->conn, peer->bare, msg);
-			g_free(msg);
+			g_autofree char *msg = g_strdup_printf(
+				_("A message from this contact was dropped: %s."),
+				error->message);
+			warren_session_ui()->notice(peer->conn, peer->bare, msg);
 			if (g_error_matches(error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_HOSTILE))
 				warren_session_peer_fail(peer, "OTR bounds"); /* its messages stay pending */
 			g_error_free(error);
 		}
 		return;
 	}
-	if (!peer->trusted) {
-		/* Not the contact's known key: its messages are not shown, its
-		 * acks move nothing, its address pins nothing. */
-		if (p.id || p.has_ack)
-			warren_debug_warn("held a message from %s's unaccepted key\n",
-			                  warren_priv(peer->bare));
-		warren_otr_payload_clear(&p);
-		return;
-	}
-	if (p.id || p.has_ack || p.typing >= 0)
-		peer->last_activity = g_get_monotonic_time();
-	if (p.onion)
-		warren_session_trust_got_onion(peer, p.onion);
-	if (peer->ch && peer->secure) {
-		if (p.id)
-			got_message(peer, p.epoch, p.prev, p.id, p.text);
-		if (p.has_ack)
-			got_ack(peer, p.ack_epoch, p.ack);
-		if (p.typing >= 0)
-			serv_got_typing(peer->conn->gc, peer->bare, 0,
-			                p.typing == WARREN_FRAME_TYPING_ACTIVE ? PURPLE_TYPING :
-			                p.typing == WARREN_FRAME_TYPING_PAUSED ? PURPLE_TYPED :
-			                PURPLE_NOT_TYPING);
-	}
+	warren_peer_got_payload(peer->core, &p);
 	warren_otr_payload_clear(&p);
 }
 
@@ -474,14 +277,14 @@ handle_frame(Peer *peer, WarrenFrame *f)
 		warren_debug_warn("unencrypted %s frame from %s refused\n",
 		                  warren_frame_type_to_string(f->type),
 		                  warren_priv(peer->bare));
-		warren_otr_ui_notice(peer->conn, peer->bare,
+		warren_session_ui()->notice(peer->conn, peer->bare,
 			_("The contact's Warren sent an unencrypted message; it was "
 			  "refused and the channel closed."));
 		warren_session_peer_fail(peer, "unencrypted frame");
 		break;
 	case WARREN_FRAME_HELLO:
 		if (f->hello.version_max < WARREN_SESSION_PROTOCOL_VERSION) {
-			warren_otr_ui_notice(peer->conn, peer->bare,
+			warren_session_ui()->notice(peer->conn, peer->bare,
 				_("The contact's Warren is too old to encrypt messages "
 				  "with OTR; nothing is exchanged with it until it is "
 				  "updated."));
@@ -506,7 +309,7 @@ on_received(WarrenChannel *ch, GBytes *data, gpointer user_data)
 	const guint8 *bytes = g_bytes_get_data(data, &len);
 	WarrenFrame *f;
 
-	peer->last_rx = g_get_monotonic_time(); /* liveness, not activity */
+	warren_peer_got_bytes(peer->core); /* liveness, not activity */
 	if (!warren_frame_decoder_feed(peer->dec, bytes, len, &error)) {
 		/* Still deliver what came before the bad bytes. */
 		while (peer->ch && (f = warren_frame_decoder_pop(peer->dec)) != NULL) {
@@ -534,19 +337,18 @@ on_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 
 	if (state == WARREN_CHANNEL_STATE_CONNECTED) {
 		warren_debug_info("channel with %s connected\n", warren_priv(peer->bare));
-		peer->connected = TRUE;
-		peer->connected_at = peer->last_rx = peer->last_activity =
-			g_get_monotonic_time();
+		warren_peer_set_idle_close_ms(peer->core,
+		                              warren_session_engine_idle_close_ms(peer->conn));
+		warren_peer_channel_up(peer->core); /* state AKE, liveness */
 		send_frame(peer, warren_frame_new_hello(WARREN_SESSION_PROTOCOL_VERSION,
 		                                        WARREN_SESSION_PROTOCOL_VERSION,
 		                                        peer->sid));
-		warren_session_liveness_start(peer);
 		/* Nothing but the AKE until the conversation is private. */
 		if (peer->initiator && peer->conn->otr)
 			warren_otr_start(peer->conn->otr, peer->bare);
 	} else if (state == WARREN_CHANNEL_STATE_FAILED || state == WARREN_CHANNEL_STATE_CLOSED) {
 		if (g_error_matches(error, WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL))
-			warren_otr_ui_notice(peer->conn, peer->bare,
+			warren_session_ui()->notice(peer->conn, peer->bare,
 				_("The contact's Warren stopped reading; the channel was "
 				  "closed. Pending messages stay pending."));
 		warren_session_peer_fail(peer, error ? error->message : NULL);
@@ -559,8 +361,8 @@ on_writable(WarrenChannel *ch, gpointer user_data)
 {
 	Peer *peer = user_data;
 
-	if (peer->secure_idle_id == 0)
-		peer_flush(peer);
+	if (!warren_peer_is_starting(peer->core))
+		warren_peer_flush(peer->core);
 }
 
 static const WarrenChannelCallbacks channel_callbacks = {
@@ -568,44 +370,6 @@ static const WarrenChannelCallbacks channel_callbacks = {
 	.received = on_received,
 	.writable = on_writable,
 };
-
-/* The id sent before pending[@i] that is not acknowledged yet (0: none). */
-static guint64
-prev_pending(GPtrArray *pending, guint i)
-{
-	return i > 0 ? ((WarrenOutboxEntry *)g_ptr_array_index(pending, i - 1))->id : 0;
-}
-
-/* Sends the pending messages not yet sent on this channel, in id order,
- * until FLUSH_PAUSE_BYTES wait for the contact (on_writable goes on). */
-static void
-peer_flush(Peer *peer)
-{
-	GPtrArray *pending;
-	guint i;
-
-	if (!peer->connected || !peer->secure)
-		return;
-	pending = warren_outbox_pending(outbox_of(peer->conn), peer->bare);
-	for (i = 0; pending && i < pending->len; i++) {
-		WarrenOutboxEntry *e = g_ptr_array_index(pending, i);
-		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
-		if (e->id <= peer->flushed)
-			continue;
-		if (peer->ch == NULL ||
-		    warren_channel_get_queued(peer->ch) >= FLUSH_PAUSE_BYTES)
-			break;
-		p.id = e->id;
-		p.prev = prev_pending(pending, i);
-		p.text = (char *)e->text;
-		if (!send_payload(peer, &p))
-			break;
-		peer->flushed = e->id;
-	}
-	if (pending)
-		g_ptr_array_unref(pending);
-	peer->last_activity = g_get_monotonic_time();
-}
 
 gboolean
 warren_session_peer_new_channel(Peer *peer, WarrenChannelRole role, const char *sid)
@@ -622,58 +386,65 @@ warren_session_peer_new_channel(Peer *peer, WarrenChannelRole role, const char *
 	peer->initiator = role == WARREN_CHANNEL_ROLE_INITIATOR;
 	peer->dec = warren_frame_decoder_new(0);
 	warren_channel_set_callbacks(peer->ch, &channel_callbacks, peer);
+	warren_peer_set_state(peer->core, peer->initiator ? WARREN_PEER_DIALLING :
+	                                  WARREN_PEER_CONNECTING);
 	return TRUE;
+}
+
+/* Stores @text for @bare in the outbox (plain text, wiped after); FALSE,
+ * and the user told why, if it cannot. */
+static gboolean
+store(WarrenConn *conn, const char *who, const char *bare, const char *text)
+{
+	char *plain = purple_markup_strip_html(text);
+	gsize len = strlen(plain);
+	g_autofree char *msg = NULL;
+	GError *error = NULL;
+	guint64 id = 0;
+
+	if (len > WARREN_OTR_MAX_TEXT) {
+		/* The contact's Warren would refuse it: say so now, keep nothing. */
+		msg = g_strdup_printf(_("Not sent: the message is longer than "
+		                        "%d KiB."), WARREN_OTR_MAX_TEXT / 1024);
+	} else if (!warren_outbox_enqueue(outbox_of(conn), bare, plain,
+	                                  g_get_real_time(), &id, &error)) {
+		msg = g_strdup(error->message);
+		g_error_free(error);
+	}
+	explicit_bzero(plain, len);
+	g_free(plain);
+	if (msg)
+		warren_session_ui()->send_error(conn, who, msg);
+	return msg == NULL;
 }
 
 int
 warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 {
 	WarrenConn *conn = warren_conn_get(gc);
-	char *bare, *plain;
-	guint64 id = 0;
-	GError *error = NULL;
+	g_autofree char *bare = NULL;
 	Peer *peer;
 
 	if (conn == NULL || outbox_of(conn) == NULL)
 		return -1;
 	bare = warren_contact_key(purple_connection_get_account(gc), who);
-	plain = purple_markup_strip_html(text);
-	if (strlen(plain) > WARREN_OTR_MAX_TEXT) {
-		/* The contact's Warren would refuse it: say so now, keep nothing. */
-		char *msg = g_strdup_printf(_("Not sent: the message is longer than "
-		                              "%d KiB."), WARREN_OTR_MAX_TEXT / 1024);
-		purple_conv_present_error(who, purple_connection_get_account(gc), msg);
-		g_free(msg);
-		explicit_bzero(plain, strlen(plain));
-		g_free(plain);
-		g_free(bare);
+	if (!store(conn, who, bare, text))
 		return 0;
-	}
-	if (!warren_outbox_enqueue(outbox_of(conn), bare, plain,
-	                           g_get_real_time(), &id, &error)) {
-		purple_conv_present_error(who, purple_connection_get_account(gc),
-		                          error->message);
-		g_error_free(error);
-		g_free(plain);
-		g_free(bare);
-		return 0;
-	}
-	explicit_bzero(plain, strlen(plain));
-	g_free(plain);
 	peer = peer_get(conn, bare, TRUE);
-	g_free(bare);
-	if (peer->connected && peer->secure && peer->trusted &&
-	    peer->secure_idle_id == 0) {
-		peer_flush(peer); /* in order, behind a paused backlog */
-	} else if (peer->connected && peer->secure && !peer->trusted) {
-		notice(conn, who, _("Pending: held until you decide about the "
-		                    "contact's changed key."));
-	} else if (peer->connected) {
+	if (peer_is_secure(peer) && peer_is_trusted(peer) &&
+	    !warren_peer_is_starting(peer->core)) {
+		warren_peer_flush(peer->core); /* in order, behind a paused backlog */
+	} else if (peer_is_secure(peer) && !peer_is_trusted(peer)) {
+		warren_session_ui()->status(conn, who,
+			_("Pending: held until you decide about the "
+			  "contact's changed key."));
+	} else if (peer_state(peer) == WARREN_PEER_AKE) {
 		/* The AKE is under way: the message goes out, in order, with
 		 * the others when it completes. */
 	} else {
-		notice(conn, who, _("Pending: Warren delivers this message as soon as "
-		                    "a private channel to the contact is open."));
+		warren_session_ui()->status(conn, who,
+			_("Pending: Warren delivers this message as soon as "
+			  "a private channel to the contact is open."));
 		warren_session_dial(peer);
 	}
 	return 1;
@@ -683,27 +454,26 @@ unsigned int
 warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingState state)
 {
 	WarrenConn *conn = warren_conn_get(gc);
-	char *bare;
+	g_autofree char *bare = NULL;
 	Peer *peer;
 
 	if (conn == NULL)
 		return 0;
 	bare = warren_contact_key(purple_connection_get_account(gc), who);
 	peer = peer_get(conn, bare, FALSE);
-	g_free(bare);
 	/* Typing never opens a channel (and never goes through the server). */
-	if (peer && peer->secure && peer->trusted) {
-		WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
-		p.typing = state == PURPLE_TYPING ? WARREN_FRAME_TYPING_ACTIVE :
-		           state == PURPLE_TYPED ? WARREN_FRAME_TYPING_PAUSED :
-		           WARREN_FRAME_TYPING_NONE;
-		send_payload(peer, &p);
-	}
+	if (peer)
+		warren_peer_send_typing(peer->core,
+			state == PURPLE_TYPING ? WARREN_FRAME_TYPING_ACTIVE :
+			state == PURPLE_TYPED ? WARREN_FRAME_TYPING_PAUSED :
+			WARREN_FRAME_TYPING_NONE);
 	return 0;
 }
 
-#ifdef WARREN_TEST_HOOKS /* TEST ONLY (test_hooks.c): @text as an OTR frame
- * (NULL: a PING) to @bare if its channel is up, else dials; however silent. */
+#ifdef WARREN_TEST_HOOKS /* configure --enable-test-hooks */
+/* TEST ONLY (test_hooks.c, WARREN_TEST_HOOKS=1): @text as an OTR frame
+ * (NULL: a PING) on the channel to @bare if it is up; else dials it. The
+ * hostile peer keeps its channel however silent the victim is. */
 gboolean
 warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *text)
 {
@@ -711,14 +481,14 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 	Peer *peer = conn && outbox_of(conn) ? peer_get(conn, bare, TRUE) : NULL;
 
 	if (peer_writable(peer)) {
-		if (warren_channel_get_queued(peer->ch) >= FLUSH_PAUSE_BYTES)
+		if (warren_session_peer_is_paused(peer))
 			return FALSE; /* as fast as Tor takes it, no faster */
-		peer->last_rx = g_get_monotonic_time();
+		warren_peer_got_bytes(peer->core);
 		send_frame(peer, text ? warren_frame_new_otr(text) :
 		                        warren_frame_new_ping(g_random_int()));
 		return TRUE;
 	}
-	if (peer && peer->ch == NULL && peer->retry_id == 0)
+	if (peer && peer->ch == NULL && !warren_peer_is_redial_pending(peer->core))
 		warren_session_dial(peer);
 	return FALSE;
 }
@@ -741,28 +511,6 @@ otr_connected(WarrenOtr *otr, const char *bare, gpointer data)
 	return peer_writable(peer_get(data, bare, FALSE));
 }
 
-static gboolean
-first_sends_cb(gpointer data)
-{
-	Peer *peer = data;
-	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
-
-	peer->secure_idle_id = 0;
-	if (!peer->secure)
-		return G_SOURCE_REMOVE;
-	if (!peer->trusted) {
-		if (peer->declined)
-			warren_session_peer_fail(peer, "a key the user holds");
-		return G_SOURCE_REMOVE; /* everything waits for the user */
-	}
-	p.onion = (char *)warren_tor_account_get_onion(peer->conn); /* not freed */
-	if (p.onion)
-		send_payload(peer, &p);
-	peer->backoff_s = BACKOFF_MIN_S;
-	peer_flush(peer);
-	return G_SOURCE_REMOVE;
-}
-
 static void
 otr_secure(WarrenOtr *otr, const char *bare, gboolean secure, gpointer data)
 {
@@ -772,31 +520,27 @@ otr_secure(WarrenOtr *otr, const char *bare, gboolean secure, gpointer data)
 	if (peer == NULL || peer->ch == NULL)
 		return;
 	if (!secure) {
-		gboolean was = peer->secure;
-		peer->secure = FALSE;
-		if (was && !peer->dropping)
+		/* In CLOSING (our own drop) this is expected. */
+		if (peer_is_secure(peer))
 			warren_session_peer_fail(peer, "the contact ended the private conversation");
 		return;
 	}
-	if (peer->secure)
+	if (peer_is_secure(peer))
 		return; /* refreshed keys of the same session */
-	peer->secure = TRUE;
+	if (!warren_peer_secured(peer->core))
+		return;
 	warren_debug_info("private conversation with %s after %.0f ms of channel\n",
 	                  warren_priv(bare),
-	                  (g_get_monotonic_time() - peer->connected_at) / 1000.0);
+	                  (g_get_monotonic_time() -
+	                   warren_peer_get_connected_at(peer->core)) / 1000.0);
 	warren_session_trust_secured(peer); /* is it the known key? */
-	/* libotr says "secure" to the AKE's initiator before it sends the last
-	 * AKE message: anything sent now would overtake it and be unreadable
-	 * for the contact. Send from the main loop, after it. */
-	if (peer->secure_idle_id == 0)
-		peer->secure_idle_id = g_idle_add_full(G_PRIORITY_DEFAULT, first_sends_cb, peer, NULL);
 }
 
 static void
 otr_new_fingerprint(WarrenOtr *otr, const char *bare, const char *fp,
                     const char *const *old, gpointer data)
 {
-	warren_otr_ui_new_key(data, bare, fp, old);
+	warren_session_ui()->new_key(data, bare, fp, old);
 }
 
 static void
@@ -812,14 +556,14 @@ otr_smp(WarrenOtr *otr, const char *bare, WarrenOtrSmpEvent event,
 		warren_session_verified(conn, bare, fp); /* the key SMP just proved */
 		g_free(fp);
 	}
-	warren_otr_ui_smp(conn, bare, event, question);
+	warren_session_ui()->smp(conn, bare, event, question);
 }
 
 static void
 otr_notice(WarrenOtr *otr, const char *bare, const char *message, gpointer data)
 {
 	if (bare)
-		warren_otr_ui_notice(data, bare, message);
+		warren_session_ui()->notice(data, bare, message);
 	else
 		warren_debug_error("OTR: %s\n", message);
 }
@@ -839,11 +583,10 @@ key_ready(WarrenOtr *otr, const GError *error, gpointer data)
 	WarrenConn *conn = data;
 
 	if (error) {
-		char *msg = g_strdup_printf(_("Cannot create your private OTR key: %s"),
-		                            error->message);
+		g_autofree char *msg = g_strdup_printf(
+			_("Cannot create your private OTR key: %s"), error->message);
 		purple_connection_error_reason(conn->gc,
 		                               PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
-		g_free(msg);
 		return;
 	}
 	warren_debug_info("OTR private key created in %.2f s\n",
@@ -855,20 +598,17 @@ gboolean
 warren_session_start(WarrenConn *conn, GError **error)
 {
 	PurpleAccount *account = purple_connection_get_account(conn->gc);
-	char *dir = warren_account_dir(account);
-	char *obdir = g_build_filename(dir, "outbox", NULL);
-	char *self = warren_bare_jid(purple_account_get_username(account));
+	g_autofree char *dir = warren_account_dir(account);
+	g_autofree char *obdir = g_build_filename(dir, "outbox", NULL);
+	g_autofree char *self = warren_bare_jid(purple_account_get_username(account));
 	GError *local = NULL;
 
 	conn->outbox = warren_outbox_open(obdir, &local);
-	g_free(obdir);
 	if (conn->outbox == NULL) {
 		g_set_error(error, local->domain, local->code,
 		            _("Cannot open the outbox of unsent messages: %s"),
 		            local->message);
 		g_error_free(local);
-		g_free(dir);
-		g_free(self);
 		return FALSE;
 	}
 	if (warren_outbox_get_recovered_bytes(conn->outbox) > 0)
@@ -878,12 +618,8 @@ warren_session_start(WarrenConn *conn, GError **error)
 
 	conn->otr = warren_otr_new(dir, self, WARREN_PRPL_ID, &otr_callbacks, conn,
 	                           &local);
-	g_free(self);
-	if (conn->otr != NULL && !warren_contact_trust_open(conn, dir, error)) {
-		g_free(dir);
+	if (conn->otr != NULL && !warren_contact_trust_open(conn, dir, error))
 		return FALSE;
-	}
-	g_free(dir);
 	if (conn->otr == NULL) {
 		g_set_error(error, local->domain, local->code, "%s", local->message);
 		g_error_free(local);

@@ -28,10 +28,10 @@
 #include "core/outbox/outbox.h"
 #include "debug.h"
 #include "xmpp/jabber_glue.h"
-#include "otr_ui.h"
 #include "xmpp/presence.h"
 #include "session.h"
 #include "session_peer.h"
+#include "session_ui.h"
 #include "xmpp/signalling.h"
 #include "tor_account.h"
 #include "warren.h"
@@ -103,8 +103,8 @@ warren_session_peer_online(PurpleConnection *gc, const char *bare)
 	if (conn == NULL || conn->outbox == NULL)
 		return;
 	peer = warren_session_peer_get(conn, bare);
-	if (peer->ch == NULL && warren_session_peer_has_pending(peer)) {
-		peer->backoff_s = WARREN_SESSION_BACKOFF_MIN_S;
+	if (peer->ch == NULL && warren_peer_has_pending(peer->core)) {
+		warren_peer_reset_backoff(peer->core);
 		warren_session_dial(peer);
 	}
 }
@@ -148,10 +148,19 @@ reply_error(WarrenConn *conn, xmlnode *iq, WarrenSignalIqError condition)
 	}
 }
 
+/* The state of the contact @from (a full JID) names, NULL if none. */
+static Peer *
+peer_of(WarrenConn *conn, const char *from)
+{
+	g_autofree char *bare = warren_contact_key(purple_connection_get_account(conn->gc), from);
+
+	return warren_session_peer_find(conn, bare);
+}
+
 static void
 on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
-	char *bare = warren_contact_key(purple_connection_get_account(conn->gc), from);
+	g_autofree char *bare = warren_contact_key(purple_connection_get_account(conn->gc), from);
 	Peer *peer;
 	WarrenSignal ans = { 0 };
 	char *ufrag = NULL, *pwd = NULL, *iq_id;
@@ -164,11 +173,9 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 		/* Strangers get no channel; nor does anyone before our onion and
 		 * our OTR key are ready, nor a Warren that cannot encrypt. */
 		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE);
-		g_free(bare);
 		return;
 	}
 	peer = warren_session_peer_get(conn, bare);
-	g_free(bare);
 	if (warren_session_trust_refuses_initiate(conn, peer)) {
 		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE);
 		return;
@@ -213,6 +220,7 @@ peer_connect(Peer *peer, const WarrenSignal *sig)
 
 	g_free(peer->dialled_onion);
 	peer->dialled_onion = g_strdup(sig->onion);
+	warren_peer_set_state(peer->core, WARREN_PEER_CONNECTING);
 	/* Circuits of its own for each contact (and each account). */
 	warren_channel_set_socks_auth(peer->ch, warren_tor_account_get_socks_user(peer->conn), sig->onion);
 	if (!warren_channel_connect(peer->ch, warren_tor_get_socks(warren_tor_account_get_tor(peer->conn)),
@@ -239,11 +247,9 @@ signal_copy(const WarrenSignal *sig)
 static void
 on_accept(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
-	char *bare = warren_contact_key(purple_connection_get_account(conn->gc), from);
-	Peer *peer = warren_session_peer_find(conn, bare);
+	Peer *peer = peer_of(conn, from);
 	const char *pin;
 
-	g_free(bare);
 	if (peer == NULL || peer->ch == NULL || !peer->initiator ||
 	    g_strcmp0(peer->sid, sig->sid) != 0 || warren_tor_account_get_tor(conn) == NULL) {
 		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_UNKNOWN_SESSION);
@@ -259,7 +265,9 @@ on_accept(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 		                  warren_priv(peer->bare));
 		g_clear_pointer(&peer->held, warren_signal_free);
 		peer->held = signal_copy(sig);
-		warren_otr_ui_ask_pin(conn, peer->bare, pin, sig->onion);
+		warren_peer_set_state(peer->core, WARREN_PEER_AWAITING_USER);
+		warren_session_ui()->ask_pin(conn, peer->bare, pin, sig->onion,
+		                             warren_session_pin_decided);
 		return;
 	}
 	peer_connect(peer, sig);
@@ -299,7 +307,7 @@ warren_session_forget_pin(WarrenConn *conn, const char *bare)
 	warren_contact_trust_set_pin(conn, bare, NULL);
 	if (peer) {
 		peer->pin_blocked = FALSE;
-		peer->backoff_s = WARREN_SESSION_BACKOFF_MIN_S;
+		warren_peer_reset_backoff(peer->core);
 	}
 	warren_session_peer_online(conn->gc, bare);
 }
@@ -329,14 +337,11 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	WarrenSignal *sig;
 	GError *error = NULL;
 	Peer *peer;
-	char *bare;
 
 	if (conn == NULL || iq == NULL || from == NULL)
 		return FALSE;
 	if (g_strcmp0(type, "error") == 0 && id && g_str_has_prefix(id, "warren-sig-")) {
-		bare = warren_contact_key(purple_connection_get_account(gc), from);
-		peer = warren_session_peer_find(conn, bare);
-		g_free(bare);
+		peer = peer_of(conn, from);
 		if (peer && g_strcmp0(peer->initiate_iq, id) == 0)
 			warren_session_peer_fail(peer, "refused by the contact");
 		return TRUE;
@@ -360,9 +365,7 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 		on_accept(conn, iq, from, sig);
 	else {
 		reply_result(conn, iq);
-		bare = warren_contact_key(purple_connection_get_account(gc), from);
-		peer = warren_session_peer_find(conn, bare);
-		g_free(bare);
+		peer = peer_of(conn, from);
 		if (peer && g_strcmp0(peer->sid, sig->sid) == 0)
 			warren_session_peer_fail(peer, "terminated by the contact");
 	}
@@ -375,4 +378,5 @@ warren_session_dial_init(PurplePlugin *plugin)
 {
 	purple_signal_connect(plugin, "jabber-receiving-iq", plugin,
 	                      PURPLE_CALLBACK(receiving_iq_cb), NULL);
+	warren_presence_set_online_func(warren_session_peer_online);
 }

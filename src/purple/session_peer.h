@@ -11,48 +11,37 @@
 #include "connection.h"
 #include "core/channel/channel.h"
 #include "core/channel/frame.h"
+#include "core/peer/peer.h"
 #include "xmpp/signalling.h"
 
 /* Warren's protocol version (HELLO and signalling): 2, everything inside
  * OTR. */
 #define WARREN_SESSION_PROTOCOL_VERSION 2
-/* The first redial backoff, and the one after a working channel. */
-#define WARREN_SESSION_BACKOFF_MIN_S 2
 
 typedef struct {
 	WarrenConn *conn;
+	WarrenPeer *core;         /* delivery, acks, liveness, backoff, state */
 	char *bare;               /* the contact */
 	char *full;               /* the contact's resource we talk to */
 	char *sid;
 	WarrenChannel *ch;
 	WarrenFrameDecoder *dec;
 	gboolean initiator;
-	gboolean connected;
 	char *initiate_iq;        /* id of our session-initiate */
-	gint64 last_rx;           /* monotonic us */
-	gint64 last_activity;
-	gint64 last_ping;
-	guint heartbeat_id;
-	guint retry_id;
-	guint backoff_s;
 
-	/* OTR and the contact's address */
-	gboolean secure;          /* OTR session up on this channel */
-	gint64 connected_at;      /* monotonic us, for the AKE figure */
+	/* The contact's key and address */
 	char *dialled_onion;      /* initiator: the address signalling gave */
 	char *their_onion;        /* the address the contact gave inside OTR */
-	gboolean trusted;         /* the session's key is the known key */
 	char *asked_fp;           /* another key, put to the user */
 	gboolean declined;        /* ... and the user held it */
-	gboolean dropping;        /* in peer_drop_channel */
 	gboolean pin_blocked;     /* the user declined a changed address */
 	WarrenSignal *held;       /* session-accept waiting for the user */
-	guint secure_idle_id;     /* first sends of a new OTR session */
-	guint64 ack_due;          /* highest id shown, not yet acknowledged */
-	guint64 ack_due_epoch;    /* the contact's epoch ack_due belongs to */
-	guint ack_idle_id;        /* sends ack_due if no message takes it along */
-	guint64 flushed;          /* highest id sent on this channel */
 } Peer;
+
+/* The state of the contact's channel (core/peer/peer.h). */
+#define peer_state(peer)      warren_peer_get_state((peer)->core)
+#define peer_is_secure(peer)  (peer_state(peer) == WARREN_PEER_SECURE)
+#define peer_is_trusted(peer) warren_peer_is_trusted((peer)->core)
 
 /* session.c */
 /* The contact's state, NULL if none. */
@@ -65,23 +54,25 @@ void warren_session_peer_drop_channel(Peer *peer);
  * (logged) if libnice cannot make one. */
 gboolean warren_session_peer_new_channel(Peer *peer, WarrenChannelRole role,
                                          const char *sid);
-/* TRUE if the outbox holds messages for @peer. */
-gboolean warren_session_peer_has_pending(Peer *peer);
+/* Drops the channel; with messages pending, dials again after a backoff. */
+void warren_session_peer_fail(Peer *peer, const char *why);
 /* Sends @frame (transfer full) on the peer's channel; logs a failure. */
 void warren_session_peer_send_frame(Peer *peer, WarrenFrame *frame);
 /* Drops the channel and dials at once: both sides resend what is pending. */
 void warren_session_peer_redial(Peer *peer);
+/* TRUE while enough waits on the channel for the contact (or none is). */
+gboolean warren_session_peer_is_paused(Peer *peer);
+
+/* session_engine.c */
+/* What each contact's engine (core/peer) is given to act through. */
+extern const WarrenPeerCallbacks warren_session_engine_callbacks;
+/* The account's hidden "channel-idle-close" (seconds), in ms; 600 s if unset. */
+guint warren_session_engine_idle_close_ms(WarrenConn *conn);
 
 /* session_dial.c */
 /* Opens a channel to @peer (session-initiate) unless it has one, is
  * offline, blocked, or our Tor or OTR key is not ready yet. */
 void warren_session_dial(Peer *peer);
-
-/* session_liveness.c */
-/* The channel just connected: heartbeats and liveness checks start. */
-void warren_session_liveness_start(Peer *peer);
-/* Drops the channel; with messages pending, dials again after a backoff. */
-void warren_session_peer_fail(Peer *peer, const char *why);
 
 /* session_trust.c */
 /* The OTR session of @peer just became private: sets peer->trusted (the

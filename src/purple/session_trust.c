@@ -21,10 +21,10 @@
 
 #include "contact_trust.h"
 #include "debug.h"
-#include "otr_ui.h"
 #include "xmpp/presence.h"
 #include "session.h"
 #include "session_peer.h"
+#include "session_ui.h"
 
 #define MAX_SETTING_UP 4   /* incoming channels not yet private */
 
@@ -47,7 +47,7 @@ warren_session_trust_got_onion(Peer *peer, const char *onion)
 	    strcmp(onion, peer->dialled_onion) != 0) {
 		/* We reached the contact's key through someone else's address:
 		 * whoever handed us that address relays the channel. */
-		warren_otr_ui_relay_warning(conn, peer->bare, peer->dialled_onion, onion);
+		warren_session_ui()->relay_warning(conn, peer->bare, peer->dialled_onion, onion);
 		peer->pin_blocked = TRUE;
 		warren_session_peer_fail(peer, "the contact's address differs from the one dialled");
 		return;
@@ -56,7 +56,7 @@ warren_session_trust_got_onion(Peer *peer, const char *onion)
 	if (!peer->initiator && pin && strcmp(pin, onion) != 0) {
 		/* Dialled by the contact's key from an address that is not the
 		 * pinned one: as for a dialled channel, nothing goes through. */
-		warren_otr_ui_pin_mismatch(conn, peer->bare, pin, onion);
+		warren_session_ui()->pin_mismatch(conn, peer->bare, pin, onion);
 		warren_session_peer_fail(peer, "the contact's address differs from the pinned one");
 		return;
 	}
@@ -67,7 +67,7 @@ warren_session_trust_got_onion(Peer *peer, const char *onion)
 		set_pin(conn, peer->bare, onion);
 	} else if (strcmp(pin, onion) != 0) {
 		set_pin(conn, peer->bare, onion);
-		warren_otr_ui_pin_moved(conn, peer->bare, onion);
+		warren_session_ui()->pin_moved(conn, peer->bare, onion);
 	}
 }
 
@@ -86,12 +86,10 @@ key_now_trusted(Peer *peer)
 static gboolean
 is_session_key(Peer *peer, const char *fp)
 {
-	char *now = peer && peer->secure && peer->conn->otr ?
+	g_autofree char *now = peer && peer_is_secure(peer) && peer->conn->otr ?
 		warren_otr_session_fingerprint(peer->conn->otr, peer->bare) : NULL;
-	gboolean same = now && warren_trust_fingerprint_equal(now, fp);
 
-	g_free(now);
-	return same;
+	return now && warren_trust_fingerprint_equal(now, fp);
 }
 
 void
@@ -102,7 +100,7 @@ warren_session_verified(WarrenConn *conn, const char *bare, const char *fp)
 	warren_contact_trust_accept(conn, bare, fp, TRUE);
 	if (!is_session_key(peer, fp))
 		return;
-	if (!peer->trusted) {
+	if (!peer_is_trusted(peer)) {
 		key_now_trusted(peer);
 	} else if (peer->their_onion) {
 		warren_debug_info("pinned the address of %s\n", warren_priv(bare));
@@ -120,12 +118,12 @@ warren_session_key_decided(WarrenConn *conn, const char *bare, const char *fp,
 		/* Messages stay pending; this key is not asked about again. */
 		if (peer && peer->asked_fp && warren_trust_fingerprint_equal(peer->asked_fp, fp))
 			peer->declined = TRUE;
-		if (peer && peer->ch && peer->secure && !peer->trusted)
+		if (peer && peer->ch && peer_is_secure(peer) && !peer_is_trusted(peer))
 			warren_session_peer_fail(peer, "the user holds the changed key");
 		return;
 	}
 	warren_contact_trust_accept(conn, bare, fp, FALSE);
-	if (peer && !peer->trusted && is_session_key(peer, fp))
+	if (peer && !peer_is_trusted(peer) && is_session_key(peer, fp))
 		key_now_trusted(peer);
 	else
 		warren_session_peer_online(conn->gc, bare);
@@ -136,7 +134,7 @@ warren_session_key_decided(WarrenConn *conn, const char *bare, const char *fp,
 static void
 key_held(Peer *peer, const char *fp)
 {
-	char *known;
+	g_autofree char *known = NULL;
 
 	warren_debug_warn("the key of %s is not the known one: everything waits\n",
 	                  warren_priv(peer->bare));
@@ -147,32 +145,30 @@ key_held(Peer *peer, const char *fp)
 	peer->asked_fp = g_strdup(fp);
 	peer->declined = FALSE;
 	known = warren_contact_trust_known_key(peer->conn, peer->bare);
-	warren_otr_ui_ask_key(peer->conn, peer->bare, known, fp);
-	g_free(known);
+	warren_session_ui()->ask_key(peer->conn, peer->bare, known, fp,
+	                             warren_session_key_decided);
 }
 
 void
 warren_session_trust_secured(Peer *peer)
 {
 	WarrenConn *conn = peer->conn;
-	char *fp = warren_otr_session_fingerprint(conn->otr, peer->bare);
+	g_autofree char *fp = warren_otr_session_fingerprint(conn->otr, peer->bare);
 
-	peer->trusted = warren_contact_trust_check(conn, peer->bare, fp) !=
-	                WARREN_KEY_CHANGED;
-	warren_otr_ui_secure(conn, peer->bare, !peer->trusted);
-	if (!peer->trusted)
+	warren_peer_set_trusted(peer->core,
+		warren_contact_trust_check(conn, peer->bare, fp) != WARREN_KEY_CHANGED);
+	warren_session_ui()->secure(conn, peer->bare, !peer_is_trusted(peer));
+	if (!peer_is_trusted(peer))
 		key_held(peer, fp);
-	g_free(fp);
 }
 
 static gboolean
 self_wins(WarrenConn *conn, const char *peer_bare)
 {
 	PurpleAccount *account = purple_connection_get_account(conn->gc);
-	char *self = warren_contact_key(account, purple_account_get_username(account));
-	gboolean wins = strcmp(self, peer_bare) < 0;
-	g_free(self);
-	return wins;
+	g_autofree char *self = warren_contact_key(account, purple_account_get_username(account));
+
+	return strcmp(self, peer_bare) < 0;
 }
 
 /* Channels of other contacts that answered an initiate and are not private
@@ -187,7 +183,7 @@ setting_up(WarrenConn *conn, Peer *except)
 	g_hash_table_iter_init(&iter, conn->sessions);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		Peer *p = value;
-		if (p != except && p->ch && !p->initiator && !p->secure)
+		if (p != except && p->ch && !p->initiator && !peer_is_secure(p))
 			n++;
 	}
 	return n;
@@ -199,12 +195,12 @@ setting_up(WarrenConn *conn, Peer *except)
 gboolean
 warren_session_trust_refuses_initiate(WarrenConn *conn, Peer *peer)
 {
-	if (peer->ch && peer->secure && peer->trusted) {
+	if (peer->ch && peer_is_secure(peer) && peer_is_trusted(peer)) {
 		warren_debug_warn("refused an initiate from %s: its channel works\n",
 		                  warren_priv(peer->bare));
 		return TRUE;
 	}
-	if (peer->ch && peer->initiator && !peer->connected && self_wins(conn, peer->bare))
+	if (peer->ch && peer->initiator && peer_state(peer) < WARREN_PEER_AKE && self_wins(conn, peer->bare))
 		return TRUE; /* ours stands */
 	if (setting_up(conn, peer) >= MAX_SETTING_UP) {
 		warren_debug_warn("refused an initiate: %u channels being set up\n",

@@ -210,9 +210,12 @@ class ClientTor:
     own: a third party's tor (a stranger's), apart from the network's client
     tor and the hosts' managed tors. Ports: tornet base + offset."""
 
-    def __init__(self, tornet, directory, offset, control=False, extra=""):
-        """control: a ControlPort at the next port; extra: torrc lines."""
+    def __init__(self, tornet, directory, offset, control=False, extra="",
+                 socks_flags=""):
+        """control: a ControlPort at the next port; extra: torrc lines;
+        socks_flags: after the SocksPort (e.g. ExtendedErrors)."""
         self.dir = directory
+        self.socks_flags = socks_flags
         self.socks_port = tornet.base + offset
         self.control_port = tornet.base + offset + 1 if control else None
         self.extra = extra
@@ -238,7 +241,8 @@ class ClientTor:
                    if self.control_port else "")
         (self.dir / "torrc").write_text(
             f"%include {self.fragment}\n"
-            f"DataDirectory {self.dir}/data\nSocksPort 127.0.0.1:{self.socks_port}\n"
+            f"DataDirectory {self.dir}/data\n"
+            f"SocksPort 127.0.0.1:{self.socks_port} {self.socks_flags}\n"
             f"{control}{self.extra}"
             f"Log notice file {log}\nClientUseIPv6 0\n")
         self.proc = subprocess.Popen(["tor", "-f", str(self.dir / "torrc")],

@@ -147,6 +147,85 @@ char *warren_tor_publish_onion_finish (WarrenTor *tor, GAsyncResult *result,
 /* DEL_ONION, fire and forget (nothing if the Tor is gone). */
 void warren_tor_remove_onion (WarrenTor *tor, const char *address);
 
+/* Most authorized clients one contact onion can have: tor 0.4.9 pads the
+ * client list to 16s and the layer that holds it to 10,000-byte steps;
+ * 330 clients make a 41,188-byte descriptor, 400 one of 54,732 bytes, over
+ * the 50,000 HSDirs take, and tor then accepts the ADD_ONION but never
+ * uploads ("descriptor too big", a Bug warning in its log). */
+#define WARREN_ONION_MAX_CLIENTS 300
+
+/* What to publish: warren_tor_publish_onion_async()'s arguments, plus
+ * @client_auth: ClientAuthV3 public keys (onion_auth.h; NULL or empty for
+ * none) of the only clients that can decrypt the descriptor, so nobody
+ * else can fetch it, see whether the service is up, or open a stream. A
+ * NULL @key_path publishes a throwaway address (a new key, DiscardPK:
+ * nothing is saved, the address never comes back). */
+typedef struct {
+  const char *key_path;
+  guint16 virt_port;
+  const char *target;
+  const char *const *client_auth;
+  guint timeout_ms;
+} WarrenTorOnionSpec;
+
+/* Publishes @spec; finish with warren_tor_publish_onion_finish(). Errors
+ * as warren_tor_publish_onion_async(), and ONION for a malformed
+ * client-auth key or more than WARREN_ONION_MAX_CLIENTS of them. */
+void warren_tor_publish_onion_spec_async (WarrenTor *tor,
+                                          const WarrenTorOnionSpec *spec,
+                                          GCancellable *cancellable,
+                                          GAsyncReadyCallback callback,
+                                          gpointer user_data);
+/* Publishes the stable service @address again with @spec's (changed) set
+ * of authorized clients: DEL_ONION then ADD_ONION with the same key (tor
+ * refuses an ADD_ONION of a service it has: "550 Onion address
+ * collision"), then closes the service's rendezvous circuits (CLOSECIRCUIT:
+ * tor keeps them, and a revoked client could go on opening streams on its
+ * own), then ADD_ONION. Every contact's open channel drops; the address is
+ * unreachable from the DEL_ONION until the new descriptor is uploaded (see
+ * tor_onion.c for the figures).
+ * @spec->key_path is required. Finish with warren_tor_publish_onion_finish(). */
+void warren_tor_republish_onion_async (WarrenTor *tor, const char *address,
+                                       const WarrenTorOnionSpec *spec,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+
+/* An introduction onion: a throwaway address (DiscardPK) published for one
+ * first-contact handshake, handed through the XMPP server, and removed
+ * (DEL_ONION) once the handshake is done or its lifetime passed, so the
+ * server never learns an address that works later. */
+typedef struct _WarrenTorIntroOnion WarrenTorIntroOnion;
+/* Called once when the lifetime passed (the service is already removed). */
+typedef void (*WarrenTorIntroExpiredFunc) (WarrenTorIntroOnion *intro,
+                                           gpointer user_data);
+
+/* Publishes a new introduction onion, Port=@virt_port,@target, within
+ * @timeout_ms; it is removed @lifetime_ms after it was published. Errors
+ * as warren_tor_publish_onion_async(). */
+void warren_tor_intro_onion_new_async (WarrenTor *tor, guint16 virt_port,
+                                       const char *target, guint timeout_ms,
+                                       guint lifetime_ms,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+/* (transfer full) Free with warren_tor_intro_onion_free(). */
+WarrenTorIntroOnion *warren_tor_intro_onion_new_finish (WarrenTor *tor,
+                                                        GAsyncResult *result,
+                                                        GError **error);
+/* "<56>.onion" (owned by @intro). */
+const char *warren_tor_intro_onion_get_address (WarrenTorIntroOnion *intro);
+gboolean warren_tor_intro_onion_is_removed (WarrenTorIntroOnion *intro);
+void warren_tor_intro_onion_set_expired_func (WarrenTorIntroOnion *intro,
+                                              WarrenTorIntroExpiredFunc func,
+                                              gpointer user_data);
+/* Removes the service now (DEL_ONION; idempotent); @intro stays valid. */
+void warren_tor_intro_onion_remove (WarrenTorIntroOnion *intro);
+/* Removes the service if still there, and frees. Accepts NULL. The
+ * WarrenTor may be freed first. */
+void warren_tor_intro_onion_free (WarrenTorIntroOnion *intro);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WarrenTorIntroOnion, warren_tor_intro_onion_free)
+
 /* The torrc Warren gives a managed tor (exposed for unit tests); paths
  * with spaces, quotes, '#' or backslashes are quoted. transfer full; NULL
  * if a path contains a line break. Only data_dir and config_fragment of

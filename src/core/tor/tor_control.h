@@ -223,6 +223,20 @@ void warren_tor_control_add_onion_async (WarrenTorControl *ctl,
                                          GCancellable *cancellable,
                                          GAsyncReadyCallback callback,
                                          gpointer user_data);
+/* The same, publishing a descriptor that only the holders of the private
+ * halves of @client_auth can decrypt: each a ClientAuthV3 public key, 52
+ * base32 characters (onion_auth.h); NULL or empty for none. A malformed
+ * key is INVALID (nothing sent). Finish with
+ * warren_tor_control_add_onion_finish(). */
+void warren_tor_control_add_onion_auth_async (WarrenTorControl *ctl,
+                                              const char *key,
+                                              const char *const *ports,
+                                              WarrenTorOnionFlags flags,
+                                              guint max_streams,
+                                              const char *const *client_auth,
+                                              GCancellable *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer user_data);
 /* (transfer full) The ServiceID (56 base32 characters). @private_key
  * (nullable out) receives the new key as "ED25519-V3:<base64>" when tor
  * returned one (a NEW key without DISCARD_PK), else NULL; free it with
@@ -241,6 +255,43 @@ void warren_tor_control_del_onion_async (WarrenTorControl *ctl,
 gboolean warren_tor_control_del_onion_finish (WarrenTorControl *ctl,
                                               GAsyncResult *result,
                                               GError **error);
+
+/* ONION_CLIENT_AUTH_ADD @service_id @blob: tor uses the client-auth
+ * private key @blob ("x25519:<base64 of 32 bytes>", from
+ * warren_onion_auth_key_client_blob(); a secret, wiped from Warren's copy
+ * of the line) to decrypt @service_id's descriptor, in memory only (no
+ * Permanent flag: Warren's contact credentials store keeps it). Replacing
+ * an existing credential succeeds too (tor answers 251). */
+void warren_tor_control_client_auth_add_async (WarrenTorControl *ctl,
+                                               const char *service_id,
+                                               const char *blob,
+                                               GCancellable *cancellable,
+                                               GAsyncReadyCallback callback,
+                                               gpointer user_data);
+gboolean warren_tor_control_client_auth_add_finish (WarrenTorControl *ctl,
+                                                    GAsyncResult *result,
+                                                    GError **error);
+/* ONION_CLIENT_AUTH_REMOVE @service_id. Tor keeps a descriptor it already
+ * decrypted and circuits it built (see tor_onion.c on revocation). */
+void warren_tor_control_client_auth_remove_async (WarrenTorControl *ctl,
+                                                  const char *service_id,
+                                                  GCancellable *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer user_data);
+gboolean warren_tor_control_client_auth_remove_finish (WarrenTorControl *ctl,
+                                                       GAsyncResult *result,
+                                                       GError **error);
+
+/* CLOSECIRCUIT @circuit_id (decimal digits, as GETINFO circuit-status
+ * names it). */
+void warren_tor_control_close_circuit_async (WarrenTorControl *ctl,
+                                             const char *circuit_id,
+                                             GCancellable *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer user_data);
+gboolean warren_tor_control_close_circuit_finish (WarrenTorControl *ctl,
+                                                  GAsyncResult *result,
+                                                  GError **error);
 
 /* SIGNAL @signal_name (e.g. "NEWNYM", "SHUTDOWN"). */
 void warren_tor_control_signal_async (WarrenTorControl *ctl,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Typed Tor control commands: GETINFO, SETEVENTS, ADD_ONION, DEL_ONION,
+ * Typed Tor control commands: GETINFO, SETEVENTS, ADD_ONION (with
+ * ClientAuthV3), DEL_ONION, ONION_CLIENT_AUTH_ADD/REMOVE, CLOSECIRCUIT,
  * SIGNAL and TAKEOWNERSHIP, built only on the public command API.
  *
  * Each wrapper validates its arguments against a narrow character set before
@@ -16,6 +17,8 @@
 #include "core/tor/tor_control.h"
 
 #include <string.h>
+
+#include "core/tor/onion_auth.h"
 
 /* ---- Validation --------------------------------------------------------- */
 
@@ -453,10 +456,11 @@ secret_free_cb (gpointer secret)
  * port mapping is invalid. Every piece is wiped, since one is the key. */
 static char *
 build_add_onion (const char *key, const char *const *ports,
-                 WarrenTorOnionFlags flags, guint max_streams)
+                 WarrenTorOnionFlags flags, guint max_streams,
+                 const char *const *client_auth)
 {
   g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (secret_free_cb);
-  const char *names[4];
+  const char *names[5];
   guint i, n = 0;
 
   g_ptr_array_add (parts, g_strdup ("ADD_ONION"));
@@ -467,6 +471,10 @@ build_add_onion (const char *key, const char *const *ports,
     names[n++] = "Detach";
   if (flags & WARREN_TOR_ONION_FLAG_MAX_STREAMS_CLOSE_CIRCUIT)
     names[n++] = "MaxStreamsCloseCircuit";
+  /* Tor ignores ClientAuthV3 keys without this flag ("512 No auth type
+   * specified"). */
+  if (client_auth != NULL && client_auth[0] != NULL)
+    names[n++] = "V3Auth";
   names[n] = NULL;
   if (n > 0) {
     g_autofree char *list = g_strjoinv (",", (char **) names);
@@ -479,6 +487,8 @@ build_add_onion (const char *key, const char *const *ports,
       return NULL;
     g_ptr_array_add (parts, g_strconcat ("Port=", ports[i], NULL));
   }
+  for (i = 0; client_auth != NULL && client_auth[i] != NULL; i++)
+    g_ptr_array_add (parts, g_strconcat ("ClientAuthV3=", client_auth[i], NULL));
   return join_exact (parts);
 }
 
@@ -491,13 +501,36 @@ warren_tor_control_add_onion_async (WarrenTorControl *ctl, const char *key,
                                     GAsyncReadyCallback callback,
                                     gpointer user_data)
 {
+  warren_tor_control_add_onion_auth_async (ctl, key, ports, flags,
+                                           max_streams, NULL, cancellable,
+                                           callback, user_data);
+}
+
+void
+warren_tor_control_add_onion_auth_async (WarrenTorControl *ctl,
+                                         const char *key,
+                                         const char *const *ports,
+                                         WarrenTorOnionFlags flags,
+                                         guint max_streams,
+                                         const char *const *client_auth,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data)
+{
   GTask *task;
   OnionRequest *request;
   char *line;
+  guint i;
 
   g_return_if_fail (ctl != NULL);
   task = new_task (warren_tor_control_add_onion_async, cancellable, callback,
                    user_data);
+  for (i = 0; client_auth != NULL && client_auth[i] != NULL; i++) {
+    if (!warren_onion_auth_is_public_base32 (client_auth[i])) {
+      return_invalid (task, "Invalid onion client-authorization key");
+      return;
+    }
+  }
   if (!is_onion_key (key)) {
     return_invalid (task, "Invalid onion service key");
     return;
@@ -510,7 +543,7 @@ warren_tor_control_add_onion_async (WarrenTorControl *ctl, const char *key,
     return_invalid (task, "ADD_ONION MaxStreams is at most 65535");
     return;
   }
-  line = build_add_onion (key, ports, flags, max_streams);
+  line = build_add_onion (key, ports, flags, max_streams, client_auth);
   if (line == NULL) {
     return_invalid (task, "Invalid onion service port mapping");
     return;
@@ -545,4 +578,125 @@ warren_tor_control_add_onion_finish (WarrenTorControl *ctl,
     *private_key = g_steal_pointer (&onion->private_key);
   onion_result_free (onion);
   return service_id;
+}
+
+/* ---- Client authorization on the dialling side -------------------------- */
+
+/* "x25519:" + the base64 of 32 bytes, as ONION_CLIENT_AUTH_ADD takes it. */
+static gboolean
+is_client_auth_blob (const char *blob)
+{
+  const char *b64;
+  guchar *raw;
+  gsize i, len = 0;
+  gboolean ok;
+
+  if (blob == NULL || !g_str_has_prefix (blob, "x25519:"))
+    return FALSE;
+  b64 = blob + strlen ("x25519:");
+  if (strlen (b64) != 44 || strcmp (b64 + 43, "=") != 0)
+    return FALSE;
+  for (i = 0; i < 43; i++)
+    if (!g_ascii_isalnum (b64[i]) && b64[i] != '+' && b64[i] != '/')
+      return FALSE;
+  raw = g_base64_decode (b64, &len);
+  ok = len == WARREN_ONION_AUTH_KEY_LEN;
+  explicit_bzero (raw, len);
+  g_free (raw);
+  return ok;
+}
+
+void
+warren_tor_control_client_auth_add_async (WarrenTorControl *ctl,
+                                          const char *service_id,
+                                          const char *blob,
+                                          GCancellable *cancellable,
+                                          GAsyncReadyCallback callback,
+                                          gpointer user_data)
+{
+  GTask *task;
+  char *line;
+
+  g_return_if_fail (ctl != NULL);
+  task = new_task (warren_tor_control_client_auth_add_async, cancellable,
+                   callback, user_data);
+  if (!is_service_id (service_id)) {
+    return_invalid (task, "Invalid onion service ID");
+    return;
+  }
+  if (!is_client_auth_blob (blob)) {
+    return_invalid (task, "Invalid onion client-authorization key");
+    return;
+  }
+  line = g_strconcat ("ONION_CLIENT_AUTH_ADD ", service_id, " ", blob, NULL);
+  send_simple (ctl, task, line);
+  warren_tor_control_secret_free (line);
+}
+
+gboolean
+warren_tor_control_client_auth_add_finish (WarrenTorControl *ctl,
+                                           GAsyncResult *result,
+                                           GError **error)
+{
+  return simple_finish (result, warren_tor_control_client_auth_add_async,
+                        error);
+}
+
+void
+warren_tor_control_client_auth_remove_async (WarrenTorControl *ctl,
+                                             const char *service_id,
+                                             GCancellable *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer user_data)
+{
+  GTask *task;
+  g_autofree char *line = NULL;
+
+  g_return_if_fail (ctl != NULL);
+  task = new_task (warren_tor_control_client_auth_remove_async, cancellable,
+                   callback, user_data);
+  if (!is_service_id (service_id)) {
+    return_invalid (task, "Invalid onion service ID");
+    return;
+  }
+  line = g_strconcat ("ONION_CLIENT_AUTH_REMOVE ", service_id, NULL);
+  send_simple (ctl, task, line);
+}
+
+gboolean
+warren_tor_control_client_auth_remove_finish (WarrenTorControl *ctl,
+                                              GAsyncResult *result,
+                                              GError **error)
+{
+  return simple_finish (result, warren_tor_control_client_auth_remove_async,
+                        error);
+}
+
+void
+warren_tor_control_close_circuit_async (WarrenTorControl *ctl,
+                                        const char *circuit_id,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
+{
+  GTask *task;
+  g_autofree char *line = NULL;
+
+  g_return_if_fail (ctl != NULL);
+  task = new_task (warren_tor_control_close_circuit_async, cancellable,
+                   callback, user_data);
+  if (circuit_id == NULL || *circuit_id == '\0' || strlen (circuit_id) > 16 ||
+      strspn (circuit_id, "0123456789") != strlen (circuit_id)) {
+    return_invalid (task, "Invalid circuit ID");
+    return;
+  }
+  line = g_strconcat ("CLOSECIRCUIT ", circuit_id, NULL);
+  send_simple (ctl, task, line);
+}
+
+gboolean
+warren_tor_control_close_circuit_finish (WarrenTorControl *ctl,
+                                         GAsyncResult *result, GError **error)
+{
+  return simple_finish (result, warren_tor_control_close_circuit_async, error);
 }

@@ -45,18 +45,18 @@ typedef struct {
 
 typedef struct {
 	GHashTable *resources; /* resource -> GINT_TO_POINTER(WarrenPeerKind + 2) */
-} WarrenPeer;
+} WarrenPresencePeer;
 
 /* The connection's handle (WARREN_CONN_PRESENCE); nothing else sees it. */
 struct WarrenPresence {
-	GHashTable *peers;         /* contact key -> WarrenPeer */
+	GHashTable *peers;         /* contact key -> WarrenPresencePeer */
 	GHashTable *disco_pending; /* iq id -> DiscoQuery (g_free) */
 };
 
-static WarrenPresenceOnlineFunc online_func;
+static WarrenPresenceOnlineFunc online_func; /* the session layer's */
 
 static void
-peer_free(WarrenPeer *peer)
+peer_free(WarrenPresencePeer *peer)
 {
 	g_hash_table_destroy(peer->resources);
 	g_free(peer);
@@ -106,13 +106,13 @@ full_jid_equal(PurpleAccount *account, const char *a, const char *b)
 	return ba && bb && g_str_equal(ba, bb);
 }
 
-static WarrenPeer *
+static WarrenPresencePeer *
 peer_get(WarrenConn *conn, const char *bare, gboolean create)
 {
-	WarrenPeer *peer = g_hash_table_lookup(presence_of(conn)->peers, bare);
+	WarrenPresencePeer *peer = g_hash_table_lookup(presence_of(conn)->peers, bare);
 
 	if (peer == NULL && create) {
-		peer = g_new0(WarrenPeer, 1);
+		peer = g_new0(WarrenPresencePeer, 1);
 		peer->resources = g_hash_table_new_full(g_str_hash, g_str_equal,
 		                                        g_free, NULL);
 		g_hash_table_insert(presence_of(conn)->peers, g_strdup(bare), peer);
@@ -121,7 +121,7 @@ peer_get(WarrenConn *conn, const char *bare, gboolean create)
 }
 
 static WarrenPeerKind
-peer_kind(WarrenPeer *peer)
+peer_kind(WarrenPresencePeer *peer)
 {
 	GHashTableIter iter;
 	gpointer v;
@@ -201,7 +201,7 @@ expire_disco(WarrenConn *conn)
 	while (g_hash_table_iter_next(&iter, NULL, &v)) {
 		DiscoQuery *q = v;
 		g_autofree char *bare = NULL, *resource = NULL;
-		WarrenPeer *peer;
+		WarrenPresencePeer *peer;
 
 		if (q->asked > limit)
 			continue;
@@ -250,7 +250,7 @@ receiving_presence_cb(PurpleConnection *gc, const char *type, const char *from,
 {
 	WarrenConn *conn = warren_conn_get(gc);
 	g_autofree char *bare = NULL, *resource = NULL;
-	WarrenPeer *peer;
+	WarrenPresencePeer *peer;
 	PurpleAccount *account;
 	g_autofree char *self = NULL;
 
@@ -299,7 +299,7 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	const DiscoQuery *q;
 	const char *asked;
 	g_autofree char *bare = NULL, *resource = NULL;
-	WarrenPeer *peer;
+	WarrenPresencePeer *peer;
 	WarrenPeerKind kind;
 
 	if (conn == NULL || id == NULL ||
@@ -334,7 +334,7 @@ char *
 warren_presence_warren_resource(PurpleConnection *gc, const char *bare)
 {
 	WarrenConn *conn = warren_conn_get(gc);
-	WarrenPeer *peer;
+	WarrenPresencePeer *peer;
 	GHashTableIter iter;
 	gpointer k, v;
 
@@ -394,9 +394,14 @@ warren_tooltip_text(PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean ful
 }
 
 void
-warren_presence_init(PurplePlugin *plugin, WarrenPresenceOnlineFunc online)
+warren_presence_set_online_func(WarrenPresenceOnlineFunc func)
 {
-	online_func = online;
+	online_func = func;
+}
+
+void
+warren_presence_init(PurplePlugin *plugin)
+{
 	purple_signal_connect(plugin, "jabber-receiving-presence", plugin,
 	                      PURPLE_CALLBACK(receiving_presence_cb), NULL);
 	purple_signal_connect(plugin, "jabber-receiving-iq", plugin,

@@ -21,11 +21,12 @@ typedef enum {
 /* A connection's presence state, opaque (its WARREN_CONN_PRESENCE handle). */
 typedef struct WarrenPresence WarrenPresence;
 
-/* Called when a resource of the contact @bare (its contact key) is found to
- * run Warren. */
+void warren_presence_init(PurplePlugin *plugin);
+/* Called when a resource of contact @bare (its contact key) turns out to
+ * run Warren: the session layer registers warren_session_peer_online at
+ * plugin load, so presence needs no upward include. */
 typedef void (*WarrenPresenceOnlineFunc)(PurpleConnection *gc, const char *bare);
-
-void warren_presence_init(PurplePlugin *plugin, WarrenPresenceOnlineFunc online);
+void warren_presence_set_online_func(WarrenPresenceOnlineFunc func);
 
 WarrenPeerKind warren_presence_peer_kind(PurpleConnection *gc, const char *jid);
 /* "bare/resource" of an online resource of @bare that runs Warren, or NULL.
