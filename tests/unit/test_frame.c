@@ -821,7 +821,7 @@ test_decoder_limit (void)
 static void
 test_unknown_types (void)
 {
-  static const guint8 types[] = { 0x00, 0x09, 0x42, 0x80, 0xff };
+  static const guint8 types[] = { 0x00, 0x0a, 0x42, 0x80, 0xff };
   gsize i, chunk;
 
   for (i = 0; i < G_N_ELEMENTS (types); i++) {
