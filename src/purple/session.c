@@ -64,6 +64,7 @@
 #include "xmpp/signalling.h"
 #include "tor_account.h"
 #include "warren.h"
+#include "xfer_ui.h" /* xfer: hooks marked "xfer" */
 
 #define BACKOFF_MIN_S     WARREN_SESSION_BACKOFF_MIN_S
 #define ACK_DELAY_MS      100 /* longest wait for an ack to ride along */
@@ -161,6 +162,7 @@ peer_drop_channel(Peer *peer)
 	peer->ack_due = 0;  /* unacknowledged: the contact resends, we drop dups */
 	peer->flushed = 0;
 	peer->dropping = TRUE;
+	warren_xfer_ui_secure(peer->conn, peer->bare, FALSE); /* xfer */
 	if (peer->conn->otr && (peer->secure || peer->ch))
 		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
 	peer->secure = FALSE;
@@ -451,6 +453,8 @@ got_otr(Peer *peer, const char *text)
 			got_message(peer, p.epoch, p.prev, p.id, p.text);
 		if (p.has_ack)
 			got_ack(peer, p.ack_epoch, p.ack);
+		if (p.xfer) /* xfer */
+			warren_xfer_ui_got_control(peer->conn, peer->bare, p.xfer);
 		if (p.typing >= 0)
 			serv_got_typing(peer->conn->gc, peer->bare, 0,
 			                p.typing == WARREN_FRAME_TYPING_ACTIVE ? PURPLE_TYPING :
@@ -491,6 +495,9 @@ handle_frame(Peer *peer, WarrenFrame *f)
 		break;
 	case WARREN_FRAME_PING:
 		send_frame(peer, warren_frame_new_pong(f->nonce));
+		break;
+	case WARREN_FRAME_FILE: /* xfer */
+		warren_xfer_ui_got_chunk(peer->conn, peer->bare, f->file.data, f->file.length);
 		break;
 	default:
 		break; /* PONG, BYE, skipped types: liveness only */
@@ -561,6 +568,8 @@ on_writable(WarrenChannel *ch, gpointer user_data)
 
 	if (peer->secure_idle_id == 0)
 		peer_flush(peer);
+	if (peer->secure_idle_id == 0 && peer->trusted) /* xfer */
+		warren_xfer_ui_writable(peer->conn, peer->bare);
 }
 
 static const WarrenChannelCallbacks channel_callbacks = {
@@ -760,6 +769,7 @@ first_sends_cb(gpointer data)
 		send_payload(peer, &p);
 	peer->backoff_s = BACKOFF_MIN_S;
 	peer_flush(peer);
+	warren_xfer_ui_secure(peer->conn, peer->bare, TRUE); /* xfer */
 	return G_SOURCE_REMOVE;
 }
 
@@ -913,6 +923,7 @@ warren_session_end_all(WarrenConn *conn)
 	GHashTableIter iter;
 	gpointer value;
 
+	warren_xfer_ui_conn_closed(conn); /* xfer: transfers pause first */
 	if (conn->sessions == NULL)
 		return;
 	g_hash_table_iter_init(&iter, conn->sessions);
