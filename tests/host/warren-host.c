@@ -31,6 +31,8 @@
  *                                      whose label starts with LABEL
  *   answer N INDEX | input N TEXT | fill N FIELD VALUE | ok N | cancel N
  *                                      answer request N (see "request-*")
+ *   sendfile ACCOUNT JID PATH | xfercancel ACCOUNT JID NAME | savefile N PATH|-
+ *                                      file transfers (host_xfer.c: its events)
  *   hostile ACCOUNT JID KIND COUNT     TEST ONLY (WARREN_TEST_HOOKS=1): send
  *                                      hostile OTR (hostile.c); hostile-sent N
  *   echo TEXT                          print "echo TEXT" (a sync marker)
@@ -56,6 +58,7 @@
 #include <purple.h>
 
 #include "hostile.h"
+#include "host_xfer.h"
 
 #define UI_ID "warren-host"
 
@@ -431,6 +434,7 @@ static PurpleRequestUiOps request_ops = {
 	.request_action = request_action,
 	.request_input = request_input,
 	.close_request = close_request,
+	.request_file = warren_host_request_file,
 };
 
 /* "answer N INDEX", "input N TEXT", "fill N FIELD VALUE", "ok N", "cancel N". */
@@ -744,6 +748,10 @@ run_command(char *line)
 		g_free(rest);
 		goto out;
 	}
+	if (g_str_equal(cmd, "savefile")) {
+		warren_host_savefile((guint)atoi(argv[1]), argc >= 3 ? argv[2] : NULL);
+		goto out;
+	}
 	if (g_str_equal(cmd, "add")) {
 		if (argc < 4) {
 			emit("error usage: add ACCOUNT PROTOCOL PASSWORD");
@@ -832,7 +840,7 @@ run_command(char *line)
 		char *text = g_strjoinv(" ", argv + 3);
 		cmd_send(account, argv[2], text);
 		g_free(text);
-	} else
+	} else if (!warren_host_xfer_command(account, argv, argc))
 		emit("error unknown or incomplete command %s", cmd);
 out:
 	g_strfreev(argv);
@@ -909,6 +917,7 @@ main(int argc, char **argv)
 	purple_notify_set_ui_ops(&notify_ops);
 	requests = g_hash_table_new_full(NULL, NULL, NULL, req_free);
 	purple_request_set_ui_ops(&request_ops);
+	warren_host_xfer_init(emit, &handle);
 	purple_plugins_add_search_path(plugin_dir ? plugin_dir : BUILD_PLUGINDIR);
 	purple_plugins_add_search_path(PURPLE_SYSTEM_PLUGINDIR);
 
