@@ -32,6 +32,7 @@
 #include "tor_account.h"
 #include "tor_pool.h"
 #include "warren.h"
+#include "xfer_test_hooks.h"
 #include "xfer_ui.h"
 
 static const char *
@@ -157,6 +158,7 @@ plugin_load(PurplePlugin *plugin)
 	warren_client_hooks_init(plugin);
 	warren_otr_ui_init();
 	warren_test_hooks_init(plugin); /* only with WARREN_TEST_HOOKS=1 */
+	warren_xfer_test_hooks_init(plugin); /* likewise */
 	return TRUE;
 }
 

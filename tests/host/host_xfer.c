@@ -7,7 +7,9 @@
  *   xfer-done ACCOUNT WHO send|receive PATH
  *   xfer-cancel-local / xfer-cancel-remote ACCOUNT WHO NAME
  * Commands: sendfile ACCOUNT JID PATH, xfercancel ACCOUNT JID NAME,
- *   savefile N PATH|-.
+ *   savefile N PATH|-, and TEST ONLY (WARREN_TEST_HOOKS=1)
+ *   hostilexfer ACCOUNT JID control|chunk HEX: raw file-transfer bytes to
+ *   the contact ("hostilexfer-sent 0|1").
  */
 #include "config.h"
 
@@ -163,6 +165,16 @@ warren_host_xfer_command(PurpleAccount *account, char **argv, guint argc)
 			serv_send_file(gc, argv[2], argv[3]);
 		else
 			emit("error %s is offline", argv[1]);
+		return TRUE;
+	}
+	if (g_str_equal(argv[0], "hostilexfer") && argc >= 5) {
+		gboolean ok = FALSE;
+		char *what = g_strdup_printf("%s:%s", argv[3], argv[4]);
+		int sent = GPOINTER_TO_INT(purple_plugin_ipc_call(
+			purple_plugins_find_with_id("prpl-warren"), "test_xfer", &ok,
+			account, argv[2], what));
+		g_free(what);
+		emit("hostilexfer-sent %d", ok ? sent : -1);
 		return TRUE;
 	}
 	if (g_str_equal(argv[0], "xfercancel") && argc >= 4) {

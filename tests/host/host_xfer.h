@@ -18,8 +18,8 @@ void *warren_host_request_file(const char *title, const char *filename,
                                void *user_data);
 /* "savefile N PATH" answers request-file N ("-": cancel). */
 void warren_host_savefile(guint id, const char *path);
-/* sendfile ACCOUNT JID PATH, xfercancel ACCOUNT JID NAME; FALSE if @argv is
- * none of these. */
+/* sendfile, xfercancel, hostilexfer (host_xfer.c); FALSE if @argv is none
+ * of these. */
 gboolean warren_host_xfer_command(PurpleAccount *account, char **argv, guint argc);
 
 #endif

@@ -1,0 +1,227 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""File transfer between two Warren hosts over the private Tor network, as
+users see it: "send file", the receiver's own accept dialog and file
+chooser, progress, completion or cancellation in both conversations. Files
+arrive whole (equal SHA-256) after cut Tor streams and a restarted
+receiver; the wire carries only sealed FILE frames and OTR; a hostile
+contact's offers (names with "../", absurd sizes, chunks with bad tags) are
+refused with a clear line and leave nothing outside the chosen directory."""
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from test_chat import friends_in_two_hosts
+from test_exactly_once import restart
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import socks_relay  # noqa: E402
+
+FILE_FRAME = 9
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def make_file(path, size, marker=b""):
+    """@size bytes: @marker repeated (to look for on the wire), else random."""
+    with open(path, "wb") as f:
+        if marker:
+            f.write((marker * (size // len(marker) + 1))[:size])
+        else:
+            left = size
+            while left:
+                n = min(left, 1 << 20)
+                f.write(os.urandom(n))
+                left -= n
+    return path
+
+
+def conv(host, acct, pattern, timeout=60, since=None):
+    return host.wait(rf"^conv-write {re.escape(acct)} \S+ .*{pattern}", timeout=timeout,
+                     since=since)
+
+
+def chatting(ha, hb, a, b, ba, bb):
+    """Both conversations open and the channel private (transfer lines are
+    written into open conversations, as in Pidgin)."""
+    ha.cmd(f"send {a} {bb} hello-before-files")
+    hb.wait(rf"^im {re.escape(b)} {re.escape(ba)} hello-before-files$", timeout=180,
+            since=0)
+    hb.cmd(f"send {b} {ba} hello-back")
+    ha.wait(rf"^im {re.escape(a)} {re.escape(bb)} hello-back$", timeout=120, since=0)
+
+
+def offer_seen(hb, b, name, since=None, timeout=120):
+    """The receiver's accept dialog for @name; returns its number."""
+    m = hb.wait(rf"^request-action (\d+) {re.escape(b)} .*{re.escape(name)}",
+                timeout=timeout, since=since)
+    return m.group(1)
+
+
+def accept(hb, b, name, dest, since=None):
+    """The user accepts the offer of @name and saves it as @dest."""
+    n = offer_seen(hb, b, name, since=since)
+    hb.cmd(f"answer {n} 0")
+    m = hb.wait(rf"^request-file (\d+) {re.escape(b)} ", timeout=30)
+    hb.cmd(f"savefile {m.group(1)} {dest}")
+
+
+def send_and_receive(ha, hb, a, b, ba, bb, src, dest, timeout=300):
+    since_a, since_b = ha.mark(), hb.mark()
+    ha.cmd(f"sendfile {a} {bb} {src}")
+    accept(hb, b, os.path.basename(src), dest, since=since_b)
+    t0 = time.monotonic()
+    hb.wait(rf"^xfer-done {re.escape(b)} {re.escape(ba)} receive ", timeout=timeout,
+            since=since_b)
+    ha.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} send ", timeout=60, since=since_a)
+    return time.monotonic() - t0
+
+
+def test_files_arrive_whole_and_sealed(prosody, tornet, hosts, tmp_path):
+    """1 KiB and 10 MiB (100 MiB with WARREN_XFER_BIG=1) arrive with equal
+    SHA-256; the sender's Tor streams, read through a logging relay, carry
+    FILE frames and OTR only, and never a plaintext byte of the file; the
+    server's logs hold nothing of it."""
+    relay = socks_relay.Relay(tornet.socks)
+    try:
+        ha, hb, a, b, ba, bb = friends_in_two_hosts(
+            prosody, tornet, hosts, ("fa", "fb"), ("fanny", "fabio"),
+            a_socks=relay.address)
+        chatting(ha, hb, a, b, ba, bb)
+        marker = b"xfer-plaintext-marker-%d|" % time.monotonic_ns()
+        out = tmp_path / "in"
+        out.mkdir()
+        small = make_file(tmp_path / "small.txt", 1024, marker)
+        took = send_and_receive(ha, hb, a, b, ba, bb, small, out / "small.txt")
+        assert sha256(out / "small.txt") == sha256(small)
+        conv(ha, a, "Transfer of file .*small.txt.* complete", since=0)
+        conv(hb, b, "Transfer of file .*small.txt.* complete", since=0)
+        print(f"1 KiB: {took:.1f} s")
+
+        size = 10 << 20
+        big = make_file(tmp_path / "ten.bin", size, marker)
+        took = send_and_receive(ha, hb, a, b, ba, bb, big, out / "ten.bin")
+        assert sha256(out / "ten.bin") == sha256(big)
+        print(f"10 MiB: {took:.1f} s, {size / took / 1e6:.2f} MB/s")
+        assert not list(out.glob("*.warren-part"))
+
+        if os.environ.get("WARREN_XFER_BIG") == "1":
+            huge = make_file(tmp_path / "hundred.bin", 100 << 20)
+            took = send_and_receive(ha, hb, a, b, ba, bb, huge, out / "hundred.bin",
+                                    timeout=900)
+            assert sha256(out / "hundred.bin") == sha256(huge)
+            print(f"100 MiB: {took:.1f} s, {(100 << 20) / took / 1e6:.2f} MB/s")
+
+        channels = [s for s in relay.streams if (s.target() or ("", 0))[1] == 7777]
+        assert channels
+        counts = {}
+        for s in channels:
+            up, down = s.after_socks()
+            for frames in (socks_relay.channel_frames(up, True),
+                           socks_relay.channel_frames(down, False)):
+                for typ, payload in frames:
+                    counts[typ] = counts.get(typ, 0) + 1
+                    assert typ in (1, 5, 6, 7, 8, FILE_FRAME), typ
+                    assert marker not in payload
+        assert counts.get(FILE_FRAME, 0) >= size // (32 * 1024), counts
+        raw = relay.raw()
+        assert marker not in raw
+        assert marker[:20] not in raw
+        assert marker.decode() not in prosody.logs_text()
+    finally:
+        relay.close()
+
+
+def test_cancel_from_each_side(prosody, tornet, hosts, tmp_path):
+    """The receiver cancels one transfer, the sender the next: both sides
+    see the cancellation, and the receiver keeps no partial file."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts,
+                                                ("ca", "cb"), ("carla", "cyril"))
+    chatting(ha, hb, a, b, ba, bb)
+    out = tmp_path / "in"
+    out.mkdir()
+    for who in ("receiver", "sender"):
+        src = make_file(tmp_path / f"{who}.bin", 30 << 20)
+        name = src.name
+        since_a, since_b = ha.mark(), hb.mark()
+        ha.cmd(f"sendfile {a} {bb} {src}")
+        accept(hb, b, name, out / name, since=since_b)
+        hb.wait(rf"^xfer-progress {re.escape(b)} {re.escape(ba)} [1-9]0 ", timeout=180,
+                since=since_b)
+        if who == "receiver":
+            hb.cmd(f"xfercancel {b} {ba} {name}")
+            hb.wait(rf"^xfer-cancel-local {re.escape(b)} ", timeout=30, since=since_b)
+            ha.wait(rf"^xfer-cancel-remote {re.escape(a)} ", timeout=120, since=since_a)
+        else:
+            ha.cmd(f"xfercancel {a} {bb} {name}")
+            ha.wait(rf"^xfer-cancel-local {re.escape(a)} ", timeout=30, since=since_a)
+            hb.wait(rf"^xfer-cancel-remote {re.escape(b)} ", timeout=120, since=since_b)
+        conv(ha, a, f"cancel.*{re.escape(name)}", since=since_a)
+        conv(hb, b, f"cancel.*{re.escape(name)}", since=since_b)
+        deadline = time.monotonic() + 10
+        while list(out.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert list(out.iterdir()) == [], "a partial file was left behind"
+
+
+def test_streams_cut_mid_transfer(prosody, tornet, hosts, tmp_path):
+    """Every Tor stream is cut (ss -K) in the middle of a transfer: the
+    channel comes back and the file arrives once, whole."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts,
+                                                ("sa", "sb"), ("sonia", "sven"))
+    chatting(ha, hb, a, b, ba, bb)
+    out = tmp_path / "in"
+    out.mkdir()
+    src = make_file(tmp_path / "cut.bin", 20 << 20)
+    since_a, since_b = ha.mark(), hb.mark()
+    ha.cmd(f"sendfile {a} {bb} {src}")
+    accept(hb, b, src.name, out / src.name, since=since_b)
+    hb.wait(rf"^xfer-progress {re.escape(b)} {re.escape(ba)} [2-9]0 ", timeout=240,
+            since=since_b)
+    r = subprocess.run(["ss", "-K", "dst", "127.0.0.1", "dport", "=",
+                        f":{tornet.socks_port}"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    hb.wait(rf"^xfer-done {re.escape(b)} {re.escape(ba)} receive ", timeout=600,
+            since=since_b)
+    ha.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} send ", timeout=120, since=since_a)
+    assert sha256(out / src.name) == sha256(src)
+    assert sorted(p.name for p in out.iterdir()) == [src.name]
+    done = [l for l in hb.lines if l.startswith(f"xfer-done {b} ")]
+    assert len(done) == 1, done
+
+
+def test_receiver_restart_resumes(prosody, tornet, hosts, tmp_path):
+    """The receiver's host stops mid-transfer and starts again: the
+    transfer goes on from what it had confirmed and the file is whole."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts,
+                                                ("ra", "rb"), ("rita", "rolf"))
+    chatting(ha, hb, a, b, ba, bb)
+    out = tmp_path / "in"
+    out.mkdir()
+    src = make_file(tmp_path / "resume.bin", 20 << 20)
+    since_a, since_b = ha.mark(), hb.mark()
+    ha.cmd(f"sendfile {a} {bb} {src}")
+    accept(hb, b, src.name, out / src.name, since=since_b)
+    hb.wait(rf"^xfer-progress {re.escape(b)} {re.escape(ba)} [3-9]0 ", timeout=240,
+            since=since_b)
+    hb.close()
+    part = out / (src.name + ".warren-part")
+    assert part.exists(), list(out.iterdir())
+    kept = part.stat().st_size
+    assert 0 < kept < src.stat().st_size
+    hb = restart(hosts, "rb", b, ba)
+    # Nobody is asked again: the sender's re-offer resumes it.
+    hb.wait(rf"^xfer-done {re.escape(b)} {re.escape(ba)} receive ", timeout=600, since=0)
+    ha.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} send ", timeout=120, since=since_a)
+    assert not any(l.startswith("request-action") and src.name in l for l in hb.lines)
+    assert sha256(out / src.name) == sha256(src)
+    print(f"receiver held {kept} bytes across its restart")
