@@ -37,6 +37,7 @@
 #include "core/channel/frame.h"
 #include "core/xfer/xfer.h"
 #include "debug.h"
+#include "otr_ui.h"
 #include "session_peer.h"
 #include "tor_account.h"
 #include "warren.h"
@@ -281,7 +282,7 @@ cb_offered(gpointer ud, WarrenXfer *wx)
 		char *msg = g_strdup_printf(_("The contact's file name was not safe to "
 		                              "use; it is offered as \"%s\"."),
 		                            warren_xfer_get_name(wx));
-		purple_xfer_conversation_write(px, msg, FALSE);
+		warren_otr_ui_notice(c->conn, c->bare, msg);
 		g_free(msg);
 	}
 	purple_xfer_request(px); /* the host's accept dialog, then where to save */
@@ -302,7 +303,8 @@ cb_progress(gpointer ud, WarrenXfer *wx, guint64 bytes)
 static void
 cb_ended(gpointer ud, WarrenXfer *wx, WarrenXferEnd how, const char *why)
 {
-	PurpleXfer *px = unlink_xfers(ud, wx);
+	Contact *c = ud;
+	PurpleXfer *px = unlink_xfers(c, wx);
 
 	if (px == NULL)
 		return;
@@ -323,8 +325,8 @@ cb_ended(gpointer ud, WarrenXfer *wx, WarrenXferEnd how, const char *why)
 		break;
 	case WARREN_XFER_REJECTED:
 	case WARREN_XFER_FAILED:
-		if (why)
-			purple_xfer_conversation_write(px, (char *)why, TRUE);
+		if (why) /* in the conversation, opened if need be */
+			warren_otr_ui_notice(c->conn, c->bare, why);
 		/* fall through */
 	case WARREN_XFER_CANCELLED_REMOTE:
 		purple_xfer_cancel_remote(px);
@@ -503,6 +505,16 @@ warren_xfer_ui_got_control(WarrenConn *conn, const char *bare, GBytes *body)
 	if (!warren_xfer_peer_got_control(c->xp, b, len, &error)) {
 		warren_debug_warn("file-transfer message from %s refused: %s\n",
 		                  warren_priv(bare), error->message);
+		if (error->domain == WARREN_XFER_ERROR &&
+		    error->code != WARREN_XFER_ERROR_PROTOCOL &&
+		    error->code != WARREN_XFER_ERROR_NOT_SECURE) {
+			/* Not a late message about a finished transfer: tell. */
+			char *msg = g_strdup_printf(_("A file offer or file-transfer message "
+			                              "from this contact was refused: %s"),
+			                            error->message);
+			warren_otr_ui_notice(conn, bare, msg);
+			g_free(msg);
+		}
 		g_error_free(error);
 	}
 }

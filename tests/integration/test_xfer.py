@@ -61,15 +61,15 @@ def chatting(ha, hb, a, b, ba, bb):
 
 
 def offer_seen(hb, b, name, since=None, timeout=120):
-    """The receiver's accept dialog for @name; returns its number."""
+    """The receiver's accept dialog for @name: (its number, its line)."""
     m = hb.wait(rf"^request-action (\d+) {re.escape(b)} .*{re.escape(name)}",
                 timeout=timeout, since=since)
-    return m.group(1)
+    return m.group(1), m.string
 
 
 def accept(hb, b, name, dest, since=None):
     """The user accepts the offer of @name and saves it as @dest."""
-    n = offer_seen(hb, b, name, since=since)
+    n, _ = offer_seen(hb, b, name, since=since)
     hb.cmd(f"answer {n} 0")
     m = hb.wait(rf"^request-file (\d+) {re.escape(b)} ", timeout=30)
     hb.cmd(f"savefile {m.group(1)} {dest}")
@@ -225,3 +225,73 @@ def test_receiver_restart_resumes(prosody, tornet, hosts, tmp_path):
     assert not any(l.startswith("request-action") and src.name in l for l in hb.lines)
     assert sha256(out / src.name) == sha256(src)
     print(f"receiver held {kept} bytes across its restart")
+
+
+def offer_body(file_id, size, name, key=b"\x11" * 32):
+    return (bytes([1]) + file_id + size.to_bytes(8, "big") + key +
+            len(name).to_bytes(2, "big") + name)
+
+
+def hostile_xfer(host, acct, jid, kind, data):
+    m = host.query(f"hostilexfer {acct} {jid} {kind} {data.hex()}",
+                   r"^hostilexfer-sent (-?\d+)", timeout=60)
+    assert int(m.group(1)) == 1, "not sent (test hooks off, or no private channel)"
+
+
+def test_hostile_contact_offers(prosody, tornet, hosts, tmp_path):
+    """A contact's Warren (test hooks) offers "../" names, a 2^63-byte file,
+    a 10,000-byte name, then a chunk whose tag fails: each gets a clear line
+    in the conversation, and nothing is written outside the chosen
+    directory (the partial file of the bad chunk is removed)."""
+    from test_bounds import befriend_across
+    from test_account import signin
+    from conftest import add_xmpp_account
+    (v_u, v_pw), (m_u, m_pw) = (prosody.new_user(p) for p in ("vic", "mal"))
+    hv = hosts.start("xvictim")
+    hm = hosts.start("xmallet", env=dict(os.environ, WARREN_TEST_HOOKS="1"))
+    v = add_xmpp_account(hv, tornet, v_u, v_pw)
+    m = add_xmpp_account(hm, tornet, m_u, m_pw)
+    for host, acct in ((hv, v), (hm, m)):
+        signin(host, acct)
+        host.wait(rf"^onion {re.escape(acct)} ", timeout=120, since=0)
+    befriend_across(hv, v, hm, m)
+    bv, bm = v.split("/")[0], m.split("/")[0]
+    chatting(hm, hv, m, v, bm, bv)
+    top = tmp_path / "top"
+    out = top / "in"
+    out.mkdir(parents=True)
+
+    # A name that climbs out of the directory: offered under a safe name.
+    since = hv.mark()
+    hostile_xfer(hm, m, bv, "control", offer_body(os.urandom(16), 100,
+                                                  b"../../evil.sh"))
+    n, line = offer_seen(hv, v, "evil.sh", since=since)
+    conv(hv, v, "not safe to use", since=since)
+    assert "../" not in line
+    hv.cmd(f"answer {n} 1")  # the user declines
+
+    # 2^63 bytes, and a 10,000-byte name: refused before the user is asked.
+    since = hv.mark()
+    hostile_xfer(hm, m, bv, "control", offer_body(os.urandom(16), 1 << 63, b"huge.bin"))
+    conv(hv, v, "(refused|too (big|large)|larger|exceeds)", since=since)
+    assert not any(l.startswith("request-action") and "huge.bin" in l
+                   for l in hv.lines[since:])
+    since = hv.mark()
+    hostile_xfer(hm, m, bv, "control", offer_body(os.urandom(16), 100, b"n" * 10000))
+    n, line = offer_seen(hv, v, "nnnn", since=since)
+    assert "n" * 256 not in line, "a 10,000-byte name was not shortened"
+    hv.cmd(f"answer {n} 1")
+
+    # A chunk whose tag fails: aborted, the partial removed, said so.
+    fid = os.urandom(16)
+    since = hv.mark()
+    hostile_xfer(hm, m, bv, "control", offer_body(fid, 100, b"bad-tag.bin"))
+    accept(hv, v, "bad-tag.bin", out / "bad-tag.bin", since=since)
+    time.sleep(3)  # the ACCEPT reaches mallet (whose engine ignores it)
+    hostile_xfer(hm, m, bv, "chunk", fid + (0).to_bytes(8, "big") + os.urandom(100 + 16))
+    conv(hv, v, "(tag|authentic|corrupt|tamper|integrity)", since=since)
+    hv.wait(rf"^xfer-cancel-remote {re.escape(v)} ", timeout=30, since=since)
+    time.sleep(1)
+    assert list(out.iterdir()) == []
+    assert sorted(p.name for p in top.iterdir()) == ["in"]
+    assert not (tmp_path / "evil.sh").exists()
