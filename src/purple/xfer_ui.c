@@ -402,6 +402,7 @@ contact_get(WarrenConn *conn, const char *bare, gboolean create)
 	GHashTable *t = by_conn ? g_hash_table_lookup(by_conn, conn) : NULL;
 	Contact *c = t ? g_hash_table_lookup(t, bare) : NULL;
 	PurpleAccount *account;
+	Peer *peer;
 	char *dir, *name, *state;
 
 	if (c || !create)
@@ -426,6 +427,10 @@ contact_get(WarrenConn *conn, const char *bare, gboolean create)
 	g_free(dir);
 	g_hash_table_insert(t, c->bare, c);
 	show_resumable(c);
+	peer = warren_session_peer_find(conn, bare);
+	if (peer && peer->connected && peer->secure && peer->trusted &&
+	    peer->secure_idle_id == 0)
+		warren_xfer_peer_secure(c->xp, TRUE); /* private already */
 	return c;
 }
 
