@@ -85,8 +85,9 @@ typedef enum {
 #define WARREN_XFER_MAX_PENDING   3
 /* Default for the account option "xfer-max-size" (bytes). */
 #define WARREN_XFER_DEFAULT_MAX_SIZE (G_GUINT64_CONSTANT (4) << 30)
-/* Longest file name kept by a receiver, in bytes, after cleaning. */
-#define WARREN_XFER_NAME_MAX      255
+/* Longest file name kept by a receiver, in bytes, after cleaning: under
+ * NAME_MAX (255) with room for ".warren-part" and " (999)". */
+#define WARREN_XFER_NAME_MAX      200
 /* Suffix of the receiver's partial file, beside the destination. */
 #define WARREN_XFER_PART_SUFFIX   ".warren-part"
 
