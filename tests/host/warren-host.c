@@ -917,7 +917,6 @@ main(int argc, char **argv)
 	purple_notify_set_ui_ops(&notify_ops);
 	requests = g_hash_table_new_full(NULL, NULL, NULL, req_free);
 	purple_request_set_ui_ops(&request_ops);
-	warren_host_xfer_init(emit, &handle);
 	purple_plugins_add_search_path(plugin_dir ? plugin_dir : BUILD_PLUGINDIR);
 	purple_plugins_add_search_path(PURPLE_SYSTEM_PLUGINDIR);
 
@@ -936,6 +935,7 @@ main(int argc, char **argv)
 	purple_prefs_set_string("/purple/network/stun_server", "");
 	purple_prefs_set_bool("/purple/network/auto_ip", FALSE);
 
+	warren_host_xfer_init(emit, &handle); /* its signals exist now */
 	purple_signal_connect(purple_connections_get_handle(), "signed-on", &handle,
 	                      PURPLE_CALLBACK(signed_on), NULL);
 	purple_signal_connect(purple_connections_get_handle(), "signed-off", &handle,
