@@ -157,6 +157,7 @@ plugin_load(PurplePlugin *plugin)
 	warren_session_dial_init(plugin);
 	warren_client_hooks_init(plugin);
 	warren_otr_ui_init();
+	warren_xfer_ui_init(plugin);
 	warren_test_hooks_init(plugin); /* only with WARREN_TEST_HOOKS=1 */
 	warren_xfer_test_hooks_init(plugin); /* likewise */
 	return TRUE;

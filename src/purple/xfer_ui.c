@@ -58,6 +58,12 @@ typedef struct {
 } Contact;
 
 static GHashTable *by_conn; /* WarrenConn * -> GHashTable (bare -> Contact) */
+/* While an account is offline its unfinished transfers stay in the window,
+ * "parked": key "<account pointer>/<file id hex>". A parked one the user
+ * cancels is cancelled in the engine at the next sign-in. */
+static GHashTable *parked;    /* key -> PurpleXfer */
+static GHashTable *parked_px; /* PurpleXfer -> key (owned by parked) */
+static GHashTable *cancelled; /* keys */
 static gboolean unlinking;  /* ended() from a cancel libpurple started */
 
 /* ---- PurpleXfer <-> WarrenXfer ------------------------------------------ */
@@ -195,7 +201,14 @@ static void
 px_cancel(PurpleXfer *px)
 {
 	WarrenXfer *wx = wx_of(px);
+	char *key;
 
+	if (wx == NULL && parked_px && (key = g_hash_table_lookup(parked_px, px))) {
+		g_hash_table_add(cancelled, g_strdup(key));
+		g_hash_table_remove(parked_px, px);
+		g_hash_table_remove(parked, key);
+		return;
+	}
 	if (wx == NULL)
 		return;
 	unlinking = TRUE;
@@ -352,7 +365,49 @@ max_size(PurpleAccount *account)
 	return s && *s ? g_ascii_strtoull(s, NULL, 10) : 0; /* 0: the default */
 }
 
-/* Unfinished transfers read back from disk appear in the window again. */
+static char *
+park_key(PurpleAccount *account, WarrenXfer *wx)
+{
+	return g_strdup_printf("%p/%s", (void *)account, warren_xfer_get_id_hex(wx));
+}
+
+/* Leaves @px in the window while its account is offline. */
+static void
+park(Contact *c, PurpleXfer *px, WarrenXfer *wx)
+{
+	char *key = park_key(purple_connection_get_account(c->conn->gc), wx);
+
+	if (parked == NULL) {
+		parked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		parked_px = g_hash_table_new(g_direct_hash, g_direct_equal);
+		cancelled = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	}
+	unlink_xfers(c, wx);
+	g_hash_table_insert(parked, key, px);
+	g_hash_table_insert(parked_px, px, key);
+	purple_xfer_conversation_write(px, _("Paused: the transfer goes on when you "
+	                                     "are back online."), FALSE);
+}
+
+/* The parked PurpleXfer of @wx, taken out of the parking (NULL if none);
+ * TRUE in *@gone if the user cancelled it meanwhile. */
+static PurpleXfer *
+unpark(PurpleAccount *account, WarrenXfer *wx, gboolean *gone)
+{
+	char *key = park_key(account, wx);
+	PurpleXfer *px = parked ? g_hash_table_lookup(parked, key) : NULL;
+
+	*gone = cancelled && g_hash_table_remove(cancelled, key);
+	if (px) {
+		g_hash_table_remove(parked_px, px);
+		g_hash_table_remove(parked, key);
+	}
+	g_free(key);
+	return px;
+}
+
+/* Unfinished transfers read back from disk appear in the window again (or
+ * go on in the row they had). */
 static void
 show_resumable(Contact *c)
 {
@@ -362,10 +417,19 @@ show_resumable(Contact *c)
 	for (l = all; l; l = l->next) {
 		WarrenXfer *wx = l->data;
 		gboolean send = warren_xfer_get_direction(wx) == WARREN_XFER_SEND;
+		gboolean gone;
 		PurpleXfer *px;
 
 		if (warren_xfer_get_user_data(wx) || warren_xfer_get_path(wx) == NULL)
 			continue;
+		if ((px = unpark(account, wx, &gone)) != NULL || gone) {
+			if (gone) {
+				warren_xfer_cancel(wx); /* the user did, while offline */
+				continue;
+			}
+			link_xfers(c, px, wx);
+			continue;
+		}
 		px = px_new(account, send ? PURPLE_XFER_SEND : PURPLE_XFER_RECEIVE, c->bare);
 		link_xfers(c, px, wx);
 		purple_xfer_set_filename(px, warren_xfer_get_name(wx));
@@ -384,12 +448,9 @@ contact_free(gpointer data)
 
 	if (c->redial_id)
 		g_source_remove(c->redial_id);
-	while (c->pxs) { /* they leave the window; the engine keeps them */
+	while (c->pxs) { /* the engine keeps them on disk */
 		PurpleXfer *px = c->pxs->data;
-		unlink_xfers(c, px->data);
-		purple_xfer_conversation_write(px, _("Paused: the transfer goes on "
-		                                     "at your next sign-in."), FALSE);
-		purple_xfer_cancel_local(px);
+		park(c, px, px->data);
 	}
 	warren_xfer_peer_free(c->xp); /* records stay on disk */
 	g_free(c->bare);
@@ -525,15 +586,40 @@ warren_xfer_ui_got_control(WarrenConn *conn, const char *bare, GBytes *body)
 }
 
 static gboolean
+has_sends(Contact *c)
+{
+	GList *l;
+
+	for (l = c->pxs; l; l = l->next)
+		if (purple_xfer_get_type(l->data) == PURPLE_XFER_SEND)
+			return TRUE;
+	return FALSE;
+}
+
+/* The sender of unfinished transfers dials until the conversation is
+ * private again (the session dials only for pending messages); the
+ * receiver waits for it. */
+static gboolean
 redial_cb(gpointer data)
 {
 	Contact *c = data;
-	Peer *peer = warren_session_peer_get(c->conn, c->bare);
+	Peer *peer;
 
-	c->redial_id = 0;
+	if (warren_xfer_peer_is_secure(c->xp) || !has_sends(c)) {
+		c->redial_id = 0;
+		return G_SOURCE_REMOVE;
+	}
+	peer = warren_session_peer_get(c->conn, c->bare);
 	if (peer->ch == NULL && peer->retry_id == 0)
 		warren_session_dial(peer);
-	return G_SOURCE_REMOVE;
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+redial_soon(Contact *c)
+{
+	if (c->redial_id == 0 && has_sends(c))
+		c->redial_id = g_timeout_add_seconds(XFER_REDIAL_S, redial_cb, c);
 }
 
 void
@@ -544,9 +630,43 @@ warren_xfer_ui_secure(WarrenConn *conn, const char *bare, gboolean up)
 	if (c == NULL || warren_xfer_peer_is_secure(c->xp) == up)
 		return;
 	warren_xfer_peer_secure(c->xp, up);
-	/* Unfinished transfers: the channel comes back by itself. */
-	if (!up && c->pxs && c->redial_id == 0)
-		c->redial_id = g_timeout_add_seconds(XFER_REDIAL_S, redial_cb, c);
+	if (!up)
+		redial_soon(c); /* unfinished transfers: the channel comes back */
+}
+
+/* At sign-in, every contact with unfinished transfers on disk: they show
+ * again, and sends dial. */
+static void
+signed_on(PurpleConnection *gc, gpointer data)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+	char *dir, *path;
+	const char *name;
+	GDir *d;
+
+	if (conn == NULL)
+		return;
+	dir = warren_account_dir(purple_connection_get_account(gc));
+	path = g_build_filename(dir, "xfer", NULL);
+	d = g_dir_open(path, 0, NULL);
+	while (d && (name = g_dir_read_name(d)) != NULL) {
+		char *bare = g_strdup(purple_unescape_filename(name));
+		Contact *c = strchr(bare, '@') ? contact_get(conn, bare, TRUE) : NULL;
+		if (c)
+			redial_soon(c);
+		g_free(bare);
+	}
+	if (d)
+		g_dir_close(d);
+	g_free(path);
+	g_free(dir);
+}
+
+void
+warren_xfer_ui_init(PurplePlugin *plugin)
+{
+	purple_signal_connect(purple_connections_get_handle(), "signed-on", plugin,
+	                      PURPLE_CALLBACK(signed_on), NULL);
 }
 
 void

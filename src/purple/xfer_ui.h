@@ -9,8 +9,12 @@
 #define WARREN_XFER_UI_H
 
 #include <ft.h>
+#include <plugin.h>
 
 #include "connection.h"
+
+/* Resumes unfinished transfers of every Warren account that signs on. */
+void warren_xfer_ui_init(PurplePlugin *plugin);
 
 /* prpl functions: only Warren contacts can receive files (never a plain
  * XMPP contact: there is no channel to carry them). */
@@ -30,8 +34,8 @@ void warren_xfer_ui_got_control(WarrenConn *conn, const char *bare, GBytes *body
 void warren_xfer_ui_secure(WarrenConn *conn, const char *bare, gboolean up);
 /* The contact's channel drained its send queue. */
 void warren_xfer_ui_writable(WarrenConn *conn, const char *bare);
-/* The connection closes: every transfer pauses (kept on disk to resume at
- * the next sign-in) and leaves the transfer window. */
+/* The connection closes: every transfer pauses (kept on disk, still in the
+ * transfer window) and goes on after the next sign-in. */
 void warren_xfer_ui_conn_closed(WarrenConn *conn);
 
 #endif /* WARREN_XFER_UI_H */

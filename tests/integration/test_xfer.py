@@ -295,3 +295,45 @@ def test_hostile_contact_offers(prosody, tornet, hosts, tmp_path):
     assert list(out.iterdir()) == []
     assert sorted(p.name for p in top.iterdir()) == ["in"]
     assert not (tmp_path / "evil.sh").exists()
+
+
+def one_way(ha, hb, a, b, ba, bb, tag):
+    """Seconds from a's send to b's host showing the message."""
+    since = hb.mark()
+    t0 = time.monotonic()
+    ha.cmd(f"send {a} {bb} {tag}")
+    hb.wait(rf"^im {re.escape(b)} {re.escape(ba)} {re.escape(tag)}$", timeout=120,
+            since=since)
+    return time.monotonic() - t0
+
+
+def test_chat_during_transfer(prosody, tornet, hosts, tmp_path):
+    """A benchmark, not a timed test: message latency in the direction of a
+    100 MiB transfer (behind its chunks) against idle, in one run. Asserts
+    only that messages arrive while the file is on its way."""
+    import statistics
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts,
+                                                ("la", "lb"), ("lena", "lars"))
+    chatting(ha, hb, a, b, ba, bb)
+    idle = [one_way(ha, hb, a, b, ba, bb, f"idle-{i}") for i in range(10)]
+    out = tmp_path / "in"
+    out.mkdir()
+    src = make_file(tmp_path / "busy.bin", 100 << 20)
+    since_a, since_b = ha.mark(), hb.mark()
+    ha.cmd(f"sendfile {a} {bb} {src}")
+    accept(hb, b, src.name, out / src.name, since=since_b)
+    hb.wait(rf"^xfer-progress {re.escape(b)} {re.escape(ba)} [1-9]0 ", timeout=240,
+            since=since_b)
+    busy = []
+    for i in range(10):
+        busy.append(one_way(ha, hb, a, b, ba, bb, f"busy-{i}"))
+        if any(l.startswith(f"xfer-done {b} ") for l in hb.lines[since_b:]):
+            break
+    done = any(l.startswith(f"xfer-done {b} ") for l in hb.lines[since_b:])
+    hb.wait(rf"^xfer-done {re.escape(b)} {re.escape(ba)} receive ", timeout=600,
+            since=since_b)
+    assert sha256(out / src.name) == sha256(src)
+    print(f"one-way message latency: idle median {statistics.median(idle) * 1000:.0f} ms, "
+          f"during the transfer median {statistics.median(busy) * 1000:.0f} ms "
+          f"({len(busy)} samples{', some after it ended' if done else ''}); "
+          f"ratio {statistics.median(busy) / statistics.median(idle):.1f}")
