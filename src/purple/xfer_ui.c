@@ -662,11 +662,19 @@ signed_on(PurpleConnection *gc, gpointer data)
 	g_free(dir);
 }
 
-void
-warren_xfer_ui_init(PurplePlugin *plugin)
+static gboolean
+connect_signals(gpointer plugin)
 {
 	purple_signal_connect(purple_connections_get_handle(), "signed-on", plugin,
 	                      PURPLE_CALLBACK(signed_on), NULL);
+	return G_SOURCE_REMOVE;
+}
+
+void
+warren_xfer_ui_init(PurplePlugin *plugin)
+{
+	/* The plugin loads before libpurple registers the connection signals. */
+	g_timeout_add(0, connect_signals, plugin);
 }
 
 void

@@ -337,3 +337,32 @@ def test_chat_during_transfer(prosody, tornet, hosts, tmp_path):
           f"during the transfer median {statistics.median(busy) * 1000:.0f} ms "
           f"({len(busy)} samples{', some after it ended' if done else ''}); "
           f"ratio {statistics.median(busy) / statistics.median(idle):.1f}")
+
+
+def test_offer_under_another_key_is_not_shown(prosody, tornet, hosts, tmp_path):
+    """Bob reinstalls (a new OTR key) and sends Ann a file: Ann's Warren
+    holds everything of the unaccepted key, so no offer reaches her; once
+    she accepts the new key, the offer comes (the test can see one)."""
+    import shutil
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts,
+                                                ("ka", "kb"), ("kate", "kurt"))
+    chatting(ha, hb, a, b, ba, bb)
+    hb.close()
+    shutil.rmtree(hb.dir / "purple" / "warren")
+    hb = restart(hosts, "kb", b, ba)
+    src = make_file(tmp_path / "new-key.bin", 4096)
+    since = ha.mark()
+    hb.cmd(f"sendfile {b} {ba} {src}")
+    n = ha.wait(rf"^request-action (\d+) {re.escape(a)} .*key has changed",
+                timeout=240, since=since).group(1)
+    time.sleep(20)  # the offer went out under the new key meanwhile
+    ha.sync()
+    assert not any(l.startswith("request-action") and src.name in l
+                   for l in ha.lines[since:]), "an offer under an unaccepted key"
+    ha.cmd(f"answer {n} 1")  # Ann trusts the new key: now the offer shows
+    out = tmp_path / "in"
+    out.mkdir()
+    accept(ha, a, src.name, out / src.name, since=since)
+    ha.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} receive ", timeout=240,
+            since=since)
+    assert sha256(out / src.name) == sha256(src)
