@@ -557,14 +557,16 @@ warren_xfer_ui_got_chunk(WarrenConn *conn, const char *bare,
 void
 warren_xfer_ui_got_control(WarrenConn *conn, const char *bare, GBytes *body)
 {
-	Contact *c = contact_get(conn, bare, TRUE);
 	Peer *peer = warren_session_peer_find(conn, bare);
 	GError *error = NULL;
 	gsize len;
 	const guint8 *b = g_bytes_get_data(body, &len);
+	Contact *c;
 
-	if (peer)
-		peer->last_activity = g_get_monotonic_time();
+	if (peer == NULL || !peer->secure || !peer->trusted)
+		return; /* only the contact's known key (session.c holds the rest) */
+	c = contact_get(conn, bare, TRUE);
+	peer->last_activity = g_get_monotonic_time();
 
 	if (!warren_xfer_peer_is_secure(c->xp))
 		warren_xfer_peer_secure(c->xp, TRUE); /* a first message before ours */
