@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from test_chat import friends_in_two_hosts
+from test_chat import friends_in_two_hosts, wait_warren_contact
 from test_exactly_once import restart
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
@@ -350,6 +350,7 @@ def test_offer_under_another_key_is_not_shown(prosody, tornet, hosts, tmp_path):
     hb.close()
     shutil.rmtree(hb.dir / "purple" / "warren")
     hb = restart(hosts, "kb", b, ba)
+    wait_warren_contact(hb, b, ba)
     src = make_file(tmp_path / "new-key.bin", 4096)
     since = ha.mark()
     hb.cmd(f"sendfile {b} {ba} {src}")
