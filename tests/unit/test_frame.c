@@ -244,7 +244,16 @@ make_otr (void)
   return warren_frame_new_otr ("?OTR?v3?");
 }
 
+static WarrenFrame *
+make_file (void)
+{
+  static const guint8 chunk[] = { 0x00, 0x01, 0xfe, 0xff };
+
+  return warren_frame_new_file (chunk, sizeof chunk);
+}
+
 static const Golden goldens[] = {
+  { "file", make_file, "a1 09 00 00000004  0001feff" },
   { "otr", make_otr, "a1 08 00 00000008  3f4f54523f76333f" },
   { "hello", make_hello, "a1 01 00 00000005  01 01 02 7331" },
   { "hello-range", make_hello_range,
@@ -347,7 +356,8 @@ test_decoded_fields (void)
   g_assert_cmpstr (warren_frame_type_to_string (WARREN_FRAME_ACK), ==, "ACK");
   g_assert_cmpstr (warren_frame_type_to_string (0), ==, "unknown");
   g_assert_cmpstr (warren_frame_type_to_string (8), ==, "OTR");
-  g_assert_cmpstr (warren_frame_type_to_string (9), ==, "unknown");
+  g_assert_cmpstr (warren_frame_type_to_string (9), ==, "FILE");
+  g_assert_cmpstr (warren_frame_type_to_string (10), ==, "unknown");
 }
 
 /* ---- Chunking ----------------------------------------------------------- */
