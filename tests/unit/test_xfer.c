@@ -550,6 +550,20 @@ test_existing_dest (Fixture *f, gconstpointer data)
   g_assert_cmpstr (text, ==, "mine");
 }
 
+/* Only regular files: a FIFO is refused at once, without blocking. */
+static void
+test_not_regular (Fixture *f, gconstpointer data)
+{
+  g_autofree char *fifo = g_build_filename (f->a.dest_dir, "fifo", NULL);
+  GError *error = NULL;
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_null (warren_xfer_send (f->a.p, fifo, &error));
+  g_assert_error (error, WARREN_XFER_ERROR, WARREN_XFER_ERROR_IO);
+  g_clear_error (&error);
+  g_assert_null (warren_xfer_send (f->a.p, f->a.dest_dir, NULL));
+}
+
 /* The sender's file shrinks during the transfer: a clear error, both ends. */
 static void
 test_source_shrinks (Fixture *f, gconstpointer data)
@@ -918,6 +932,7 @@ main (int argc, char **argv)
   ADD ("send/window", test_window, fixture_setup);
   ADD ("send/existing-destination", test_existing_dest, fixture_setup);
   ADD ("send/source-shrinks", test_source_shrinks, fixture_setup);
+  ADD ("send/not-regular", test_not_regular, fixture_setup);
   ADD ("resume/cut", test_cut_resume, fixture_setup);
   ADD ("resume/restart", test_restart, fixture_setup);
   ADD ("resume/result-lost", test_result_lost, fixture_setup);
