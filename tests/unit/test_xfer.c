@@ -163,6 +163,91 @@ test_restart (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->a.chunk_bytes - before, <, 7 * 1024 * 1024);
 }
 
+/* One side restarts mid-way while the other only sees the channel drop. */
+static void
+restart_one (Fixture *f, Side *s)
+{
+  g_autofree char *src = make_file (f, "one.bin", 5 * 1024 * 1024 + 3);
+  g_autofree char *want = g_build_filename (f->b.dest_dir, "one.bin", NULL);
+
+  secure (f, TRUE);
+  warren_xfer_send (f->a.p, src, NULL);
+  run (f, 2 * 1024 * 1024);
+  g_queue_clear_full (&f->a.out, item_free);
+  g_queue_clear_full (&f->b.out, item_free);
+  secure (f, FALSE);
+  side_stop (s);
+  side_start (s);
+  secure (f, TRUE);
+  run (f, 0);
+  g_assert_cmpint (f->a.how, ==, WARREN_XFER_DONE);
+  g_assert_cmpint (f->b.how, ==, WARREN_XFER_DONE);
+  g_assert_cmpint (f->b.n_offered, ==, 1);
+  assert_same_file (src, want);
+  assert_no_partial (f->b.dest_dir);
+}
+
+static void
+test_restart_receiver (Fixture *f, gconstpointer data)
+{
+  restart_one (f, &f->b);
+}
+
+static void
+test_restart_sender (Fixture *f, gconstpointer data)
+{
+  restart_one (f, &f->a);
+}
+
+/* The sender's file is gone when it restarts: a clear error on both ends
+ * at the next secure-up, the partial file removed. */
+static void
+test_restart_source_gone (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = make_file (f, "gone.bin", 3 * 1024 * 1024);
+
+  secure (f, TRUE);
+  warren_xfer_send (f->a.p, src, NULL);
+  run (f, 1024 * 1024);
+  secure (f, FALSE);
+  side_stop (&f->a);
+  g_assert_cmpint (g_unlink (src), ==, 0);
+  side_start (&f->a);
+  g_assert_cmpint (f->a.n_ended, ==, 0);
+  secure (f, TRUE);
+  run (f, 0);
+  g_assert_cmpint (f->a.how, ==, WARREN_XFER_FAILED);
+  g_assert_nonnull (f->a.why);
+  g_assert_cmpint (f->b.how, ==, WARREN_XFER_FAILED);
+  g_assert_nonnull (strstr (f->b.why, "changed"));
+  g_assert_cmpuint (count_files (f->b.dest_dir), ==, 0);
+  g_assert_cmpuint (count_files (f->a.state_dir), ==, 0);
+}
+
+/* Cancelled while OTR is down: the CANCEL goes at the next secure-up, and
+ * the sender's re-OFFER does not ask the user again. */
+static void
+test_cancel_while_down (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = make_file (f, "down.bin", 3 * 1024 * 1024);
+
+  secure (f, TRUE);
+  warren_xfer_send (f->a.p, src, NULL);
+  run (f, 1024 * 1024);
+  g_queue_clear_full (&f->a.out, item_free);
+  g_queue_clear_full (&f->b.out, item_free);
+  secure (f, FALSE);
+  warren_xfer_cancel (f->b.current);
+  g_assert_cmpint (f->b.how, ==, WARREN_XFER_CANCELLED_LOCAL);
+  g_assert_cmpuint (f->b.out.length, ==, 0);
+  secure (f, TRUE);
+  run (f, 0);
+  g_assert_cmpint (f->a.how, ==, WARREN_XFER_CANCELLED_REMOTE);
+  g_assert_cmpint (f->b.n_offered, ==, 1);
+  g_assert_cmpint (f->b.n_ended, ==, 1);
+  g_assert_cmpuint (count_files (f->b.dest_dir), ==, 0);
+}
+
 /* RESULT lost: the sender re-OFFERs a file the receiver already has; the
  * receiver answers from its DONE record (after a restart too). */
 static void
@@ -647,6 +732,10 @@ main (int argc, char **argv)
   ADD ("resume/cut", test_cut_resume, fixture_setup);
   ADD ("resume/restart", test_restart, fixture_setup);
   ADD ("resume/result-lost", test_result_lost, fixture_setup);
+  ADD ("resume/restart-receiver", test_restart_receiver, fixture_setup);
+  ADD ("resume/restart-sender", test_restart_sender, fixture_setup);
+  ADD ("resume/restart-source-gone", test_restart_source_gone, fixture_setup);
+  ADD ("end/cancel-while-down", test_cancel_while_down, fixture_setup);
   ADD ("end/cancel-by-sender", test_cancel_sender, fixture_setup);
   ADD ("end/cancel-by-receiver", test_cancel_receiver, fixture_setup);
   ADD ("end/reject", test_reject, fixture_setup);
