@@ -57,6 +57,7 @@ test_roundtrip (void)
     g_assert_cmpmem (bytes->data, bytes->len, again->data, again->len);
     g_assert_cmpuint (back.offset, ==, msg.offset);
     g_assert_cmpuint (back.size, ==, msg.size);
+    warren_xfer_msg_clear (&back);
     /* One byte more or less is refused, for every type. */
     g_assert_false (warren_xfer_msg_parse (bytes->data, bytes->len - 1, &back, &error));
     g_assert_error (error, WARREN_XFER_ERROR, WARREN_XFER_ERROR_MALFORMED);
