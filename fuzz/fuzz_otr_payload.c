@@ -12,6 +12,7 @@
  *     the previous id is below the id;
  *   - an accepted message has an id >= 1 and UTF-8 text, an accepted onion
  *     is a valid v3 onion address, typing is -1 or a WarrenFrameTypingState;
+ *   - an accepted file-transfer message has 1..WARREN_OTR_MAX_XFER bytes;
  *   - an accepted payload re-encodes (warren_otr_payload_to_tlvs) to TLVs
  *     that parse back to the same payload.
  */
@@ -32,7 +33,9 @@ same (const WarrenOtrPayload *a, const WarrenOtrPayload *b)
          a->typing == b->typing && g_strcmp0 (a->text, b->text) == 0 &&
          a->epoch == b->epoch && a->ack_epoch == b->ack_epoch &&
          a->prev == b->prev &&
-         g_strcmp0 (a->onion, b->onion) == 0;
+         g_strcmp0 (a->onion, b->onion) == 0 &&
+         (a->xfer == NULL) == (b->xfer == NULL) &&
+         (a->xfer == NULL || g_bytes_equal (a->xfer, b->xfer));
 }
 
 int
@@ -66,6 +69,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if ((p.epoch != 0 && p.id == 0) || (p.ack_epoch != 0 && !p.has_ack))
       abort ();
     if (p.epoch != 0 && p.prev >= p.id)
+      abort ();
+    if (p.xfer && (g_bytes_get_size (p.xfer) == 0 ||
+                   g_bytes_get_size (p.xfer) > WARREN_OTR_MAX_XFER))
       abort ();
     again = warren_otr_payload_to_tlvs (&p);
     if (!warren_otr_payload_parse (p.text, again, &q, NULL) || !same (&p, &q))

@@ -31,11 +31,13 @@
 #include "signin.h"
 #ifdef WARREN_TEST_HOOKS
 #include "test_hooks.h"
+#include "xfer_test_hooks.h"
 #endif
 #include "xmpp/stanza_filter.h"
 #include "tor_account.h"
 #include "tor_pool.h"
 #include "warren.h"
+#include "xfer_ui.h"
 
 static const char *
 warren_list_icon(PurpleAccount *account, PurpleBuddy *buddy)
@@ -96,6 +98,10 @@ add_options(void)
 		purple_account_option_bool_new(_("Keep unencrypted logs of conversations on "
 		                                  "this computer"),
 		                               WARREN_OPT_LOG_CONVERSATIONS, FALSE));
+	own_options = g_list_append(own_options,
+		purple_account_option_string_new(_("Largest file to receive (bytes; "
+		                                    "empty: 4 GiB)"),
+		                                 WARREN_OPT_XFER_MAX_SIZE, ""));
 }
 
 /* What a Warren account must never do through jabber. */
@@ -109,12 +115,13 @@ disable_server_paths(PurplePluginProtocolInfo *info)
 	info->status_text = warren_status_text;
 	info->tooltip_text = warren_tooltip_text;
 	info->blist_node_menu = warren_otr_ui_blist_node_menu;
-	/* Calls and file transfers connect outside Tor. */
+	/* Calls and jabber's file transfers connect outside Tor; Warren's own
+	 * go over the private channel (xfer_ui.c). */
 	info->initiate_media = NULL;
 	info->get_media_caps = NULL;
-	info->send_file = NULL;
-	info->new_xfer = NULL;
-	info->can_receive_file = NULL;
+	info->send_file = warren_xfer_ui_send_file;
+	info->new_xfer = warren_xfer_ui_new_xfer;
+	info->can_receive_file = warren_xfer_ui_can_receive;
 	/* Group chats and attention would put content on the server. */
 	info->chat_info = NULL;
 	info->chat_info_defaults = NULL;
@@ -158,8 +165,10 @@ plugin_load(PurplePlugin *plugin)
 	warren_session_dial_init(plugin);
 	warren_client_hooks_init(plugin);
 	warren_otr_ui_init();
+	warren_xfer_ui_init(plugin);
 #ifdef WARREN_TEST_HOOKS /* configure --enable-test-hooks: tests only */
 	warren_test_hooks_init(plugin); /* only with WARREN_TEST_HOOKS=1 */
+	warren_xfer_test_hooks_init(plugin); /* likewise */
 #endif
 	return TRUE;
 }

@@ -68,6 +68,7 @@
 #include "xmpp/signalling.h"
 #include "tor_account.h"
 #include "warren.h"
+#include "xfer_ui.h" /* xfer: hooks marked "xfer" */
 
 /* The engine stops taking from the outbox while this much waits for the
  * contact, and goes on when the channel has drained. */
@@ -140,6 +141,8 @@ static void
 peer_drop_channel(Peer *peer)
 {
 	gboolean graceful = peer_writable(peer);
+
+	warren_xfer_ui_secure(peer->conn, peer->bare, FALSE); /* xfer */
 	warren_peer_channel_down(peer->core); /* state CLOSING */
 	if (peer->conn->otr && peer->ch)
 		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
@@ -260,6 +263,8 @@ got_otr(Peer *peer, const char *text)
 		return;
 	}
 	warren_peer_got_payload(peer->core, &p);
+	if (p.xfer && peer_is_trusted(peer)) /* xfer: only under the known key */
+		warren_xfer_ui_got_control(peer->conn, peer->bare, p.xfer);
 	warren_otr_payload_clear(&p);
 }
 
@@ -294,6 +299,9 @@ handle_frame(Peer *peer, WarrenFrame *f)
 		break;
 	case WARREN_FRAME_PING:
 		send_frame(peer, warren_frame_new_pong(f->nonce));
+		break;
+	case WARREN_FRAME_FILE: /* xfer */
+		warren_xfer_ui_got_chunk(peer->conn, peer->bare, f->file.data, f->file.length);
 		break;
 	default:
 		break; /* PONG, BYE, skipped types: liveness only */
@@ -361,8 +369,11 @@ on_writable(WarrenChannel *ch, gpointer user_data)
 {
 	Peer *peer = user_data;
 
-	if (!warren_peer_is_starting(peer->core))
-		warren_peer_flush(peer->core);
+	if (warren_peer_is_starting(peer->core))
+		return;
+	warren_peer_flush(peer->core);
+	if (peer_is_trusted(peer)) /* xfer */
+		warren_xfer_ui_writable(peer->conn, peer->bare);
 }
 
 static const WarrenChannelCallbacks channel_callbacks = {
@@ -649,6 +660,7 @@ warren_session_end_all(WarrenConn *conn)
 	GHashTableIter iter;
 	gpointer value;
 
+	warren_xfer_ui_conn_closed(conn); /* xfer: transfers pause first */
 	if (conn->sessions == NULL)
 		return;
 	g_hash_table_iter_init(&iter, conn->sessions);

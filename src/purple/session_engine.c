@@ -18,6 +18,7 @@
 #include "session_ui.h"
 #include "tor_account.h"
 #include "warren.h"
+#include "xfer_ui.h"
 
 #define IDLE_CLOSE_S 600
 
@@ -123,6 +124,7 @@ peer_secured(WarrenPeer *core, gpointer data)
 	p.onion = (char *)warren_tor_account_get_onion(peer->conn); /* not freed */
 	if (p.onion)
 		warren_peer_send(core, &p);
+	warren_xfer_ui_secure(peer->conn, peer->bare, TRUE); /* xfer */
 }
 
 /* Private under another key: everything waits for the user, unless the

@@ -27,6 +27,9 @@
 #define WARREN_OPT_TOR_ALLOW_UNAUTH_CONTROL "tor-allow-unauthenticated-control"
 /* bool, default FALSE: let the client keep its (unencrypted) logs */
 #define WARREN_OPT_LOG_CONVERSATIONS "log-conversations"
+/* Largest file accepted from a contact, in bytes (a string: 4 GiB does not
+ * fit an int option); empty: 4 GiB. */
+#define WARREN_OPT_XFER_MAX_SIZE "xfer-max-size"
 
 #define WARREN_TOR_MODE_MANAGED   "managed"
 #define WARREN_TOR_MODE_SYSTEM    "system"

@@ -33,6 +33,8 @@
  *                                      whose label starts with LABEL
  *   answer N INDEX | input N TEXT | fill N FIELD VALUE | ok N | cancel N
  *                                      answer request N (see "request-*")
+ *   sendfile ACCOUNT JID PATH | xfercancel ACCOUNT JID NAME | savefile N PATH|-
+ *                                      file transfers (host_xfer.c: its events)
  *   hostile ACCOUNT JID KIND COUNT     TEST ONLY (WARREN_TEST_HOOKS=1): send
  *                                      hostile OTR (hostile.c); hostile-sent N
  *   echo TEXT                          print "echo TEXT" (a sync marker)
@@ -58,6 +60,7 @@
 #include <purple.h>
 
 #include "hostile.h"
+#include "host_xfer.h"
 
 #define UI_ID "warren-host"
 
@@ -433,6 +436,7 @@ static PurpleRequestUiOps request_ops = {
 	.request_action = request_action,
 	.request_input = request_input,
 	.close_request = close_request,
+	.request_file = warren_host_request_file,
 };
 
 /* "answer N INDEX", "input N TEXT", "fill N FIELD VALUE", "ok N", "cancel N". */
@@ -758,6 +762,10 @@ run_command(char *line)
 		g_free(rest);
 		goto out;
 	}
+	if (g_str_equal(cmd, "savefile")) {
+		warren_host_savefile((guint)atoi(argv[1]), argc >= 3 ? argv[2] : NULL);
+		goto out;
+	}
 	if (g_str_equal(cmd, "add")) {
 		if (argc < 4) {
 			emit("error usage: add ACCOUNT PROTOCOL PASSWORD");
@@ -848,7 +856,7 @@ run_command(char *line)
 		char *text = g_strjoinv(" ", argv + 3);
 		cmd_send(account, argv[2], text);
 		g_free(text);
-	} else
+	} else if (!warren_host_xfer_command(account, argv, argc))
 		emit("error unknown or incomplete command %s", cmd);
 out:
 	g_strfreev(argv);
@@ -943,6 +951,7 @@ main(int argc, char **argv)
 	purple_prefs_set_string("/purple/network/stun_server", "");
 	purple_prefs_set_bool("/purple/network/auto_ip", FALSE);
 
+	warren_host_xfer_init(emit, &handle); /* its signals exist now */
 	purple_signal_connect(purple_connections_get_handle(), "signed-on", &handle,
 	                      PURPLE_CALLBACK(signed_on), NULL);
 	purple_signal_connect(purple_connections_get_handle(), "signed-off", &handle,

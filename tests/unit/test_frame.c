@@ -244,7 +244,18 @@ make_otr (void)
   return warren_frame_new_otr ("?OTR?v3?");
 }
 
+/* A file-transfer chunk is raw bytes: NUL, 0xff, invalid UTF-8 pass
+ * through unchanged. */
+static WarrenFrame *
+make_file (void)
+{
+  static const guint8 raw[] = { 0x00, 0xff, 0xc3, 0x28, 0x00, 0x80 };
+
+  return warren_frame_new_file (raw, sizeof raw);
+}
+
 static const Golden goldens[] = {
+  { "file", make_file, "a1 09 00 00000006  00ff c328 0080" },
   { "otr", make_otr, "a1 08 00 00000008  3f4f54523f76333f" },
   { "hello", make_hello, "a1 01 00 00000005  01 01 02 7331" },
   { "hello-range", make_hello_range,
@@ -347,7 +358,8 @@ test_decoded_fields (void)
   g_assert_cmpstr (warren_frame_type_to_string (WARREN_FRAME_ACK), ==, "ACK");
   g_assert_cmpstr (warren_frame_type_to_string (0), ==, "unknown");
   g_assert_cmpstr (warren_frame_type_to_string (8), ==, "OTR");
-  g_assert_cmpstr (warren_frame_type_to_string (9), ==, "unknown");
+  g_assert_cmpstr (warren_frame_type_to_string (9), ==, "FILE");
+  g_assert_cmpstr (warren_frame_type_to_string (10), ==, "unknown");
 }
 
 /* ---- Chunking ----------------------------------------------------------- */
@@ -506,6 +518,8 @@ static const BadPayload bad_payloads[] = {
   /* Reserved flags on a known type. */
   { "ping-flags", 0x05, 0x01, "0000000000000001", WARREN_FRAME_ERROR_BAD_FLAGS },
   { "msg-flags", 0x02, 0x80, "0000000000000001 61", WARREN_FRAME_ERROR_BAD_FLAGS },
+  { "file-flags", 0x09, 0x01, "00", WARREN_FRAME_ERROR_BAD_FLAGS },
+  { "file-empty", 0x09, 0, "", WARREN_FRAME_ERROR_BAD_FIELD },
   /* Fields running past the payload. */
   { "hello-empty", 0x01, 0, "", WARREN_FRAME_ERROR_TRUNCATED },
   { "hello-no-sid-len", 0x01, 0, "0101", WARREN_FRAME_ERROR_TRUNCATED },
@@ -821,7 +835,7 @@ test_decoder_limit (void)
 static void
 test_unknown_types (void)
 {
-  static const guint8 types[] = { 0x00, 0x09, 0x42, 0x80, 0xff };
+  static const guint8 types[] = { 0x00, 0x0a, 0x42, 0x80, 0xff };
   gsize i, chunk;
 
   for (i = 0; i < G_N_ELEMENTS (types); i++) {

@@ -92,11 +92,45 @@ test_epoch_rules (void)
   }
 }
 
+/* The file-transfer TLV is opaque here: carried through, bounded, once. */
+static void
+test_xfer (void)
+{
+  WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT, q = WARREN_OTR_PAYLOAD_INIT;
+  GError *error = NULL;
+  static const char body[3] = { 1, 2, 3 };
+  OtrlTLV *t = tlv (WARREN_TLV_XFER, body, 3, NULL), *again;
+  OtrlTLV *twice = tlv (WARREN_TLV_XFER, body, 3, tlv (WARREN_TLV_XFER, body, 3, NULL));
+  OtrlTLV *empty = tlv (WARREN_TLV_XFER, body, 0, NULL);
+
+  g_assert_true (warren_otr_payload_parse (NULL, t, &p, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (p.xfer);
+  g_assert_cmpmem (g_bytes_get_data (p.xfer, NULL), g_bytes_get_size (p.xfer), body, 3);
+  g_assert_cmpuint (p.id, ==, 0);
+  again = warren_otr_payload_to_tlvs (&p);
+  g_assert_true (warren_otr_payload_parse (NULL, again, &q, &error));
+  g_assert_true (g_bytes_equal (p.xfer, q.xfer));
+  warren_otr_payload_clear (&p);
+  g_assert_null (p.xfer);
+  warren_otr_payload_clear (&q);
+  g_assert_false (warren_otr_payload_parse (NULL, twice, &p, &error));
+  g_clear_error (&error);
+  g_assert_false (warren_otr_payload_parse (NULL, empty, &p, &error));
+  g_clear_error (&error);
+  g_assert_null (p.xfer);
+  otrl_tlv_free (t);
+  otrl_tlv_free (again);
+  otrl_tlv_free (twice);
+  otrl_tlv_free (empty);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/otr-payload/epochs-round-trip", test_epochs_round_trip);
   g_test_add_func ("/otr-payload/epoch-rules", test_epoch_rules);
+  g_test_add_func ("/otr-payload/xfer", test_xfer);
   return g_test_run ();
 }

@@ -29,6 +29,10 @@
  *               version 2 (HELLO) carries every message, ack and typing
  *               state inside these, and a version 2 channel refuses MSG,
  *               ACK and TYPING frames (version 1's)
+ *   0x09 FILE   one file-transfer chunk: raw bytes (at least 1), passed
+ *               through unchanged; core/xfer/xfer_wire.c parses them (file
+ *               id, offset, AES-256-GCM ciphertext and tag). An older
+ *               Warren skips these as an unknown type.
  *
  * Why this shape:
  *   - the magic/version byte makes a stream that is not Warren's (an HTTP or
@@ -141,6 +145,18 @@ warren_frame_new_otr (const char *message)
   return frame;
 }
 
+WarrenFrame *
+warren_frame_new_file (const guint8 *data, gsize length)
+{
+  WarrenFrame *frame;
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+  frame = frame_new (WARREN_FRAME_FILE);
+  frame->file.length = length;
+  frame->file.data = g_memdup2 (data, length);
+  return frame;
+}
+
 void
 warren_frame_free (WarrenFrame *frame)
 {
@@ -152,13 +168,14 @@ warren_frame_free (WarrenFrame *frame)
     wipe_free (frame->otr.text, frame->otr.length + 1);
   g_free (frame->hello.session_id);
   g_free (frame->ack.selective);
+  g_free (frame->file.data);
   g_free (frame);
 }
 
 gboolean
 warren_frame_type_is_known (guint8 type)
 {
-  return type >= WARREN_FRAME_HELLO && type <= WARREN_FRAME_OTR;
+  return type >= WARREN_FRAME_HELLO && type <= WARREN_FRAME_FILE;
 }
 
 const char *
@@ -166,6 +183,7 @@ warren_frame_type_to_string (guint8 type)
 {
   static const char *const names[] = {
     NULL, "HELLO", "MSG", "ACK", "TYPING", "PING", "PONG", "BYE", "OTR",
+    "FILE",
   };
 
   return warren_frame_type_is_known (type) ? names[type] : "unknown";
@@ -205,6 +223,9 @@ warren_frame_equal (const WarrenFrame *a, const WarrenFrame *b)
   case WARREN_FRAME_OTR:
     return a->otr.length == b->otr.length &&
            memcmp (a->otr.text, b->otr.text, a->otr.length) == 0;
+  case WARREN_FRAME_FILE:
+    return a->file.length == b->file.length &&
+           memcmp (a->file.data, b->file.data, a->file.length) == 0;
   default:
     return TRUE;
   }
@@ -343,6 +364,14 @@ check_frame (const WarrenFrame *frame, gsize *payload_len, GError **error)
     ok = check_otr (frame, error);
     *payload_len = frame->otr.length;
     break;
+  case WARREN_FRAME_FILE:
+    if (frame->file.length == 0) {
+      g_set_error_literal (error, WARREN_FRAME_ERROR, WARREN_FRAME_ERROR_BAD_FIELD,
+                           "FILE frame without bytes");
+      ok = FALSE;
+    }
+    *payload_len = frame->file.length;
+    break;
   default:
     g_assert_not_reached ();
   }
@@ -410,6 +439,9 @@ write_payload (const WarrenFrame *frame, guint8 *p)
     break;
   case WARREN_FRAME_OTR:
     memcpy (p, frame->otr.text, frame->otr.length);
+    break;
+  case WARREN_FRAME_FILE:
+    memcpy (p, frame->file.data, frame->file.length);
     break;
   default:
     g_assert_not_reached ();
@@ -638,6 +670,12 @@ parse_payload (guint8 type, guint8 flags, const guint8 *payload, gsize len,
     break;
   case WARREN_FRAME_OTR:
     ok = parse_otr (&r, frame, error);
+    break;
+  case WARREN_FRAME_FILE:
+    frame->file.length = len;
+    frame->file.data = g_memdup2 (payload, len);
+    r.off = len;
+    ok = TRUE;
     break;
   default:
     g_assert_not_reached ();

@@ -71,6 +71,7 @@ typedef enum {
   WARREN_FRAME_PONG   = 0x06,
   WARREN_FRAME_BYE    = 0x07,
   WARREN_FRAME_OTR    = 0x08,
+  WARREN_FRAME_FILE   = 0x09,  /* a file-transfer chunk, raw bytes (core/xfer) */
 } WarrenFrameType;
 
 /* A typing state, Warren's only definition of one: the value of the TYPING
@@ -122,6 +123,10 @@ typedef struct {
     gsize length;               /* bytes of @text, without the NUL */
   } otr;
   struct {
+    guint8 *data;               /* owned raw chunk bytes (core/xfer parses) */
+    gsize length;
+  } file;
+  struct {
     guint32 length;             /* payload bytes skipped */
   } unknown;
 } WarrenFrame;
@@ -137,6 +142,9 @@ WarrenFrame *warren_frame_new_pong (guint64 nonce);
 WarrenFrame *warren_frame_new_bye (WarrenFrameByeReason reason);
 /* One OTR protocol message (libotr's output: "?OTR..."), NUL-terminated. */
 WarrenFrame *warren_frame_new_otr (const char *message);
+/* A file-transfer chunk: @length raw bytes (1..WARREN_FRAME_MAX_PAYLOAD),
+ * copied; the frame layer does not look inside (core/xfer/xfer_wire.c). */
+WarrenFrame *warren_frame_new_file (const guint8 *data, gsize length);
 /* Wipes message text and frees. Accepts NULL. */
 void warren_frame_free (WarrenFrame *frame);
 

@@ -56,6 +56,7 @@ warren_otr_payload_clear (WarrenOtrPayload *payload)
     g_free (payload->text);
   }
   g_free (payload->onion);
+  g_clear_pointer (&payload->xfer, g_bytes_unref);
   *payload = (WarrenOtrPayload) WARREN_OTR_PAYLOAD_INIT;
 }
 
@@ -81,6 +82,14 @@ warren_otr_payload_parse (const char *text, const OtrlTLV *tlvs,
   for (t = tlvs; t != NULL; t = t->next) {
     guint bit;
 
+    if (t->type == WARREN_TLV_XFER) {
+      if (p.xfer != NULL || t->len == 0) {
+        warren_otr_payload_clear (&p);
+        return fail (error, "bad file-transfer message");
+      }
+      p.xfer = g_bytes_new (t->data, t->len);
+      continue;
+    }
     if (t->type < WARREN_TLV_MSG_ID || t->type > WARREN_TLV_ACK_EPOCH)
       continue;                 /* libotr's, or a later version's */
     bit = 1u << (t->type - WARREN_TLV_MSG_ID);
@@ -200,6 +209,12 @@ warren_otr_payload_to_tlvs (const WarrenOtrPayload *payload)
   if (payload->onion != NULL) {
     *tail = otrl_tlv_new (WARREN_TLV_ONION, strlen (payload->onion),
                           (const unsigned char *) payload->onion);
+    tail = &(*tail)->next;
+  }
+  if (payload->xfer != NULL) {
+    gsize len;
+    const guint8 *data = g_bytes_get_data (payload->xfer, &len);
+    *tail = otrl_tlv_new (WARREN_TLV_XFER, (unsigned short) len, data);
     tail = &(*tail)->next;
   }
   return head;

@@ -15,6 +15,8 @@
  *                     the sender has no acknowledgement for (0: none)
  *   0x5706  ACK_EPOCH u64 (>= 1): the epoch (of the receiver's outbox) ACK
  *                     acknowledges
+ *   0x5710  XFER      one file-transfer control message (core/xfer/xfer.h
+ *                     parses it; opaque here, 1..WARREN_OTR_MAX_XFER bytes)
  *
  * Message ids are unique only within an epoch (outbox.h): the receiver
  * keeps its duplicate marks per (contact, epoch), and an ack for another
@@ -50,6 +52,12 @@ GQuark warren_otr_payload_error_quark (void);
 #define WARREN_TLV_ONION   0x5704
 #define WARREN_TLV_EPOCH   0x5705
 #define WARREN_TLV_ACK_EPOCH 0x5706
+#define WARREN_TLV_XFER    0x5710
+
+/* The longest file-transfer control message: an OTR TLV's limit (its length
+ * is 16 bits). Long names must reach the receiver's engine, which refuses
+ * them with a clear message. */
+#define WARREN_OTR_MAX_XFER 65535
 
 /* The longest message text accepted (bytes of UTF-8). */
 #define WARREN_OTR_MAX_TEXT (256 * 1024)
@@ -64,9 +72,10 @@ typedef struct {
   guint64 epoch;     /* of id; 0: legacy (none sent) */
   guint64 prev;      /* with epoch: the unacknowledged id sent before id */
   guint64 ack_epoch; /* of ack; 0: legacy (none sent) */
+  GBytes *xfer;      /* owned file-transfer control message, or NULL */
 } WarrenOtrPayload;
 
-#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL, 0, 0, 0 }
+#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL, 0, 0, 0, NULL }
 
 /* Interprets a decrypted data message: @text (nullable: libotr returns NULL
  * for a message with empty text) and its TLV chain. Fills @out (which must

@@ -422,6 +422,12 @@ warren_peer_secured(WarrenPeer *peer)
 }
 
 void
+warren_peer_touch(WarrenPeer *peer)
+{
+	peer->last_activity = g_get_monotonic_time();
+}
+
+void
 warren_peer_got_bytes(WarrenPeer *peer)
 {
 	peer->last_rx = g_get_monotonic_time();

@@ -128,6 +128,9 @@ void warren_peer_channel_up(WarrenPeer *peer);
 /* OTR became private (state SECURE; FALSE if the state table refused);
  * the first sends go from the main loop, after libotr's last AKE message. */
 gboolean warren_peer_secured(WarrenPeer *peer);
+/* Something the user asked for went over the channel (a file chunk): the
+ * channel is in use, not idle. */
+void warren_peer_touch(WarrenPeer *peer);
 /* Bytes came from the contact (liveness, not activity). */
 void warren_peer_got_bytes(WarrenPeer *peer);
 /* A decrypted payload from the contact: messages shown once and in order,
