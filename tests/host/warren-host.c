@@ -59,16 +59,14 @@
 #include <glib-unix.h>
 #include <purple.h>
 
+#include "host.h"
 #include "hostile.h"
 #include "host_xfer.h"
 
-#define UI_ID "warren-host"
+GMainLoop *loop;
 
-static GMainLoop *loop;
 
-static void emit(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-
-static void
+void
 emit(const char *fmt, ...)
 {
 	va_list ap;
@@ -140,7 +138,7 @@ static PurpleEventLoopUiOps eventloop_ops = {
 
 /*** UI ops that report to stdout ***/
 
-static const char *
+const char *
 acct_name(PurpleAccount *account)
 {
 	return account ? purple_account_get_username(account) : "-";
@@ -440,7 +438,7 @@ static PurpleRequestUiOps request_ops = {
 };
 
 /* "answer N INDEX", "input N TEXT", "fill N FIELD VALUE", "ok N", "cancel N". */
-static void
+void
 cmd_request(const char *cmd, guint id, const char *arg1, const char *rest)
 {
 	Req *r = g_hash_table_lookup(requests, GUINT_TO_POINTER(id));
@@ -504,7 +502,7 @@ cmd_request(const char *cmd, guint id, const char *arg1, const char *rest)
 /* "menu ACCOUNT JID LABEL": runs the buddy-menu entry (the prpl's
  * blist_node_menu, as Pidgin's and Finch's buddy menus show it) whose label
  * starts with LABEL; "menu ACCOUNT JID" lists them. */
-static void
+void
 cmd_menu(PurpleAccount *account, const char *jid, const char *label)
 {
 	PurpleBuddy *buddy = purple_find_buddy(account, jid);
@@ -609,257 +607,10 @@ received_im(PurpleAccount *account, char *sender, char *message,
 	emit("im %s %s %s", acct_name(account), sender, message);
 }
 
-/*** Commands ***/
-
-static PurpleAccount *
-find_account(const char *name)
-{
-	GList *l;
-
-	for (l = purple_accounts_get_all(); l != NULL; l = l->next)
-		if (g_strcmp0(purple_account_get_username(l->data), name) == 0)
-			return l->data;
-	emit("error no account %s", name);
-	return NULL;
-}
-
-static void
-register_cb(PurpleAccount *account, gboolean succeeded, void *data)
-{
-	emit("register %s %s", acct_name(account), succeeded ? "ok" : "failed");
-}
-
-static void
-cmd_buddy(PurpleAccount *account, const char *jid)
-{
-	PurpleBuddy *buddy = purple_find_buddy(account, jid);
-	PurplePlugin *warren = purple_plugins_find_with_id("prpl-warren");
-	PurplePluginProtocolInfo *info;
-	PurpleStatus *status;
-	const char *msg;
-	char *text = NULL;
-	int kind = -1;
-	gboolean ok = FALSE;
-
-	if (buddy == NULL) {
-		emit("buddy %s %s none", acct_name(account), jid);
-		return;
-	}
-	status = purple_presence_get_active_status(purple_buddy_get_presence(buddy));
-	msg = purple_status_get_attr_string(status, "message");
-	if (warren && g_str_equal(purple_account_get_protocol_id(account), "prpl-warren"))
-		kind = GPOINTER_TO_INT(purple_plugin_ipc_call(warren, "contact_is_warren",
-		                                              &ok, account, jid));
-	info = PURPLE_PLUGIN_PROTOCOL_INFO(purple_find_prpl(purple_account_get_protocol_id(account)));
-	if (info && info->status_text)
-		text = info->status_text(buddy);
-	emit("buddy %s %s online=%d status=%s warren=%d statustext=%s message=%s",
-	     acct_name(account), jid, PURPLE_BUDDY_IS_ONLINE(buddy) ? 1 : 0,
-	     purple_status_get_id(status), ok ? kind : -2, text ? text : "",
-	     msg ? msg : "");
-	g_free(text);
-}
-
-static void
-cmd_send(PurpleAccount *account, const char *jid, const char *text)
-{
-	PurpleConversation *conv;
-
-	conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, jid, account);
-	if (conv == NULL)
-		conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, jid);
-	purple_conv_im_send(PURPLE_CONV_IM(conv), text);
-}
-
-static void
-cmd_convs(PurpleAccount *account)
-{
-	GList *l;
-
-	for (l = purple_get_ims(); l != NULL; l = l->next)
-		if (purple_conversation_get_account(l->data) == account)
-			emit("conv %s %s", acct_name(account),
-			     purple_conversation_get_name(l->data));
-	emit("convs-done %s", acct_name(account));
-}
-
-static void
-cmd_action(PurpleAccount *account, const char *label)
-{
-	PurpleConnection *gc = purple_account_get_connection(account);
-	PurplePlugin *prpl = gc ? purple_connection_get_prpl(gc) : NULL;
-	GList *actions, *l;
-	gboolean done = FALSE;
-
-	if (prpl == NULL || prpl->info->actions == NULL) {
-		emit("error no actions for %s", acct_name(account));
-		return;
-	}
-	actions = prpl->info->actions(prpl, gc);
-	for (l = actions; l; l = l->next) {
-		PurplePluginAction *a = l->data;
-		if (a == NULL || done || !g_str_has_prefix(a->label, label))
-			continue;
-		a->plugin = prpl;
-		a->context = gc;
-		a->callback(a);
-		done = TRUE;
-	}
-	g_list_free_full(actions, (GDestroyNotify)purple_plugin_action_free);
-	if (!done)
-		emit("error no action %s", label);
-}
-
 static void
 onion_published(PurpleAccount *account, const char *address, gpointer data)
 {
 	emit("onion %s %s", acct_name(account), address);
-}
-
-static void
-cmd_set(PurpleAccount *account, char **argv)
-{
-	if (g_str_equal(argv[3], "s"))
-		purple_account_set_string(account, argv[2], argv[4]);
-	else if (g_str_equal(argv[3], "b"))
-		purple_account_set_bool(account, argv[2], g_str_equal(argv[4], "1") ||
-		                        g_str_equal(argv[4], "true"));
-	else if (g_str_equal(argv[3], "i"))
-		purple_account_set_int(account, argv[2], atoi(argv[4]));
-	else
-		emit("error bad type %s", argv[3]);
-}
-
-/* Splits "cmd a b rest of line" into at most @max fields. */
-static void
-run_command(char *line)
-{
-	char **argv = g_strsplit(g_strstrip(line), " ", 5);
-	guint argc = g_strv_length(argv);
-	PurpleAccount *account = NULL;
-	const char *cmd = argc > 0 ? argv[0] : "";
-
-	if (argc == 0 || *cmd == '\0' || *cmd == '#')
-		goto out;
-	if (g_str_equal(cmd, "quit")) {
-		g_main_loop_quit(loop);
-		goto out;
-	}
-	if (g_str_equal(cmd, "echo")) {
-		char *rest = strchr(line, ' ');
-		emit("echo %s", rest ? rest + 1 : "");
-		goto out;
-	}
-	if (argc < 2) {
-		emit("error missing arguments for %s", cmd);
-		goto out;
-	}
-	if (g_str_equal(cmd, "answer") || g_str_equal(cmd, "input") ||
-	    g_str_equal(cmd, "fill") || g_str_equal(cmd, "ok") ||
-	    g_str_equal(cmd, "cancel")) {
-		char *rest = argc >= 4 ? g_strjoinv(" ", argv + 3) : NULL;
-		cmd_request(cmd, (guint)atoi(argv[1]), argc >= 3 ? argv[2] : NULL, rest);
-		g_free(rest);
-		goto out;
-	}
-	if (g_str_equal(cmd, "savefile")) {
-		warren_host_savefile((guint)atoi(argv[1]), argc >= 3 ? argv[2] : NULL);
-		goto out;
-	}
-	if (g_str_equal(cmd, "add")) {
-		if (argc < 4) {
-			emit("error usage: add ACCOUNT PROTOCOL PASSWORD");
-			goto out;
-		}
-		account = purple_accounts_find(argv[1], argv[2]);
-		if (account == NULL) {
-			account = purple_account_new(argv[1], argv[2]);
-			purple_accounts_add(account);
-		}
-		purple_account_set_password(account, argv[3]);
-		purple_account_set_remember_password(account, TRUE);
-		emit("added %s", argv[1]);
-		goto out;
-	}
-	if ((account = find_account(argv[1])) == NULL)
-		goto out;
-
-	if (g_str_equal(cmd, "set") && argc == 5)
-		cmd_set(account, argv);
-	else if (g_str_equal(cmd, "proxy") && argc == 4 && g_str_equal(argv[2], "tor")) {
-		PurpleProxyInfo *pi = purple_proxy_info_new();
-		char *colon = strrchr(argv[3], ':');
-		purple_proxy_info_set_type(pi, PURPLE_PROXY_TOR);
-		if (colon) {
-			*colon = '\0';
-			purple_proxy_info_set_port(pi, atoi(colon + 1));
-		}
-		purple_proxy_info_set_host(pi, argv[3]);
-		purple_account_set_proxy_info(account, pi);
-	}
-	else if (g_str_equal(cmd, "connect")) {
-		purple_account_set_enabled(account, UI_ID, TRUE);
-		purple_account_connect(account);
-	} else if (g_str_equal(cmd, "disconnect")) {
-		purple_account_set_enabled(account, UI_ID, FALSE);
-		purple_account_disconnect(account);
-	} else if (g_str_equal(cmd, "register")) {
-		purple_account_set_register_callback(account, register_cb, NULL);
-		purple_account_register(account);
-	} else if (g_str_equal(cmd, "addbuddy") && argc >= 3) {
-		PurpleBuddy *buddy = purple_find_buddy(account, argv[2]);
-		if (buddy == NULL) {
-			buddy = purple_buddy_new(account, argv[2], NULL);
-			purple_blist_add_buddy(buddy, NULL, NULL, NULL);
-		}
-		purple_account_add_buddy(account, buddy);
-	} else if (g_str_equal(cmd, "status") && argc >= 3) {
-		char *msg = argc >= 4 ? g_strjoinv(" ", argv + 3) : NULL;
-		purple_account_set_status(account, argv[2], TRUE,
-		                          msg ? "message" : NULL, msg, NULL);
-		g_free(msg);
-	} else if (g_str_equal(cmd, "idle") && argc >= 3) {
-		/* idle ACCOUNT SECONDS: idle since SECONDS ago (0: not idle) */
-		long secs = strtol(argv[2], NULL, 10);
-		purple_presence_set_idle(purple_account_get_presence(account),
-		                         secs > 0, secs > 0 ? time(NULL) - secs : 0);
-	} else if (g_str_equal(cmd, "typing") && argc >= 4) {
-		PurpleConnection *gc = purple_account_get_connection(account);
-		PurpleTypingState st = g_str_equal(argv[3], "typing") ? PURPLE_TYPING :
-		                       g_str_equal(argv[3], "paused") ? PURPLE_TYPED :
-		                       PURPLE_NOT_TYPING;
-		if (gc)
-			serv_send_typing(gc, argv[2], st);
-	} else if (g_str_equal(cmd, "info") && argc >= 3) {
-		PurpleConnection *gc = purple_account_get_connection(account);
-		if (gc)
-			serv_get_info(gc, argv[2]);
-		else
-			emit("error %s is offline", argv[1]);
-	} else if (g_str_equal(cmd, "action") && argc >= 3) {
-		char *label = g_strjoinv(" ", argv + 2);
-		cmd_action(account, label);
-		g_free(label);
-	} else if (g_str_equal(cmd, "buddy") && argc >= 3)
-		cmd_buddy(account, argv[2]);
-	else if (g_str_equal(cmd, "convs"))
-		cmd_convs(account);
-	else if (g_str_equal(cmd, "hostile") && argc >= 5)
-		emit("hostile-sent %d", warren_host_hostile(account, argv[2], argv[3],
-		                                            (guint)atoi(argv[4])));
-	else if (g_str_equal(cmd, "menu") && argc >= 3) {
-		char *label = argc >= 4 ? g_strjoinv(" ", argv + 3) : NULL;
-		cmd_menu(account, argv[2], label);
-		g_free(label);
-	}
-	else if (g_str_equal(cmd, "send") && argc >= 4) {
-		char *text = g_strjoinv(" ", argv + 3);
-		cmd_send(account, argv[2], text);
-		g_free(text);
-	} else if (!warren_host_xfer_command(account, argv, argc))
-		emit("error unknown or incomplete command %s", cmd);
-out:
-	g_strfreev(argv);
 }
 
 static gboolean
