@@ -12,6 +12,7 @@
  *     the previous id is below the id;
  *   - an accepted message has an id >= 1 and UTF-8 text, an accepted onion
  *     is a valid v3 onion address, typing is -1 or a WarrenFrameTypingState;
+ *   - accepted contact credentials name a valid onion;
  *   - an accepted payload re-encodes (warren_otr_payload_to_tlvs) to TLVs
  *     that parse back to the same payload.
  */
@@ -32,7 +33,12 @@ same (const WarrenOtrPayload *a, const WarrenOtrPayload *b)
          a->typing == b->typing && g_strcmp0 (a->text, b->text) == 0 &&
          a->epoch == b->epoch && a->ack_epoch == b->ack_epoch &&
          a->prev == b->prev &&
-         g_strcmp0 (a->onion, b->onion) == 0;
+         g_strcmp0 (a->onion, b->onion) == 0 &&
+         (a->creds == NULL) == (b->creds == NULL) &&
+         (a->creds == NULL ||
+          memcmp (a->creds, b->creds, sizeof *a->creds) == 0) &&
+         a->has_creds_ack == b->has_creds_ack &&
+         memcmp (a->creds_ack, b->creds_ack, sizeof a->creds_ack) == 0;
 }
 
 int
@@ -60,6 +66,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (p.id == 0 && p.text != NULL)
       abort ();
     if (p.onion && !warren_otr_onion_is_valid (p.onion, strlen (p.onion)))
+      abort ();
+    if (p.creds && !warren_otr_onion_is_valid (p.creds->onion, 62))
       abort ();
     if (p.typing < -1 || p.typing > WARREN_FRAME_TYPING_PAUSED)
       abort ();

@@ -56,7 +56,66 @@ warren_otr_payload_clear (WarrenOtrPayload *payload)
     g_free (payload->text);
   }
   g_free (payload->onion);
+  if (payload->creds != NULL) {
+    explicit_bzero (payload->creds, sizeof *payload->creds);
+    g_free (payload->creds);
+  }
   *payload = (WarrenOtrPayload) WARREN_OTR_PAYLOAD_INIT;
+}
+
+void
+warren_otr_creds_encode (const WarrenOtrCreds *creds, guint8 *out)
+{
+  memcpy (out, creds->onion, 62);
+  memcpy (out + 62, creds->auth_public, WARREN_OTR_CREDS_KEY_LEN);
+  memcpy (out + 62 + WARREN_OTR_CREDS_KEY_LEN, creds->half,
+          WARREN_OTR_CREDS_KEY_LEN);
+}
+
+void
+warren_otr_creds_digest (const WarrenOtrCreds *creds, guint8 *digest)
+{
+  guint8 value[WARREN_OTR_CREDS_LEN];
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize len = 32;
+
+  warren_otr_creds_encode (creds, value);
+  g_checksum_update (sum, value, sizeof value);
+  g_checksum_get_digest (sum, digest, &len);
+  g_checksum_free (sum);
+  explicit_bzero (value, sizeof value);
+}
+
+/* The bit of a Warren TLV type in the "seen" mask; -1: not Warren's. */
+static int
+type_bit (guint type)
+{
+  if (type >= WARREN_TLV_MSG_ID && type <= WARREN_TLV_ACK_EPOCH)
+    return type - WARREN_TLV_MSG_ID;
+  if (type == WARREN_TLV_CREDS || type == WARREN_TLV_CREDS_ACK)
+    return 8 + type - WARREN_TLV_CREDS;
+  return -1;
+}
+
+static gboolean
+parse_creds (const OtrlTLV *t, WarrenOtrPayload *p)
+{
+  if (t->type == WARREN_TLV_CREDS_ACK) {
+    if (t->len != sizeof p->creds_ack)
+      return FALSE;
+    memcpy (p->creds_ack, t->data, sizeof p->creds_ack);
+    p->has_creds_ack = TRUE;
+    return TRUE;
+  }
+  if (t->len != WARREN_OTR_CREDS_LEN ||
+      !warren_otr_onion_is_valid ((const char *) t->data, 62))
+    return FALSE;
+  p->creds = g_new0 (WarrenOtrCreds, 1);
+  memcpy (p->creds->onion, t->data, 62);
+  memcpy (p->creds->auth_public, t->data + 62, WARREN_OTR_CREDS_KEY_LEN);
+  memcpy (p->creds->half, t->data + 62 + WARREN_OTR_CREDS_KEY_LEN,
+          WARREN_OTR_CREDS_KEY_LEN);
+  return TRUE;
 }
 
 static gboolean
@@ -81,9 +140,9 @@ warren_otr_payload_parse (const char *text, const OtrlTLV *tlvs,
   for (t = tlvs; t != NULL; t = t->next) {
     guint bit;
 
-    if (t->type < WARREN_TLV_MSG_ID || t->type > WARREN_TLV_ACK_EPOCH)
+    if (type_bit (t->type) < 0)
       continue;                 /* libotr's, or a later version's */
-    bit = 1u << (t->type - WARREN_TLV_MSG_ID);
+    bit = 1u << type_bit (t->type);
     if (seen & bit) {
       warren_otr_payload_clear (&p);
       return fail (error, "a field appears twice");
@@ -130,6 +189,13 @@ warren_otr_payload_parse (const char *text, const OtrlTLV *tlvs,
         p.prev = get_u64 (t->data + 8);
       } else {
         p.ack_epoch = get_u64 (t->data);
+      }
+      break;
+    case WARREN_TLV_CREDS:
+    case WARREN_TLV_CREDS_ACK:
+      if (!parse_creds (t, &p)) {
+        warren_otr_payload_clear (&p);
+        return fail (error, "bad contact credentials");
       }
       break;
     }
@@ -200,6 +266,19 @@ warren_otr_payload_to_tlvs (const WarrenOtrPayload *payload)
   if (payload->onion != NULL) {
     *tail = otrl_tlv_new (WARREN_TLV_ONION, strlen (payload->onion),
                           (const unsigned char *) payload->onion);
+    tail = &(*tail)->next;
+  }
+  if (payload->creds != NULL) {
+    guint8 value[WARREN_OTR_CREDS_LEN];
+
+    warren_otr_creds_encode (payload->creds, value);
+    *tail = otrl_tlv_new (WARREN_TLV_CREDS, sizeof value, value);
+    tail = &(*tail)->next;
+    explicit_bzero (value, sizeof value);
+  }
+  if (payload->has_creds_ack) {
+    *tail = otrl_tlv_new (WARREN_TLV_CREDS_ACK, sizeof payload->creds_ack,
+                          payload->creds_ack);
     tail = &(*tail)->next;
   }
   return head;
