@@ -14,6 +14,7 @@
 #include "core/otr/otr.h"
 #include "core/peer/peer.h"
 #include "debug.h"
+#include "session_creds.h"
 #include "session_peer.h"
 #include "session_ui.h"
 #include "warren.h"
@@ -122,6 +123,13 @@ peer_secured(WarrenPeer *core, gpointer data)
 	p.onion = peer->conn->onion_address;
 	if (p.onion)
 		warren_peer_send(core, &p);
+	warren_session_creds_secured(peer);
+}
+
+static void
+peer_creds(WarrenPeer *core, const WarrenOtrPayload *p, gpointer data)
+{
+	warren_session_creds_got(data, p);
 }
 
 /* Private under another key: everything waits for the user, unless the
@@ -148,6 +156,7 @@ const WarrenPeerCallbacks warren_session_engine_callbacks = {
 	.drop = peer_drop,
 	.secured = peer_secured,
 	.held = peer_held,
+	.creds = peer_creds,
 };
 
 /* IDLE_CLOSE_S, or the account's hidden "channel-idle-close" (seconds; for
