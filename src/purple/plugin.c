@@ -20,6 +20,7 @@
 
 #include "client_hooks.h"
 #include "connection.h"
+#include "contact_onion.h"
 #include "conversation.h"
 #include "debug.h"
 #include "xmpp/jabber_glue.h"
@@ -27,6 +28,7 @@
 #include "xmpp/presence.h"
 #include "otr_ui.h"
 #include "session.h"
+#include "session_creds.h"
 #include "test_hooks.h"
 #include "xmpp/stanza_filter.h"
 #include "tor_account.h"
@@ -146,6 +148,8 @@ plugin_load(PurplePlugin *plugin)
 	disable_server_paths(&prpl_info);
 	warren_stanza_filter_init(plugin);
 	warren_tor_account_init(plugin);
+	/* after the signal is registered */
+	warren_contact_onion_init(plugin, warren_session_creds_onion_ready);
 	warren_presence_init(plugin);
 	warren_session_dial_init(plugin);
 	warren_client_hooks_init(plugin);

@@ -9,11 +9,11 @@
 
 #include <gcrypt.h>
 
+#include "contact_onion.h"
 #include "core/otr/channel_secret.h"
 #include "core/tor/onion_auth.h"
 #include "debug.h"
 #include "session_creds.h"
-#include "tor_account.h"
 #include "warren.h"
 
 /* One contact's exchange in its current OTR session. */
@@ -25,9 +25,9 @@ typedef struct {
 } Exchange;
 
 struct WarrenSessionCreds {
-	WarrenContactCredsStore *store;
-	gboolean unreadable;           /* told once, never overwritten */
 	GHashTable *exchanges;         /* bare JID -> Exchange */
+	GHashTable *early;             /* bare JID -> WarrenOtrCreds received
+	                                * before our contact onion was up */
 };
 
 static void
@@ -40,6 +40,13 @@ exchange_free(gpointer data)
 	g_free(x);
 }
 
+static void
+wiped_free(gpointer data)
+{
+	explicit_bzero(data, sizeof(WarrenOtrCreds));
+	g_free(data);
+}
+
 static struct WarrenSessionCreds *
 state(WarrenConn *conn)
 {
@@ -47,36 +54,16 @@ state(WarrenConn *conn)
 		conn->creds = g_new0(struct WarrenSessionCreds, 1);
 		conn->creds->exchanges = g_hash_table_new_full(g_str_hash,
 			g_str_equal, g_free, exchange_free);
+		conn->creds->early = g_hash_table_new_full(g_str_hash,
+			g_str_equal, g_free, wiped_free);
 	}
 	return conn->creds;
-}
-
-WarrenContactCredsStore *
-warren_session_creds_store(WarrenConn *conn)
-{
-	struct WarrenSessionCreds *s = state(conn);
-	PurpleAccount *account;
-	g_autofree char *dir = NULL, *path = NULL;
-	GError *error = NULL;
-
-	if (s->store != NULL || s->unreadable)
-		return s->store;
-	account = purple_connection_get_account(conn->gc);
-	dir = warren_account_dir(account);
-	path = g_build_filename(dir, "contact-creds", NULL);
-	s->store = warren_contact_creds_open(path, &error);
-	if (s->store == NULL) {
-		warren_debug_error("contact credentials: %s\n", error->message);
-		g_error_free(error);
-		s->unreadable = TRUE;
-	}
-	return s->store;
 }
 
 gboolean
 warren_session_creds_complete(WarrenConn *conn, const char *bare)
 {
-	WarrenContactCredsStore *store = warren_session_creds_store(conn);
+	WarrenContactCredsStore *store = warren_contact_onion_store(conn);
 	const WarrenContactCreds *c;
 
 	c = store ? warren_contact_creds_get(store, bare) : NULL;
@@ -94,7 +81,8 @@ send_ours(Peer *peer)
 
 	x->key = warren_onion_auth_key_generate();
 	gcry_randomize(x->half, sizeof x->half, GCRY_STRONG_RANDOM);
-	memcpy(creds.onion, peer->conn->onion_address, sizeof creds.onion);
+	memcpy(creds.onion, warren_contact_onion_address(peer->conn),
+	       sizeof creds.onion);
 	memcpy(creds.auth_public, x->key->public_key, sizeof creds.auth_public);
 	memcpy(creds.half, x->half, sizeof creds.half);
 	warren_otr_creds_digest(&creds, x->sent_digest);
@@ -110,11 +98,11 @@ send_ours(Peer *peer)
 static gboolean
 can_exchange(Peer *peer)
 {
-	const char *onion = peer->conn->onion_address;
+	const char *onion = warren_contact_onion_address(peer->conn);
 
-	return peer_is_trusted(peer) && onion != NULL &&
+	return peer_is_trusted(peer) && peer_is_secure(peer) && onion != NULL &&
 	       warren_otr_onion_is_valid(onion, strlen(onion)) &&
-	       warren_session_creds_store(peer->conn) != NULL;
+	       warren_contact_onion_store(peer->conn) != NULL;
 }
 
 void
@@ -141,11 +129,11 @@ store_theirs(Peer *peer, Exchange *x, const WarrenOtrCreds *theirs)
 	c.has_authorized = TRUE;
 	memcpy(c.authorized_public, theirs->auth_public, sizeof c.authorized_public);
 	c.has_channel_secret = warren_channel_secret_combine(x->half,
-		peer->conn->onion_address, theirs->half, theirs->onion,
+		warren_contact_onion_address(peer->conn), theirs->half, theirs->onion,
 		c.channel_secret);
 	ok = c.has_channel_secret &&
-	     warren_contact_creds_set(state(peer->conn)->store, peer->bare, &c,
-	                              &error);
+	     warren_contact_creds_set(warren_contact_onion_store(peer->conn),
+	                              peer->bare, &c, &error);
 	if (!ok)
 		warren_debug_error("cannot store %s's credentials: %s\n",
 		                   warren_priv(peer->bare),
@@ -167,6 +155,8 @@ got_creds(Peer *peer, const WarrenOtrCreds *theirs)
 		return;
 	warren_debug_info("stored %s's contact credentials\n",
 	                  warren_priv(peer->bare));
+	warren_contact_onion_add_client_auth(peer->conn, peer->bare);
+	warren_contact_onion_update(peer->conn);
 	ack.has_creds_ack = TRUE;
 	warren_otr_creds_digest(theirs, ack.creds_ack);
 	warren_peer_send(peer->core, &ack);
@@ -177,8 +167,12 @@ warren_session_creds_got(Peer *peer, const WarrenOtrPayload *p)
 {
 	Exchange *x;
 
-	if (!can_exchange(peer))
+	if (!can_exchange(peer)) {
+		if (p->creds != NULL && peer_is_trusted(peer))
+			g_hash_table_replace(state(peer->conn)->early,
+				g_strdup(peer->bare), g_memdup2(p->creds, sizeof *p->creds));
 		return;
+	}
 	if (p->creds != NULL)
 		got_creds(peer, p->creds);
 	if (!p->has_creds_ack)
@@ -195,11 +189,35 @@ warren_session_creds_got(Peer *peer, const WarrenOtrPayload *p)
 }
 
 void
+warren_session_creds_onion_ready(WarrenConn *conn)
+{
+	GHashTableIter iter;
+	gpointer value;
+	WarrenOtrCreds *early;
+
+	if (conn->sessions == NULL)
+		return;
+	g_hash_table_iter_init(&iter, conn->sessions);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		Peer *peer = value;
+
+		if (!can_exchange(peer))
+			continue;
+		warren_session_creds_secured(peer);
+		early = g_hash_table_lookup(state(conn)->early, peer->bare);
+		if (early != NULL)
+			got_creds(peer, early);
+	}
+	g_hash_table_remove_all(state(conn)->early);
+}
+
+void
 warren_session_creds_free(WarrenConn *conn)
 {
+	warren_contact_onion_free(conn);
 	if (conn->creds == NULL)
 		return;
+	g_hash_table_destroy(conn->creds->early);
 	g_hash_table_destroy(conn->creds->exchanges);
-	warren_contact_creds_free(conn->creds->store);
 	g_clear_pointer(&conn->creds, g_free);
 }

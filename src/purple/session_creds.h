@@ -27,10 +27,10 @@
 void warren_session_creds_secured(Peer *peer);
 /* The contact sent CREDS and/or CREDS_ACK (its known key, secure). */
 void warren_session_creds_got(Peer *peer, const WarrenOtrPayload *p);
-/* The account's store (opened on first use), NULL if it cannot be read. */
-WarrenContactCredsStore *warren_session_creds_store(WarrenConn *conn);
 /* TRUE when @bare's credentials are complete: conversations can go direct. */
 gboolean warren_session_creds_complete(WarrenConn *conn, const char *bare);
+/* Our contact onion is published: exchanges held back for it go now. */
+void warren_session_creds_onion_ready(WarrenConn *conn);
 /* Frees the connection's exchange state and store. */
 void warren_session_creds_free(WarrenConn *conn);
 

@@ -3,16 +3,22 @@
 Warren contacts exchange what later conversations need to go direct —
 each side's contact onion, the x25519 client-auth public key each made for
 the other's onion, a half each of the channel secret — and store it in
-their contact-creds files (0600)."""
+their contact-creds files (0600). The contact onion is published for
+authorized contacts only: a stranger's tor gets 0xF4."""
 import base64
 import re
 import stat
 import time
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from conftest import ClientTor
 from test_chat import friends_in_two_hosts, received
+from test_onion_auth import REFUSED, names, socks_connect
+
+WARREN_PORT = 7777
 
 
 def b32(text):
@@ -61,12 +67,48 @@ def assert_agree(ha, hb, a, b, ba, bb):
     onion each dials is the other's, the key each authorized is the public
     half of the key the other dials with, the channel secret is the same."""
     ca, cb = wait_creds(ha, bb), wait_creds(hb, ba)
-    assert ca[0] == onion_of(hb, b) and cb[0] == onion_of(ha, a)
+    # The contact onion is not the address signalling hands out.
+    assert ca[0] != onion_of(hb, b) and cb[0] != onion_of(ha, a)
+    assert ca[0] != cb[0]
     assert ca[2] == public_of(cb[1]), "a authorized another key than b dials with"
     assert cb[2] == public_of(ca[1]), "b authorized another key than a dials with"
     assert ca[3] == cb[3], "the channel secrets differ"
     assert ca[1] != cb[1] and ca[3] != bytes(32)
     return ca, cb
+
+
+def reach(socks_port, onion, timeout=120):
+    """SOCKS CONNECTs to onion until tor connects or refuses for good:
+    (code, codes seen)."""
+    t0, seen = time.monotonic(), []
+    while True:
+        code, s = socks_connect(socks_port, onion, WARREN_PORT)
+        if s is not None:
+            s.close()
+        seen.append(code)
+        if code == 0 or code in REFUSED or time.monotonic() - t0 > timeout:
+            return code, seen
+        time.sleep(1)
+
+
+@pytest.fixture
+def stranger(tornet, artifacts):
+    """A stranger's tor that says why an onion connect failed
+    (ExtendedErrors)."""
+    t = ClientTor(tornet, artifacts / "blind-stranger", 70,
+                  socks_flags="ExtendedErrors")
+    t.start()
+    yield t
+    t.stop()
+
+
+def wait_published(host, n, timeout=120):
+    """Waits until host's contact onion was published n times (debug log)."""
+    deadline = time.monotonic() + timeout
+    log = host.dir / "debug.log"
+    while log.read_text(errors="replace").count("contact onion") < n:
+        assert time.monotonic() < deadline, f"contact onion not published {n} times"
+        time.sleep(0.5)
 
 
 def chat(ha, hb, a, b, ba, bb, text):
@@ -75,11 +117,21 @@ def chat(ha, hb, a, b, ba, bb, text):
             since=0)
 
 
-def test_first_conversation_exchanges_credentials(prosody, tornet, hosts):
+def test_first_conversation_exchanges_credentials(prosody, tornet, hosts, stranger):
     ha, hb, a, b, ba, bb = friends_in_two_hosts(
         prosody, tornet, hosts, ("blind-ada", "blind-bo"), ("bada", "bbo"))
     chat(ha, hb, a, b, ba, bb, "first-conversation")
     ca, cb = assert_agree(ha, hb, a, b, ba, bb)
+    # Each re-published its contact onion for the other (sign-in, then
+    # after the exchange), and the hosts' tor holds each one's client key
+    # for the other's onion.
+    for h in (ha, hb):
+        wait_published(h, 2)
+    for onion in (ca[0], cb[0]):
+        code, seen = reach(tornet.socks_port, onion)
+        assert code == 0, f"authorized: {names(seen)}"
+        code, seen = reach(stranger.socks_port, onion)
+        assert code == 0xF4, f"stranger: {names(seen)}"
     # Idempotent: a later session under the same keys changes nothing.
     for h, acct in ((ha, a), (hb, b)):
         h.cmd(f"disconnect {acct}")
