@@ -11,11 +11,15 @@
 #include <request.h>
 
 #include "connection.h"
-#include "xmpp/presence.h"
-#include "session.h"
-#include "tor_account.h"
 
 static GHashTable *conns; /* PurpleConnection* -> WarrenConn* */
+static WarrenConnSessionFuncs session_funcs; /* session.c's, set by plugin.c */
+
+void
+warren_conn_set_session_funcs(const WarrenConnSessionFuncs *funcs)
+{
+	session_funcs = *funcs;
+}
 
 WarrenConn *
 warren_conn_new(PurpleConnection *gc)
@@ -30,12 +34,8 @@ warren_conn_new(PurpleConnection *gc)
 	conn = g_new0(WarrenConn, 1);
 	conn->gc = gc;
 	conn->cancel = g_cancellable_new();
-	conn->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	                                    (GDestroyNotify)warren_presence_peer_free);
-	conn->disco_pending = g_hash_table_new_full(g_str_hash, g_str_equal,
-	                                            g_free, g_free);
 	conn->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-	                                       warren_session_peer_free);
+	                                       session_funcs.peer_free);
 	conn->smp_dialogs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	conn->delivery_notices = TRUE;
 	g_hash_table_insert(conns, gc, conn);
@@ -51,6 +51,8 @@ warren_conn_get(PurpleConnection *gc)
 void
 warren_conn_free(WarrenConn *conn)
 {
+	int i;
+
 	if (conn == NULL)
 		return;
 	if (conns)
@@ -58,15 +60,15 @@ warren_conn_free(WarrenConn *conn)
 	g_cancellable_cancel(conn->cancel);
 	purple_request_close_with_handle(conn); /* verification dialogs */
 	purple_notify_close_with_handle(conn);
-	warren_session_end_all(conn);
+	if (session_funcs.end_all)
+		session_funcs.end_all(conn);
 	g_clear_pointer(&conn->sessions, g_hash_table_destroy); /* channels first */
 	g_clear_pointer(&conn->otr, warren_otr_free); /* after the OTR disconnects */
 	g_clear_pointer(&conn->trust, warren_trust_store_free);
-	warren_tor_account_stop(conn);
+	for (i = 0; i < WARREN_CONN_N_MODULES; i++)
+		warren_conn_set_module(conn, i, NULL, NULL);
 	g_clear_pointer(&conn->outbox, warren_outbox_free);
 	g_clear_object(&conn->cancel);
-	g_clear_pointer(&conn->peers, g_hash_table_destroy);
-	g_clear_pointer(&conn->disco_pending, g_hash_table_destroy);
 	g_clear_pointer(&conn->smp_dialogs, g_hash_table_destroy);
 	g_free(conn);
 }
@@ -86,4 +88,25 @@ warren_conn_free_all(void)
 		warren_conn_free(value);
 	}
 	g_clear_pointer(&conns, g_hash_table_destroy);
+}
+
+gpointer
+warren_conn_get_module(WarrenConn *conn, WarrenConnModule module)
+{
+	g_return_val_if_fail(conn != NULL && module < WARREN_CONN_N_MODULES, NULL);
+	return conn->modules[module];
+}
+
+void
+warren_conn_set_module(WarrenConn *conn, WarrenConnModule module,
+                       gpointer handle, GDestroyNotify free_func)
+{
+	gpointer old;
+
+	g_return_if_fail(conn != NULL && module < WARREN_CONN_N_MODULES);
+	old = g_steal_pointer(&conn->modules[module]);
+	if (old && conn->module_free[module])
+		conn->module_free[module](old);
+	conn->modules[module] = handle;
+	conn->module_free[module] = free_func;
 }

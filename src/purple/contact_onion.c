@@ -99,7 +99,8 @@ warren_contact_onion_add_client_auth(WarrenConn *conn, const char *bare)
 {
 	WarrenContactCredsStore *store = warren_contact_onion_store(conn);
 	const WarrenContactCreds *c = store ? warren_contact_creds_get(store, bare) : NULL;
-	WarrenTorControl *ctl = conn->tor ? warren_tor_get_control(conn->tor) : NULL;
+	WarrenTorControl *ctl = warren_tor_account_get_tor(conn) ?
+		warren_tor_get_control(warren_tor_account_get_tor(conn)) : NULL;
 	g_autoptr(WarrenOnionAuthKey) key = NULL;
 	g_autofree char *service = NULL;
 	char *blob;
@@ -178,14 +179,16 @@ publish(ContactOnion *co)
 	g_autofree char *dir = NULL, *key_path = NULL, *target = NULL;
 	g_auto(GStrv) keys = NULL;
 	WarrenTorOnionSpec spec = { 0 };
+	WarrenTor *tor = warren_tor_account_get_tor(conn);
+	WarrenResponder *responder = warren_tor_account_get_responder(conn);
 
 	co->dirty = co->busy;
-	if (co->busy || conn->tor == NULL || conn->responder == NULL)
+	if (co->busy || tor == NULL || responder == NULL)
 		return;
 	dir = warren_account_dir(purple_connection_get_account(conn->gc));
 	key_path = g_build_filename(dir, "contact_onion_key", NULL);
 	target = g_strdup_printf("127.0.0.1:%u",
-	                         warren_responder_get_port(conn->responder));
+	                         warren_responder_get_port(responder));
 	keys = client_list(conn);
 	spec.key_path = key_path;
 	spec.virt_port = WARREN_ONION_PORT;
@@ -195,10 +198,10 @@ publish(ContactOnion *co)
 	co->busy = TRUE;
 	co->refs++;
 	if (co->address)
-		warren_tor_republish_onion_async(conn->tor, co->address, &spec,
+		warren_tor_republish_onion_async(tor, co->address, &spec,
 		                                 conn->cancel, published_cb, co);
 	else
-		warren_tor_publish_onion_spec_async(conn->tor, &spec, conn->cancel,
+		warren_tor_publish_onion_spec_async(tor, &spec, conn->cancel,
 		                                    published_cb, co);
 }
 
@@ -248,8 +251,8 @@ warren_contact_onion_free(WarrenConn *conn)
 	if (co == NULL)
 		return;
 	g_hash_table_remove(onions, conn);
-	if (co->address && conn->tor)
-		warren_tor_remove_onion(conn->tor, co->address);
+	if (co->address && warren_tor_account_get_tor(conn))
+		warren_tor_remove_onion(warren_tor_account_get_tor(conn), co->address);
 	g_clear_pointer(&co->store, warren_contact_creds_free);
 	co->conn = NULL;
 	onion_unref(co);

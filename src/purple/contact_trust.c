@@ -18,15 +18,13 @@
 gboolean
 warren_contact_trust_open(WarrenConn *conn, const char *dir, GError **error)
 {
-	char *path = g_build_filename(dir, "trust", NULL);
-	GError *local = NULL;
+	g_autofree char *path = g_build_filename(dir, "trust", NULL);
+	g_autoptr(GError) local = NULL;
 
 	conn->trust = warren_trust_store_open(path, &local);
-	g_free(path);
 	if (conn->trust == NULL) {
 		g_set_error(error, local->domain, local->code,
 		            _("Cannot read the keys you trust: %s"), local->message);
-		g_error_free(local);
 		return FALSE;
 	}
 	return TRUE;

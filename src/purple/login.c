@@ -16,7 +16,9 @@
  *     the account's XMPP stream circuits no other account shares;
  *  4. talks SOCKS5 to that port (greeting only) so an absent or wrong Tor
  *     gives a clear, retryable error instead of jabber's generic one.
- * Only then does jabber's login run; close undoes all of it.
+ * Only then does jabber's login run; close undoes all of it. The settings
+ * are parsed once (signin_state.c); progress and every failure go through
+ * the sign-in state machine (signin.c).
  */
 #include "config.h"
 
@@ -26,23 +28,17 @@
 #include <notify.h>
 #include <proxy.h>
 
-#include "core/tor/address.h"
 #include "connection.h"
 #include "debug.h"
 #include "xmpp/jabber_glue.h"
+#include "xmpp/stanza_filter.h"
 #include "login.h"
 #include "session.h"
+#include "signin.h"
 #include "tor_account.h"
 #include "warren.h"
 
 #define TOR_CHECK_TIMEOUT_S 10
-
-static void
-fail(PurpleConnection *gc, PurpleConnectionError reason, const char *msg)
-{
-	warren_debug_error("login refused: %s\n", msg);
-	purple_connection_error_reason(gc, reason, msg);
-}
 
 typedef void (*JabberStart)(PurpleAccount *account);
 
@@ -78,18 +74,19 @@ tor_check_done(TorCheck *tc, GError *error)
 	account = purple_connection_get_account(gc);
 	start = tc->start;
 	if (error) {
-		char *msg = g_strdup_printf(
+		g_autofree char *msg = g_strdup_printf(
 			_("Tor is not reachable at %s: %s. Start Tor, or check the "
 			  "account's Tor SOCKS setting (tor-socks)."),
 			tc->where, error->message);
 		/* Network error: libpurple retries later, when Tor may be up. */
-		fail(gc, PURPLE_CONNECTION_ERROR_NETWORK_ERROR, msg);
-		g_free(msg);
+		warren_signin_fail(gc, PURPLE_CONNECTION_ERROR_NETWORK_ERROR, msg);
 		tor_check_free(tc);
 		return;
 	}
 	tor_check_free(tc);
 	warren_debug_info("Tor SOCKS port answers; starting XMPP\n");
+	warren_signin_set(gc, WARREN_SIGNIN_CONNECTING_XMPP,
+	                  _("Connecting to the XMPP server through Tor"), 0, 1);
 	conn->jabber_started = TRUE;
 	start(account);
 }
@@ -98,12 +95,11 @@ static void
 tor_check_read_cb(GObject *src, GAsyncResult *res, gpointer data)
 {
 	TorCheck *tc = data;
-	GError *error = NULL;
+	g_autoptr(GError) error = NULL;
 	gsize n = 0;
 
 	if (!g_input_stream_read_all_finish(G_INPUT_STREAM(src), res, &n, &error)) {
 		tor_check_done(tc, error);
-		g_error_free(error);
 		return;
 	}
 	if (n != 2 || tc->reply[0] != 0x05 || tc->reply[1] != 0x00) {
@@ -111,7 +107,6 @@ tor_check_read_cb(GObject *src, GAsyncResult *res, gpointer data)
 			_("the port does not speak SOCKS5 without authentication "
 			  "(is it Tor's SocksPort?)"));
 		tor_check_done(tc, error);
-		g_error_free(error);
 		return;
 	}
 	tor_check_done(tc, NULL);
@@ -121,11 +116,10 @@ static void
 tor_check_write_cb(GObject *src, GAsyncResult *res, gpointer data)
 {
 	TorCheck *tc = data;
-	GError *error = NULL;
+	g_autoptr(GError) error = NULL;
 
 	if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(src), res, NULL, &error)) {
 		tor_check_done(tc, error);
-		g_error_free(error);
 		return;
 	}
 	g_input_stream_read_all_async(
@@ -139,12 +133,11 @@ tor_check_connect_cb(GObject *src, GAsyncResult *res, gpointer data)
 {
 	static const guint8 greeting[] = { 0x05, 0x01, 0x00 };
 	TorCheck *tc = data;
-	GError *error = NULL;
+	g_autoptr(GError) error = NULL;
 
 	tc->sock = g_socket_client_connect_finish(G_SOCKET_CLIENT(src), res, &error);
 	if (tc->sock == NULL) {
 		tor_check_done(tc, error);
-		g_error_free(error);
 		return;
 	}
 	g_output_stream_write_all_async(
@@ -183,15 +176,13 @@ tor_ready(WarrenConn *conn, const char *socks)
 {
 	PurpleAccount *account = purple_connection_get_account(conn->gc);
 	PurpleProxyInfo *pi;
-	char *host = NULL, *msg;
+	g_autofree char *host = NULL;
 	guint16 port = 0;
+	g_autoptr(GError) error = NULL;
 
-	if (!warren_address_parse_ip_port(socks, &host, &port)) {
-		msg = g_strdup_printf(_("Tor SOCKS address \"%s\" is not an IP "
-		                        "address and port such as 127.0.0.1:9050."),
-		                      socks ? socks : "");
-		fail(conn->gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
-		g_free(msg);
+	if (!warren_tor_socks_parse(socks, &host, &port, &error)) {
+		warren_signin_fail(conn->gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR,
+		                   error->message);
 		return;
 	}
 	/* A new object each time: the account owns and frees it. */
@@ -201,13 +192,19 @@ tor_ready(WarrenConn *conn, const char *socks)
 	purple_proxy_info_set_port(pi, port);
 	/* libpurple offers username/password auth when a username is set, and
 	 * Tor picks it: streams are isolated by these credentials. */
-	purple_proxy_info_set_username(pi, conn->socks_user);
+	purple_proxy_info_set_username(pi, warren_tor_account_get_socks_user(conn));
 	purple_proxy_info_set_password(pi, "xmpp");
 	purple_account_set_proxy_info(account, pi);
 
-	purple_connection_update_progress(conn->gc, _("Checking Tor"), 0, 2);
+	warren_signin_set(conn->gc, WARREN_SIGNIN_CHECKING_SOCKS, _("Checking Tor"), 0, 1);
 	start_tor_check(conn, host, port, conn->jabber_start);
-	g_free(host);
+}
+
+/* The onion service is up: waiting conversations may dial now. */
+static void
+onion_published(WarrenConn *conn)
+{
+	warren_session_kick(conn->gc);
 }
 
 /* Checks the environment and the Tor settings, then starts Tor; jabber's
@@ -217,50 +214,33 @@ begin(PurpleAccount *account, JabberStart start)
 {
 	PurpleConnection *gc = purple_account_get_connection(account);
 	WarrenConn *conn = warren_conn_new(gc);
-	const char *mode, *socks;
-	char *host = NULL, *msg;
-	guint16 port = 0;
-	GError *error = NULL;
+	WarrenTorSettings tor = { 0 };
+	g_autoptr(GError) error = NULL;
 
+	warren_signin_begin(gc);
 	if (g_getenv("no_proxy") != NULL || g_getenv("NO_PROXY") != NULL) {
-		fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR,
-		     _("The no_proxy or NO_PROXY environment variable is set: "
-		       "libpurple would connect to matching hosts without Tor. "
-		       "Unset it and restart the program to sign in."));
+		warren_signin_fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR,
+		                   _("The no_proxy or NO_PROXY environment variable is "
+		                     "set: libpurple would connect to matching hosts "
+		                     "without Tor. Unset it and restart the program to "
+		                     "sign in."));
 		return;
 	}
-
-	mode = purple_account_get_string(account, WARREN_OPT_TOR_MODE,
-	                                 WARREN_TOR_MODE_MANAGED);
-	if (g_strcmp0(mode, WARREN_TOR_MODE_SYSTEM) != 0 &&
-	    g_strcmp0(mode, WARREN_TOR_MODE_MANAGED) != 0) {
-		msg = g_strdup_printf(_("Unknown Tor mode \"%s\": use \"managed\" "
-		                        "or \"system\"."), mode);
-		fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
-		g_free(msg);
-		return;
-	}
-	if (g_strcmp0(mode, WARREN_TOR_MODE_SYSTEM) == 0) {
-		/* Fail early, before anything connects anywhere. */
-		socks = purple_account_get_string(account, WARREN_OPT_TOR_SOCKS,
-		                                  WARREN_DEFAULT_TOR_SOCKS);
-		if (!warren_address_parse_ip_port(socks, &host, &port)) {
-			msg = g_strdup_printf(_("Tor SOCKS address \"%s\" is not an IP "
-			                        "address and port such as 127.0.0.1:9050."),
-			                      socks ? socks : "");
-			fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
-			g_free(msg);
-			return;
-		}
-		g_free(host);
-	}
-	if (!warren_session_start(conn, &error)) {
-		fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR, error->message);
-		g_error_free(error);
+	/* Fail early, before anything connects anywhere. */
+	if (!warren_tor_settings_parse(
+	        purple_account_get_string(account, WARREN_OPT_TOR_MODE,
+	                                  WARREN_TOR_MODE_MANAGED),
+	        purple_account_get_string(account, WARREN_OPT_TOR_SOCKS,
+	                                  WARREN_DEFAULT_TOR_SOCKS),
+	        &tor, &error) ||
+	    !warren_session_start(conn, &error)) {
+		warren_signin_fail(gc, PURPLE_CONNECTION_ERROR_OTHER_ERROR, error->message);
+		warren_tor_settings_clear(&tor);
 		return;
 	}
 	conn->jabber_start = start;
-	warren_tor_account_start(conn, tor_ready);
+	warren_tor_account_start(conn, &tor, tor_ready, onion_published);
+	warren_tor_settings_clear(&tor);
 }
 
 void
@@ -300,6 +280,8 @@ warren_close(PurpleConnection *gc)
 	gboolean started = conn ? conn->jabber_started : FALSE;
 
 	warren_conn_free(conn);
+	warren_signin_end(gc);
+	warren_stanza_filter_forget(gc);
 	/* jabber_close dereferences its stream unconditionally. */
 	if (started && purple_connection_get_protocol_data(gc) != NULL)
 		warren_jabber_prpl_info()->close(gc);

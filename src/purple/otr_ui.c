@@ -453,12 +453,14 @@ node_conn(PurpleBlistNode *node, const char **bare)
 {
 	PurpleBuddy *buddy;
 	PurpleConnection *gc;
+	g_autofree char *key = NULL;
 
 	if (!PURPLE_BLIST_NODE_IS_BUDDY(node))
 		return NULL;
 	buddy = (PurpleBuddy *)node;
 	gc = purple_account_get_connection(purple_buddy_get_account(buddy));
-	*bare = purple_buddy_get_name(buddy);
+	key = warren_contact_key(purple_buddy_get_account(buddy), purple_buddy_get_name(buddy));
+	*bare = g_intern_string(key); /* one string a contact, kept */
 	return gc ? warren_conn_get(gc) : NULL;
 }
 
@@ -673,7 +675,7 @@ warren_cmd(PurpleConversation *conv, const char *cmd, char **args, char **error,
 		*error = g_strdup(_("Not signed in."));
 		return PURPLE_CMD_RET_FAILED;
 	}
-	bare = warren_bare_jid(purple_conversation_get_name(conv));
+	bare = warren_contact_key(purple_conversation_get_account(conv), purple_conversation_get_name(conv));
 	if (g_str_equal(sub, "verify") || g_str_equal(sub, "secret"))
 		secret_open(conn, bare);
 	else if (g_str_equal(sub, "ask") || g_str_equal(sub, "question"))

@@ -22,7 +22,7 @@ warren_outbox_ui_opened(WarrenConn *conn)
 	PurpleAccount *account = purple_connection_get_account(conn->gc);
 	int compact = purple_account_get_int(account, OUTBOX_COMPACT_SETTING, 0);
 	const char *notice = warren_outbox_get_notice(conn->outbox);
-	char *msg;
+	g_autofree char *msg = NULL;
 
 	if (compact > 0)
 		warren_outbox_set_compact_min_bytes(conn->outbox, (gsize)compact);
@@ -35,5 +35,4 @@ warren_outbox_ui_opened(WarrenConn *conn)
 	                      _("Warren: outbox set aside"),
 	                      _("Your outbox of unsent messages was too large to read"),
 	                      msg, NULL, NULL);
-	g_free(msg);
 }

@@ -18,6 +18,7 @@
 #include <prpl.h>
 #include <version.h>
 
+#include "account_actions.h"
 #include "client_hooks.h"
 #include "connection.h"
 #include "contact_onion.h"
@@ -29,7 +30,10 @@
 #include "otr_ui.h"
 #include "session.h"
 #include "session_creds.h"
+#include "signin.h"
+#ifdef WARREN_TEST_HOOKS
 #include "test_hooks.h"
+#endif
 #include "xmpp/stanza_filter.h"
 #include "tor_account.h"
 #include "tor_pool.h"
@@ -150,11 +154,17 @@ plugin_load(PurplePlugin *plugin)
 	warren_tor_account_init(plugin);
 	/* after the signal is registered */
 	warren_contact_onion_init(plugin, warren_session_creds_onion_ready);
+	warren_account_actions_init(plugin);
 	warren_presence_init(plugin);
+	warren_conn_set_session_funcs(&(WarrenConnSessionFuncs){
+		.peer_free = warren_session_peer_free, .end_all = warren_session_end_all,
+	});
 	warren_session_dial_init(plugin);
 	warren_client_hooks_init(plugin);
 	warren_otr_ui_init();
+#ifdef WARREN_TEST_HOOKS /* configure --enable-test-hooks: tests only */
 	warren_test_hooks_init(plugin); /* only with WARREN_TEST_HOOKS=1 */
+#endif
 	return TRUE;
 }
 
@@ -163,6 +173,7 @@ plugin_unload(PurplePlugin *plugin)
 {
 	warren_otr_ui_uninit();
 	warren_conn_free_all();
+	warren_signin_uninit();
 	warren_session_shutdown();
 	warren_tor_pool_shutdown();
 	purple_plugin_ipc_unregister_all(plugin);

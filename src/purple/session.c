@@ -146,8 +146,8 @@ peer_drop_channel(Peer *peer)
 		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
 	g_clear_pointer(&peer->held, warren_signal_free);
 	g_clear_pointer(&peer->dialled_onion, g_free);
-	if (peer->ch && peer->conn->responder && !peer->initiator && peer->sid)
-		warren_responder_forget(peer->conn->responder, peer->sid);
+	if (peer->ch && warren_tor_account_get_responder(peer->conn) && !peer->initiator && peer->sid)
+		warren_responder_forget(warren_tor_account_get_responder(peer->conn), peer->sid);
 	if (graceful && peer->ch) {
 		send_frame(peer, warren_frame_new_bye(WARREN_FRAME_BYE_NORMAL));
 		channel_linger(g_steal_pointer(&peer->ch));
@@ -428,7 +428,7 @@ warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 
 	if (conn == NULL || outbox_of(conn) == NULL)
 		return -1;
-	bare = warren_bare_jid(who);
+	bare = warren_contact_key(purple_connection_get_account(gc), who);
 	if (!store(conn, who, bare, text))
 		return 0;
 	peer = peer_get(conn, bare, TRUE);
@@ -460,7 +460,7 @@ warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingSt
 
 	if (conn == NULL)
 		return 0;
-	bare = warren_bare_jid(who);
+	bare = warren_contact_key(purple_connection_get_account(gc), who);
 	peer = peer_get(conn, bare, FALSE);
 	/* Typing never opens a channel (and never goes through the server). */
 	if (peer)
@@ -471,6 +471,7 @@ warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingSt
 	return 0;
 }
 
+#ifdef WARREN_TEST_HOOKS /* configure --enable-test-hooks */
 /* TEST ONLY (test_hooks.c, WARREN_TEST_HOOKS=1): @text as an OTR frame
  * (NULL: a PING) on the channel to @bare if it is up; else dials it. The
  * hostile peer keeps its channel however silent the victim is. */
@@ -492,6 +493,7 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 		warren_session_dial(peer);
 	return FALSE;
 }
+#endif
 
 /* ---- OTR engine callbacks ----------------------------------------------- */
 

@@ -54,8 +54,9 @@ const char *warren_session_get_pin(WarrenConn *conn, const char *bare);
 gboolean warren_session_is_blocked(WarrenConn *conn, const char *bare);
 /* (transfer full) Our own OTR fingerprint, NULL before the key exists. */
 char *warren_session_own_fingerprint(WarrenConn *conn);
-/* TEST ONLY, for test_hooks.c. */
+#ifdef WARREN_TEST_HOOKS /* TEST ONLY, for test_hooks.c. */
 gboolean warren_session_test_inject(PurpleConnection *gc, const char *bare,
                                     const char *text);
+#endif
 
 #endif /* WARREN_SESSION_H */

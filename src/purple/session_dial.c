@@ -62,7 +62,7 @@ warren_session_dial(Peer *peer)
 	WarrenSignal sig = { 0 };
 	char *sid, *ufrag = NULL, *pwd = NULL, *full;
 
-	if (peer->ch != NULL || conn->tor == NULL || peer->pin_blocked ||
+	if (peer->ch != NULL || warren_tor_account_get_tor(conn) == NULL || peer->pin_blocked ||
 	    conn->otr == NULL || !warren_otr_has_key(conn->otr))
 		return; /* the key's arrival kicks us again */
 	full = warren_presence_warren_resource(conn->gc, peer->bare);
@@ -152,7 +152,7 @@ reply_error(WarrenConn *conn, xmlnode *iq, WarrenSignalIqError condition)
 static Peer *
 peer_of(WarrenConn *conn, const char *from)
 {
-	g_autofree char *bare = warren_bare_jid(from);
+	g_autofree char *bare = warren_contact_key(purple_connection_get_account(conn->gc), from);
 
 	return warren_session_peer_find(conn, bare);
 }
@@ -160,14 +160,14 @@ peer_of(WarrenConn *conn, const char *from)
 static void
 on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
-	g_autofree char *bare = warren_bare_jid(from);
+	g_autofree char *bare = warren_contact_key(purple_connection_get_account(conn->gc), from);
 	Peer *peer;
 	WarrenSignal ans = { 0 };
 	char *ufrag = NULL, *pwd = NULL, *iq_id;
 	GError *error = NULL;
 
 	if (purple_find_buddy(purple_connection_get_account(conn->gc), bare) == NULL ||
-	    conn->onion_address == NULL || conn->responder == NULL ||
+	    !warren_tor_account_get_onion(conn) || !warren_tor_account_get_responder(conn) ||
 	    conn->otr == NULL || !warren_otr_has_key(conn->otr) ||
 	    sig->version_max < WARREN_SESSION_PROTOCOL_VERSION) {
 		/* Strangers get no channel; nor does anyone before our onion and
@@ -188,7 +188,7 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 	}
 	g_free(peer->full);
 	peer->full = g_strdup(from);
-	warren_responder_expect(conn->responder, sig->sid,
+	warren_responder_expect(warren_tor_account_get_responder(conn), sig->sid,
 	                       warren_channel_get_passive_port(peer->ch));
 	reply_result(conn, iq);
 	warren_channel_get_local_credentials(peer->ch, &ufrag, &pwd);
@@ -197,7 +197,7 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 	ans.initiator = sig->initiator;
 	ans.ufrag = ufrag;
 	ans.pwd = pwd;
-	ans.onion = conn->onion_address;
+	ans.onion = (char *)warren_tor_account_get_onion(conn);
 	ans.port = WARREN_ONION_PORT;
 	ans.version_min = ans.version_max = WARREN_SESSION_PROTOCOL_VERSION;
 	iq_id = g_strdup_printf("warren-sig-acc-%s", sig->sid);
@@ -222,8 +222,8 @@ peer_connect(Peer *peer, const WarrenSignal *sig)
 	peer->dialled_onion = g_strdup(sig->onion);
 	warren_peer_set_state(peer->core, WARREN_PEER_CONNECTING);
 	/* Circuits of its own for each contact (and each account). */
-	warren_channel_set_socks_auth(peer->ch, peer->conn->socks_user, sig->onion);
-	if (!warren_channel_connect(peer->ch, warren_tor_get_socks(peer->conn->tor),
+	warren_channel_set_socks_auth(peer->ch, warren_tor_account_get_socks_user(peer->conn), sig->onion);
+	if (!warren_channel_connect(peer->ch, warren_tor_get_socks(warren_tor_account_get_tor(peer->conn)),
 	                            sig->onion, sig->port, sig->ufrag, sig->pwd,
 	                            DIAL_TIMEOUT_MS, &error)) {
 		warren_session_peer_fail(peer, error->message);
@@ -251,7 +251,7 @@ on_accept(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 	const char *pin;
 
 	if (peer == NULL || peer->ch == NULL || !peer->initiator ||
-	    g_strcmp0(peer->sid, sig->sid) != 0 || conn->tor == NULL) {
+	    g_strcmp0(peer->sid, sig->sid) != 0 || warren_tor_account_get_tor(conn) == NULL) {
 		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_UNKNOWN_SESSION);
 		return;
 	}

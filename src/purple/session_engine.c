@@ -17,6 +17,7 @@
 #include "session_creds.h"
 #include "session_peer.h"
 #include "session_ui.h"
+#include "tor_account.h"
 #include "warren.h"
 
 #define IDLE_CLOSE_S 600
@@ -120,7 +121,7 @@ peer_secured(WarrenPeer *core, gpointer data)
 	Peer *peer = data;
 	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
 
-	p.onion = peer->conn->onion_address;
+	p.onion = (char *)warren_tor_account_get_onion(peer->conn); /* not freed */
 	if (p.onion)
 		warren_peer_send(core, &p);
 	warren_session_creds_secured(peer);

@@ -165,8 +165,8 @@ warren_session_trust_secured(Peer *peer)
 static gboolean
 self_wins(WarrenConn *conn, const char *peer_bare)
 {
-	g_autofree char *self = warren_bare_jid(purple_account_get_username(
-		purple_connection_get_account(conn->gc)));
+	PurpleAccount *account = purple_connection_get_account(conn->gc);
+	g_autofree char *self = warren_contact_key(account, purple_account_get_username(account));
 
 	return strcmp(self, peer_bare) < 0;
 }

@@ -15,7 +15,7 @@
  * the UI reconnects, and the reconnect starts a managed tor again.
  *
  * Stream isolation: every sign-in gets a random SOCKS5 username
- * (conn->socks_user). The XMPP connection gives it with the password
+ * (warren_tor_account_get_socks_user()). The XMPP connection gives it with the password
  * "xmpp" (login.c), each contact's channel with the contact's onion
  * address (session.c), so Tor (IsolateSOCKSAuth, on by default) gives each
  * account, and each contact of an account, circuits of its own: the XMPP
@@ -40,26 +40,44 @@
 #include <signals.h>
 #include <util.h>
 
+#include "core/channel/channel_responder.h"
 #include "debug.h"
-#include "xmpp/jabber_glue.h"
-#include "xmpp/presence.h"
-#include "session.h"
+#include "xmpp/contact_key.h"
+#include "signin.h"
 #include "tor_account.h"
 #include "tor_pool.h"
 #include "warren.h"
 
 #define ONION_PUBLISH_TIMEOUT_MS 90000
 
+/* The connection's handle (WARREN_CONN_TOR); nothing else sees inside. */
+struct WarrenTorAccount {
+	struct WarrenTorClaim *claim; /* our claim on the shared Tor */
+	WarrenTor *tor;               /* valid while claimed and not lost */
+	gint64 claimed_at;            /* monotonic us, for the figures */
+	WarrenResponder *responder;   /* what the onion service points at */
+	char *onion_address;          /* "<56>.onion" once published */
+	char *onion_error;            /* why it is not, if it failed */
+	char *socks_user;             /* SOCKS5 username of this sign-in's streams */
+	WarrenTorReadyFunc ready;
+	WarrenTorPublishedFunc published;
+};
+
 static PurplePlugin *warren_plugin;
+
+static WarrenTorAccount *
+tor_of(WarrenConn *conn)
+{
+	return conn ? warren_conn_get_module(conn, WARREN_CONN_TOR) : NULL;
+}
 
 char *
 warren_account_dir(PurpleAccount *account)
 {
-	char *bare = warren_bare_jid(purple_account_get_username(account));
+	g_autofree char *bare = warren_bare_jid(purple_account_get_username(account));
 	char *dir = g_build_filename(purple_user_dir(), "warren",
 	                             purple_escape_filename(bare), NULL);
 
-	g_free(bare);
 	if (g_mkdir_with_parents(dir, 0700) != 0)
 		warren_debug_error("cannot create %s: %s\n", dir, g_strerror(errno));
 	return dir;
@@ -69,14 +87,14 @@ static void
 fail(WarrenConn *conn, PurpleConnectionError reason, const char *msg)
 {
 	warren_debug_error("Tor: %s\n", msg);
-	purple_connection_error_reason(conn->gc, reason, msg);
+	warren_signin_fail(conn->gc, reason, msg);
 }
 
 static void
 on_progress(int percent, const char *summary, const char *warning, gpointer data)
 {
 	WarrenConn *conn = data;
-	char *text;
+	g_autofree char *text = NULL;
 
 	if (warning && *warning)
 		text = g_strdup_printf(_("Connecting to the Tor network: %d%% — %s "
@@ -84,8 +102,7 @@ on_progress(int percent, const char *summary, const char *warning, gpointer data
 	else
 		text = g_strdup_printf(_("Connecting to the Tor network: %d%% — %s"),
 		                       percent, summary ? summary : "");
-	purple_connection_update_progress(conn->gc, text, MIN(percent, 99), 100);
-	g_free(text);
+	warren_signin_set(conn->gc, WARREN_SIGNIN_BOOTSTRAPPING, text, CLAMP(percent, 0, 100), 100);
 }
 
 /* A control port without authentication, not allowed: why, and the two
@@ -96,7 +113,7 @@ fail_unauthenticated(WarrenConn *conn)
 	PurpleAccount *account = purple_connection_get_account(conn->gc);
 	const char *control = purple_account_get_string(account, WARREN_OPT_TOR_CONTROL,
 	                                                WARREN_DEFAULT_TOR_CONTROL);
-	char *msg = g_strdup_printf(
+	g_autofree char *msg = g_strdup_printf(
 		_("The Tor control port %s asks for no password or cookie, so Warren "
 		  "cannot tell that it is your tor and not another program on this "
 		  "computer, and will not give it the private key of your Warren "
@@ -107,7 +124,6 @@ fail_unauthenticated(WarrenConn *conn)
 		control, WARREN_OPT_TOR_ALLOW_UNAUTH_CONTROL);
 
 	fail(conn, PURPLE_CONNECTION_ERROR_OTHER_ERROR, msg);
-	g_free(msg);
 }
 
 /* What the user reads when Tor could not be started or reached. */
@@ -116,7 +132,7 @@ fail_start(WarrenConn *conn, const GError *error)
 {
 	PurpleConnectionError reason = PURPLE_CONNECTION_ERROR_NETWORK_ERROR;
 	const char *what = _("Tor is not usable");
-	char *msg;
+	g_autofree char *msg = NULL;
 
 	if (g_error_matches(error, WARREN_TOR_ERROR, WARREN_TOR_ERROR_UNAUTHENTICATED)) {
 		fail_unauthenticated(conn);
@@ -147,105 +163,118 @@ fail_start(WarrenConn *conn, const GError *error)
 	}
 	msg = g_strdup_printf("%s: %s", what, error->message);
 	fail(conn, reason, msg);
-	g_free(msg);
 }
 
 static void
 published_cb(GObject *src, GAsyncResult *res, gpointer data)
 {
 	WarrenConn *conn = data;
-	GError *error = NULL;
+	WarrenTorAccount *ta = tor_of(conn);
+	g_autoptr(GError) error = NULL;
 	char *address;
 
-	if (conn->tor == NULL)
+	if (ta == NULL || ta->tor == NULL)
 		return;
-	address = warren_tor_publish_onion_finish(conn->tor, res, &error);
+	address = warren_tor_publish_onion_finish(ta->tor, res, &error);
 	if (address == NULL) {
 		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
 			warren_debug_error("onion service not published: %s\n", error->message);
-			conn->onion_error = g_strdup(error->message);
+			ta->onion_error = g_strdup(error->message);
 		}
-		g_error_free(error);
 		return;
 	}
-	conn->onion_address = address;
+	ta->onion_address = address;
 	warren_debug_info("onion service %s published %.2f s after Tor was claimed\n",
 	                  warren_priv(address),
-	                  (g_get_monotonic_time() - conn->tor_claimed_at) / 1e6);
+	                  (g_get_monotonic_time() - ta->claimed_at) / 1e6);
 	purple_signal_emit(warren_plugin, "warren-onion-published",
 	                   purple_connection_get_account(conn->gc), address);
-	warren_session_kick(conn->gc);
+	if (ta->published)
+		ta->published(conn);
 }
 
 static void
-publish_onion(WarrenConn *conn)
+publish_onion(WarrenConn *conn, WarrenTorAccount *ta)
 {
 	PurpleAccount *account = purple_connection_get_account(conn->gc);
-	GError *error = NULL;
-	char *dir, *key_path, *target;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = NULL, *key_path = NULL, *target = NULL;
 
-	conn->responder = warren_responder_new(&error);
-	if (conn->responder == NULL) {
-		conn->onion_error = g_strdup(error->message);
+	ta->responder = warren_responder_new(&error);
+	if (ta->responder == NULL) {
+		ta->onion_error = g_strdup(error->message);
 		warren_debug_error("no loopback listener: %s\n", error->message);
-		g_error_free(error);
 		return;
 	}
 	dir = warren_account_dir(account);
 	key_path = g_build_filename(dir, "onion_key", NULL);
-	target = g_strdup_printf("127.0.0.1:%u", warren_responder_get_port(conn->responder));
-	warren_tor_publish_onion_async(conn->tor, key_path, WARREN_ONION_PORT, target,
+	target = g_strdup_printf("127.0.0.1:%u", warren_responder_get_port(ta->responder));
+	warren_tor_publish_onion_async(ta->tor, key_path, WARREN_ONION_PORT, target,
 	                               ONION_PUBLISH_TIMEOUT_MS, conn->cancel,
 	                               published_cb, conn);
-	g_free(target);
-	g_free(key_path);
-	g_free(dir);
 }
 
 static void
 on_ready(WarrenTor *tor, const GError *error, gpointer data)
 {
 	WarrenConn *conn = data;
+	WarrenTorAccount *ta = tor_of(conn);
 
 	if (error) {
 		fail_start(conn, error);
 		return;
 	}
-	conn->tor = tor;
+	ta->tor = tor;
 	warren_debug_info("Tor ready %.2f s after it was claimed\n",
-	                  (g_get_monotonic_time() - conn->tor_claimed_at) / 1e6);
-	publish_onion(conn);
-	conn->tor_ready(conn, warren_tor_get_socks(tor));
+	                  (g_get_monotonic_time() - ta->claimed_at) / 1e6);
+	warren_signin_set(conn->gc, WARREN_SIGNIN_PUBLISHING,
+	                  _("Publishing your Warren address"), 0, 1);
+	publish_onion(conn, ta);
+	ta->ready(conn, warren_tor_get_socks(tor));
 }
 
 static void
 on_lost(const GError *why, gpointer data)
 {
 	WarrenConn *conn = data;
-	char *msg;
+	g_autofree char *msg = NULL;
 
-	conn->tor = NULL;
+	tor_of(conn)->tor = NULL;
 	msg = g_strdup_printf(_("Tor stopped (%s). Warren reconnects when Tor is "
 	                        "back; nothing connects without it."),
 	                      why ? why->message : _("unknown cause"));
 	/* A network error: libpurple UIs reconnect by themselves. */
 	fail(conn, PURPLE_CONNECTION_ERROR_NETWORK_ERROR, msg);
-	g_free(msg);
+}
+
+/* Undoes everything start did (the WarrenConn is freed). */
+static void
+tor_account_free(WarrenTorAccount *ta)
+{
+	if (ta->tor && ta->onion_address)
+		warren_tor_remove_onion(ta->tor, ta->onion_address);
+	ta->tor = NULL;
+	warren_tor_pool_release(g_steal_pointer(&ta->claim));
+	g_clear_pointer(&ta->responder, warren_responder_free);
+	g_free(ta->onion_address);
+	g_free(ta->onion_error);
+	g_free(ta->socks_user);
+	g_free(ta);
 }
 
 void
-warren_tor_account_start(WarrenConn *conn, WarrenTorReadyFunc ready)
+warren_tor_account_start(WarrenConn *conn, const WarrenTorSettings *tor,
+                         WarrenTorReadyFunc ready, WarrenTorPublishedFunc published)
 {
 	static const WarrenTorClaimFuncs funcs = {
 		.progress = on_progress, .ready = on_ready, .lost = on_lost,
 	};
 	PurpleAccount *account = purple_connection_get_account(conn->gc);
-	const char *mode = purple_account_get_string(account, WARREN_OPT_TOR_MODE,
-	                                             WARREN_TOR_MODE_MANAGED);
 	WarrenTorConfig cfg = { 0 };
-	char *data_dir = NULL;
+	g_autofree char *data_dir = NULL;
+	WarrenTorAccount *ta = g_new0(WarrenTorAccount, 1);
 
-	if (g_strcmp0(mode, WARREN_TOR_MODE_SYSTEM) == 0) {
+	if (tor->mode == WARREN_TOR_SYSTEM) {
 		cfg.mode = WARREN_TOR_SYSTEM;
 		cfg.control = purple_account_get_string(account, WARREN_OPT_TOR_CONTROL,
 		                                        WARREN_DEFAULT_TOR_CONTROL);
@@ -257,7 +286,7 @@ warren_tor_account_start(WarrenConn *conn, WarrenTorReadyFunc ready)
 			cfg.password = NULL;
 		cfg.allow_null_auth = purple_account_get_bool(
 			account, WARREN_OPT_TOR_ALLOW_UNAUTH_CONTROL, FALSE);
-		purple_connection_update_progress(conn->gc, _("Connecting to Tor"), 0, 100);
+		warren_signin_set(conn->gc, WARREN_SIGNIN_STARTING_TOR, _("Connecting to Tor"), 0, 1);
 	} else {
 		cfg.mode = WARREN_TOR_MANAGED;
 		cfg.tor_binary = purple_account_get_string(account, WARREN_OPT_TOR_BINARY, "tor");
@@ -267,75 +296,61 @@ warren_tor_account_start(WarrenConn *conn, WarrenTorReadyFunc ready)
 		data_dir = g_build_filename(purple_user_dir(), "warren", "tor", NULL);
 		cfg.data_dir = data_dir;
 		cfg.bootstrap_timeout_s = purple_account_get_int(account, "tor-bootstrap-timeout", 0);
-		purple_connection_update_progress(conn->gc, _("Starting Tor"), 0, 100);
+		warren_signin_set(conn->gc, WARREN_SIGNIN_STARTING_TOR, _("Starting Tor"), 0, 1);
 	}
-	conn->tor_ready = ready;
-	g_free(conn->socks_user);
-	conn->socks_user = g_strdup_printf("warren-%08x%08x%08x%08x", g_random_int(),
-	                                   g_random_int(), g_random_int(), g_random_int());
-	conn->tor_claimed_at = g_get_monotonic_time();
-	conn->claim = warren_tor_pool_claim(&cfg, &funcs, conn);
-	g_free(data_dir);
+	ta->ready = ready;
+	ta->published = published;
+	ta->socks_user = g_strdup_printf("warren-%08x%08x%08x%08x", g_random_int(),
+	                                 g_random_int(), g_random_int(), g_random_int());
+	ta->claimed_at = g_get_monotonic_time();
+	warren_conn_set_module(conn, WARREN_CONN_TOR, ta, (GDestroyNotify)tor_account_free);
+	ta->claim = warren_tor_pool_claim(&cfg, &funcs, conn);
 }
 
-void
-warren_tor_account_stop(WarrenConn *conn)
+WarrenTor *
+warren_tor_account_get_tor(WarrenConn *conn)
 {
-	if (conn->tor && conn->onion_address)
-		warren_tor_remove_onion(conn->tor, conn->onion_address);
-	conn->tor = NULL;
-	warren_tor_pool_release(g_steal_pointer(&conn->claim));
-	g_clear_pointer(&conn->responder, warren_responder_free);
-	g_clear_pointer(&conn->onion_address, g_free);
-	g_clear_pointer(&conn->onion_error, g_free);
-	g_clear_pointer(&conn->socks_user, g_free);
+	WarrenTorAccount *ta = tor_of(conn);
+
+	return ta ? ta->tor : NULL;
 }
 
-static void
-show_address_cb(PurplePluginAction *action)
+const char *
+warren_tor_account_get_onion(WarrenConn *conn)
 {
-	PurpleConnection *gc = action->context;
-	WarrenConn *conn = warren_conn_get(gc);
-	char *text, *fp, *full;
+	WarrenTorAccount *ta = tor_of(conn);
 
-	if (conn && conn->onion_address)
-		text = g_strdup_printf(_("Your Warren address is %s (port %d). Your "
-		                         "contacts' Warren connects to it through Tor."),
-		                       conn->onion_address, WARREN_ONION_PORT);
-	else if (conn && conn->onion_error)
-		text = g_strdup_printf(_("Your Warren address is not available: %s"),
-		                       conn->onion_error);
-	else
-		text = g_strdup(_("Your Warren address is not published yet: Tor is "
-		                  "still setting it up."));
-	fp = conn ? warren_session_own_fingerprint(conn) : NULL;
-	full = g_strdup_printf(_("%s\n\nYour OTR fingerprint: %s"), text,
-	                       fp ? fp : _("(your key is being created)"));
-	purple_notify_info(gc, _("Warren address"), _("Your Warren address"), full);
-	g_free(full);
-	g_free(fp);
-	g_free(text);
+	return ta ? ta->onion_address : NULL;
 }
 
-/* Jabber's account actions plus Warren's own. */
-static GList *
-actions_cb(PurplePlugin *plugin, gpointer context)
+const char *
+warren_tor_account_get_onion_error(WarrenConn *conn)
 {
-	PurplePlugin *jabber = warren_jabber_plugin();
-	GList *list = NULL;
+	WarrenTorAccount *ta = tor_of(conn);
 
-	list = g_list_append(list, purple_plugin_action_new(_("Show my Warren address…"),
-	                                                    show_address_cb));
-	if (jabber && jabber->info->actions)
-		list = g_list_concat(list, jabber->info->actions(jabber, context));
-	return list;
+	return ta ? ta->onion_error : NULL;
+}
+
+WarrenResponder *
+warren_tor_account_get_responder(WarrenConn *conn)
+{
+	WarrenTorAccount *ta = tor_of(conn);
+
+	return ta ? ta->responder : NULL;
+}
+
+const char *
+warren_tor_account_get_socks_user(WarrenConn *conn)
+{
+	WarrenTorAccount *ta = tor_of(conn);
+
+	return ta ? ta->socks_user : NULL;
 }
 
 void
 warren_tor_account_init(PurplePlugin *plugin)
 {
 	warren_plugin = plugin;
-	plugin->info->actions = actions_cb;
 	purple_signal_register(plugin, "warren-onion-published",
 	                       purple_marshal_VOID__POINTER_POINTER, NULL, 2,
 	                       purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_ACCOUNT),

@@ -7,20 +7,37 @@
 #ifndef WARREN_TOR_ACCOUNT_H
 #define WARREN_TOR_ACCOUNT_H
 
+#include "core/channel/channel_responder.h"
+#include "core/tor/tor.h"
 #include "connection.h"
+#include "signin_state.h"
 
 /* The onion service's virtual port (what a contact dials). */
 #define WARREN_ONION_PORT 7777
 
-typedef void (*WarrenTorReadyFunc)(WarrenConn *conn, const char *socks);
+/* The connection's Tor state, opaque: the accessors below. */
+typedef struct WarrenTorAccount WarrenTorAccount;
 
-/* Claims the account's Tor. On success @ready runs with the SOCKS address
- * and the onion service is published in the background; on failure the
- * connection gets an error with the cause. Both happen later, from the
- * main loop. */
-void warren_tor_account_start(WarrenConn *conn, WarrenTorReadyFunc ready);
-/* Undoes everything start did (close, or WarrenConn freed). */
-void warren_tor_account_stop(WarrenConn *conn);
+typedef void (*WarrenTorReadyFunc)(WarrenConn *conn, const char *socks);
+typedef void (*WarrenTorPublishedFunc)(WarrenConn *conn);
+
+/* Claims the account's Tor (@tor: its parsed settings). On success @ready
+ * runs with the SOCKS address and the onion service is published in the
+ * background (then @published runs, and the plugin signal
+ * "warren-onion-published"); on failure the sign-in fails with the cause.
+ * All of that later, from the main loop. Freeing @conn undoes everything. */
+void warren_tor_account_start(WarrenConn *conn, const WarrenTorSettings *tor,
+                              WarrenTorReadyFunc ready, WarrenTorPublishedFunc published);
+
+/* NULL before Tor is up, after it is lost, and without a start. */
+WarrenTor *warren_tor_account_get_tor(WarrenConn *conn);
+/* "<56>.onion" once published, else NULL; why not, if publishing failed. */
+const char *warren_tor_account_get_onion(WarrenConn *conn);
+const char *warren_tor_account_get_onion_error(WarrenConn *conn);
+/* The loopback listener the onion service points at, or NULL. */
+WarrenResponder *warren_tor_account_get_responder(WarrenConn *conn);
+/* The SOCKS5 username that isolates this sign-in's streams. */
+const char *warren_tor_account_get_socks_user(WarrenConn *conn);
 
 /* Warren's directory for @account (created 0700): <user dir>/warren/<jid>. */
 char *warren_account_dir(PurpleAccount *account);

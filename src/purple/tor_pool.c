@@ -158,13 +158,12 @@ static void
 on_started(GObject *src, GAsyncResult *res, gpointer data)
 {
 	PoolEntry *e = data;
-	GError *error = NULL;
+	g_autoptr(GError) error = NULL;
 
 	if (e->tor == NULL) /* shut down while starting */
 		return;
 	if (!warren_tor_start_finish(e->tor, res, &error) &&
 	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-		g_error_free(error);
 		entry_unref(e);
 		return;
 	}
@@ -173,7 +172,6 @@ on_started(GObject *src, GAsyncResult *res, gpointer data)
 		notify_all(e, NULL, FALSE);
 	} else {
 		entry_fail(e, error, FALSE);
-		g_error_free(error);
 	}
 	entry_unref(e); /* the start operation's reference */
 }

@@ -20,6 +20,8 @@
  *   idle ACCOUNT SECONDS               idle since SECONDS ago (0: not idle)
  *   buddy ACCOUNT JID                  print the buddy's presence as seen
  *   send ACCOUNT JID TEXT              send an IM from a conversation
+ *   convs ACCOUNT                      list its IM conversations:
+ *                                      "conv ACCOUNT NAME"..., "convs-done ACCOUNT"
  *   info ACCOUNT JID                   ask for the contact's info (vCard)
  *   typing ACCOUNT JID typing|paused|none   send a typing notification
  *   action ACCOUNT LABEL               run the account action whose label
@@ -666,6 +668,18 @@ cmd_send(PurpleAccount *account, const char *jid, const char *text)
 }
 
 static void
+cmd_convs(PurpleAccount *account)
+{
+	GList *l;
+
+	for (l = purple_get_ims(); l != NULL; l = l->next)
+		if (purple_conversation_get_account(l->data) == account)
+			emit("conv %s %s", acct_name(account),
+			     purple_conversation_get_name(l->data));
+	emit("convs-done %s", acct_name(account));
+}
+
+static void
 cmd_action(PurpleAccount *account, const char *label)
 {
 	PurpleConnection *gc = purple_account_get_connection(account);
@@ -820,6 +834,8 @@ run_command(char *line)
 		g_free(label);
 	} else if (g_str_equal(cmd, "buddy") && argc >= 3)
 		cmd_buddy(account, argv[2]);
+	else if (g_str_equal(cmd, "convs"))
+		cmd_convs(account);
 	else if (g_str_equal(cmd, "hostile") && argc >= 5)
 		emit("hostile-sent %d", warren_host_hostile(account, argv[2], argv[3],
 		                                            (guint)atoi(argv[4])));

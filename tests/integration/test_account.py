@@ -23,7 +23,33 @@ def signin(host, acct, timeout=90):
     since = host.mark()
     host.cmd(f"connect {acct}")
     host.wait(rf"^signed-on {re.escape(acct)}$", timeout=timeout, since=since)
+    assert_progress_rises(host, acct, since)
     return time.monotonic() - t0
+
+
+def progress_seen(host, acct, since):
+    """The connection progress the host was shown for acct since `since`,
+    up to its signed-on: [(step, count, text)]."""
+    rx = re.compile(rf"^progress {re.escape(acct)} (\d+)/(\d+) (.*)$")
+    seen = []
+    for line in host.lines[since:]:
+        if line == f"signed-on {acct}":
+            break
+        m = rx.match(line)
+        if m:
+            seen.append((int(m.group(1)), int(m.group(2)), m.group(3)))
+    return seen
+
+
+def assert_progress_rises(host, acct, since):
+    """One sign-in, one progress bar: Warren's checks, Tor and jabber's own
+    steps all on one scale, and the bar never moves back."""
+    seen = progress_seen(host, acct, since)
+    assert seen, "no connection progress shown"
+    fractions = [step / count for step, count, _ in seen]
+    back = [(seen[i], seen[i + 1]) for i in range(len(seen) - 1)
+            if fractions[i + 1] < fractions[i]]
+    assert not back, f"the progress bar moved back: {back}\nall: {seen}"
 
 
 def test_presence_subscription_and_warren_detection(xmpp_server, tornet, hosts):

@@ -71,7 +71,7 @@ def hostile(host, acct, jid, kind, count):
     m = host.query(f"hostile {acct} {jid} {kind} {count}", r"^hostile-sent (-?\d+)",
                    timeout=60)
     sent = int(m.group(1))
-    assert sent >= 0, "the test hooks are off (WARREN_TEST_HOOKS=1)"
+    assert sent >= 0, "the test hooks are off (WARREN_TEST_HOOKS=1; configure --enable-test-hooks)"
     return sent
 
 

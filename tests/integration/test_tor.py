@@ -18,7 +18,7 @@ import pytest
 
 from conftest import SRC, ClientTor, add_xmpp_account
 from leakcheck import assert_only_tor
-from test_account import signin
+from test_account import assert_progress_rises, progress_seen, signin
 
 sys.path.insert(0, str(SRC / "tests" / "tools"))
 import socks_relay  # noqa: E402  (a logging TCP relay: here for the control port)
@@ -94,6 +94,9 @@ def start_and_measure(host, acct):
     t_boot = time.monotonic() - t0
     host.wait(rf"^signed-on {re.escape(acct)}$", timeout=90, since=since)
     t_online = time.monotonic() - t0
+    assert_progress_rises(host, acct, since)
+    texts = " | ".join(t for _, _, t in progress_seen(host, acct, since))
+    assert "Connecting to the Tor network" in texts and "Checking Tor" in texts, texts
     m = host.wait(rf"^onion {re.escape(acct)} ([a-z2-7]{{56}}\.onion)$", timeout=120,
                   since=since)
     t_onion = time.monotonic() - t0

@@ -272,3 +272,57 @@ def test_pin_kept_and_checked_on_incoming(prosody, tornet, hosts, artifacts):
     if any("it is pinned now" in l for l in hb.lines[since_b:]):
         failures.append("the pin moved without the user")
     assert not failures, "\n".join(failures)
+
+
+def test_contact_keyed_as_libpurple_keys_buddies(prosody, tornet, hosts):
+    """Alice adds Bob by a JID that jabber's nodeprep maps ('ﬀ' -> 'ff')
+    and lower-casing does not. libpurple shows that buddy and finds it by
+    nodeprep; Warren must key Bob the same way: he is seen as a Warren
+    user, messages flow both ways into the one conversation, and his key is
+    in the trust record the buddy's menu shows (and on disk under the
+    prepared JID only)."""
+    a_u, a_pw = prosody.new_user("alice")
+    b_u, b_pw = prosody.new_user("ffbob")          # what the server keeps
+    typed = "\ufb00" + b_u[2:] + "@" + DOMAIN         # 'ﬀbob…': what Alice types
+    ha, hb = hosts.start("alice"), hosts.start("bob")
+    a = add_xmpp_account(ha, tornet, a_u, a_pw)
+    b = add_xmpp_account(hb, tornet, b_u, b_pw)
+    signin(ha, a)
+    signin(hb, b)
+    ba, bb = a.split("/")[0], b.split("/")[0]
+    ha.cmd(f"addbuddy {a} {typed}")
+    hb.cmd(f"addbuddy {b} {ba}")
+    ha.wait(rf"^buddy-status {re.escape(a)} \S+ available", timeout=60)
+    hb.wait(rf"^buddy-status {re.escape(b)} {re.escape(ba)} available", timeout=60)
+    for h, acct in ((ha, a), (hb, b)):
+        h.wait(rf"^onion {re.escape(acct)} ", timeout=120, since=0)
+    failures = []
+    deadline = time.monotonic() + 60
+    while "warren=1" not in ha.query(f"buddy {a} {typed}", rf"^buddy {re.escape(a)} ").string:
+        if time.monotonic() > deadline:
+            failures.append(f"Alice never saw her buddy {typed!r} as a Warren user")
+            break
+        time.sleep(0.5)
+
+    ha.cmd(f"send {a} {typed} hello-bob")
+    if not saw(hb, rf"^im {re.escape(b)} {re.escape(ba)} hello-bob$", 120, 0):
+        failures.append("Bob never got the message sent to the buddy Alice sees")
+    hb.cmd(f"send {b} {ba} hello-alice")
+    if not saw(ha, rf"^im {re.escape(a)} \S+ hello-alice$", 120, 0):
+        failures.append("Alice never got Bob's answer")
+    since = ha.mark()
+    ha.query(f"convs {a}", rf"^convs-done {re.escape(a)}$")
+    ims = [l.split(" ", 2)[2] for l in ha.lines[since:] if l.startswith(f"conv {a} ")]
+    if len(ims) != 1:
+        failures.append(f"Alice's conversations with Bob: {ims} (one expected)")
+
+    # The buddy's menu shows Bob's key: the trust record Warren keeps.
+    since = ha.mark()
+    m = fingerprint_dialog(ha, a, typed, since)
+    ha.cmd(f"answer {m.group(1)} 0")
+    if m.group(3) is None or m.group(4) == "unknown":
+        failures.append(f"the buddy's menu shows no key for Bob: {m.group(0)}")
+    stored = "".join(p.read_text(errors="replace") for p in ha.dir.rglob("trust"))
+    if bb not in stored or typed in stored:
+        failures.append(f"the trust store does not key Bob as {bb!r}")
+    assert not failures, "\n".join(failures)

@@ -6,7 +6,8 @@
 #      (`dpkg-buildpackage -us -uc -b`, unit tests included);
 #   2. lintian on both: no error (E:) allowed, the rest listed;
 #   3. `apt-get install ./purple-warren_*.deb`;
-#   4. the installed files: the plugin in libpurple's plugin directory, the
+#   4. the installed files: the plugin in libpurple's plugin directory,
+#      without the test-only hooks (configure --enable-test-hooks), the
 #      icons beside Pidgin's own protocol icons, the German catalogue where
 #      the plugin's textdomain finds it;
 #   5. Finch's New Account test (tests/integration/test_finch.py) against
@@ -90,6 +91,12 @@ plugin_installed() {
 	grep -qx "$dir/warren.so" "$out/files.txt" && [ -f "$dir/warren.so" ] &&
 		! grep -q '\.la$' "$out/files.txt"
 }
+no_test_hooks() { # src/purple/test_hooks.c is never in a user's plugin
+	local plugin
+	plugin=$(pkg-config --variable=plugindir purple)/warren.so
+	[ -f "$plugin" ] && ! grep -qaE 'WARREN_TEST_HOOKS|test_inject|test_hooks' "$plugin" &&
+		! nm -a "$plugin" 2>/dev/null | grep -qE 'test_hooks|test_inject'
+}
 icons_installed() { # beside Pidgin's own protocol icons (pidgin-data)
 	local dir icon
 	dir=$(pkg-config --variable=datadir purple)/pixmaps/pidgin/protocols
@@ -142,6 +149,7 @@ installed=1
 if check "apt-get install ./${pkg}_*.deb" install_deb; then
 	t1=$(date +%s)
 	check "the plugin is in libpurple's plugin directory" plugin_installed
+	check "the installed plugin has no test hook (symbol or string)" no_test_hooks
 	check "the icons are where Pidgin has its protocol icons" icons_installed
 	check "the German catalogue is where the plugin's textdomain looks" translations_installed
 	check "Finch's New Account dialog lists the installed Warren" finch_test ||

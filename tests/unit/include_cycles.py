@@ -16,16 +16,9 @@ import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
-# Upward includes in files another change of issue 15 rewrites (opaque
-# per-module handles in connection.h; the sign-in state machine): not
-# counted until it lands. Each is printed; delete a line when its include
-# is gone (the script says so).
-PENDING = {
-    ("connection", "session"),
-    ("connection", "tor_account"),
-    ("connection", "xmpp/presence"),
-    ("tor_account", "session"),
-}
+# Upward includes not counted until a pending change lands; each is printed,
+# and the script says when one is gone. None are left.
+PENDING = set()
 
 
 def modules(purple):

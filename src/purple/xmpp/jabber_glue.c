@@ -152,15 +152,13 @@ is_hidden_feature(const char *ns)
 static void
 features_attach(void)
 {
-	char *dir, *path;
+	g_autofree char *dir = NULL, *path = NULL;
 	GList *l;
 
 	dir = g_path_get_dirname(jabber_plugin->path ? jabber_plugin->path : "");
 	path = g_build_filename(dir, "libjabber.so.0", NULL);
 	/* Already loaded by prpl-jabber: RTLD_NOLOAD only takes a reference. */
 	libjabber = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
-	g_free(path);
-	g_free(dir);
 	if (libjabber == NULL) {
 		warren_debug_warn("libjabber not found (%s): Warren's disco feature "
 		                  "is not advertised\n", dlerror());

@@ -27,6 +27,7 @@
 
 #include "purple/connection.h"
 #include "purple/debug.h"
+#include "contact_key.h"
 #include "jabber_glue.h"
 #include "presence.h"
 #include "purple/warren.h"
@@ -42,34 +43,57 @@ typedef struct {
 	char full[];           /* the resource asked */
 } DiscoQuery;
 
-struct WarrenPresencePeer {
+typedef struct {
 	GHashTable *resources; /* resource -> GINT_TO_POINTER(WarrenPeerKind + 2) */
+} WarrenPresencePeer;
+
+/* The connection's handle (WARREN_CONN_PRESENCE); nothing else sees it. */
+struct WarrenPresence {
+	GHashTable *peers;         /* contact key -> WarrenPresencePeer */
+	GHashTable *disco_pending; /* iq id -> DiscoQuery (g_free) */
 };
 
 static WarrenPresenceOnlineFunc online_func; /* the session layer's */
 
-void
-warren_presence_peer_free(WarrenPresencePeer *peer)
+static void
+peer_free(WarrenPresencePeer *peer)
 {
-	if (peer == NULL)
-		return;
 	g_hash_table_destroy(peer->resources);
 	g_free(peer);
 }
 
-char *
-warren_bare_jid(const char *jid)
+static void
+presence_free(WarrenPresence *p)
 {
-	const char *slash = strchr(jid, '/');
-	return g_utf8_strdown(jid, slash ? slash - jid : -1);
+	g_hash_table_destroy(p->peers);
+	g_hash_table_destroy(p->disco_pending);
+	g_free(p);
 }
 
+/* @conn's presence state, made on first use. */
+static WarrenPresence *
+presence_of(WarrenConn *conn)
+{
+	WarrenPresence *p = warren_conn_get_module(conn, WARREN_CONN_PRESENCE);
+
+	if (p == NULL) {
+		p = g_new0(WarrenPresence, 1);
+		p->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		                                 (GDestroyNotify)peer_free);
+		p->disco_pending = g_hash_table_new_full(g_str_hash, g_str_equal,
+		                                         g_free, g_free);
+		warren_conn_set_module(conn, WARREN_CONN_PRESENCE, p,
+		                       (GDestroyNotify)presence_free);
+	}
+	return p;
+}
+
+
 static gboolean
-full_jid_equal(const char *a, const char *b)
+full_jid_equal(PurpleAccount *account, const char *a, const char *b)
 {
 	const char *sa, *sb;
-	char *ba, *bb;
-	gboolean eq;
+	g_autofree char *ba = NULL, *bb = NULL;
 
 	if (a == NULL || b == NULL)
 		return FALSE;
@@ -77,24 +101,21 @@ full_jid_equal(const char *a, const char *b)
 	sb = strchr(b, '/');
 	if (sa == NULL || sb == NULL || g_strcmp0(sa, sb) != 0)
 		return FALSE;
-	ba = warren_bare_jid(a);
-	bb = warren_bare_jid(b);
-	eq = g_str_equal(ba, bb);
-	g_free(ba);
-	g_free(bb);
-	return eq;
+	ba = warren_contact_key(account, a);
+	bb = warren_contact_key(account, b);
+	return ba && bb && g_str_equal(ba, bb);
 }
 
 static WarrenPresencePeer *
 peer_get(WarrenConn *conn, const char *bare, gboolean create)
 {
-	WarrenPresencePeer *peer = g_hash_table_lookup(conn->peers, bare);
+	WarrenPresencePeer *peer = g_hash_table_lookup(presence_of(conn)->peers, bare);
 
 	if (peer == NULL && create) {
 		peer = g_new0(WarrenPresencePeer, 1);
 		peer->resources = g_hash_table_new_full(g_str_hash, g_str_equal,
 		                                        g_free, NULL);
-		g_hash_table_insert(conn->peers, g_strdup(bare), peer);
+		g_hash_table_insert(presence_of(conn)->peers, g_strdup(bare), peer);
 	}
 	return peer;
 }
@@ -123,15 +144,12 @@ WarrenPeerKind
 warren_presence_peer_kind(PurpleConnection *gc, const char *jid)
 {
 	WarrenConn *conn = warren_conn_get(gc);
-	char *bare;
-	WarrenPeerKind kind;
+	g_autofree char *bare = NULL;
 
 	if (conn == NULL || jid == NULL || !g_utf8_validate(jid, -1, NULL))
 		return WARREN_PEER_UNKNOWN;
-	bare = warren_bare_jid(jid);
-	kind = peer_kind(peer_get(conn, bare, FALSE));
-	g_free(bare);
-	return kind;
+	bare = warren_contact_key(purple_connection_get_account(gc), jid);
+	return peer_kind(peer_get(conn, bare, FALSE));
 }
 
 static void
@@ -144,8 +162,9 @@ refresh_buddy(PurpleConnection *gc, const char *bare)
 }
 
 /* Splits a full JID; FALSE when it is not "local@domain/resource"-shaped. */
+/* @full's contact key and resource; FALSE without a resource. */
 static gboolean
-split_jid(const char *full, char **bare, char **resource)
+split_jid(PurpleAccount *account, const char *full, char **bare, char **resource)
 {
 	const char *slash;
 
@@ -154,7 +173,7 @@ split_jid(const char *full, char **bare, char **resource)
 	slash = strchr(full, '/');
 	if (slash == NULL || slash == full || slash[1] == '\0')
 		return FALSE;
-	*bare = g_utf8_strdown(full, slash - full);
+	*bare = warren_contact_key(account, full);
 	*resource = g_strdup(slash + 1);
 	return TRUE;
 }
@@ -178,21 +197,20 @@ expire_disco(WarrenConn *conn)
 	gpointer v;
 	gint64 limit = g_get_monotonic_time() - disco_timeout_us(conn);
 
-	g_hash_table_iter_init(&iter, conn->disco_pending);
+	g_hash_table_iter_init(&iter, presence_of(conn)->disco_pending);
 	while (g_hash_table_iter_next(&iter, NULL, &v)) {
 		DiscoQuery *q = v;
-		char *bare, *resource;
+		g_autofree char *bare = NULL, *resource = NULL;
 		WarrenPresencePeer *peer;
 
 		if (q->asked > limit)
 			continue;
-		if (split_jid(q->full, &bare, &resource)) {
+		if (split_jid(purple_connection_get_account(conn->gc), q->full,
+		              &bare, &resource)) {
 			peer = peer_get(conn, bare, FALSE);
 			if (peer != NULL && GPOINTER_TO_INT(g_hash_table_lookup(
 			        peer->resources, resource)) - 2 == WARREN_PEER_UNKNOWN)
 				g_hash_table_remove(peer->resources, resource);
-			g_free(bare);
-			g_free(resource);
 		}
 		warren_debug_info("a disco query went unanswered\n");
 		g_hash_table_iter_remove(&iter);
@@ -207,7 +225,7 @@ ask_disco(WarrenConn *conn, const char *full)
 	DiscoQuery *q;
 	char *id;
 
-	if (g_hash_table_size(conn->disco_pending) >= MAX_PENDING_DISCO)
+	if (g_hash_table_size(presence_of(conn)->disco_pending) >= MAX_PENDING_DISCO)
 		return FALSE;
 	/* Unpredictable, so another contact cannot answer in its place. */
 	id = g_strdup_printf("warren-disco-%08x%08x", g_random_int(), g_random_int());
@@ -220,7 +238,7 @@ ask_disco(WarrenConn *conn, const char *full)
 	q = g_malloc(sizeof *q + strlen(full) + 1);
 	q->asked = g_get_monotonic_time();
 	strcpy(q->full, full);
-	g_hash_table_insert(conn->disco_pending, id, q);
+	g_hash_table_insert(presence_of(conn)->disco_pending, id, q);
 	warren_jabber_send(conn->gc, iq);
 	xmlnode_free(iq);
 	return TRUE;
@@ -231,15 +249,15 @@ receiving_presence_cb(PurpleConnection *gc, const char *type, const char *from,
                       xmlnode *presence, gpointer data)
 {
 	WarrenConn *conn = warren_conn_get(gc);
-	char *bare = NULL, *resource = NULL;
+	g_autofree char *bare = NULL, *resource = NULL;
 	WarrenPresencePeer *peer;
 	PurpleAccount *account;
-	char *self;
+	g_autofree char *self = NULL;
 
-	if (conn == NULL || !split_jid(from, &bare, &resource))
-		return FALSE;
 	account = purple_connection_get_account(gc);
-	self = warren_bare_jid(purple_account_get_username(account));
+	if (conn == NULL || !split_jid(account, from, &bare, &resource))
+		return FALSE;
+	self = warren_contact_key(account, purple_account_get_username(account));
 
 	if (type == NULL || g_str_equal(type, "available")) {
 		expire_disco(conn);
@@ -255,9 +273,6 @@ receiving_presence_cb(PurpleConnection *gc, const char *type, const char *from,
 			g_hash_table_remove(peer->resources, resource);
 		refresh_buddy(gc, bare);
 	}
-	g_free(self);
-	g_free(bare);
-	g_free(resource);
 	return FALSE; /* jabber handles presence as usual */
 }
 
@@ -283,21 +298,21 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	WarrenConn *conn = warren_conn_get(gc);
 	const DiscoQuery *q;
 	const char *asked;
-	char *bare = NULL, *resource = NULL;
+	g_autofree char *bare = NULL, *resource = NULL;
 	WarrenPresencePeer *peer;
 	WarrenPeerKind kind;
 
 	if (conn == NULL || id == NULL ||
 	    (g_strcmp0(type, "result") != 0 && g_strcmp0(type, "error") != 0) ||
-	    (q = g_hash_table_lookup(conn->disco_pending, id)) == NULL)
+	    (q = g_hash_table_lookup(presence_of(conn)->disco_pending, id)) == NULL)
 		return FALSE;
 	asked = q->full;
 	/* Only the resource we asked may answer. */
-	if (!full_jid_equal(from, asked)) {
+	if (!full_jid_equal(purple_connection_get_account(gc), from, asked)) {
 		warren_debug_warn("disco answer from an unexpected sender ignored\n");
 		return TRUE;
 	}
-	if (split_jid(asked, &bare, &resource)) {
+	if (split_jid(purple_connection_get_account(gc), asked, &bare, &resource)) {
 		kind = g_strcmp0(type, "result") == 0 && disco_has_warren(iq)
 			? WARREN_PEER_YES : WARREN_PEER_NO;
 		peer = peer_get(conn, bare, FALSE);
@@ -311,16 +326,8 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 				online_func(gc, bare);
 		}
 	}
-	g_hash_table_remove(conn->disco_pending, id);
-	g_free(bare);
-	g_free(resource);
+	g_hash_table_remove(presence_of(conn)->disco_pending, id);
 	return TRUE; /* our query: nothing for jabber to do */
-}
-
-void
-warren_presence_set_online_func(WarrenPresenceOnlineFunc func)
-{
-	online_func = func;
 }
 
 char *
@@ -353,17 +360,14 @@ warren_status_text(PurpleBuddy *buddy)
 	PurplePluginProtocolInfo *jinfo = warren_jabber_prpl_info();
 	PurpleAccount *account = purple_buddy_get_account(buddy);
 	PurpleConnection *gc = purple_account_get_connection(account);
-	char *text = jinfo && jinfo->status_text ? jinfo->status_text(buddy) : NULL;
-	char *out;
+	g_autofree char *text = jinfo && jinfo->status_text ? jinfo->status_text(buddy) : NULL;
 
 	if (!PURPLE_BUDDY_IS_ONLINE(buddy) ||
 	    warren_presence_peer_kind(gc, purple_buddy_get_name(buddy)) != WARREN_PEER_NO)
-		return text;
-	out = text && *text
+		return g_steal_pointer(&text);
+	return text && *text
 		? g_strdup_printf(_("Not a Warren user — %s"), text)
 		: g_strdup(_("Not a Warren user"));
-	g_free(text);
-	return out;
 }
 
 void
@@ -387,6 +391,12 @@ warren_tooltip_text(PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean ful
 		break;
 	}
 	purple_notify_user_info_add_pair(info, _("Warren"), word);
+}
+
+void
+warren_presence_set_online_func(WarrenPresenceOnlineFunc func)
+{
+	online_func = func;
 }
 
 void

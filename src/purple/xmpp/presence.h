@@ -10,23 +10,23 @@
 #include <connection.h>
 #include <plugin.h>
 
+#include "contact_key.h" /* warren_contact_key(): how contacts are keyed */
+
 typedef enum {
 	WARREN_PEER_UNKNOWN = -1, /* offline, or not asked yet */
 	WARREN_PEER_NO = 0,
 	WARREN_PEER_YES = 1,
 } WarrenPeerKind;
 
-typedef struct WarrenPresencePeer WarrenPresencePeer;
-void warren_presence_peer_free(WarrenPresencePeer *peer);
+/* A connection's presence state, opaque (its WARREN_CONN_PRESENCE handle). */
+typedef struct WarrenPresence WarrenPresence;
 
 void warren_presence_init(PurplePlugin *plugin);
-/* Called when a resource of contact @bare turns out to run Warren: the
- * session layer registers warren_session_peer_online at plugin load, so
- * presence needs no upward include. */
+/* Called when a resource of contact @bare (its contact key) turns out to
+ * run Warren: the session layer registers warren_session_peer_online at
+ * plugin load, so presence needs no upward include. */
 typedef void (*WarrenPresenceOnlineFunc)(PurpleConnection *gc, const char *bare);
 void warren_presence_set_online_func(WarrenPresenceOnlineFunc func);
-/* "Local@Domain/res" -> "local@domain" (newly allocated). */
-char *warren_bare_jid(const char *jid);
 
 WarrenPeerKind warren_presence_peer_kind(PurpleConnection *gc, const char *jid);
 /* "bare/resource" of an online resource of @bare that runs Warren, or NULL.

@@ -36,6 +36,7 @@
 
 #include "purple/connection.h"
 #include "purple/debug.h"
+#include "contact_key.h"
 #include "jabber_glue.h"
 #include "purple/otr_ui.h"
 #include "presence.h"
@@ -112,9 +113,9 @@ static void
 notice(PurpleConnection *gc, const char *from)
 {
 	WarrenNoticeLimit *limit;
-	char *bare;
+	g_autofree char *bare = warren_contact_key(purple_connection_get_account(gc), from);
 
-	if (from == NULL || (bare = warren_bare_jid(from)) == NULL)
+	if (bare == NULL)
 		return;
 	limit = g_hash_table_lookup(notice_limits, gc);
 	if (limit == NULL) {
@@ -126,7 +127,6 @@ notice(PurpleConnection *gc, const char *from)
 			_("A message from this contact arrived through the XMPP server, "
 			  "unencrypted. Warren does not show it: the server could read "
 			  "it and could have forged it. Ask them to use Warren."));
-	g_free(bare);
 }
 
 static gboolean
@@ -172,10 +172,11 @@ sending_xmlnode_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 		warren_debug_info("idle time removed from outgoing presence\n");
 }
 
-static void
-signed_off_cb(PurpleConnection *gc, gpointer data)
+void
+warren_stanza_filter_forget(PurpleConnection *gc)
 {
-	g_hash_table_remove(notice_limits, gc);
+	if (notice_limits)
+		g_hash_table_remove(notice_limits, gc);
 }
 
 void
@@ -193,6 +194,4 @@ warren_stanza_filter_init(PurplePlugin *plugin)
 	if (notice_limits == NULL)
 		notice_limits = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 		                                      (GDestroyNotify)warren_notice_limit_free);
-	purple_signal_connect(purple_connections_get_handle(), "signed-off", plugin,
-	                      PURPLE_CALLBACK(signed_off_cb), NULL);
 }
