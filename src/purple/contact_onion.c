@@ -7,11 +7,14 @@
 
 #include <string.h>
 
+#include <blist.h>
+
 #include "contact_onion.h"
 #include "core/tor/onion_auth.h"
 #include "core/tor/tor_control.h"
 #include "debug.h"
 #include "tor_account.h"
+#include "xmpp/contact_key.h"
 #include "warren.h"
 
 #define CONTACT_ONION_TIMEOUT_MS 90000
@@ -29,6 +32,8 @@ typedef struct {
 
 static GHashTable *onions;     /* WarrenConn * -> ContactOnion */
 static void (*onion_ready)(WarrenConn *conn);
+static PurplePlugin *onion_plugin;
+static gboolean removed_connected;
 
 static void
 onion_unref(ContactOnion *co)
@@ -215,6 +220,51 @@ warren_contact_onion_update(WarrenConn *conn)
 }
 
 static void
+auth_removed_cb(GObject *src, GAsyncResult *res, gpointer data)
+{
+	GError *error = NULL;
+
+	if (!warren_tor_control_client_auth_remove_finish(NULL, res, &error)) {
+		warren_debug_warn("ONION_CLIENT_AUTH_REMOVE failed: %s\n", error->message);
+		g_error_free(error);
+	}
+}
+
+/* A removed contact is revoked: its credentials forgotten, our contact
+ * onion published again without its key, its onion's key out of tor. */
+static void
+buddy_removed_cb(PurpleBuddy *buddy, gpointer data)
+{
+	PurpleAccount *account = purple_buddy_get_account(buddy);
+	PurpleConnection *gc = purple_account_get_connection(account);
+	WarrenConn *conn = gc ? warren_conn_get(gc) : NULL;
+	WarrenContactCredsStore *store = conn ? warren_contact_onion_store(conn) : NULL;
+	g_autofree char *bare = warren_contact_key(account, purple_buddy_get_name(buddy));
+	const WarrenContactCreds *c;
+	WarrenTorControl *ctl;
+	g_autofree char *service = NULL;
+	GError *error = NULL;
+
+	c = store && bare ? warren_contact_creds_get(store, bare) : NULL;
+	if (c == NULL)
+		return;
+	ctl = warren_tor_account_get_tor(conn) ?
+		warren_tor_get_control(warren_tor_account_get_tor(conn)) : NULL;
+	if (ctl && c->onion[0]) {
+		service = g_strndup(c->onion, 56);
+		warren_tor_control_client_auth_remove_async(ctl, service, NULL,
+		                                            auth_removed_cb, NULL);
+	}
+	if (!warren_contact_creds_remove(store, bare, &error)) {
+		warren_debug_error("cannot forget %s's credentials: %s\n",
+		                   warren_priv(bare), error->message);
+		g_error_free(error);
+	}
+	warren_debug_info("revoked %s\n", warren_priv(bare));
+	warren_contact_onion_update(conn);
+}
+
+static void
 onion_published_cb(PurpleAccount *account, const char *address, gpointer data)
 {
 	PurpleConnection *gc = purple_account_get_connection(account);
@@ -225,6 +275,11 @@ onion_published_cb(PurpleAccount *account, const char *address, gpointer data)
 
 	if (co == NULL || co->started)
 		return;
+	if (!removed_connected) {
+		purple_signal_connect(purple_blist_get_handle(), "buddy-removed",
+		                      onion_plugin, PURPLE_CALLBACK(buddy_removed_cb), NULL);
+		removed_connected = TRUE;
+	}
 	co->started = TRUE;
 	publish(co);
 	store = warren_contact_onion_store(conn);
@@ -239,6 +294,8 @@ warren_contact_onion_init(PurplePlugin *plugin, void (*ready)(WarrenConn *conn))
 	static int handle;
 
 	onion_ready = ready;
+	onion_plugin = plugin;
+	removed_connected = FALSE;
 	purple_signal_connect(plugin, "warren-onion-published", &handle,
 	                      PURPLE_CALLBACK(onion_published_cb), NULL);
 }

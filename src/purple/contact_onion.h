@@ -10,7 +10,10 @@
  * At most WARREN_ONION_MAX_CLIENTS contacts; re-published when the list
  * changes. Our own client-auth keys for every contact onion we know are
  * handed to tor (ONION_CLIENT_AUTH_ADD) once the contact onion is up and
- * whenever a contact's credentials are stored.
+ * whenever a contact's credentials are stored. Removing a contact from the
+ * buddy list revokes it: its credentials are forgotten and the contact
+ * onion is published again without its key (tor closes its rendezvous
+ * circuits).
  */
 #ifndef WARREN_CONTACT_ONION_H
 #define WARREN_CONTACT_ONION_H

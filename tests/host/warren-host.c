@@ -16,6 +16,7 @@
  *   connect ACCOUNT / disconnect ACCOUNT
  *   register ACCOUNT                   in-band registration
  *   addbuddy ACCOUNT JID               add to roster and ask to subscribe
+ *   rmbuddy ACCOUNT JID                remove from the buddy list and roster
  *   status ACCOUNT PRIMITIVE [MESSAGE] set available/away/... with a message
  *   idle ACCOUNT SECONDS               idle since SECONDS ago (0: not idle)
  *   buddy ACCOUNT JID                  print the buddy's presence as seen
@@ -805,6 +806,12 @@ run_command(char *line)
 			purple_blist_add_buddy(buddy, NULL, NULL, NULL);
 		}
 		purple_account_add_buddy(account, buddy);
+	} else if (g_str_equal(cmd, "rmbuddy") && argc >= 3) {
+		PurpleBuddy *buddy = purple_find_buddy(account, argv[2]);
+		if (buddy != NULL) {
+			purple_account_remove_buddy(account, buddy, purple_buddy_get_group(buddy));
+			purple_blist_remove_buddy(buddy);
+		}
 	} else if (g_str_equal(cmd, "status") && argc >= 3) {
 		char *msg = argc >= 4 ? g_strjoinv(" ", argv + 3) : NULL;
 		purple_account_set_status(account, argv[2], TRUE,

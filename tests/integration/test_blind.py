@@ -77,16 +77,17 @@ def assert_agree(ha, hb, a, b, ba, bb):
     return ca, cb
 
 
-def reach(socks_port, onion, timeout=120):
-    """SOCKS CONNECTs to onion until tor connects or refuses for good:
-    (code, codes seen)."""
+def reach(socks_port, onion, timeout=120, until_refused=False):
+    """SOCKS CONNECTs to onion until tor connects (unless until_refused)
+    or refuses for good: (code, codes seen)."""
     t0, seen = time.monotonic(), []
     while True:
         code, s = socks_connect(socks_port, onion, WARREN_PORT)
         if s is not None:
             s.close()
         seen.append(code)
-        if code == 0 or code in REFUSED or time.monotonic() - t0 > timeout:
+        if (code == 0 and not until_refused) or code in REFUSED or \
+                time.monotonic() - t0 > timeout:
             return code, seen
         time.sleep(1)
 
@@ -163,3 +164,27 @@ def test_lost_state_exchanges_again(prosody, tornet, hosts):
         time.sleep(0.5)
     ca2, cb2 = assert_agree(ha, hb, a, b, ba, bb)
     assert ca2[3] != ca[3], "the old channel secret was kept"
+
+
+def test_removed_contact_is_revoked(prosody, tornet, hosts):
+    """Bob removes Ada: his contact onion is published again without her
+    key, and her tor (which reached it before) is refused by tor."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("rev-ada", "rev-bo"), ("rada", "rbo"))
+    chat(ha, hb, a, b, ba, bb, "before-removal")
+    ca, cb = assert_agree(ha, hb, a, b, ba, bb)
+    bob_onion = ca[0]
+    for h in (ha, hb):
+        wait_published(h, 2)
+    code, seen = reach(tornet.socks_port, bob_onion)
+    assert code == 0, f"before: {names(seen)}"
+    hb.cmd(f"rmbuddy {b} {ba}")
+    wait_published(hb, 3)
+    deadline = time.monotonic() + 30
+    while creds_of(hb, ba) is not None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert creds_of(hb, ba) is None, "the removed contact's credentials were kept"
+    code, seen = reach(tornet.socks_port, bob_onion, timeout=150,
+                       until_refused=True)
+    print(f"\nremoved contact: {names(seen)}")
+    assert code in REFUSED, f"removed contact: {names(seen)}"
