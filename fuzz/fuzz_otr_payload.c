@@ -13,6 +13,7 @@
  *   - an accepted message has an id >= 1 and UTF-8 text, an accepted onion
  *     is a valid v3 onion address, typing is -1 or a WarrenFrameTypingState;
  *   - an accepted file-transfer message has 1..WARREN_OTR_MAX_XFER bytes;
+ *   - accepted contact credentials name a valid onion;
  *   - an accepted payload re-encodes (warren_otr_payload_to_tlvs) to TLVs
  *     that parse back to the same payload.
  */
@@ -35,7 +36,12 @@ same (const WarrenOtrPayload *a, const WarrenOtrPayload *b)
          a->prev == b->prev &&
          g_strcmp0 (a->onion, b->onion) == 0 &&
          (a->xfer == NULL) == (b->xfer == NULL) &&
-         (a->xfer == NULL || g_bytes_equal (a->xfer, b->xfer));
+         (a->xfer == NULL || g_bytes_equal (a->xfer, b->xfer)) &&
+         (a->creds == NULL) == (b->creds == NULL) &&
+         (a->creds == NULL ||
+          memcmp (a->creds, b->creds, sizeof *a->creds) == 0) &&
+         a->has_creds_ack == b->has_creds_ack &&
+         memcmp (a->creds_ack, b->creds_ack, sizeof a->creds_ack) == 0;
 }
 
 int
@@ -63,6 +69,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (p.id == 0 && p.text != NULL)
       abort ();
     if (p.onion && !warren_otr_onion_is_valid (p.onion, strlen (p.onion)))
+      abort ();
+    if (p.creds && !warren_otr_onion_is_valid (p.creds->onion, 62))
       abort ();
     if (p.typing < -1 || p.typing > WARREN_FRAME_TYPING_PAUSED)
       abort ();

@@ -45,6 +45,7 @@ struct WarrenConn {
 	gboolean delivery_notices;    /* "Delivered." lines in conversations */
 	WarrenOtr *otr;               /* the account's OTR engine */
 	WarrenTrustStore *trust;      /* known keys, pins (contact_trust.c) */
+	struct WarrenSessionCreds *creds; /* contact credentials (session_creds.c) */
 	GHashTable *smp_dialogs;      /* bare JID -> otr_ui.c's open SMP answer */
 	gint64 otr_keygen_started;    /* monotonic us */
 };

@@ -21,6 +21,7 @@
 #include "account_actions.h"
 #include "client_hooks.h"
 #include "connection.h"
+#include "contact_onion.h"
 #include "conversation.h"
 #include "debug.h"
 #include "xmpp/jabber_glue.h"
@@ -28,6 +29,7 @@
 #include "xmpp/presence.h"
 #include "otr_ui.h"
 #include "session.h"
+#include "session_creds.h"
 #include "signin.h"
 #ifdef WARREN_TEST_HOOKS
 #include "test_hooks.h"
@@ -157,6 +159,8 @@ plugin_load(PurplePlugin *plugin)
 	disable_server_paths(&prpl_info);
 	warren_stanza_filter_init(plugin);
 	warren_tor_account_init(plugin);
+	/* after the signal is registered */
+	warren_contact_onion_init(plugin, warren_session_creds_onion_ready);
 	warren_account_actions_init(plugin);
 	warren_presence_init(plugin);
 	warren_conn_set_session_funcs(&(WarrenConnSessionFuncs){

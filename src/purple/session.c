@@ -63,6 +63,7 @@
 #include "outbox_ui.h"
 #include "xmpp/presence.h"
 #include "session.h"
+#include "session_creds.h"
 #include "session_peer.h"
 #include "session_ui.h"
 #include "xmpp/signalling.h"
@@ -661,9 +662,10 @@ warren_session_end_all(WarrenConn *conn)
 	gpointer value;
 
 	warren_xfer_ui_conn_closed(conn); /* xfer: transfers pause first */
-	if (conn->sessions == NULL)
-		return;
-	g_hash_table_iter_init(&iter, conn->sessions);
-	while (g_hash_table_iter_next(&iter, NULL, &value))
-		peer_drop_channel(value); /* OTR disconnect while it can be sent */
+	if (conn->sessions != NULL) {
+		g_hash_table_iter_init(&iter, conn->sessions);
+		while (g_hash_table_iter_next(&iter, NULL, &value))
+			peer_drop_channel(value); /* OTR disconnect while it can be sent */
+	}
+	warren_session_creds_free(conn);
 }

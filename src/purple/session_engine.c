@@ -14,6 +14,7 @@
 #include "core/otr/otr.h"
 #include "core/peer/peer.h"
 #include "debug.h"
+#include "session_creds.h"
 #include "session_peer.h"
 #include "session_ui.h"
 #include "tor_account.h"
@@ -125,6 +126,13 @@ peer_secured(WarrenPeer *core, gpointer data)
 	if (p.onion)
 		warren_peer_send(core, &p);
 	warren_xfer_ui_secure(peer->conn, peer->bare, TRUE); /* xfer */
+	warren_session_creds_secured(peer);
+}
+
+static void
+peer_creds(WarrenPeer *core, const WarrenOtrPayload *p, gpointer data)
+{
+	warren_session_creds_got(data, p);
 }
 
 /* Private under another key: everything waits for the user, unless the
@@ -151,6 +159,7 @@ const WarrenPeerCallbacks warren_session_engine_callbacks = {
 	.drop = peer_drop,
 	.secured = peer_secured,
 	.held = peer_held,
+	.creds = peer_creds,
 };
 
 /* IDLE_CLOSE_S, or the account's hidden "channel-idle-close" (seconds; for

@@ -61,6 +61,8 @@ struct WarrenTorAccount {
 	char *socks_user;             /* SOCKS5 username of this sign-in's streams */
 	WarrenTorReadyFunc ready;
 	WarrenTorPublishedFunc published;
+	WarrenConn **publishing;      /* the publish in flight's connection:
+	                               * NULLed when freed before it completes */
 };
 
 static PurplePlugin *warren_plugin;
@@ -168,13 +170,18 @@ fail_start(WarrenConn *conn, const GError *error)
 static void
 published_cb(GObject *src, GAsyncResult *res, gpointer data)
 {
-	WarrenConn *conn = data;
+	WarrenConn *conn = *(WarrenConn **)data;
 	WarrenTorAccount *ta = tor_of(conn);
 	g_autoptr(GError) error = NULL;
 	char *address;
 
-	if (ta == NULL || ta->tor == NULL)
+	g_free(data); /* the connection may be gone: then it is NULL */
+	if (ta != NULL)
+		ta->publishing = NULL;
+	if (ta == NULL || ta->tor == NULL) {
+		g_free(warren_tor_publish_onion_finish(NULL, res, NULL));
 		return;
+	}
 	address = warren_tor_publish_onion_finish(ta->tor, res, &error);
 	if (address == NULL) {
 		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
@@ -209,9 +216,11 @@ publish_onion(WarrenConn *conn, WarrenTorAccount *ta)
 	dir = warren_account_dir(account);
 	key_path = g_build_filename(dir, "onion_key", NULL);
 	target = g_strdup_printf("127.0.0.1:%u", warren_responder_get_port(ta->responder));
+	ta->publishing = g_new(WarrenConn *, 1);
+	*ta->publishing = conn;
 	warren_tor_publish_onion_async(ta->tor, key_path, WARREN_ONION_PORT, target,
 	                               ONION_PUBLISH_TIMEOUT_MS, conn->cancel,
-	                               published_cb, conn);
+	                               published_cb, ta->publishing);
 }
 
 static void
@@ -253,6 +262,8 @@ tor_account_free(WarrenTorAccount *ta)
 {
 	if (ta->tor && ta->onion_address)
 		warren_tor_remove_onion(ta->tor, ta->onion_address);
+	if (ta->publishing)
+		*ta->publishing = NULL; /* its callback must not touch the connection */
 	ta->tor = NULL;
 	warren_tor_pool_release(g_steal_pointer(&ta->claim));
 	g_clear_pointer(&ta->responder, warren_responder_free);

@@ -200,6 +200,17 @@ do_addbuddy(PurpleAccount *a, char **argv, guint argc)
 }
 
 static void
+do_rmbuddy(PurpleAccount *a, char **argv, guint argc)
+{
+	PurpleBuddy *buddy = purple_find_buddy(a, argv[2]);
+
+	if (buddy != NULL) {
+		purple_account_remove_buddy(a, buddy, purple_buddy_get_group(buddy));
+		purple_blist_remove_buddy(buddy);
+	}
+}
+
+static void
 do_status(PurpleAccount *a, char **argv, guint argc)
 {
 	g_autofree char *msg = rest_of(argv, argc, 3);
@@ -292,6 +303,7 @@ static const AccountCommand account_commands[] = {
 	{ "set", 5, do_set },           { "proxy", 4, do_proxy },
 	{ "connect", 2, do_connect },   { "disconnect", 2, do_disconnect },
 	{ "register", 2, do_register }, { "addbuddy", 3, do_addbuddy },
+	{ "rmbuddy", 3, do_rmbuddy },
 	{ "status", 3, do_status },     { "idle", 3, do_idle },
 	{ "typing", 4, do_typing },     { "info", 3, do_info },
 	{ "action", 3, do_action },     { "buddy", 3, do_buddy },

@@ -16,6 +16,7 @@
  *   connect ACCOUNT / disconnect ACCOUNT
  *   register ACCOUNT                   in-band registration
  *   addbuddy ACCOUNT JID               add to roster and ask to subscribe
+ *   rmbuddy ACCOUNT JID                remove from the buddy list and roster
  *   status ACCOUNT PRIMITIVE [MESSAGE] set available/away/... with a message
  *   idle ACCOUNT SECONDS               idle since SECONDS ago (0: not idle)
  *   buddy ACCOUNT JID                  print the buddy's presence as seen

@@ -352,7 +352,7 @@ on_socks_incoming(GSocketService *service, GSocketConnection *conn, GObject *sou
 	return TRUE;
 }
 
-static SocksServer *
+SocksServer *
 socks_server_new(guint16 target_port)
 {
 	SocksServer *srv = g_new0(SocksServer, 1);

@@ -71,6 +71,8 @@ typedef struct {
 	char last_host[256];
 } SocksServer;
 
+/* A SOCKS server that connects every request to 127.0.0.1:@target_port. */
+SocksServer *socks_server_new(guint16 target_port);
 void socks_server_kill_relays(SocksServer *srv);
 void socks_server_free(SocksServer *srv);
 

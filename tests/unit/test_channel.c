@@ -11,10 +11,13 @@
 
 #include <string.h>
 
+#include <gcrypt.h>
+
 #include "core/channel/channel.h"
 #include "core/channel/channel_forwarder.h"
 #include "core/channel/channel_tunnel.h"
 #include "core/channel/channel_responder.h"
+#include "core/otr/channel_secret.h"
 #include "channel_harness.h"
 
 /* ---- tests ---------------------------------------------------------------- */
@@ -305,10 +308,89 @@ test_unknown_session_dial(Fixture *f, gconstpointer data)
 	pair_free(&pair);
 }
 
+/* A direct dial (issue 11): no signalling. Both sides derive the session
+ * id and ICE credentials from their shared secret; the responder has
+ * nothing registered and sets up its agent when the preamble names the
+ * derived session id (the listener's unknown-session hook). */
+#define ONION_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaad.onion"
+#define ONION_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbd.onion"
+
+typedef struct {
+	Pair *pair;
+	const guint8 *secret;
+	guint calls;
+} Direct;
+
+static void
+direct_unknown(WarrenResponder *listener, const char *sid, gpointer data)
+{
+	Direct *d = data;
+	WarrenChannelCreds b;
+	GError *error = NULL;
+
+	d->calls++;
+	g_assert_true(warren_channel_creds_derive(d->secret, ONION_B, ONION_A, 1, &b));
+	if (strcmp(sid, b.session_id) != 0)
+		return; /* not a contact's dial: refused as before */
+	peer_init(&d->pair->b, WARREN_CHANNEL_ROLE_RESPONDER, sid);
+	g_assert_true(warren_channel_set_local_credentials(d->pair->b.ch, b.local_ufrag,
+	                                                   b.local_pwd, &error));
+	warren_responder_expect(listener, sid, warren_channel_get_passive_port(d->pair->b.ch));
+	g_assert_true(warren_channel_accept(d->pair->b.ch, b.remote_ufrag, b.remote_pwd,
+	                                    5000, &error));
+	g_assert_no_error(error);
+	warren_channel_creds_clear(&b);
+}
+
+static void
+test_direct_dial(Fixture *f, gconstpointer data)
+{
+	Pair pair;
+	guint8 secret[WARREN_CHANNEL_SECRET_LEN];
+	Direct d = { &pair, secret, 0 };
+	WarrenChannelCreds a;
+	GError *error = NULL;
+	char *socks;
+	GBytes *ab = pattern(4096, 3), *ba = pattern(4096, 4);
+
+	memset(&pair, 0, sizeof pair);
+	memset(secret, 0x5a, sizeof secret);
+	g_assert_true(warren_channel_creds_derive(secret, ONION_A, ONION_B, 1, &a));
+	pair.listener = warren_responder_new(&error);
+	g_assert_no_error(error);
+	warren_responder_set_unknown_func(pair.listener, direct_unknown, &d);
+	pair.socks = socks_server_new(warren_responder_get_port(pair.listener));
+	pair.sid = g_strdup(a.session_id);
+	peer_init(&pair.a, WARREN_CHANNEL_ROLE_INITIATOR, a.session_id);
+	g_assert_true(warren_channel_set_local_credentials(pair.a.ch, a.local_ufrag,
+	                                                   a.local_pwd, &error));
+	/* Malformed credentials are refused. */
+	g_assert_false(warren_channel_set_local_credentials(pair.a.ch, "ab", a.local_pwd, NULL));
+	socks = g_strdup_printf("127.0.0.1:%u", pair.socks->port);
+	g_assert_true(warren_channel_connect(pair.a.ch, socks, ONION_B, 7777, a.remote_ufrag,
+	                                     a.remote_pwd, 5000, &error));
+	g_assert_no_error(error);
+	WAIT_FOR(pair.b.ch != NULL, 5000);
+	pair_wait_connected(&pair);
+	send_bytes(&pair.a, ab);
+	send_bytes(&pair.b, ba);
+	WAIT_FOR(pair.a.rx->len == 4096 && pair.b.rx->len == 4096, 5000);
+	assert_received(&pair.b, ab);
+	assert_received(&pair.a, ba);
+	g_assert_cmpuint(d.calls, ==, 1);
+	g_assert_cmpuint(warren_responder_get_spliced(pair.listener), ==, 1);
+	warren_channel_creds_clear(&a);
+	g_free(socks);
+	g_bytes_unref(ab);
+	g_bytes_unref(ba);
+	pair_free(&pair);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	gcry_check_version(NULL);
 	warm_up();
 #define ADD(path, fn) \
 	g_test_add("/channel/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
@@ -321,5 +403,6 @@ main(int argc, char **argv)
 	ADD("socks-retry-deadline", test_retry_deadline);
 	ADD("listener-rejects", test_listener_rejects);
 	ADD("unknown-session-dial", test_unknown_session_dial);
+	ADD("direct-dial-derived", test_direct_dial);
 	return g_test_run();
 }

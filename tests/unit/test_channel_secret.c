@@ -130,6 +130,28 @@ test_creds_agree (void)
   g_assert_cmpstr (a.local_pwd, ==, "");
 }
 
+/* Both sides combine the two halves into the same secret; either half
+ * changes it. */
+static void
+test_secret_combine (void)
+{
+  guint8 ha[32], hb[32], s1[32], s2[32], s3[32];
+
+  memset (ha, 0x11, sizeof ha);
+  memset (hb, 0x22, sizeof hb);
+  g_assert_true (warren_channel_secret_combine (ha, ONION_A, hb, ONION_B, s1));
+  g_assert_true (warren_channel_secret_combine (hb, ONION_B, ha, ONION_A, s2));
+  g_assert_cmpmem (s1, sizeof s1, s2, sizeof s2);
+  hb[31] ^= 1;
+  g_assert_true (warren_channel_secret_combine (ha, ONION_A, hb, ONION_B, s3));
+  g_assert_true (memcmp (s1, s3, sizeof s1) != 0);
+  /* Swapping whose half is whose changes the secret too. */
+  hb[31] ^= 1;
+  g_assert_true (warren_channel_secret_combine (hb, ONION_A, ha, ONION_B, s3));
+  g_assert_true (memcmp (s1, s3, sizeof s1) != 0);
+  g_assert_false (warren_channel_secret_combine (ha, ONION_A, hb, ONION_A, s3));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -139,5 +161,6 @@ main (int argc, char **argv)
   g_test_add_func ("/channel_secret/hkdf/rfc5869", test_hkdf_rfc5869);
   g_test_add_func ("/channel_secret/hkdf/limits", test_hkdf_limits);
   g_test_add_func ("/channel_secret/creds/agree", test_creds_agree);
+  g_test_add_func ("/channel_secret/secret/combine", test_secret_combine);
   return g_test_run ();
 }

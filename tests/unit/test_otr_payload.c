@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib.h>
+#include <string.h>
 
 #include "core/otr/otr_payload.h"
 
@@ -125,6 +126,59 @@ test_xfer (void)
   otrl_tlv_free (empty);
 }
 
+#define ONION_A "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
+
+/* Contact credentials (issue 11) go out and parse back, with their ack. */
+static void
+test_creds_round_trip (void)
+{
+  WarrenOtrPayload out = WARREN_OTR_PAYLOAD_INIT, in = WARREN_OTR_PAYLOAD_INIT;
+  WarrenOtrCreds creds = { ONION_A, { 1, 2, 3 }, { 9, 8, 7 } };
+  GError *error = NULL;
+  OtrlTLV *t;
+
+  out.creds = &creds;
+  out.has_creds_ack = TRUE;
+  warren_otr_creds_digest (&creds, out.creds_ack);
+  t = warren_otr_payload_to_tlvs (&out);
+  g_assert_true (warren_otr_payload_parse (NULL, t, &in, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (in.creds);
+  g_assert_cmpmem (in.creds, sizeof creds, &creds, sizeof creds);
+  g_assert_true (in.has_creds_ack);
+  g_assert_cmpmem (in.creds_ack, 32, out.creds_ack, 32);
+  g_assert_cmpuint (in.id, ==, 0);
+  warren_otr_payload_clear (&in);
+  g_assert_null (in.creds);
+  otrl_tlv_free (t);
+}
+
+static void
+test_creds_rules (void)
+{
+  WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
+  GError *error = NULL;
+  char good[WARREN_OTR_CREDS_LEN] = { 0 }, bad_onion[WARREN_OTR_CREDS_LEN];
+  static const char digest[32] = { 0 };
+  OtrlTLV *bad[4];
+
+  memcpy (good, ONION_A, 62);
+  memcpy (bad_onion, good, sizeof good);
+  bad_onion[0] = 'A';
+  bad[0] = tlv (WARREN_TLV_CREDS, good, sizeof good - 1, NULL);
+  bad[1] = tlv (WARREN_TLV_CREDS, bad_onion, sizeof bad_onion, NULL);
+  bad[2] = tlv (WARREN_TLV_CREDS_ACK, digest, 31, NULL);
+  bad[3] = tlv (WARREN_TLV_CREDS, good, sizeof good,
+                tlv (WARREN_TLV_CREDS, good, sizeof good, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_assert_false (warren_otr_payload_parse (NULL, bad[i], &p, &error));
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+    g_assert_null (p.creds);
+    otrl_tlv_free (bad[i]);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -132,5 +186,7 @@ main (int argc, char **argv)
   g_test_add_func ("/otr-payload/epochs-round-trip", test_epochs_round_trip);
   g_test_add_func ("/otr-payload/epoch-rules", test_epoch_rules);
   g_test_add_func ("/otr-payload/xfer", test_xfer);
+  g_test_add_func ("/otr-payload/creds-round-trip", test_creds_round_trip);
+  g_test_add_func ("/otr-payload/creds-rules", test_creds_rules);
   return g_test_run ();
 }

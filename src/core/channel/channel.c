@@ -805,3 +805,18 @@ warren_channel_accept(WarrenChannel *ch, const char *remote_ufrag, const char *r
 	start(ch, timeout_ms);
 	return TRUE;
 }
+
+gboolean
+warren_channel_set_local_credentials(WarrenChannel *ch, const char *ufrag,
+                                     const char *pwd, GError **error)
+{
+	g_return_val_if_fail(ch != NULL, FALSE);
+	if (!check_start(ch, ch->role, ufrag, pwd, error))
+		return FALSE;
+	if (!nice_agent_set_local_credentials(ch->agent, ch->stream_id, ufrag, pwd)) {
+		g_set_error(error, WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FAILED,
+		            "libnice refused the credentials");
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -92,6 +92,13 @@ WarrenChannelState warren_channel_get_state(const WarrenChannel *ch);
 const char *warren_channel_get_session_id(const WarrenChannel *ch);
 /* Local ICE credentials to send in signalling (transfer full each). */
 void warren_channel_get_local_credentials(WarrenChannel *ch, char **ufrag, char **pwd);
+/* Before connect()/accept(): replaces the generated local credentials with
+ * @ufrag/@pwd (ICE characters, at least 4 and 22 of them), e.g. those
+ * derived from a secret both contacts share (channel_secret.h), so that a
+ * direct dial needs no signalling. FALSE with INVALID on a malformed
+ * credential or a channel already started. */
+gboolean warren_channel_set_local_credentials(WarrenChannel *ch, const char *ufrag,
+                                              const char *pwd, GError **error);
 /* Responder: the agent's TCP-passive port on 127.0.0.1, for
  * warren_responder_expect(). 0 for an initiator. */
 guint16 warren_channel_get_passive_port(const WarrenChannel *ch);

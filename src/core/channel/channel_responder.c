@@ -37,6 +37,8 @@ struct _WarrenResponder {
 	GQueue waiting;             /* Incoming reading their preamble, oldest first */
 	GQueue routing;             /* Incoming connecting to their agent */
 	guint timeout_ms;
+	WarrenResponderUnknownFunc unknown_func;
+	gpointer unknown_data;
 };
 
 /* An accepted stream, waiting for its preamble or its agent. An operation
@@ -144,6 +146,10 @@ route(Incoming *in, const char *session_id)
 	GSocketClient *client;
 	GSocketAddress *addr;
 
+	if (!g_hash_table_contains(in->listener->sessions, session_id) &&
+	    in->listener->unknown_func != NULL)
+		in->listener->unknown_func(in->listener, session_id,
+		                           in->listener->unknown_data);
 	if (!g_hash_table_lookup_extended(in->listener->sessions, session_id, NULL, &port)) {
 		g_debug("warren listener: preamble for an unknown session");
 		done(in, TRUE);
@@ -379,4 +385,14 @@ warren_responder_set_preamble_timeout(WarrenResponder *listener, guint ms)
 {
 	g_return_if_fail(listener != NULL);
 	listener->timeout_ms = MAX(ms, 1);
+}
+
+void
+warren_responder_set_unknown_func(WarrenResponder *listener,
+                                  WarrenResponderUnknownFunc func,
+                                  gpointer user_data)
+{
+	g_return_if_fail(listener != NULL);
+	listener->unknown_func = func;
+	listener->unknown_data = user_data;
 }

@@ -67,6 +67,17 @@ void warren_responder_expect(WarrenResponder *listener, const char *session_id,
 /* Stops routing @session_id; tunnels already spliced stay up (closing the
  * channel ends them). Unknown ids are ignored. */
 void warren_responder_forget(WarrenResponder *listener, const char *session_id);
+/* Called with the session id of a preamble that names no registered
+ * session, before the stream is refused: a direct dial (no signalling) is
+ * recognised by its derived session id, and @func may set up that
+ * session's agent and warren_responder_expect() it at once, in which case
+ * the stream is routed to it. NULL: unknown sessions are refused. */
+typedef void (*WarrenResponderUnknownFunc)(WarrenResponder *listener,
+                                           const char *session_id,
+                                           gpointer user_data);
+void warren_responder_set_unknown_func(WarrenResponder *listener,
+                                       WarrenResponderUnknownFunc func,
+                                       gpointer user_data);
 /* For tests: the preamble timeout in milliseconds (default 10000). */
 void warren_responder_set_preamble_timeout(WarrenResponder *listener, guint ms);
 

@@ -144,6 +144,32 @@ warren_channel_creds_derive (const guint8 *secret, const char *local_onion,
   return ok;
 }
 
+gboolean
+warren_channel_secret_combine (const guint8 *local_half,
+                               const char *local_onion,
+                               const guint8 *remote_half,
+                               const char *remote_onion, guint8 *secret)
+{
+  static const char info[] = "warren channel secret from halves v1";
+  guint8 ikm[2 * WARREN_CHANNEL_SECRET_LEN];
+  int order;
+  gboolean ok;
+
+  g_return_val_if_fail (local_half != NULL && remote_half != NULL, FALSE);
+  g_return_val_if_fail (local_onion != NULL && remote_onion != NULL, FALSE);
+  order = strcmp (local_onion, remote_onion);
+  if (order == 0)
+    return FALSE;
+  memcpy (ikm, order < 0 ? local_half : remote_half, WARREN_CHANNEL_SECRET_LEN);
+  memcpy (ikm + WARREN_CHANNEL_SECRET_LEN, order < 0 ? remote_half : local_half,
+          WARREN_CHANNEL_SECRET_LEN);
+  ok = warren_hkdf_sha256 ((const guint8 *) SALT, strlen (SALT), ikm,
+                           sizeof ikm, (const guint8 *) info, strlen (info),
+                           secret, WARREN_CHANNEL_SECRET_LEN);
+  explicit_bzero (ikm, sizeof ikm);
+  return ok;
+}
+
 void
 warren_channel_creds_clear (WarrenChannelCreds *creds)
 {

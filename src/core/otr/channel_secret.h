@@ -47,6 +47,16 @@ gboolean warren_channel_creds_derive (const guint8 *secret,
                                       const char *remote_onion,
                                       guint64 counter,
                                       WarrenChannelCreds *creds);
+/* The channel secret (WARREN_CHANNEL_SECRET_LEN bytes into @secret) from
+ * the two random halves each side sent inside OTR (otr_payload.h CREDS):
+ * HKDF of the halves ordered by their senders' contact onions, so both
+ * sides get the same secret and neither chooses it alone. FALSE if the
+ * onions are equal or libgcrypt fails. */
+gboolean warren_channel_secret_combine (const guint8 *local_half,
+                                        const char *local_onion,
+                                        const guint8 *remote_half,
+                                        const char *remote_onion,
+                                        guint8 *secret);
 /* Wipes @creds. */
 void warren_channel_creds_clear (WarrenChannelCreds *creds);
 

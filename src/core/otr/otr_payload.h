@@ -17,6 +17,15 @@
  *                     acknowledges
  *   0x5710  XFER      one file-transfer control message (core/xfer/xfer.h
  *                     parses it; opaque here, 1..WARREN_OTR_MAX_XFER bytes)
+ *   0x5720  CREDS     what the contact needs to dial us directly later
+ *                     (issue 11): our contact onion "<56 base32>.onion"
+ *                     (62 bytes), then the x25519 PUBLIC client-auth key
+ *                     (32 bytes) the sender made for the receiver's onion
+ *                     (the receiver authorizes it; private keys never
+ *                     travel), then the sender's random half of the channel
+ *                     secret (32 bytes): 126 bytes
+ *   0x5721  CREDS_ACK the SHA-256 (32 bytes) of the CREDS value received
+ *                     and stored: the exchange is complete for the sender
  *
  * Message ids are unique only within an epoch (outbox.h): the receiver
  * keeps its duplicate marks per (contact, epoch), and an ack for another
@@ -58,9 +67,22 @@ GQuark warren_otr_payload_error_quark (void);
  * is 16 bits). Long names must reach the receiver's engine, which refuses
  * them with a clear message. */
 #define WARREN_OTR_MAX_XFER 65535
+#define WARREN_TLV_CREDS     0x5720
+#define WARREN_TLV_CREDS_ACK 0x5721
+
+#define WARREN_OTR_CREDS_KEY_LEN 32
+#define WARREN_OTR_CREDS_LEN (62 + 2 * WARREN_OTR_CREDS_KEY_LEN)
 
 /* The longest message text accepted (bytes of UTF-8). */
 #define WARREN_OTR_MAX_TEXT (256 * 1024)
+
+/* A CREDS value, parsed. No secret of the sender's here: the key is a
+ * public one and the half is wiped with the payload all the same. */
+typedef struct {
+  char onion[63];                                /* "<56>.onion" */
+  guint8 auth_public[WARREN_OTR_CREDS_KEY_LEN];  /* for the receiver's onion */
+  guint8 half[WARREN_OTR_CREDS_KEY_LEN];         /* of the channel secret */
+} WarrenOtrCreds;
 
 typedef struct {
   guint64 id;        /* 0: no message */
@@ -73,9 +95,12 @@ typedef struct {
   guint64 prev;      /* with epoch: the unacknowledged id sent before id */
   guint64 ack_epoch; /* of ack; 0: legacy (none sent) */
   GBytes *xfer;      /* owned file-transfer control message, or NULL */
+  WarrenOtrCreds *creds;  /* owned, wiped on clear, or NULL */
+  gboolean has_creds_ack;
+  guint8 creds_ack[32];   /* SHA-256 of the CREDS value acknowledged */
 } WarrenOtrPayload;
 
-#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL, 0, 0, 0, NULL }
+#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL, 0, 0, 0, NULL, NULL, FALSE, { 0 } }
 
 /* Interprets a decrypted data message: @text (nullable: libotr returns NULL
  * for a message with empty text) and its TLV chain. Fills @out (which must
@@ -91,6 +116,11 @@ OtrlTLV *warren_otr_payload_to_tlvs (const WarrenOtrPayload *payload);
 
 /* TRUE for "<56 characters of a-z2-7>.onion". */
 gboolean warren_otr_onion_is_valid (const char *onion, gsize length);
+
+/* The CREDS TLV value of @creds (WARREN_OTR_CREDS_LEN bytes into @out),
+ * and its SHA-256 as CREDS_ACK carries it (into @digest, 32 bytes). */
+void warren_otr_creds_encode (const WarrenOtrCreds *creds, guint8 *out);
+void warren_otr_creds_digest (const WarrenOtrCreds *creds, guint8 *digest);
 
 /* Wipes the text and frees the members; @payload is INIT again. */
 void warren_otr_payload_clear (WarrenOtrPayload *payload);

@@ -374,6 +374,8 @@ warren_peer_got_payload(WarrenPeer *peer, const WarrenOtrPayload *p)
 		got_ack(peer, p->ack_epoch, p->ack);
 	if (p->typing >= 0)
 		peer->cb->typing(peer, p->typing, peer->data);
+	if ((p->creds || p->has_creds_ack) && peer->cb->creds)
+		peer->cb->creds(peer, p, peer->data);
 }
 
 /* ---- Channel events ----------------------------------------------------- */

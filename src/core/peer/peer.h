@@ -89,6 +89,10 @@ typedef struct {
 	void (*drop)(WarrenPeer *peer, const char *why, gpointer data);
 	/* The first sends of a private session may go: the own address, say. */
 	void (*secured)(WarrenPeer *peer, gpointer data);
+	/* The contact sent contact credentials or their ack (otr_payload.h
+	 * CREDS, CREDS_ACK), under its known key, the session private. */
+	void (*creds)(WarrenPeer *peer, const WarrenOtrPayload *payload,
+	              gpointer data);
 	/* The session is private under a key that is not the known one. */
 	void (*held)(WarrenPeer *peer, gpointer data);
 } WarrenPeerCallbacks;

@@ -466,3 +466,17 @@ warren_contact_creds_authorized_keys (WarrenContactCredsStore *store)
   g_ptr_array_add (keys, NULL);
   return (GStrv) g_ptr_array_free (keys, FALSE);
 }
+
+GStrv
+warren_contact_creds_list (WarrenContactCredsStore *store)
+{
+  g_autoptr (GPtrArray) jids = NULL;
+  GPtrArray *out = g_ptr_array_new ();
+
+  g_return_val_if_fail (store != NULL, NULL);
+  jids = sorted_jids (store);
+  for (guint i = 0; i < jids->len; i++)
+    g_ptr_array_add (out, g_strdup (jids->pdata[i]));
+  g_ptr_array_add (out, NULL);
+  return (GStrv) g_ptr_array_free (out, FALSE);
+}

@@ -86,6 +86,8 @@ gboolean warren_contact_creds_remove (WarrenContactCredsStore *store,
 /* (transfer full) The ClientAuthV3 keys (base32) of every contact we
  * authorized, in contacts' byte order: our contact onion's client list. */
 GStrv warren_contact_creds_authorized_keys (WarrenContactCredsStore *store);
+/* (transfer full) Every contact with credentials, in byte order. */
+GStrv warren_contact_creds_list (WarrenContactCredsStore *store);
 
 G_END_DECLS
 

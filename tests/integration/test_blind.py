@@ -1,0 +1,190 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Server-blind conversations (issue 11): inside the first OTR session two
+Warren contacts exchange what later conversations need to go direct —
+each side's contact onion, the x25519 client-auth public key each made for
+the other's onion, a half each of the channel secret — and store it in
+their contact-creds files (0600). The contact onion is published for
+authorized contacts only: a stranger's tor gets 0xF4."""
+import base64
+import re
+import stat
+import time
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from conftest import ClientTor
+from test_chat import friends_in_two_hosts, received
+from test_onion_auth import REFUSED, names, socks_connect
+
+WARREN_PORT = 7777
+
+
+def b32(text):
+    return base64.b32decode(text.upper() + "=" * (-len(text) % 8))
+
+
+def creds_of(host, bare):
+    """The host's contact-creds entry for bare: (onion, auth secret,
+    authorized public, channel secret) as bytes, or None."""
+    files = list(host.dir.glob("purple/warren/*/contact-creds"))
+    if not files:
+        return None
+    assert len(files) == 1
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    lines = files[0].read_text().splitlines()
+    assert lines[0] == "warren-contact-creds 1"
+    for line in lines[1:]:
+        jid, onion, secret, authorized, channel = line.split(" ")
+        if jid == bare:
+            return (onion, b32(secret), b32(authorized), bytes.fromhex(channel))
+    return None
+
+
+def public_of(secret):
+    return X25519PrivateKey.from_private_bytes(secret).public_key().public_bytes(
+        Encoding.Raw, PublicFormat.Raw)
+
+
+def wait_creds(host, bare, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        c = creds_of(host, bare)
+        if c is not None:
+            return c
+        assert time.monotonic() < deadline, f"no credentials for {bare}"
+        time.sleep(0.5)
+
+
+def onion_of(host, acct):
+    m = host.wait(rf"^onion {re.escape(acct)} (\S+)", timeout=120, since=0)
+    return m.group(1)
+
+
+def assert_agree(ha, hb, a, b, ba, bb):
+    """Both sides stored each other's credentials, and they fit: the
+    onion each dials is the other's, the key each authorized is the public
+    half of the key the other dials with, the channel secret is the same."""
+    ca, cb = wait_creds(ha, bb), wait_creds(hb, ba)
+    # The contact onion is not the address signalling hands out.
+    assert ca[0] != onion_of(hb, b) and cb[0] != onion_of(ha, a)
+    assert ca[0] != cb[0]
+    assert ca[2] == public_of(cb[1]), "a authorized another key than b dials with"
+    assert cb[2] == public_of(ca[1]), "b authorized another key than a dials with"
+    assert ca[3] == cb[3], "the channel secrets differ"
+    assert ca[1] != cb[1] and ca[3] != bytes(32)
+    return ca, cb
+
+
+def reach(socks_port, onion, timeout=120, until_refused=False):
+    """SOCKS CONNECTs to onion until tor connects (unless until_refused)
+    or refuses for good: (code, codes seen)."""
+    t0, seen = time.monotonic(), []
+    while True:
+        code, s = socks_connect(socks_port, onion, WARREN_PORT)
+        if s is not None:
+            s.close()
+        seen.append(code)
+        if (code == 0 and not until_refused) or code in REFUSED or \
+                time.monotonic() - t0 > timeout:
+            return code, seen
+        time.sleep(1)
+
+
+@pytest.fixture
+def stranger(tornet, artifacts):
+    """A stranger's tor that says why an onion connect failed
+    (ExtendedErrors)."""
+    t = ClientTor(tornet, artifacts / "blind-stranger", 70,
+                  socks_flags="ExtendedErrors")
+    t.start()
+    yield t
+    t.stop()
+
+
+def wait_published(host, n, timeout=120):
+    """Waits until host's contact onion was published n times (debug log)."""
+    deadline = time.monotonic() + timeout
+    log = host.dir / "debug.log"
+    while log.read_text(errors="replace").count("contact onion") < n:
+        assert time.monotonic() < deadline, f"contact onion not published {n} times"
+        time.sleep(0.5)
+
+
+def chat(ha, hb, a, b, ba, bb, text):
+    ha.cmd(f"send {a} {bb} {text}")
+    hb.wait(rf"^im {re.escape(b)} {re.escape(ba)} {re.escape(text)}$", timeout=180,
+            since=0)
+
+
+def test_first_conversation_exchanges_credentials(prosody, tornet, hosts, stranger):
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("blind-ada", "blind-bo"), ("bada", "bbo"))
+    chat(ha, hb, a, b, ba, bb, "first-conversation")
+    ca, cb = assert_agree(ha, hb, a, b, ba, bb)
+    # Each re-published its contact onion for the other (sign-in, then
+    # after the exchange), and the hosts' tor holds each one's client key
+    # for the other's onion.
+    for h in (ha, hb):
+        wait_published(h, 2)
+    for onion in (ca[0], cb[0]):
+        code, seen = reach(tornet.socks_port, onion)
+        assert code == 0, f"authorized: {names(seen)}"
+        code, seen = reach(stranger.socks_port, onion)
+        assert code == 0xF4, f"stranger: {names(seen)}"
+    # Idempotent: a later session under the same keys changes nothing.
+    for h, acct in ((ha, a), (hb, b)):
+        h.cmd(f"disconnect {acct}")
+        h.wait(rf"^signed-off {re.escape(acct)}$", timeout=30)
+    for h, acct in ((ha, a), (hb, b)):
+        h.cmd(f"connect {acct}")
+    chat(ha, hb, a, b, ba, bb, "second-conversation")
+    time.sleep(3)
+    assert (creds_of(ha, bb), creds_of(hb, ba)) == (ca, cb)
+    print("\ncontact credentials exchanged inside OTR and stored alike on both sides")
+
+
+def test_lost_state_exchanges_again(prosody, tornet, hosts):
+    """A contact that lost its credentials (a reinstall keeping its OTR key)
+    sends them again at its next session, and both sides store fresh ones
+    that agree."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("lost-ada", "lost-bo"), ("lada", "lbo"))
+    chat(ha, hb, a, b, ba, bb, "before")
+    ca, cb = assert_agree(ha, hb, a, b, ba, bb)
+    hb.close()
+    for f in hb.dir.glob("purple/warren/*/contact-creds"):
+        f.unlink()
+    hb = hosts.start("lost-bo", keep=True)
+    hb.cmd(f"connect {b}")
+    chat(ha, hb, a, b, ba, bb, "after")
+    deadline = time.monotonic() + 60
+    while creds_of(ha, bb) == ca and time.monotonic() < deadline:
+        time.sleep(0.5)
+    ca2, cb2 = assert_agree(ha, hb, a, b, ba, bb)
+    assert ca2[3] != ca[3], "the old channel secret was kept"
+
+
+def test_removed_contact_is_revoked(prosody, tornet, hosts):
+    """Bob removes Ada: his contact onion is published again without her
+    key, and her tor (which reached it before) is refused by tor."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("rev-ada", "rev-bo"), ("rada", "rbo"))
+    chat(ha, hb, a, b, ba, bb, "before-removal")
+    ca, cb = assert_agree(ha, hb, a, b, ba, bb)
+    bob_onion = ca[0]
+    for h in (ha, hb):
+        wait_published(h, 2)
+    code, seen = reach(tornet.socks_port, bob_onion)
+    assert code == 0, f"before: {names(seen)}"
+    hb.cmd(f"rmbuddy {b} {ba}")
+    wait_published(hb, 3)
+    deadline = time.monotonic() + 30
+    while creds_of(hb, ba) is not None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert creds_of(hb, ba) is None, "the removed contact's credentials were kept"
+    code, seen = reach(tornet.socks_port, bob_onion, timeout=150,
+                       until_refused=True)
+    print(f"\nremoved contact: {names(seen)}")
+    assert code in REFUSED, f"removed contact: {names(seen)}"
