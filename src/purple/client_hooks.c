@@ -15,8 +15,8 @@
 #include <conversation.h>
 #include <signals.h>
 
-#include "client_hooks.h"
-#include "warren.h"
+#include "purple/client_hooks.h"
+#include "purple/warren.h"
 
 /* pidgin-otr hooks every protocol's IMs: keep it off Warren's contacts, so
  * nothing is encrypted twice and no "Not private" label contradicts

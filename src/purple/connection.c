@@ -10,7 +10,7 @@
 #include <notify.h>
 #include <request.h>
 
-#include "connection.h"
+#include "purple/connection.h"
 
 static GHashTable *conns; /* PurpleConnection* -> WarrenConn* */
 static WarrenConnSessionFuncs session_funcs; /* session.c's, set by plugin.c */

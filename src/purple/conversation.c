@@ -15,11 +15,11 @@
 
 #include <conversation.h>
 
-#include "conversation.h"
-#include "debug.h"
-#include "xmpp/presence.h"
-#include "session.h"
-#include "warren.h"
+#include "purple/conversation.h"
+#include "purple/debug.h"
+#include "purple/xmpp/presence.h"
+#include "purple/session/session.h"
+#include "purple/warren.h"
 
 int
 warren_send_im(PurpleConnection *gc, const char *who, const char *message,

@@ -18,28 +18,28 @@
 #include <prpl.h>
 #include <version.h>
 
-#include "account_actions.h"
-#include "client_hooks.h"
-#include "connection.h"
-#include "contact_onion.h"
-#include "conversation.h"
-#include "debug.h"
-#include "xmpp/jabber_glue.h"
-#include "login.h"
-#include "xmpp/presence.h"
-#include "otr_ui.h"
-#include "session.h"
-#include "session_creds.h"
-#include "signin.h"
+#include "purple/signin/account_actions.h"
+#include "purple/client_hooks.h"
+#include "purple/connection.h"
+#include "purple/session/contact_onion.h"
+#include "purple/conversation.h"
+#include "purple/debug.h"
+#include "purple/xmpp/jabber_glue.h"
+#include "purple/signin/login.h"
+#include "purple/xmpp/presence.h"
+#include "purple/otr/otr_ui.h"
+#include "purple/session/session.h"
+#include "purple/session/session_creds.h"
+#include "purple/signin/signin.h"
 #ifdef WARREN_TEST_HOOKS
-#include "test_hooks.h"
-#include "xfer_test_hooks.h"
+#include "purple/session/test_hooks.h"
+#include "purple/xfer/xfer_test_hooks.h"
 #endif
-#include "xmpp/stanza_filter.h"
-#include "tor_account.h"
-#include "tor_pool.h"
-#include "warren.h"
-#include "xfer_ui.h"
+#include "purple/xmpp/stanza_filter.h"
+#include "purple/signin/tor_account.h"
+#include "purple/signin/tor_pool.h"
+#include "purple/warren.h"
+#include "purple/xfer/xfer_ui.h"
 
 static const char *
 warren_list_icon(PurpleAccount *account, PurpleBuddy *buddy)

@@ -2,7 +2,7 @@
 /*
  * hostile.c — warren-host's "hostile ACCOUNT JID KIND COUNT": a Warren peer
  * that sends what no honest Warren sends, over the real channel, through
- * the plugin's test-only IPC hooks (src/purple/test_hooks.c). Kinds:
+ * the plugin's test-only IPC hooks (src/purple/session/test_hooks.c). Kinds:
  *   fragments  16 KB OTR fragments of a message announced as 65000 pieces,
  *              numbered on from the last call (libotr appends each);
  *   dhcommit   DH commits, each from a new random instance tag (libotr

@@ -91,7 +91,7 @@ plugin_installed() {
 	grep -qx "$dir/warren.so" "$out/files.txt" && [ -f "$dir/warren.so" ] &&
 		! grep -q '\.la$' "$out/files.txt"
 }
-no_test_hooks() { # src/purple/test_hooks.c is never in a user's plugin
+no_test_hooks() { # src/purple/session/test_hooks.c is never in a user's plugin
 	local plugin
 	plugin=$(pkg-config --variable=plugindir purple)/warren.so
 	[ -f "$plugin" ] && ! grep -qaE 'WARREN_TEST_HOOKS|test_inject|test_hooks' "$plugin" &&

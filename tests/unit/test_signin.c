@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests of the sign-in's pure parts (src/purple/signin_state.c): the
+ * Unit tests of the sign-in's pure parts (src/purple/signin/signin_state.c): the
  * state order and transition rule, the one progress scale (monotonic over
  * every state and every report on any other scale), and the Tor settings
  * read once for login and tor_account.
@@ -9,7 +9,7 @@
 
 #include <gio/gio.h>
 
-#include "purple/signin_state.h"
+#include "purple/signin/signin_state.h"
 
 static void
 test_transitions(void)

@@ -9,7 +9,7 @@
  * channels) and redial backoff, and the one state of the contact's channel.
  *
  * It talks to the rest of Warren only through WarrenPeerCallbacks: the
- * caller (src/purple/session.c) encrypts and frames what it is asked to
+ * caller (src/purple/session/session.c) encrypts and frames what it is asked to
  * send, shows what it is asked to show, and opens and drops channels.
  */
 #ifndef WARREN_PEER_H

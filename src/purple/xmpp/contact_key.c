@@ -16,7 +16,7 @@
 
 #include <account.h>
 
-#include "contact_key.h"
+#include "purple/xmpp/contact_key.h"
 
 char *
 warren_contact_key(PurpleAccount *account, const char *who)

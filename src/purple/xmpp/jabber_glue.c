@@ -34,7 +34,7 @@
 #include <value.h>
 
 #include "purple/debug.h"
-#include "jabber_glue.h"
+#include "purple/xmpp/jabber_glue.h"
 #include "purple/warren.h"
 
 static PurplePlugin *jabber_plugin;

@@ -27,9 +27,9 @@
 
 #include "purple/connection.h"
 #include "purple/debug.h"
-#include "contact_key.h"
-#include "jabber_glue.h"
-#include "presence.h"
+#include "purple/xmpp/contact_key.h"
+#include "purple/xmpp/jabber_glue.h"
+#include "purple/xmpp/presence.h"
 #include "purple/warren.h"
 
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"

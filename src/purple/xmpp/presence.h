@@ -10,7 +10,7 @@
 #include <connection.h>
 #include <plugin.h>
 
-#include "contact_key.h" /* warren_contact_key(): how contacts are keyed */
+#include "purple/xmpp/contact_key.h" /* warren_contact_key(): how contacts are keyed */
 
 typedef enum {
 	WARREN_PEER_UNKNOWN = -1, /* offline, or not asked yet */

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "core/channel/channel.h"
-#include "signalling.h"
+#include "purple/xmpp/signalling.h"
 #include "purple/warren.h"
 
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"

@@ -36,12 +36,12 @@
 
 #include "purple/connection.h"
 #include "purple/debug.h"
-#include "contact_key.h"
-#include "jabber_glue.h"
-#include "purple/otr_ui.h"
-#include "presence.h"
-#include "stanza_filter.h"
-#include "stanza_rules.h"
+#include "purple/xmpp/contact_key.h"
+#include "purple/xmpp/jabber_glue.h"
+#include "purple/otr/otr_ui.h"
+#include "purple/xmpp/presence.h"
+#include "purple/xmpp/stanza_filter.h"
+#include "purple/xmpp/stanza_rules.h"
 #include "purple/warren.h"
 
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"

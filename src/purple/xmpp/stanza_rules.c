@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "stanza_rules.h"
+#include "purple/xmpp/stanza_rules.h"
 #include "purple/warren.h"
 
 #define NS_AVATAR_METADATA "urn:xmpp:avatar:metadata"

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * session_peer.h — session.c's state of one contact's conversation, shared
+ * with session_trust.c, which decides what the contact's key and address
+ * allow, and session_dial.c, which dials and answers dials. Private to
+ * those three files.
+ */
+#ifndef WARREN_SESSION_PEER_H
+#define WARREN_SESSION_PEER_H
+
+#include "purple/connection.h"
+#include "core/channel/channel.h"
+#include "core/channel/frame.h"
+#include "core/peer/peer.h"
+#include "purple/xmpp/signalling.h"
+
+/* Warren's protocol version (HELLO and signalling): 2, everything inside
+ * OTR. */
+#define WARREN_SESSION_PROTOCOL_VERSION 2
+
+typedef struct {
+	WarrenConn *conn;
+	WarrenPeer *core;         /* delivery, acks, liveness, backoff, state */
+	char *bare;               /* the contact */
+	char *full;               /* the contact's resource we talk to */
+	char *sid;
+	WarrenChannel *ch;
+	WarrenFrameDecoder *dec;
+	gboolean initiator;
+	char *initiate_iq;        /* id of our session-initiate */
+
+	/* The contact's key and address */
+	char *dialled_onion;      /* initiator: the address signalling gave */
+	char *their_onion;        /* the address the contact gave inside OTR */
+	char *asked_fp;           /* another key, put to the user */
+	gboolean declined;        /* ... and the user held it */
+	gboolean pin_blocked;     /* the user declined a changed address */
+	WarrenSignal *held;       /* session-accept waiting for the user */
+} Peer;
+
+/* The state of the contact's channel (core/peer/peer.h). */
+#define peer_state(peer)      warren_peer_get_state((peer)->core)
+#define peer_is_secure(peer)  (peer_state(peer) == WARREN_PEER_SECURE)
+#define peer_is_trusted(peer) warren_peer_is_trusted((peer)->core)
+
+/* session.c */
+/* The contact's state, NULL if none. */
+Peer *warren_session_peer_find(WarrenConn *conn, const char *bare);
+/* The contact's state, made if none. */
+Peer *warren_session_peer_get(WarrenConn *conn, const char *bare);
+/* Drops the channel (not the peer, not its retry timer). */
+void warren_session_peer_drop_channel(Peer *peer);
+/* A new channel for @peer in @role (its callbacks are session.c's); FALSE
+ * (logged) if libnice cannot make one. */
+gboolean warren_session_peer_new_channel(Peer *peer, WarrenChannelRole role,
+                                         const char *sid);
+/* Drops the channel; with messages pending, dials again after a backoff. */
+void warren_session_peer_fail(Peer *peer, const char *why);
+/* Sends @frame (transfer full) on the peer's channel; logs a failure. */
+void warren_session_peer_send_frame(Peer *peer, WarrenFrame *frame);
+/* Drops the channel and dials at once: both sides resend what is pending. */
+void warren_session_peer_redial(Peer *peer);
+/* TRUE while enough waits on the channel for the contact (or none is). */
+gboolean warren_session_peer_is_paused(Peer *peer);
+
+/* session_engine.c */
+/* What each contact's engine (core/peer) is given to act through. */
+extern const WarrenPeerCallbacks warren_session_engine_callbacks;
+/* The account's hidden "channel-idle-close" (seconds), in ms; 600 s if unset. */
+guint warren_session_engine_idle_close_ms(WarrenConn *conn);
+
+/* session_dial.c */
+/* Opens a channel to @peer (session-initiate) unless it has one, is
+ * offline, blocked, or our Tor or OTR key is not ready yet. */
+void warren_session_dial(Peer *peer);
+
+/* session_trust.c */
+/* The OTR session of @peer just became private: sets peer->trusted (the
+ * session's key is the contact's known key), tells the user, and asks
+ * about another key. */
+void warren_session_trust_secured(Peer *peer);
+/* The contact's own onion address, said inside OTR under a trusted key. */
+void warren_session_trust_got_onion(Peer *peer, const char *onion);
+/* Whether an incoming session-initiate for @peer must be refused. */
+gboolean warren_session_trust_refuses_initiate(WarrenConn *conn, Peer *peer);
+
+#endif /* WARREN_SESSION_PEER_H */

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * session_trust.c — what a contact's key and address allow a conversation
+ * (session.c) to do. The server can forge any `from` and relay any
+ * channel, so:
+ *   - pending messages, acknowledgements and typing flow only over an OTR
+ *     session whose key is the contact's known key (contact_trust.c: the
+ *     first key ever seen, or one the user verified or accepted); another
+ *     key holds everything, both ways, and the user is asked once per key;
+ *   - the contact's address said inside OTR must be the one dialled, and
+ *     on incoming channels the pinned one;
+ *   - an incoming session-initiate never replaces a working channel under
+ *     the known key, and only MAX_SETTING_UP incoming channels (each a
+ *     libnice agent) are set up at once.
+ * Accepting or verifying the key of a held session redials, so that both
+ * sides resend what waited.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "purple/otr/contact_trust.h"
+#include "purple/debug.h"
+#include "purple/xmpp/presence.h"
+#include "purple/session/session.h"
+#include "purple/session/session_peer.h"
+#include "purple/session/session_ui.h"
+
+#define MAX_SETTING_UP 4   /* incoming channels not yet private */
+
+#define pin_of(conn, bare)         warren_contact_trust_pin(conn, bare)
+#define set_pin(conn, bare, onion) warren_contact_trust_set_pin(conn, bare, onion)
+#define is_verified(conn, bare)    warren_contact_trust_is_verified(conn, bare)
+
+/* The contact told us its address inside OTR (authenticated by its key). */
+void
+warren_session_trust_got_onion(Peer *peer, const char *onion)
+{
+	WarrenConn *conn = peer->conn;
+	const char *pin;
+
+	warren_debug_info("%s says its address is %s\n", warren_priv(peer->bare),
+	                  warren_priv(onion));
+	g_free(peer->their_onion);
+	peer->their_onion = g_strdup(onion);
+	if (peer->initiator && peer->dialled_onion &&
+	    strcmp(onion, peer->dialled_onion) != 0) {
+		/* We reached the contact's key through someone else's address:
+		 * whoever handed us that address relays the channel. */
+		warren_session_ui()->relay_warning(conn, peer->bare, peer->dialled_onion, onion);
+		peer->pin_blocked = TRUE;
+		warren_session_peer_fail(peer, "the contact's address differs from the one dialled");
+		return;
+	}
+	pin = pin_of(conn, peer->bare);
+	if (!peer->initiator && pin && strcmp(pin, onion) != 0) {
+		/* Dialled by the contact's key from an address that is not the
+		 * pinned one: as for a dialled channel, nothing goes through. */
+		warren_session_ui()->pin_mismatch(conn, peer->bare, pin, onion);
+		warren_session_peer_fail(peer, "the contact's address differs from the pinned one");
+		return;
+	}
+	if (!is_verified(conn, peer->bare))
+		return;
+	if (pin == NULL) {
+		warren_debug_info("pinned the address of %s\n", warren_priv(peer->bare));
+		set_pin(conn, peer->bare, onion);
+	} else if (strcmp(pin, onion) != 0) {
+		set_pin(conn, peer->bare, onion);
+		warren_session_ui()->pin_moved(conn, peer->bare, onion);
+	}
+}
+
+/* The session's key just became the known key: a fresh channel, on which
+ * both sides send what waited (nothing the contact sent on this one was
+ * shown or acknowledged). */
+static void
+key_now_trusted(Peer *peer)
+{
+	g_clear_pointer(&peer->asked_fp, g_free);
+	peer->declined = FALSE;
+	warren_session_peer_redial(peer);
+}
+
+/* Whether @fp is the key of @peer's encrypted session now. */
+static gboolean
+is_session_key(Peer *peer, const char *fp)
+{
+	g_autofree char *now = peer && peer_is_secure(peer) && peer->conn->otr ?
+		warren_otr_session_fingerprint(peer->conn->otr, peer->bare) : NULL;
+
+	return now && warren_trust_fingerprint_equal(now, fp);
+}
+
+void
+warren_session_verified(WarrenConn *conn, const char *bare, const char *fp)
+{
+	Peer *peer = warren_session_peer_find(conn, bare);
+
+	warren_contact_trust_accept(conn, bare, fp, TRUE);
+	if (!is_session_key(peer, fp))
+		return;
+	if (!peer_is_trusted(peer)) {
+		key_now_trusted(peer);
+	} else if (peer->their_onion) {
+		warren_debug_info("pinned the address of %s\n", warren_priv(bare));
+		set_pin(conn, bare, peer->their_onion);
+	}
+}
+
+void
+warren_session_key_decided(WarrenConn *conn, const char *bare, const char *fp,
+                           gboolean trust)
+{
+	Peer *peer = warren_session_peer_find(conn, bare);
+
+	if (!trust) {
+		/* Messages stay pending; this key is not asked about again. */
+		if (peer && peer->asked_fp && warren_trust_fingerprint_equal(peer->asked_fp, fp))
+			peer->declined = TRUE;
+		if (peer && peer->ch && peer_is_secure(peer) && !peer_is_trusted(peer))
+			warren_session_peer_fail(peer, "the user holds the changed key");
+		return;
+	}
+	warren_contact_trust_accept(conn, bare, fp, FALSE);
+	if (peer && !peer_is_trusted(peer) && is_session_key(peer, fp))
+		key_now_trusted(peer);
+	else
+		warren_session_peer_online(conn->gc, bare);
+}
+
+/* The session's key @fp is not the contact's known key: nothing is sent,
+ * and the user is asked once per key. */
+static void
+key_held(Peer *peer, const char *fp)
+{
+	g_autofree char *known = NULL;
+
+	warren_debug_warn("the key of %s is not the known one: everything waits\n",
+	                  warren_priv(peer->bare));
+	if (fp == NULL ||
+	    (peer->asked_fp && warren_trust_fingerprint_equal(peer->asked_fp, fp)))
+		return;
+	g_free(peer->asked_fp);
+	peer->asked_fp = g_strdup(fp);
+	peer->declined = FALSE;
+	known = warren_contact_trust_known_key(peer->conn, peer->bare);
+	warren_session_ui()->ask_key(peer->conn, peer->bare, known, fp,
+	                             warren_session_key_decided);
+}
+
+void
+warren_session_trust_secured(Peer *peer)
+{
+	WarrenConn *conn = peer->conn;
+	g_autofree char *fp = warren_otr_session_fingerprint(conn->otr, peer->bare);
+
+	warren_peer_set_trusted(peer->core,
+		warren_contact_trust_check(conn, peer->bare, fp) != WARREN_KEY_CHANGED);
+	warren_session_ui()->secure(conn, peer->bare, !peer_is_trusted(peer));
+	if (!peer_is_trusted(peer))
+		key_held(peer, fp);
+}
+
+static gboolean
+self_wins(WarrenConn *conn, const char *peer_bare)
+{
+	PurpleAccount *account = purple_connection_get_account(conn->gc);
+	g_autofree char *self = warren_contact_key(account, purple_account_get_username(account));
+
+	return strcmp(self, peer_bare) < 0;
+}
+
+/* Channels of other contacts that answered an initiate and are not private
+ * yet: each is a libnice agent a forged initiate could have made. */
+static guint
+setting_up(WarrenConn *conn, Peer *except)
+{
+	GHashTableIter iter;
+	gpointer value;
+	guint n = 0;
+
+	g_hash_table_iter_init(&iter, conn->sessions);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		Peer *p = value;
+		if (p != except && p->ch && !p->initiator && !peer_is_secure(p))
+			n++;
+	}
+	return n;
+}
+
+/* Whether an initiate for @peer must be refused: a working channel under
+ * the contact's known key stays (the server can forge any initiate), and
+ * only MAX_SETTING_UP incoming channels are set up at once. */
+gboolean
+warren_session_trust_refuses_initiate(WarrenConn *conn, Peer *peer)
+{
+	if (peer->ch && peer_is_secure(peer) && peer_is_trusted(peer)) {
+		warren_debug_warn("refused an initiate from %s: its channel works\n",
+		                  warren_priv(peer->bare));
+		return TRUE;
+	}
+	if (peer->ch && peer->initiator && peer_state(peer) < WARREN_PEER_AKE && self_wins(conn, peer->bare))
+		return TRUE; /* ours stands */
+	if (setting_up(conn, peer) >= MAX_SETTING_UP) {
+		warren_debug_warn("refused an initiate: %u channels being set up\n",
+		                  MAX_SETTING_UP);
+		return TRUE;
+	}
+	return FALSE;
+}
