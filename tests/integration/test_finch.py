@@ -190,3 +190,91 @@ def test_two_finch_clients_chat(tmp_path, tmux, artifacts, prosody, tornet, host
     screen = tmux.wait_for("alice", "Your OTR fingerprint", timeout=20)
     assert ".onion (port 7777)" in screen, screen
     (artifacts / "finch-alice-address.txt").write_text(screen)
+
+
+def test_finch_file_transfer_with_warren_host(tmp_path, tmux, artifacts, prosody, tornet,
+                                              hosts):
+    """A warren-host contact sends Finch a file: Finch's own dialog asks
+    (name and size), the user accepts and saves it in the folder the file
+    dialog opens at; Finch's File Transfers window shows it finished and
+    the SHA-256 is equal. Then the Finch user sends one back from the
+    conversation's menu (Conversation > Send File...), typing its path into
+    Finch's file dialog; the host accepts it and it arrives whole. Screens
+    kept: finch-xfer-*.txt."""
+    import re
+    from clients import blist_xml, prefs_xml
+    from test_chat import friends_in_two_hosts, wait_warren_contact
+    from test_xfer import make_file, sha256
+    peer, setup, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("finch-xpeer", "finch-xsetup"), ("xfo", "xfi"))
+    setup.close()
+    user = bb.split("@")[0]
+    d = client_dir(tmp_path / "finch")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (d / "accounts.xml").write_text(warren_account_xml(
+        user, prosody.passwords[user], tornet, UI_FINCH, resource="finch"))
+    (d / "blist.xml").write_text(blist_xml(f"{bb}/finch", [(ba, "Filepeer")]))
+    (d / "prefs.xml").write_text(prefs_xml({
+        "/finch/filelocations/last_save_folder": ("path", str(downloads)),
+        "/finch/filelocations/last_open_folder": ("path", str(tmp_path)),
+        "/finch/filetransfer/clear_finished": ("bool", 0),
+        "/finch/filetransfer/keep_open": ("bool", 1),
+    }))
+    env = dict(os.environ, TERM="linux")
+    since = peer.mark()
+    tmux.new("finch", f"env TERM=linux finch -c {d} 2>{d}/stderr.log", env=env)
+    peer.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available",
+              timeout=180, since=since)
+    wait_warren_contact(peer, a, bb, timeout=90)
+    peer.cmd(f"send {a} {bb} a file is coming")
+    tmux.wait_for("finch", "a file is coming", timeout=180)
+    tmux.wait_for("finch", "fingerprint is", timeout=60)
+
+    src = make_file(tmp_path / "holiday-photos.bin", 3 << 20)
+    peer.cmd(f"sendfile {a} {bb} {src}")
+    screen = tmux.wait_for("finch", "wants to send you", timeout=180)
+    (artifacts / "finch-xfer-accept.txt").write_text(screen)
+    assert "holiday-photos.bin" in screen and "3.0 MiB" in screen, screen
+    tmux.keys("finch", "Enter")  # Accept, the first button
+    screen = tmux.wait_for("finch", "Save File", timeout=30)
+    time.sleep(1)
+    (artifacts / "finch-xfer-save.txt").write_text(tmux.screen("finch"))
+    tmux.keys("finch", "Enter")  # the suggested name, in the folder it opened at
+    got = downloads / "holiday-photos.bin"
+    deadline = time.monotonic() + 300
+    while "Finished" not in tmux.screen("finch"):
+        assert time.monotonic() < deadline, tmux.screen("finch")
+        time.sleep(1)
+    screen = tmux.screen("finch")
+    (artifacts / "finch-xfer-finished.txt").write_text(screen)
+    assert "holiday-photos.bin" in screen, screen
+    assert got.exists() and sha256(got) == sha256(src)
+    peer.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} send ", timeout=60, since=0)
+
+    # Back: the conversation's menu (Ctrl+O), Conversation > Send File...
+    back = make_file(tmp_path / "report-for-peer.bin", 1 << 20)
+    since = peer.mark()
+    tmux.keys("finch", "M-2")  # the conversation window
+    time.sleep(1)
+    tmux.keys("finch", "C-o")
+    screen = tmux.wait_for("finch", "Send File", timeout=20)
+    (artifacts / "finch-xfer-menu.txt").write_text(screen)
+    for line in screen.splitlines():  # step down to it
+        if "Send File" in line:
+            break
+        tmux.keys("finch", "Down")
+    tmux.keys("finch", "Enter")
+    screen = tmux.wait_for("finch", "Open File", timeout=30)
+    (artifacts / "finch-xfer-open.txt").write_text(screen)
+    tmux.keys("finch", str(back), "Enter")
+    n = peer.wait(rf"^request-action (\d+) {re.escape(a)} .*report-for-peer.bin",
+                  timeout=180, since=since).group(1)
+    peer.cmd(f"answer {n} 0")
+    n = peer.wait(rf"^request-file (\d+) {re.escape(a)} ", timeout=30).group(1)
+    out = tmp_path / "peer-got.bin"
+    peer.cmd(f"savefile {n} {out}")
+    peer.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} receive ", timeout=300,
+              since=since)
+    assert sha256(out) == sha256(back)
+    (artifacts / "finch-xfer-sent.txt").write_text(tmux.screen("finch"))
