@@ -544,10 +544,14 @@ def finished(display, shot, xfers, name, timeout):
         display.run("xdotool", "windowraise", str(xfers))
         display.shot(shot, xfers)
         words = display.ocr_words(shot)
-        row = [y for w, _, y in words if w == name]
-        done = [w for w, _, y in words if row and abs(y - row[0]) < 8]
+        row = [(x, y) for w, x, y in words  # selected, "." may be misread
+               if difflib.SequenceMatcher(None, w, name).ratio() >= 0.9]
+        done = [w for w, _, y in words if row and abs(y - row[0][1]) < 8]
         if "Finished" in done and any(w.startswith("100") for w in done):
             return
+        if row:  # OCR reads the percentage best on the selected row
+            wx, wy, _, _ = display.geometry(xfers)
+            display.click(wx + row[0][0], wy + row[0][1])
         assert time.monotonic() < deadline, f"{name} not finished: {words}"
         time.sleep(1)
 
