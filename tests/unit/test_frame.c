@@ -244,16 +244,18 @@ make_otr (void)
   return warren_frame_new_otr ("?OTR?v3?");
 }
 
+/* A file-transfer chunk is raw bytes: NUL, 0xff, invalid UTF-8 pass
+ * through unchanged. */
 static WarrenFrame *
 make_file (void)
 {
-  static const guint8 chunk[] = { 0x00, 0x01, 0xfe, 0xff };
+  static const guint8 raw[] = { 0x00, 0xff, 0xc3, 0x28, 0x00, 0x80 };
 
-  return warren_frame_new_file (chunk, sizeof chunk);
+  return warren_frame_new_file (raw, sizeof raw);
 }
 
 static const Golden goldens[] = {
-  { "file", make_file, "a1 09 00 00000004  0001feff" },
+  { "file", make_file, "a1 09 00 00000006  00ff c328 0080" },
   { "otr", make_otr, "a1 08 00 00000008  3f4f54523f76333f" },
   { "hello", make_hello, "a1 01 00 00000005  01 01 02 7331" },
   { "hello-range", make_hello_range,
@@ -516,6 +518,8 @@ static const BadPayload bad_payloads[] = {
   /* Reserved flags on a known type. */
   { "ping-flags", 0x05, 0x01, "0000000000000001", WARREN_FRAME_ERROR_BAD_FLAGS },
   { "msg-flags", 0x02, 0x80, "0000000000000001 61", WARREN_FRAME_ERROR_BAD_FLAGS },
+  { "file-flags", 0x09, 0x01, "00", WARREN_FRAME_ERROR_BAD_FLAGS },
+  { "file-empty", 0x09, 0, "", WARREN_FRAME_ERROR_BAD_FIELD },
   /* Fields running past the payload. */
   { "hello-empty", 0x01, 0, "", WARREN_FRAME_ERROR_TRUNCATED },
   { "hello-no-sid-len", 0x01, 0, "0101", WARREN_FRAME_ERROR_TRUNCATED },

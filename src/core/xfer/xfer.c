@@ -190,6 +190,9 @@ xfer_end (WarrenXfer *x, WarrenXferEnd how, guint8 tell, guint8 reason,
 
   if (tell != 0)
     xfer_send_simple (x, tell, reason, 0);
+  /* Bounded: a contact that offers and cancels forever costs no memory. */
+  if (g_hash_table_size (p->finished) >= 4096)
+    g_hash_table_remove_all (p->finished);
   if (x->dir == WARREN_XFER_RECEIVE)
     g_hash_table_insert (p->finished, g_strdup (x->id_hex),
                          GINT_TO_POINTER (how == WARREN_XFER_DONE

@@ -126,7 +126,8 @@ typedef enum {
 
 typedef struct {
   /* A control message for OTR TLV WARREN_XFER_TLV_TYPE. Only called while
-   * secure (messages made while not secure wait for the next secure-up). */
+   * secure: a CANCEL or REJECT made while not secure waits for the next
+   * secure-up; everything else is redone then (re-OFFER, re-ACCEPT). */
   void     (*send_control) (gpointer ud, const guint8 *body, gsize len);
   /* A chunk payload for one channel frame of type 0x09. FALSE: the channel
    * is full and did NOT take it; the engine offers the same bytes again after
@@ -161,8 +162,10 @@ gboolean warren_xfer_peer_is_secure (WarrenXferPeer *p);
 void warren_xfer_peer_writable (WarrenXferPeer *p);
 /* The body of one TLV 0x5710 / the payload of one frame 0x09. FALSE with
  * @error when the bytes are refused; when a transfer is concerned it has
- * already ended FAILED (ended() called, CANCEL sent). Never fatal for the
- * channel: the glue may log @error (it never quotes file bytes). */
+ * already ended FAILED (ended() called, CANCEL or RESULT 0 sent). An offer
+ * refused without a transfer (LIMIT, TOO_BIG) has a user-readable message.
+ * NOT_SECURE: refused because OTR is not up (nothing changed). Never fatal
+ * for the channel: the glue may log @error (it never quotes file bytes). */
 gboolean warren_xfer_peer_got_control (WarrenXferPeer *p, const guint8 *b,
                                        gsize n, GError **error);
 gboolean warren_xfer_peer_got_chunk (WarrenXferPeer *p, const guint8 *b,

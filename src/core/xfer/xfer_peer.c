@@ -344,14 +344,10 @@ got_done (WarrenXfer *x, const guint8 *hash, GError **error)
   ok = warren_xfer_sink_finish (x->sink, hash, &path, &local);
   x->sink = NULL;
   if (!ok) {
-    guint8 reason = local->code == WARREN_XFER_ERROR_CRYPTO
-                    ? WARREN_XFER_REASON_CRYPTO : local->code == WARREN_XFER_ERROR_IO
-                    ? WARREN_XFER_REASON_IO : WARREN_XFER_REASON_PROTOCOL;
-
+    /* RESULT 0 is the answer to DONE: no CANCEL after it. */
     xfer_send_simple (x, WARREN_XFER_MSG_RESULT, 0, 0);
     g_set_error_literal (error, WARREN_XFER_ERROR, local->code, local->message);
-    xfer_end (x, WARREN_XFER_FAILED, WARREN_XFER_MSG_CANCEL, reason,
-              local->message);
+    xfer_end (x, WARREN_XFER_FAILED, 0, 0, local->message);
     return FALSE;
   }
   g_free (x->path);

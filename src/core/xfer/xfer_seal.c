@@ -23,13 +23,15 @@ struct _WarrenXferKey {
   gcry_cipher_hd_t hd;
 };
 
+/* Only what a library may do: if nobody initialised libgcrypt yet (tests,
+ * benchmarks), check its version. Finishing the initialisation is left to
+ * the application (libotr's otrl_init in the plugin), which may still want
+ * to set allocation handlers. */
 void
 warren_xfer_crypto_init (void)
 {
-  if (gcry_control (GCRYCTL_INITIALIZATION_FINISHED_P))
-    return;
-  gcry_check_version (NULL);
-  gcry_control (GCRYCTL_INITIALIZATION_FINISHED, 0);
+  if (!gcry_control (GCRYCTL_ANY_INITIALIZATION_P))
+    gcry_check_version (NULL);
 }
 
 WarrenXferKey *

@@ -41,7 +41,8 @@ typedef struct {
   guint8 ok;                        /* RESULT: 0 or 1 */
 } WarrenXferMsg;
 
-/* Parses one control body into @msg (cleared first). FALSE with a
+/* Parses one control body into @msg (overwritten, not freed: pass an
+ * empty or cleared one). FALSE with a
  * WARREN_XFER_ERROR_MALFORMED @error (and @msg cleared) on anything but an
  * exact, known message. */
 gboolean warren_xfer_msg_parse (const guint8 *b, gsize n, WarrenXferMsg *msg,
