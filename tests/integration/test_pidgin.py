@@ -519,3 +519,153 @@ def test_pidgin_chats_with_warren_host(display, artifacts, request, prosody, tor
         # Pidgin logs conversations in plain text by default; not Warren's.
         assert text not in pidgin.conversation_log(), f"'{text}' logged on disk"
     assert_only_tor(base / "strace.log", tornet)
+
+
+def new_window(display, pid, exclude, timeout=60):
+    """The first visible window of pid not in exclude (Pidgin's request
+    dialogs with no title have an empty name)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = display.run("xdotool", "search", "--all", "--onlyvisible", "--pid", str(pid),
+                        "--name", "^", check=False)
+        found = [int(w) for w in r.stdout.split() if int(w) not in exclude]
+        if found:
+            return found[-1]
+        assert time.monotonic() < deadline, f"no new window after {timeout} s"
+        time.sleep(0.3)
+
+
+def finished(display, shot, xfers, name, timeout):
+    """Waits until the File Transfers window shows name's row at 100 %
+    with "Finished" in its Remaining column (the word, not the "finish" of
+    the checkbox below)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        display.run("xdotool", "windowraise", str(xfers))
+        display.shot(shot, xfers)
+        words = display.ocr_words(shot)
+        row = [(x, y) for w, x, y in words  # selected, "." may be misread
+               if difflib.SequenceMatcher(None, w, name).ratio() >= 0.9]
+        done = [w for w, _, y in words if row and abs(y - row[0][1]) < 8]
+        if "Finished" in done and any(w.startswith("100") for w in done):
+            return
+        if row:  # OCR reads the percentage best on the selected row
+            wx, wy, _, _ = display.geometry(xfers)
+            display.click(wx + row[0][0], wy + row[0][1])
+        assert time.monotonic() < deadline, f"{name} not finished: {words}"
+        time.sleep(1)
+
+
+def test_pidgin_file_transfer_with_warren_host(display, artifacts, request, prosody,
+                                               tornet, hosts, tmp_path):
+    """A warren-host contact sends Pidgin a file: Pidgin's own accept dialog
+    shows its name and size, the user accepts (Alt+A) and saves it where the
+    save dialog opens (Return); the File Transfers window shows it finished
+    and the file has the same SHA-256. Then the Pidgin user sends a file
+    back (Conversation > Send File..., typed into the file chooser); the
+    host accepts it and it arrives whole. Screenshots: pidgin-xfer-*.png."""
+    from test_chat import wait_warren_contact
+    from test_xfer import make_file, sha256
+    peer, setup, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("pidgin-xpeer", "pidgin-xsetup"), ("xhop", "xpid"))
+    setup.close()
+    user = bb.split("@")[0]
+    alias = "Filepeer"
+    base = fresh(artifacts, request)
+    downloads = base / "downloads"
+    downloads.mkdir()
+    cfg = pidgin_dir(base)
+    prefs = dict(PIDGIN_PREFS)
+    prefs.update({
+        # the file dialogs open here; finished transfers stay listed
+        "/pidgin/filelocations/last_save_folder": ("path", str(downloads)),
+        "/pidgin/filelocations/last_open_folder": ("path", str(base)),
+        "/pidgin/filetransfer/clear_finished": ("bool", 0),
+        "/pidgin/filetransfer/keep_open": ("bool", 1),
+    })
+    (cfg / "prefs.xml").write_text(prefs_xml(prefs))
+    (cfg / "accounts.xml").write_text(warren_account_xml(
+        user, prosody.passwords[user], tornet, UI_PIDGIN, resource="pidgin"))
+    (cfg / "blist.xml").write_text(blist_xml(f"{bb}/pidgin", [(ba, alias)]))
+
+    since = peer.mark()
+    pidgin = Pidgin(display, cfg)
+    try:
+        peer.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available",
+                  timeout=180, since=since)
+        wait_warren_contact(peer, a, bb, timeout=90)
+        blist = pidgin.window("^Buddy List$")
+        display.place(blist, 0, 0)
+        # A private conversation first (files go over it).
+        peer.cmd(f"send {a} {bb} a file is coming")
+        conv = pidgin.window(f"^{alias}", timeout=180, exclude={blist})
+        display.place(conv, 260, 0)
+        display.wait_text(artifacts / "pidgin-xfer-conversation.png", conv,
+                          ["file is coming", "started (OTR)"], timeout=60)
+
+        size = 3 << 20
+        src = make_file(tmp_path / "holiday-photos.bin", size)
+        peer.cmd(f"sendfile {a} {bb} {src}")
+        ask = new_window(display, pidgin.pid, {blist, conv}, timeout=180)
+        display.place(ask, 0, 300)
+        shot = artifacts / "pidgin-xfer-accept.png"
+        display.wait_text(shot, ask, [alias, "wants to send you", "holiday-photos.bin",
+                                      "3.00 MiB"], timeout=30)
+        assert_picture(shot)
+        display.key("alt+a")  # Accept
+        save = pidgin.window("^Save File", timeout=30, exclude={blist, conv, ask})
+        display.place(save, 0, 300)
+        display.shot(artifacts / "pidgin-xfer-save.png", save)
+        display.key("Return")  # Save, in the folder it opened at
+        xfers = pidgin.window("^File Transfers", timeout=60, exclude={blist, conv})
+        display.place(xfers, 0, 500)
+        display.run("xdotool", "windowsize", str(xfers), "700", "300")
+        shot = artifacts / "pidgin-xfer-finished.png"
+        finished(display, shot, xfers, "holiday-photos.bin", timeout=300)
+        assert_picture(shot)
+        got = downloads / "holiday-photos.bin"
+        assert got.exists() and sha256(got) == sha256(src)
+        peer.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} send ", timeout=60, since=0)
+        display.place(conv, 260, 0)
+        display.wait_text(artifacts / "pidgin-xfer-conversation-done.png", conv,
+                          ["holiday-photos.bin", "complete"], timeout=30)
+
+        # Back: the Pidgin user sends a file from the conversation's menu.
+        back = make_file(base / "report-for-peer.bin", 1 << 20)
+        since = peer.mark()
+        display.key("alt+c")
+        time.sleep(1)
+        display.key("n")  # Se_nd File...
+        chooser = pidgin.window("^Open File", timeout=30, exclude={blist, conv, xfers})
+        display.place(chooser, 0, 300)
+        display.key("ctrl+l")  # the location entry (its first keys may be lost
+        time.sleep(1)           # while it opens: select all, then type)
+        display.key("ctrl+a")
+        display.type(back.name)  # in the folder it opened at (typing a whole
+        # path races GTK's inline completion of each directory)
+        time.sleep(1)
+        display.shot(artifacts / "pidgin-xfer-send-chooser.png", chooser)
+        # Return opens it (a first one may go to the location's completion).
+        for _ in range(3):
+            display.key("Return")
+            time.sleep(2)
+            if chooser not in display.windows("^Open File", pidgin.pid):
+                break
+        else:
+            display.shot(artifacts / "pidgin-xfer-send-chooser-stuck.png")
+            raise AssertionError("the Open File dialog did not take the path")
+        n = peer.wait(rf"^request-action (\d+) {re.escape(a)} .*report-for-peer.bin",
+                      timeout=180, since=since).group(1)
+        peer.cmd(f"answer {n} 0")
+        n = peer.wait(rf"^request-file (\d+) {re.escape(a)} ", timeout=30).group(1)
+        out = tmp_path / "peer-got.bin"
+        peer.cmd(f"savefile {n} {out}")
+        peer.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} receive ", timeout=300,
+                  since=since)
+        assert sha256(out) == sha256(back)
+        display.place(xfers, 0, 500)
+        shot = artifacts / "pidgin-xfer-sent.png"
+        finished(display, shot, xfers, "report-for-peer.bin", timeout=60)
+        assert_picture(shot)
+    finally:
+        pidgin.quit()

@@ -168,6 +168,9 @@ px_init(PurpleXfer *px)
 		return;
 	}
 	link_xfers(c, px, wx);
+	/* libpurple stats the file only when it does the I/O itself: without
+	 * the size, the host's window shows "Unknown" and 0 % to the end. */
+	purple_xfer_set_size(px, warren_xfer_get_size(wx));
 	if (!warren_xfer_peer_is_secure(c->xp)) {
 		Peer *peer = warren_session_peer_get(conn, c->bare);
 		purple_xfer_conversation_write(px, _("The file goes as soon as a private "
