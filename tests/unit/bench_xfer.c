@@ -4,7 +4,7 @@
  * asserts nothing about speed. Two engines in one process, chunks and
  * control messages through in-memory queues (no channel, no Tor, no OTR):
  * the cost Warren itself adds per MiB — read, SHA-256, AES-256-GCM seal,
- * open, write, SHA-256, fdatasync every 256 KiB, rename.
+ * open, write, SHA-256, fdatasync every WARREN_XFER_CONFIRM_EVERY (64 KiB), rename.
  *
  *   bench_xfer [MiB (default 100)] [directory (default $TMPDIR)]
  *
@@ -196,7 +196,8 @@ main (int argc, char **argv)
   if (a.how != WARREN_XFER_DONE || b.how != WARREN_XFER_DONE)
     g_error ("the transfer did not complete");
   printf ("transfer file to file (read, hash, seal, open, write, hash, fdatasync "
-          "every 256 KiB, rename): %u MiB in %.2f s = %.0f MiB/s\n", mib, s, mib / s);
+          "every %u KiB, rename): %u MiB in %.2f s = %.0f MiB/s\n",
+          WARREN_XFER_CONFIRM_EVERY / 1024, mib, s, mib / s);
   warren_xfer_peer_free (a.p);
   warren_xfer_peer_free (b.p);
   g_unlink (src);

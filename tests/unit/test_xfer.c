@@ -26,6 +26,7 @@
 
 #include "core/xfer/xfer.h"
 #include "core/xfer/xfer_file.h"
+#include "core/xfer/xfer_pace.h"
 #include "core/xfer/xfer_seal.h"
 #include "core/xfer/xfer_wire.h"
 
@@ -82,7 +83,8 @@ test_full_channel (Fixture *f, gconstpointer data)
   send_and_check (f, 3 * 1024 * 1024 + 17);
 }
 
-/* The sender stops at the window when no CONFIRM comes back. */
+/* The sender stops at the window (the pacing's first one) when no CONFIRM
+ * comes back. */
 static void
 test_window (Fixture *f, gconstpointer data)
 {
@@ -92,8 +94,8 @@ test_window (Fixture *f, gconstpointer data)
   warren_xfer_send (f->a.p, src, NULL);
   deliver_one (&f->a);                 /* OFFER */
   deliver_one (&f->b);                 /* ACCEPT */
-  g_assert_cmpuint (f->a.chunk_bytes, >=, WARREN_XFER_WINDOW);
-  g_assert_cmpuint (f->a.chunk_bytes, <, WARREN_XFER_WINDOW + 33 * 1024);
+  g_assert_cmpuint (f->a.chunk_bytes, >=, WARREN_XFER_PACE_START);
+  g_assert_cmpuint (f->a.chunk_bytes, <, WARREN_XFER_PACE_START + 33 * 1024);
   run (f, 0);
   g_assert_cmpint (f->b.how, ==, WARREN_XFER_DONE);
 }
@@ -715,10 +717,108 @@ test_misfits (Fixture *f, gconstpointer data)
   raw_clear (&r);
 }
 
+/* ---- Pacing (fake clock) ------------------------------------------------ */
+
+/* One round: the sender fills its window at @now, chunk by chunk; each
+ * CONFIRM_EVERY comes back @rtt later. Returns the bytes confirmed. */
+static guint64
+pace_round (WarrenXferPace *p, guint64 *off, gint64 *now, gint64 rtt)
+{
+  guint64 start = *off, end = *off + p->window, at;
+
+  for (at = start; at < end; at += WARREN_XFER_CHUNK_MAX)
+    warren_xfer_pace_sent (p, at + WARREN_XFER_CHUNK_MAX, *now);
+  end = at;
+  *now += rtt;
+  for (at = start; at < end; at += WARREN_XFER_CONFIRM_EVERY)
+    warren_xfer_pace_confirmed (p, MIN (at + WARREN_XFER_CONFIRM_EVERY, end),
+                                MIN (WARREN_XFER_CONFIRM_EVERY, end - at), *now);
+  *off = end;
+  return end - start;
+}
+
+static void
+test_pace_grows (void)
+{
+  WarrenXferPace p;
+  guint64 off = 0;
+  gint64 now = 1000000;
+  int i;
+
+  warren_xfer_pace_init (&p);
+  g_assert_cmpuint (p.window, <, WARREN_XFER_WINDOW);
+  for (i = 0; i < 200; i++)
+    pace_round (&p, &off, &now, 40000 + (i % 3) * 1000); /* 40 ms, steady */
+  g_assert_cmpuint (p.window, ==, WARREN_XFER_WINDOW);
+  g_assert_cmpint (p.base_rtt, ==, 40000);
+}
+
+static void
+test_pace_shrinks (void)
+{
+  WarrenXferPace p;
+  guint64 off = 0, before;
+  gint64 now = 1000000;
+  int i;
+
+  warren_xfer_pace_init (&p);
+  for (i = 0; i < 200; i++)
+    pace_round (&p, &off, &now, 40000);
+  before = p.window;
+  pace_round (&p, &off, &now, 40000 + 4 * WARREN_XFER_PACE_TARGET);
+  g_assert_cmpuint (p.window, <, before);
+  for (i = 0; i < 200; i++)
+    g_assert_cmpuint (pace_round (&p, &off, &now, 400000), >, 0);
+  /* Never below what makes the receiver CONFIRM (>= one chunk): no stall. */
+  g_assert_cmpuint (p.window, ==, WARREN_XFER_CONFIRM_EVERY);
+  g_assert_cmpuint (p.window, >=, WARREN_XFER_CHUNK_MAX);
+}
+
+/* A link of 1 byte/µs (1 MB/s) and 200 ms: what exceeds the bandwidth-delay
+ * product queues and adds delay. The window settles near the product plus
+ * the target's worth of queue, and every round moves bytes. */
+static void
+test_pace_settles (void)
+{
+  const gint64 base = 200000;
+  const guint64 bdp = 200000;
+  WarrenXferPace p;
+  guint64 off = 0;
+  gint64 now = 1000000;
+  int i;
+
+  warren_xfer_pace_init (&p);
+  for (i = 0; i < 500; i++) {
+    guint64 queued = p.window > bdp ? p.window - bdp : 0;
+
+    g_assert_cmpuint (pace_round (&p, &off, &now, base + (gint64) queued), >, 0);
+  }
+  g_assert_cmpuint (p.window, >=, WARREN_XFER_CONFIRM_EVERY);
+  g_assert_cmpuint (p.window, <=, bdp + 2 * WARREN_XFER_PACE_TARGET +
+                                  WARREN_XFER_CONFIRM_EVERY);
+  g_assert_cmpint (p.last_rtt - p.base_rtt, <=, 2 * WARREN_XFER_PACE_TARGET);
+}
+
+/* A CONFIRM that covers no timed chunk (e.g. after a resume) changes nothing. */
+static void
+test_pace_no_sample (void)
+{
+  WarrenXferPace p;
+
+  warren_xfer_pace_init (&p);
+  warren_xfer_pace_confirmed (&p, 65536, 65536, 5000000);
+  g_assert_cmpuint (p.window, ==, WARREN_XFER_PACE_START);
+  g_assert_cmpint (p.base_rtt, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/xfer/pace/grows-on-low-delay", test_pace_grows);
+  g_test_add_func ("/xfer/pace/shrinks-on-high-delay", test_pace_shrinks);
+  g_test_add_func ("/xfer/pace/settles-near-bdp", test_pace_settles);
+  g_test_add_func ("/xfer/pace/no-sample", test_pace_no_sample);
 #define ADD(path, fn, setup) \
   g_test_add ("/xfer/" path, Fixture, NULL, setup, fn, fixture_teardown)
   ADD ("send/empty", test_empty, fixture_setup);

@@ -10,7 +10,8 @@
  * Life of a transfer:
  *   - sender: warren_xfer_send() -> OFFER (at once if the peer is secure,
  *     else at the next secure-up) -> ACCEPT -> chunks, at most
- *     WARREN_XFER_WINDOW bytes beyond the receiver's last CONFIRM -> DONE
+ *     WARREN_XFER_WINDOW bytes (fewer, by delay: xfer_pace.h) beyond the
+ *     receiver's last CONFIRM -> DONE
  *     (SHA-256 of the whole file) -> RESULT -> ended(DONE or FAILED).
  *   - receiver: OFFER -> offered() (ask the user) -> warren_xfer_accept() or
  *     warren_xfer_reject() -> chunks written to "<dest>.warren-part" -> DONE
@@ -77,10 +78,11 @@ typedef enum {
 #define WARREN_XFER_CHUNK_HEADER  (WARREN_XFER_ID_LEN + 8)
 #define WARREN_XFER_CHUNK_PAYLOAD_MAX \
   (WARREN_XFER_CHUNK_HEADER + WARREN_XFER_CHUNK_MAX + WARREN_XFER_TAG_LEN)
-/* Unconfirmed bytes a sender may have in flight; the receiver CONFIRMs every
+/* Most unconfirmed bytes a sender may have in flight (the pacing in
+ * xfer_pace.h keeps it lower while the round trip rises); the receiver CONFIRMs every
  * WARREN_XFER_CONFIRM_EVERY bytes (and at the end). */
 #define WARREN_XFER_WINDOW        (1024 * 1024)
-#define WARREN_XFER_CONFIRM_EVERY (256 * 1024)
+#define WARREN_XFER_CONFIRM_EVERY (64 * 1024)
 /* Offers from one contact waiting for the user; more are REJECTed (LIMIT). */
 #define WARREN_XFER_MAX_PENDING   3
 /* Default for the account option "xfer-max-size" (bytes). */

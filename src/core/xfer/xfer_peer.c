@@ -9,8 +9,10 @@
  * ends that transfer FAILED on both sides, partial file removed; a message
  * naming no transfer we know is refused without touching the others.
  *
- * Flow control: a sender seals chunks in order while it has fewer than
- * WARREN_XFER_WINDOW unconfirmed bytes and the channel takes them; the
+ * Flow control: a sender seals chunks in order while it has fewer
+ * unconfirmed bytes than its paced window (xfer_pace.c: grows while the
+ * chunk->CONFIRM round trip stays near its minimum, shrinks when it rises,
+ * at most WARREN_XFER_WINDOW) and the channel takes them; the
  * receiver fdatasyncs and CONFIRMs every WARREN_XFER_CONFIRM_EVERY bytes and
  * at the end, and rewrites its resume record every RECORD_EVERY bytes.
  * Several sends to one contact take turns, one chunk each.
@@ -40,6 +42,7 @@ pump_one (WarrenXfer *x)
     if (!p->cb.send_chunk (p->ud, x->chunk, x->chunk_len))
       return -1;
     g_clear_pointer (&x->chunk, g_free);
+    warren_xfer_pace_sent (&x->pace, x->chunk_end, g_get_monotonic_time ());
     return 1;
   }
   if (x->next == x->size) {
@@ -52,7 +55,7 @@ pump_one (WarrenXfer *x)
     xfer_send_msg (p, &msg);
     return 1;
   }
-  if (x->next - x->confirmed >= WARREN_XFER_WINDOW)
+  if (x->next - x->confirmed >= x->pace.window)
     return 0;
   n = warren_xfer_source_read (x->src, p->buf + WARREN_XFER_CHUNK_HEADER,
                                WARREN_XFER_CHUNK_MAX, &error);
@@ -70,8 +73,10 @@ pump_one (WarrenXfer *x)
   if (!p->cb.send_chunk (p->ud, p->buf, len)) {
     x->chunk = g_memdup2 (p->buf, len);
     x->chunk_len = len;
+    x->chunk_end = x->next;
     return -1;
   }
+  warren_xfer_pace_sent (&x->pace, x->next, g_get_monotonic_time ());
   return 1;
 }
 
@@ -312,6 +317,7 @@ got_accept (WarrenXfer *x, guint64 offset, GError **error)
                          ? WARREN_XFER_REASON_CHANGED : WARREN_XFER_REASON_IO,
                       local->message, error, local->code);
   x->next = x->confirmed = offset;
+  warren_xfer_pace_init (&x->pace);
   x->state = WARREN_XFER_STATE_ACTIVE;
   if (x->peer->cb.progress != NULL)
     x->peer->cb.progress (x->peer->ud, x, offset);
@@ -325,6 +331,8 @@ got_confirm (WarrenXfer *x, guint64 offset, GError **error)
   if (x->dir != WARREN_XFER_SEND || x->state == WARREN_XFER_STATE_OFFERED ||
       offset < x->confirmed || offset > x->next)
     return misfit (x, error);
+  warren_xfer_pace_confirmed (&x->pace, offset, offset - x->confirmed,
+                              g_get_monotonic_time ());
   x->confirmed = offset;
   if (x->peer->cb.progress != NULL)
     x->peer->cb.progress (x->peer->ud, x, offset);

@@ -8,6 +8,7 @@
 
 #include "core/xfer/xfer.h"
 #include "core/xfer/xfer_file.h"
+#include "core/xfer/xfer_pace.h"
 #include "core/xfer/xfer_record.h"
 #include "core/xfer/xfer_seal.h"
 #include "core/xfer/xfer_wire.h"
@@ -30,6 +31,8 @@ struct _WarrenXfer {
   guint64 recorded;      /* receive: the offset in the resume record */
   guint8 *chunk;         /* send: a sealed chunk the channel did not take */
   gsize chunk_len;
+  guint64 chunk_end;     /* send: offset after that chunk */
+  WarrenXferPace pace;   /* send: the window, by delay */
   gboolean offer_sent;   /* send: OFFERed in this secure session */
   gboolean accepted;     /* receive: the user accepted */
   char *broken;          /* send, from a record: why it cannot resume */
