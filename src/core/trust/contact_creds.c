@@ -19,6 +19,7 @@
 #include <gcrypt.h>
 
 #include "core/tor/onion_auth.h"
+#include "core/trust/line_file.h"
 
 G_DEFINE_QUARK (warren-contact-creds-error-quark, warren_contact_creds_error)
 
@@ -26,8 +27,14 @@ G_DEFINE_QUARK (warren-contact-creds-error-quark, warren_contact_creds_error)
 #define ONION_LEN 62  /* 56 base32 + ".onion" */
 #define B32_LEN WARREN_ONION_AUTH_BASE32_LEN
 #define HEX_LEN (2 * WARREN_CONTACT_CREDS_KEY_LEN)
-#define JID_MAX 3071
 #define N_FIELDS 5
+
+static const WarrenLineFormat format = {
+  HEADER, WARREN_CONTACT_CREDS_MAX_BYTES,
+  "a Warren contact credentials file (version 1)",
+  warren_contact_creds_error_quark, WARREN_CONTACT_CREDS_ERROR_CORRUPT,
+  WARREN_CONTACT_CREDS_ERROR_FILE,
+};
 
 struct _WarrenContactCredsStore {
   GHashTable *entries;  /* bare JID -> WarrenContactCreds (secure memory) */
@@ -77,28 +84,6 @@ warren_contact_creds_free (WarrenContactCredsStore *store)
 }
 
 /* ---- Field rules -------------------------------------------------------- */
-
-static gboolean
-jid_ok (const char *s, gsize n)
-{
-  if (n == 0 || n > JID_MAX || !g_utf8_validate (s, n, NULL))
-    return FALSE;
-  for (gsize i = 0; i < n; i++)
-    if ((guchar) s[i] <= 0x20 || s[i] == 0x7f)
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
-onion_ok (const char *s, gsize n)
-{
-  if (n != ONION_LEN || memcmp (s + 56, ".onion", 6) != 0)
-    return FALSE;
-  for (gsize i = 0; i < 56; i++)
-    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '2' && s[i] <= '7')))
-      return FALSE;
-  return TRUE;
-}
 
 /* A base32 key field (lower case only, as written) into @out. */
 static gboolean
@@ -169,9 +154,9 @@ split_fields (const char *s, gsize n, const char **f, gsize *len)
 }
 
 static gboolean
-parse_line (WarrenContactCredsStore *store, const char *s, gsize n,
-            guint line, GError **error)
+parse_line (gpointer data, const char *s, gsize n, guint line, GError **error)
 {
+  WarrenContactCredsStore *store = data;
   const char *f[N_FIELDS];
   gsize len[N_FIELDS];
   WarrenContactCreds *c;
@@ -179,9 +164,10 @@ parse_line (WarrenContactCredsStore *store, const char *s, gsize n,
 
   if (!split_fields (s, n, f, len))
     return corrupt (error, line, "not five fields");
-  if (!jid_ok (f[0], len[0]))
+  if (!warren_line_file_jid_ok (f[0], len[0]))
     return corrupt (error, line, "bad contact");
-  if (!((len[1] == 1 && f[1][0] == '-') || onion_ok (f[1], len[1])))
+  if (!((len[1] == 1 && f[1][0] == '-') ||
+        warren_line_file_onion_ok (f[1], len[1])))
     return corrupt (error, line, "bad onion address");
   c = creds_new ();
   if (len[1] == ONION_LEN)
@@ -205,32 +191,14 @@ parse_line (WarrenContactCredsStore *store, const char *s, gsize n,
 WarrenContactCredsStore *
 warren_contact_creds_parse (const char *data, gsize len, GError **error)
 {
-  WarrenContactCredsStore *store;
-  gsize off = strlen (HEADER);
-  guint line = 1;
+  WarrenContactCredsStore *store = warren_contact_creds_new_empty ();
 
-  if (len > WARREN_CONTACT_CREDS_MAX_BYTES || len < off ||
-      memcmp (data, HEADER, off) != 0) {
-    corrupt (error, 1, "not a Warren contact credentials file (version 1)");
+  if (!warren_line_file_parse (&format, data, len, parse_line, store,
+                               error)) {
+    warren_contact_creds_free (store);
     return NULL;
   }
-  store = warren_contact_creds_new_empty ();
-  while (off < len) {
-    const char *nl = memchr (data + off, '\n', len - off);
-
-    line++;
-    if (nl == NULL) {
-      corrupt (error, line, "no end of line");
-      goto fail;
-    }
-    if (!parse_line (store, data + off, nl - (data + off), line, error))
-      goto fail;
-    off = nl - data + 1;
-  }
   return store;
-fail:
-  warren_contact_creds_free (store);
-  return NULL;
 }
 
 /* ---- Serializing -------------------------------------------------------- */
@@ -347,29 +315,20 @@ warren_contact_creds_open (const char *path, GError **error)
 {
   WarrenContactCredsStore *store;
   GError *local = NULL;
-  char *data = NULL;
-  gsize len = 0;
+  char *data;
+  gsize len;
 
   g_return_val_if_fail (path != NULL, NULL);
-  if (!g_file_get_contents (path, &data, &len, &local)) {
-    if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-      g_set_error (error, WARREN_CONTACT_CREDS_ERROR,
-                   WARREN_CONTACT_CREDS_ERROR_FILE, "cannot read %s: %s", path,
-                   local->message);
-      g_error_free (local);
-      return NULL;
-    }
-    g_error_free (local);
+  if (!warren_line_file_read (&format, path, &data, &len, error))
+    return NULL;
+  if (data == NULL) {
     store = warren_contact_creds_new_empty ();
   } else {
     store = warren_contact_creds_parse (data, len, &local);
     explicit_bzero (data, len);
     g_free (data);
     if (store == NULL) {
-      g_set_error (error, WARREN_CONTACT_CREDS_ERROR,
-                   WARREN_CONTACT_CREDS_ERROR_CORRUPT,
-                   "%s is damaged (%s); it was left untouched", path,
-                   local->message);
+      warren_line_file_damaged (&format, path, local, error);
       g_error_free (local);
       return NULL;
     }
@@ -378,31 +337,19 @@ warren_contact_creds_open (const char *path, GError **error)
   return store;
 }
 
-/* Writes the whole store: temporary file 0600, fsync, rename (GLib's
- * consistent and durable mode). */
+/* Writes the whole store (line_file.c: temporary file 0600, fsync,
+ * rename). */
 static gboolean
 save (WarrenContactCredsStore *store, GError **error)
 {
   GBytes *bytes;
-  GError *local = NULL;
-  gsize len;
-  const char *data;
   gboolean ok;
 
   if (store->path == NULL)
     return TRUE;
   bytes = warren_contact_creds_serialize (store);
-  data = g_bytes_get_data (bytes, &len);
-  ok = g_file_set_contents_full (store->path, data, len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT |
-                                 G_FILE_SET_CONTENTS_DURABLE, 0600, &local);
+  ok = warren_line_file_write (&format, store->path, bytes, error);
   g_bytes_unref (bytes);
-  if (!ok) {
-    g_set_error (error, WARREN_CONTACT_CREDS_ERROR,
-                 WARREN_CONTACT_CREDS_ERROR_FILE, "cannot write %s: %s",
-                 store->path, local->message);
-    g_error_free (local);
-  }
   return ok;
 }
 
@@ -420,10 +367,10 @@ warren_contact_creds_set (WarrenContactCredsStore *store, const char *bare,
   WarrenContactCreds *copy;
 
   g_return_val_if_fail (store != NULL && creds != NULL, FALSE);
-  if (bare == NULL || !jid_ok (bare, strlen (bare)) ||
+  if (bare == NULL || !warren_line_file_jid_ok (bare, strlen (bare)) ||
       !(creds->onion[0] == '\0' ||
         (strnlen (creds->onion, sizeof creds->onion) == ONION_LEN &&
-         onion_ok (creds->onion, ONION_LEN)))) {
+         warren_line_file_onion_ok (creds->onion, ONION_LEN)))) {
     g_set_error_literal (error, WARREN_CONTACT_CREDS_ERROR,
                          WARREN_CONTACT_CREDS_ERROR_INVALID,
                          "invalid contact or onion address");

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "core/trust/trust_store.h"
+#include "core/trust/line_file.h"
 
 #include <string.h>
 
@@ -19,8 +20,12 @@ G_DEFINE_QUARK (warren-trust-store-error-quark, warren_trust_store_error)
 
 #define HEADER "warren-trust 1\n"
 #define FP_LEN 40
-#define ONION_LEN 62  /* 56 base32 + ".onion" */
-#define JID_MAX 3071  /* RFC 7622: local 1023 + "@" + domain 1023 + slack */
+
+static const WarrenLineFormat format = {
+  HEADER, WARREN_TRUST_STORE_MAX_BYTES, "a Warren trust file (version 1)",
+  warren_trust_store_error_quark, WARREN_TRUST_STORE_ERROR_CORRUPT,
+  WARREN_TRUST_STORE_ERROR_FILE,
+};
 
 struct _WarrenTrustStore {
   GHashTable *entries;  /* bare JID -> WarrenTrustEntry */
@@ -59,17 +64,6 @@ warren_trust_store_free (WarrenTrustStore *store)
 
 /* ---- Field rules -------------------------------------------------------- */
 
-static gboolean
-jid_ok (const char *s, gsize n)
-{
-  if (n == 0 || n > JID_MAX || !g_utf8_validate (s, n, NULL))
-    return FALSE;
-  for (gsize i = 0; i < n; i++)
-    if ((guchar) s[i] <= 0x20 || s[i] == 0x7f)
-      return FALSE;
-  return TRUE;
-}
-
 /* 40 hex digits, upper-case, out of @s (spaces ignored), or NULL. */
 static char *
 normal_fp (const char *s)
@@ -90,17 +84,6 @@ normal_fp (const char *s)
     return NULL;
   }
   return g_string_free (out, FALSE);
-}
-
-static gboolean
-onion_ok (const char *s, gsize n)
-{
-  if (n != ONION_LEN || memcmp (s + 56, ".onion", 6) != 0)
-    return FALSE;
-  for (gsize i = 0; i < 56; i++)
-    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '2' && s[i] <= '7')))
-      return FALSE;
-  return TRUE;
 }
 
 gboolean
@@ -126,9 +109,9 @@ corrupt (GError **error, guint line, const char *why)
 
 /* One contact line, without its LF. */
 static gboolean
-parse_line (WarrenTrustStore *store, const char *s, gsize n, guint line,
-            GError **error)
+parse_line (gpointer data, const char *s, gsize n, guint line, GError **error)
 {
+  WarrenTrustStore *store = data;
   const char *f[4];
   gsize len[4];
   guint nf = 0;
@@ -147,7 +130,7 @@ parse_line (WarrenTrustStore *store, const char *s, gsize n, guint line,
   }
   if (nf != 4)
     return corrupt (error, line, "too few fields");
-  if (!jid_ok (f[0], len[0]))
+  if (!warren_line_file_jid_ok (f[0], len[0]))
     return corrupt (error, line, "bad contact");
   if (len[1] != FP_LEN)
     return corrupt (error, line, "bad fingerprint");
@@ -157,7 +140,8 @@ parse_line (WarrenTrustStore *store, const char *s, gsize n, guint line,
     return corrupt (error, line, "bad fingerprint");
   }
   if (len[2] != 1 || (f[2][0] != 'v' && f[2][0] != 'u') ||
-      !((len[3] == 1 && f[3][0] == '-') || onion_ok (f[3], len[3]))) {
+      !((len[3] == 1 && f[3][0] == '-') ||
+        warren_line_file_onion_ok (f[3], len[3]))) {
     g_free (fp);
     return corrupt (error, line, "bad flag or address");
   }
@@ -178,32 +162,14 @@ parse_line (WarrenTrustStore *store, const char *s, gsize n, guint line,
 WarrenTrustStore *
 warren_trust_store_parse (const char *data, gsize len, GError **error)
 {
-  WarrenTrustStore *store;
-  gsize off = strlen (HEADER);
-  guint line = 1;
+  WarrenTrustStore *store = warren_trust_store_new_empty ();
 
-  if (len > WARREN_TRUST_STORE_MAX_BYTES || len < off ||
-      memcmp (data, HEADER, off) != 0) {
-    corrupt (error, 1, "not a Warren trust file (version 1)");
+  if (!warren_line_file_parse (&format, data, len, parse_line, store,
+                               error)) {
+    warren_trust_store_free (store);
     return NULL;
   }
-  store = warren_trust_store_new_empty ();
-  while (off < len) {
-    const char *nl = memchr (data + off, '\n', len - off);
-
-    line++;
-    if (nl == NULL) {
-      corrupt (error, line, "no end of line");
-      goto fail;
-    }
-    if (!parse_line (store, data + off, nl - (data + off), line, error))
-      goto fail;
-    off = nl - data + 1;
-  }
   return store;
-fail:
-  warren_trust_store_free (store);
-  return NULL;
 }
 
 static int
@@ -242,28 +208,19 @@ warren_trust_store_open (const char *path, GError **error)
 {
   WarrenTrustStore *store;
   GError *local = NULL;
-  char *data = NULL;
-  gsize len = 0;
+  char *data;
+  gsize len;
 
   g_return_val_if_fail (path != NULL, NULL);
-  if (!g_file_get_contents (path, &data, &len, &local)) {
-    if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-      g_set_error (error, WARREN_TRUST_STORE_ERROR,
-                   WARREN_TRUST_STORE_ERROR_FILE, "cannot read %s: %s", path,
-                   local->message);
-      g_error_free (local);
-      return NULL;
-    }
-    g_error_free (local);
+  if (!warren_line_file_read (&format, path, &data, &len, error))
+    return NULL;
+  if (data == NULL) {
     store = warren_trust_store_new_empty ();
   } else {
     store = warren_trust_store_parse (data, len, &local);
     g_free (data);
     if (store == NULL) {
-      g_set_error (error, WARREN_TRUST_STORE_ERROR,
-                   WARREN_TRUST_STORE_ERROR_CORRUPT,
-                   "%s is damaged (%s); it was left untouched", path,
-                   local->message);
+      warren_line_file_damaged (&format, path, local, error);
       g_error_free (local);
       return NULL;
     }
@@ -272,30 +229,19 @@ warren_trust_store_open (const char *path, GError **error)
   return store;
 }
 
-/* Writes the whole store: temporary file 0600, fsync, rename (GLib's
- * consistent and durable mode). */
+/* Writes the whole store (line_file.c: temporary file 0600, fsync,
+ * rename). */
 static gboolean
 save (WarrenTrustStore *store, GError **error)
 {
   GBytes *bytes;
-  GError *local = NULL;
-  gsize len;
-  const char *data;
   gboolean ok;
 
   if (store->path == NULL)
     return TRUE;
   bytes = warren_trust_store_serialize (store);
-  data = g_bytes_get_data (bytes, &len);
-  ok = g_file_set_contents_full (store->path, data, len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT |
-                                 G_FILE_SET_CONTENTS_DURABLE, 0600, &local);
+  ok = warren_line_file_write (&format, store->path, bytes, error);
   g_bytes_unref (bytes);
-  if (!ok) {
-    g_set_error (error, WARREN_TRUST_STORE_ERROR, WARREN_TRUST_STORE_ERROR_FILE,
-                 "cannot write %s: %s", store->path, local->message);
-    g_error_free (local);
-  }
   return ok;
 }
 
@@ -321,7 +267,7 @@ warren_trust_store_set_key (WarrenTrustStore *store, const char *bare,
   char *fp = normal_fp (fingerprint);
   WarrenTrustEntry *e;
 
-  if (bare == NULL || !jid_ok (bare, strlen (bare))) {
+  if (bare == NULL || !warren_line_file_jid_ok (bare, strlen (bare))) {
     g_free (fp);
     return invalid (error, "contact");
   }
@@ -348,7 +294,7 @@ warren_trust_store_set_pin (WarrenTrustStore *store, const char *bare,
 
   if (e == NULL)
     return invalid (error, "contact (no known key)");
-  if (onion && !onion_ok (onion, strlen (onion)))
+  if (onion && !warren_line_file_onion_ok (onion, strlen (onion)))
     return invalid (error, "onion address");
   g_free (e->onion);
   e->onion = g_strdup (onion);
