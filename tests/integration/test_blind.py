@@ -188,3 +188,53 @@ def test_removed_contact_is_revoked(prosody, tornet, hosts):
                        until_refused=True)
     print(f"\nremoved contact: {names(seen)}")
     assert code in REFUSED, f"removed contact: {names(seen)}"
+
+
+def stanzas_between(log_text, ba, bb):
+    """Stanzas one of the two accounts sent the other (prosody's stanza
+    log, what it received from a client), presence left out."""
+    found = []
+    for line in log_text.splitlines():
+        m = re.search(r"RECV: <(\w+) [^>]*\bto='([^'/]+)", line)
+        if m and m.group(1) != "presence" and m.group(2) in (ba, bb):
+            found.append(line.split("RECV: ", 1)[1][:300])
+    return found
+
+
+def sign_out_and_in(ha, hb, a, b):
+    for h, acct in ((ha, a), (hb, b)):
+        h.cmd(f"disconnect {acct}")
+        h.wait(rf"^signed-off {re.escape(acct)}$", timeout=30)
+
+
+def test_second_conversation_sends_no_stanza(prosody, tornet, hosts):
+    """After a first conversation (credentials exchanged), both sign out
+    and in again and talk both ways: the messages arrive, each side dialled
+    or answered the other's contact onion directly, and prosody's stanza
+    log shows no stanza between the two accounts but presence — no Jingle,
+    no disco."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("direct-ada", "direct-bo"), ("dada", "dbo"))
+    chat(ha, hb, a, b, ba, bb, "first-contact")
+    assert_agree(ha, hb, a, b, ba, bb)
+    for h in (ha, hb):
+        wait_published(h, 2)
+    plog = prosody.dir / "debug.log"
+    first = stanzas_between(plog.read_text(errors="replace"), ba, bb)
+    assert any("jingle" in s for s in first), "the first contact used no Jingle?"
+    sign_out_and_in(ha, hb, a, b)
+    offset = plog.stat().st_size
+    for h, acct in ((ha, a), (hb, b)):
+        h.cmd(f"connect {acct}")
+    chat(ha, hb, a, b, ba, bb, "second-ab")
+    chat(hb, ha, b, a, bb, ba, "second-ba")
+    time.sleep(2)
+    with open(plog, errors="replace") as f:
+        f.seek(offset)
+        later = stanzas_between(f.read(), ba, bb)
+    assert later == [], "stanzas through the server:\n" + "\n".join(later)
+    logs = [(h.dir / "debug.log").read_text(errors="replace") for h in (ha, hb)]
+    assert any("directly (server-blind)" in t for t in logs), "no direct dial"
+    assert any("direct dial from" in t for t in logs), "no direct dial answered"
+    print(f"\nsecond conversation: 0 stanzas between the accounts "
+          f"(first contact: {len(first)})")

@@ -36,6 +36,7 @@ typedef struct {
 	gboolean declined;        /* ... and the user held it */
 	gboolean pin_blocked;     /* the user declined a changed address */
 	WarrenSignal *held;       /* session-accept waiting for the user */
+	guint direct_tries;       /* direct dials in a row not yet private */
 } Peer;
 
 /* The state of the contact's channel (core/peer/peer.h). */
