@@ -8,15 +8,19 @@ authorized contacts only: a stranger's tor gets 0xF4."""
 import base64
 import re
 import stat
+import sys
 import time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from conftest import ClientTor
-from test_chat import friends_in_two_hosts, received
-from test_onion_auth import REFUSED, names, socks_connect
+from conftest import SRC, ClientTor
+
+sys.path.insert(0, str(SRC / "tests" / "tools"))
+from socks_relay import Relay  # noqa: E402
+from test_chat import friends_in_two_hosts, received  # noqa: E402
+from test_onion_auth import REFUSED, names, socks_connect  # noqa: E402
 
 WARREN_PORT = 7777
 
@@ -238,3 +242,54 @@ def test_second_conversation_sends_no_stanza(prosody, tornet, hosts):
     assert any("direct dial from" in t for t in logs), "no direct dial answered"
     print(f"\nsecond conversation: 0 stanzas between the accounts "
           f"(first contact: {len(first)})")
+
+
+def test_replayed_direct_dial_gets_no_agent(prosody, tornet, hosts):
+    """The bytes Ada's direct dial sent into Tor (recorded by a relay in
+    front of her SOCKS port: preamble, ICE, OTR), replayed into Bo's
+    contact onion after the channel closed, set up no agent at Bo: the
+    derived session id is used once. Then Ada's next dial still goes
+    direct and the message arrives."""
+    relay = Relay(f"127.0.0.1:{tornet.socks_port}")
+    try:
+        ha, hb, a, b, ba, bb = friends_in_two_hosts(
+            prosody, tornet, hosts, ("replay-ada", "replay-bo"), ("rpada", "rpbo"),
+            a_socks=relay.address)
+        chat(ha, hb, a, b, ba, bb, "first-contact")
+        ca, _ = assert_agree(ha, hb, a, b, ba, bb)
+        for h in (ha, hb):
+            wait_published(h, 2)
+        sign_out_and_in(ha, hb, a, b)
+        for h, acct in ((ha, a), (hb, b)):
+            h.cmd(f"connect {acct}")
+        chat(ha, hb, a, b, ba, bb, "recorded")
+        dials = [s for s in relay.streams if s.target() == (ca[0], WARREN_PORT)]
+        assert dials, "no stream to the contact onion"
+        up, _ = dials[-1].after_socks()
+        assert len(up) > 38
+        answered = (hb.dir / "debug.log").read_text(errors="replace").count(
+            "direct dial from")
+        sign_out_and_in(ha, hb, a, b)
+        hb.cmd(f"connect {b}")
+        hb.wait(rf"^signed-on {re.escape(b)}$", timeout=120)
+        wait_published(hb, 4)
+        code, seen = reach(tornet.socks_port, ca[0])
+        assert code == 0, f"contact onion: {names(seen)}"
+        code, s = socks_connect(tornet.socks_port, ca[0], WARREN_PORT)
+        assert code == 0
+        s.sendall(up)
+        s.settimeout(30)
+        try:
+            while s.recv(4096):
+                pass
+        except OSError:
+            pass
+        s.close()
+        time.sleep(2)
+        again = (hb.dir / "debug.log").read_text(errors="replace").count(
+            "direct dial from")
+        assert again == answered, "the replayed dial got an agent"
+        ha.cmd(f"connect {a}")
+        chat(ha, hb, a, b, ba, bb, "after-replay")
+    finally:
+        relay.close()

@@ -64,7 +64,6 @@
 #include "purple/xmpp/presence.h"
 #include "purple/session/session.h"
 #include "purple/session/session_creds.h"
-#include "purple/session/session_direct.h"
 #include "purple/session/session_peer.h"
 #include "purple/session/session_ui.h"
 #include "purple/xmpp/signalling.h"
@@ -547,7 +546,7 @@ otr_secure(WarrenOtr *otr, const char *bare, gboolean secure, gpointer data)
 	                  (g_get_monotonic_time() -
 	                   warren_peer_get_connected_at(peer->core)) / 1000.0);
 	warren_session_trust_secured(peer); /* is it the known key? */
-	warren_session_direct_secured(peer);
+	peer->direct_tries = 0; /* its next dial tries direct again */
 }
 
 static void

@@ -14,7 +14,6 @@
 #include "core/tor/onion_auth.h"
 #include "purple/debug.h"
 #include "purple/session/session_creds.h"
-#include "purple/session/session.h"
 #include "purple/warren.h"
 
 /* One contact's exchange in its current OTR session. */
@@ -196,7 +195,6 @@ warren_session_creds_onion_ready(WarrenConn *conn)
 	gpointer value;
 	WarrenOtrCreds *early;
 
-	warren_session_kick(conn->gc); /* direct dials waited for it */
 	if (conn->sessions == NULL)
 		return;
 	g_hash_table_iter_init(&iter, conn->sessions);

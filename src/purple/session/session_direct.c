@@ -16,6 +16,7 @@
 #include "core/otr/otr.h"
 #include "purple/debug.h"
 #include "purple/session/contact_onion.h"
+#include "purple/session/session.h"
 #include "purple/session/session_creds.h"
 #include "purple/session/session_direct.h"
 #include "purple/signin/tor_account.h"
@@ -214,9 +215,10 @@ warren_session_direct_listen(WarrenConn *conn)
 }
 
 void
-warren_session_direct_secured(Peer *peer)
+warren_session_direct_onion_ready(WarrenConn *conn)
 {
-	peer->direct_tries = 0;
+	warren_session_creds_onion_ready(conn);
+	warren_session_kick(conn->gc); /* direct dials waited for it */
 }
 
 gboolean

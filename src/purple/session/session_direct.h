@@ -33,7 +33,8 @@ void warren_session_direct_listen(WarrenConn *conn);
 /* Whether @bare has complete contact credentials (a presence known func:
  * no disco#info through the server for it). */
 gboolean warren_session_direct_known(PurpleConnection *gc, const char *bare);
-/* @peer's channel is private: its next dial tries the direct path again. */
-void warren_session_direct_secured(Peer *peer);
+/* The account's contact onion is up (contact_onion.h's ready function):
+ * the credentials exchanges that waited for it, then the dials. */
+void warren_session_direct_onion_ready(WarrenConn *conn);
 
 #endif /* WARREN_SESSION_DIRECT_H */
