@@ -45,10 +45,12 @@ def wait_count(host, text, n, timeout=180):
 def first_message(ha, a, hb, b, text):
     ba = a.split("/")[0]
     bb = b.split("/")[0]
-    since = hb.mark()
+    since, since_a = hb.mark(), ha.mark()
     t0 = time.monotonic()
     ha.cmd(f"send {a} {bb} {text}")
     m = hb.wait(bc.im_rx(b, ba, text), timeout=300, since=since)
+    # acknowledged, so that nothing is pending (and dialled) at sign-in
+    ha.wait(rf"^conv-write {re.escape(a)} \S+ .*Delivered", timeout=120, since=since_a)
     return m.string.t - t0
 
 
