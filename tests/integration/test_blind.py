@@ -168,6 +168,10 @@ def test_lost_state_exchanges_again(prosody, tornet, hosts):
         time.sleep(0.5)
     ca2, cb2 = assert_agree(ha, hb, a, b, ba, bb)
     assert ca2[3] != ca[3], "the old channel secret was kept"
+    # Ada dialled Bo's contact onion, which no longer lets her in, a
+    # bounded number of times, then fell back to first contact (Jingle).
+    assert "direct dials failed, first contact (Jingle)" in \
+        (ha.dir / "debug.log").read_text(errors="replace")
 
 
 def test_removed_contact_is_revoked(prosody, tornet, hosts):
