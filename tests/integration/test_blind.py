@@ -297,3 +297,37 @@ def test_replayed_direct_dial_gets_no_agent(prosody, tornet, hosts):
         chat(ha, hb, a, b, ba, bb, "after-replay")
     finally:
         relay.close()
+
+
+def test_both_dial_directly_at_once(prosody, tornet, hosts):
+    """Known contacts send to each other at the same moment after signing
+    in: both dial the other's contact onion, one channel stands (the rule
+    session_trust.c applies to Jingle), both messages arrive, and still no
+    stanza between the accounts passes the server."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("both-ada", "both-bo"), ("bthada", "bthbo"))
+    chat(ha, hb, a, b, ba, bb, "first-contact")
+    assert_agree(ha, hb, a, b, ba, bb)
+    for h in (ha, hb):
+        wait_published(h, 2)
+    sign_out_and_in(ha, hb, a, b)
+    plog = prosody.dir / "debug.log"
+    offset = plog.stat().st_size
+    for h, acct in ((ha, a), (hb, b)):
+        h.cmd(f"connect {acct}")
+    for h, acct in ((ha, a), (hb, b)):
+        h.wait(rf"^signed-on {re.escape(acct)}$", timeout=120)
+    wait_published(ha, 3)
+    wait_published(hb, 3)
+    time.sleep(3)  # each sees the other online
+    ha.cmd(f"send {a} {bb} at-once-ab")
+    hb.cmd(f"send {b} {ba} at-once-ba")
+    hb.wait(rf"^im {re.escape(b)} {re.escape(ba)} at-once-ab$", timeout=180, since=0)
+    ha.wait(rf"^im {re.escape(a)} {re.escape(bb)} at-once-ba$", timeout=180, since=0)
+    with open(plog, errors="replace") as f:
+        f.seek(offset)
+        later = stanzas_between(f.read(), ba, bb)
+    assert later == [], "stanzas through the server:\n" + "\n".join(later)
+    dials = sum((h.dir / "debug.log").read_text(errors="replace").count(
+        "directly (server-blind)") for h in (ha, hb))
+    print(f"\nboth at once: {dials} direct dials, both messages arrived")
