@@ -27,8 +27,9 @@
 #define DIRECT_WINDOW_S   600      /* a dial's counter against our clock */
 #define COUNTER_HEX       16
 
-/* Session ids already used (ours and the contacts'), until their counter
- * leaves the window: a replayed preamble gets no agent. */
+/* Session ids of the contacts' dials already answered, until their counter
+ * leaves the window: a replayed preamble gets no agent. (Not our own
+ * dials: another account of this process may be the one they dial.) */
 static GHashTable *seen;           /* session id -> expiry (s) */
 
 static gboolean
@@ -99,7 +100,6 @@ start_dial(Peer *peer, const WarrenContactCreds *c, const char *ours)
 	if (!warren_channel_creds_derive(c->channel_secret, ours, c->onion, counter, &cr))
 		return FALSE;
 	direct_sid(counter, &cr, sid);
-	seen_before(sid);
 	ok = warren_session_peer_new_channel(peer, WARREN_CHANNEL_ROLE_INITIATOR, sid) &&
 	     warren_channel_set_local_credentials(peer->ch, cr.local_ufrag, cr.local_pwd, &error);
 	if (ok) {
@@ -111,7 +111,7 @@ start_dial(Peer *peer, const WarrenContactCreds *c, const char *ours)
 		                            cr.remote_pwd, DIRECT_TIMEOUT_MS, &error);
 	}
 	warren_channel_creds_clear(&cr);
-	if (!ok && peer->ch != NULL)
+	if (!ok)
 		warren_session_peer_fail(peer, error ? error->message : "no channel");
 	g_clear_error(&error);
 	return TRUE;
