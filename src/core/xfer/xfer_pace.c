@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Delay-based pacing of a send (see xfer_pace.h). The window stays within
- * [WARREN_XFER_CONFIRM_EVERY, WARREN_XFER_WINDOW]: never below what makes
- * the receiver CONFIRM (else the send would stall), never above the old
- * fixed window.
+ * [2 * WARREN_XFER_CONFIRM_EVERY, WARREN_XFER_WINDOW]: never below two
+ * CONFIRM batches (one in flight while the other is confirmed: with one
+ * the pipe empties every round trip), never above the old fixed window.
  */
 #include "core/xfer/xfer_pace.h"
 #include "core/xfer/xfer.h"
 
 #include <string.h>
 
-#define PACE_MIN  ((gdouble) WARREN_XFER_CONFIRM_EVERY)
+#define PACE_MIN  (2.0 * WARREN_XFER_CONFIRM_EVERY)
 #define PACE_MAX  ((gdouble) WARREN_XFER_WINDOW)
 #define PACE_GAIN 1.0
+/* Bytes the window moves per round trip at most: one chunk. More swings
+ * past the target (the delay answers one round trip late). */
+#define PACE_STEP ((gdouble) WARREN_XFER_CHUNK_MAX)
 
 void
 warren_xfer_pace_init (WarrenXferPace *p)
@@ -48,11 +51,24 @@ take_rtt (WarrenXferPace *p, guint64 offset, gint64 now)
   return rtt;
 }
 
+/* The lowest of the last WARREN_XFER_PACE_FILTER round trips, @rtt added. */
+static gint64
+filtered_rtt (WarrenXferPace *p, gint64 rtt)
+{
+  gint64 low = rtt;
+  guint i;
+
+  p->recent[p->n_recent++ % WARREN_XFER_PACE_FILTER] = rtt;
+  for (i = 0; i < MIN (p->n_recent, WARREN_XFER_PACE_FILTER); i++)
+    low = MIN (low, p->recent[i]);
+  return low;
+}
+
 void
 warren_xfer_pace_confirmed (WarrenXferPace *p, guint64 offset, guint64 acked,
                             gint64 now)
 {
-  gint64 rtt = take_rtt (p, offset, now);
+  gint64 rtt = take_rtt (p, offset, now), delay;
   gdouble off, w;
 
   if (rtt < 0)
@@ -61,11 +77,14 @@ warren_xfer_pace_confirmed (WarrenXferPace *p, guint64 offset, guint64 acked,
   p->last_rtt = rtt;
   if (p->base_rtt == 0 || rtt < p->base_rtt)
     p->base_rtt = rtt;
-  /* +1 on target: grow by up to @acked bytes per window; over: shrink. */
-  off = (gdouble) (WARREN_XFER_PACE_TARGET - (rtt - p->base_rtt)) /
+  delay = filtered_rtt (p, rtt) - p->base_rtt;
+  /* RFC 6817: the window moves by off * PACE_STEP per round trip, up
+   * below the target, down above it: a hiccup of one round trip costs at
+   * most PACE_STEP, a queue that lasts brings the window down. */
+  off = (gdouble) (WARREN_XFER_PACE_TARGET - delay) /
         WARREN_XFER_PACE_TARGET;
   off = CLAMP (off, -1.0, 1.0);
   w = (gdouble) p->window;
-  w += PACE_GAIN * off * (gdouble) acked * (off > 0 ? PACE_MIN / w : 0.5);
+  w += PACE_GAIN * off * (gdouble) acked * PACE_STEP / w;
   p->window = (guint64) CLAMP (w, PACE_MIN, PACE_MAX);
 }
