@@ -276,7 +276,7 @@ cb_send_chunk(gpointer ud, const guint8 *payload, gsize len)
 	f = warren_frame_new_file(payload, len);
 	buf = g_byte_array_sized_new(len + WARREN_FRAME_HEADER_SIZE);
 	ok = warren_frame_encode(f, buf, NULL) &&
-	     warren_channel_send(peer->ch, buf->data, buf->len, NULL);
+	     warren_channel_send_bulk(peer->ch, buf->data, buf->len, NULL);
 	g_byte_array_unref(buf);
 	warren_frame_free(f);
 	if (ok)
