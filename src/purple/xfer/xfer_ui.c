@@ -224,6 +224,27 @@ px_cancel(PurpleXfer *px)
 	unlinking = FALSE; /* ended() unlinked it */
 }
 
+/* The user said no to the offer, in the accept dialog or the file chooser.
+ * Finch 2.14's Save File dialog also runs the chooser's cancel callback
+ * (status CANCEL_LOCAL, purple_xfer_request_denied(), two unrefs) when it
+ * closes after its OK callback: a denial once the engine has accepted is
+ * that stray call. It is undone: the status back, the two references back
+ * (a leak if a libpurple drops fewer, never a freed transfer). */
+static void
+px_denied(PurpleXfer *px)
+{
+	WarrenXfer *wx = wx_of(px);
+
+	if (wx && purple_xfer_get_type(px) == PURPLE_XFER_RECEIVE &&
+	    warren_xfer_get_path(wx) != NULL) {
+		px->status = PURPLE_XFER_STATUS_ACCEPTED;
+		purple_xfer_ref(px);
+		purple_xfer_ref(px);
+		return;
+	}
+	px_cancel(px);
+}
+
 static PurpleXfer *
 px_new(PurpleAccount *account, PurpleXferType type, const char *who)
 {
@@ -231,7 +252,7 @@ px_new(PurpleAccount *account, PurpleXferType type, const char *who)
 
 	wrap_ui_ops(px);
 	purple_xfer_set_init_fnc(px, px_init_any);
-	purple_xfer_set_request_denied_fnc(px, px_cancel);
+	purple_xfer_set_request_denied_fnc(px, px_denied);
 	purple_xfer_set_cancel_send_fnc(px, px_cancel);
 	purple_xfer_set_cancel_recv_fnc(px, px_cancel);
 	return px;
