@@ -320,7 +320,7 @@ def test_chat_during_transfer(prosody, tornet, hosts, tmp_path):
     idle = [one_way(ha, hb, a, b, ba, bb, f"idle-{i}") for i in range(5)]
     out = tmp_path / "in"
     out.mkdir()
-    src = make_file(tmp_path / "busy.bin", 24 << 20)
+    src = make_file(tmp_path / "busy.bin", 12 << 20)
     since_a, since_b = ha.mark(), hb.mark()
     ha.cmd(f"sendfile {a} {bb} {src}")
     accept(hb, b, src.name, out / src.name, since=since_b)
