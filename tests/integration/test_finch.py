@@ -326,10 +326,22 @@ def test_finch_file_transfer_with_warren_host(tmp_path, tmux, artifacts, prosody
         got = downloads / "holiday-photos.bin"
         screen = surface(tmux, "finch", "Finished", timeout=300)
         (artifacts / "finch-xfer-finished.txt").write_text(screen)
-        # The row (its name cut to the column, "holiday-photos.b…"): 100 %,
-        # Finished.
-        row = next((l for l in screen.splitlines() if "holiday-photos" in l), "")
-        assert "100" in row and "Finished" in row, screen
+        # The row: Finished, Received (libpurple's completed transfer) and,
+        # when the window is not half behind the buddy list, the name (cut to
+        # its column, "holiday-photos.b…") and 100 %. Alt+n raises the next
+        # window, as a user would to see it whole.
+        def done_row(screen):
+            return next((l for l in screen.splitlines()
+                         if "Finished" in l and "Received" in l), "")
+        for _ in range(6):
+            row = done_row(screen)
+            if "holiday-photos" in row and "100" in row:
+                break
+            tmux.keys("finch", "M-n")
+            time.sleep(1)
+            screen = tmux.screen("finch")
+        (artifacts / "finch-xfer-finished.txt").write_text(screen)
+        assert done_row(screen), screen
         assert got.exists() and sha256(got) == sha256(src), list(downloads.iterdir())
         assert sorted(p.name for p in downloads.iterdir()) == [got.name]
         peer.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} send ", timeout=60,
