@@ -188,3 +188,45 @@ def test_removed_contact_is_revoked(prosody, tornet, hosts):
                        until_refused=True)
     print(f"\nremoved contact: {names(seen)}")
     assert code in REFUSED, f"removed contact: {names(seen)}"
+
+
+def accepted_onions(prosody, responder_bare):
+    """The addresses the session-accepts of responder_bare named, as the
+    server saw them (prosody's stanza log)."""
+    text = (prosody.dir / "debug.log").read_text(errors="replace")
+    found = []
+    for line in text.splitlines():
+        if "session-accept" in line and responder_bare in line:
+            found += re.findall(r"onion=['\"]([a-z2-7]{56}\.onion)", line)
+    return found
+
+
+def intro_publish_ms(host):
+    log = (host.dir / "debug.log").read_text(errors="replace")
+    return [float(x) for x in
+            re.findall(r"introduction onion for \S+ published in (\d+) ms", log)]
+
+
+def test_introduction_onion_unreachable_after_first_contact(prosody, tornet, hosts,
+                                                            stranger):
+    """A first contact's session-accept names an introduction onion made for
+    that handshake (neither the stable onion nor the contact onion), removed
+    once the conversation is private: a stranger's tor that read it off the
+    server cannot reach it, while the conversation goes on."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("intro-ada", "intro-bo"), ("iada", "ibo"))
+    chat(ha, hb, a, b, ba, bb, "first-contact")
+    ca, cb = assert_agree(ha, hb, a, b, ba, bb)
+    seen_by_server = accepted_onions(prosody, bb)
+    print(f"\nsession-accepts through the server named: {seen_by_server}")
+    assert seen_by_server, "no session-accept in the server's stanza log"
+    intro = seen_by_server[-1]
+    assert intro not in (onion_of(ha, a), onion_of(hb, b), ca[0], cb[0]), \
+        "the server saw an address that stays"
+    print(f"introduction onion published in {intro_publish_ms(hb)} ms (responder)")
+    code, seen = reach(stranger.socks_port, intro, timeout=45, until_refused=True)
+    print(f"stranger dialling the introduction onion: {names(seen)}")
+    assert 0 not in seen, f"the introduction onion works later: {names(seen)}"
+    # The conversation, on the channel it opened, goes on both ways.
+    chat(ha, hb, a, b, ba, bb, "still-here")
+    chat(hb, ha, b, a, bb, ba, "and-back")
