@@ -210,6 +210,19 @@ do_rmbuddy(PurpleAccount *a, char **argv, guint argc)
 	}
 }
 
+/* As Pidgin's "Block" / "Unblock" in the buddy menu. */
+static void
+do_block(PurpleAccount *a, char **argv, guint argc)
+{
+	purple_privacy_deny(a, argv[2], FALSE, FALSE);
+}
+
+static void
+do_unblock(PurpleAccount *a, char **argv, guint argc)
+{
+	purple_privacy_allow(a, argv[2], FALSE, FALSE);
+}
+
 static void
 do_status(PurpleAccount *a, char **argv, guint argc)
 {
@@ -304,6 +317,7 @@ static const AccountCommand account_commands[] = {
 	{ "connect", 2, do_connect },   { "disconnect", 2, do_disconnect },
 	{ "register", 2, do_register }, { "addbuddy", 3, do_addbuddy },
 	{ "rmbuddy", 3, do_rmbuddy },
+	{ "block", 3, do_block },       { "unblock", 3, do_unblock },
 	{ "status", 3, do_status },     { "idle", 3, do_idle },
 	{ "typing", 4, do_typing },     { "info", 3, do_info },
 	{ "action", 3, do_action },     { "buddy", 3, do_buddy },

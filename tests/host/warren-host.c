@@ -17,6 +17,7 @@
  *   register ACCOUNT                   in-band registration
  *   addbuddy ACCOUNT JID               add to roster and ask to subscribe
  *   rmbuddy ACCOUNT JID                remove from the buddy list and roster
+ *   block|unblock ACCOUNT JID          as Pidgin's "Block"/"Unblock" (privacy)
  *   status ACCOUNT PRIMITIVE [MESSAGE] set available/away/... with a message
  *   idle ACCOUNT SECONDS               idle since SECONDS ago (0: not idle)
  *   buddy ACCOUNT JID                  print the buddy's presence as seen

@@ -167,8 +167,9 @@ def test_lost_state_exchanges_again(prosody, tornet, hosts):
 
 
 def test_removed_contact_is_revoked(prosody, tornet, hosts):
-    """Bob removes Ada: his contact onion is published again without her
-    key, and her tor (which reached it before) is refused by tor."""
+    """Bob removes Ada: her open channel closes at once, his contact onion
+    is published again without her key, and her tor (which reached it
+    before) is refused by tor."""
     ha, hb, a, b, ba, bb = friends_in_two_hosts(
         prosody, tornet, hosts, ("rev-ada", "rev-bo"), ("rada", "rbo"))
     chat(ha, hb, a, b, ba, bb, "before-removal")
@@ -178,7 +179,9 @@ def test_removed_contact_is_revoked(prosody, tornet, hosts):
         wait_published(h, 2)
     code, seen = reach(tornet.socks_port, bob_onion)
     assert code == 0, f"before: {names(seen)}"
+    downs = channel_downs(ha)
     hb.cmd(f"rmbuddy {b} {ba}")
+    wait_channel_down(ha, downs)
     wait_published(hb, 3)
     deadline = time.monotonic() + 30
     while creds_of(hb, ba) is not None and time.monotonic() < deadline:
@@ -230,3 +233,55 @@ def test_introduction_onion_unreachable_after_first_contact(prosody, tornet, hos
     # The conversation, on the channel it opened, goes on both ways.
     chat(ha, hb, a, b, ba, bb, "still-here")
     chat(hb, ha, b, a, bb, ba, "and-back")
+
+
+def channel_downs(host):
+    log = (host.dir / "debug.log").read_text(errors="replace")
+    return len(re.findall(r"channel with \S+ down:", log))
+
+
+def wait_channel_down(host, before, timeout=30):
+    deadline = time.monotonic() + timeout
+    while channel_downs(host) <= before:
+        assert time.monotonic() < deadline, "the contact's channel is still open"
+        time.sleep(0.5)
+
+
+def test_blocked_contact_is_revoked_and_cut(prosody, tornet, hosts):
+    """Bob blocks Ada (Pidgin's "Block"): her open channel closes at once,
+    his contact onion is published again without her key and her tor is
+    refused by tor; her messages wait. Unblocking restores nothing by
+    itself: their next conversation is a first contact again (signalling,
+    an introduction onion), which exchanges fresh credentials."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("blk-ada", "blk-bo"), ("blada", "blbo"))
+    chat(ha, hb, a, b, ba, bb, "before-block")
+    ca, cb = assert_agree(ha, hb, a, b, ba, bb)
+    bob_onion = ca[0]
+    for h in (ha, hb):
+        wait_published(h, 2)
+    code, seen = reach(tornet.socks_port, bob_onion)
+    assert code == 0, f"before: {names(seen)}"
+    downs = channel_downs(ha)
+    t0 = time.monotonic()
+    hb.cmd(f"block {b} {ba}")
+    wait_channel_down(ha, downs)
+    print(f"\nher channel closed {time.monotonic() - t0:.1f} s after the block")
+    wait_published(hb, 3)
+    assert creds_of(hb, ba) is None, "the blocked contact's credentials were kept"
+    code, seen = reach(tornet.socks_port, bob_onion, timeout=150, until_refused=True)
+    print(f"blocked contact: {names(seen)}")
+    assert code in REFUSED, f"blocked contact: {names(seen)}"
+    ha.cmd(f"send {a} {bb} while-blocked")
+    time.sleep(15)
+    hb.sync()
+    assert "while-blocked" not in received(hb, b, ba), "a blocked contact got through"
+    hb.cmd(f"unblock {b} {ba}")
+    time.sleep(3)
+    assert creds_of(hb, ba) is None, "unblocking re-authorized her silently"
+    chat(hb, ha, b, a, bb, ba, "after-unblock")
+    deadline = time.monotonic() + 60
+    while creds_of(hb, ba) is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    ca2, cb2 = assert_agree(ha, hb, a, b, ba, bb)
+    assert cb2[2] != cb[2], "the old authorization came back"

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <blist.h>
+#include <privacy.h>
 
 #include "purple/connection.h"
 #include "purple/otr/contact_trust.h"
@@ -67,6 +68,8 @@ warren_session_dial(Peer *peer)
 	if (peer->ch != NULL || warren_tor_account_get_tor(conn) == NULL || peer->pin_blocked ||
 	    conn->otr == NULL || !warren_otr_has_key(conn->otr))
 		return; /* the key's arrival kicks us again */
+	if (!purple_privacy_check(purple_connection_get_account(conn->gc), peer->bare))
+		return; /* blocked: messages wait */
 	full = warren_presence_warren_resource(conn->gc, peer->bare);
 	if (full == NULL)
 		return; /* offline: messages wait; presence calls us back */
@@ -167,6 +170,7 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 	GError *error = NULL;
 
 	if (purple_find_buddy(purple_connection_get_account(conn->gc), bare) == NULL ||
+	    !purple_privacy_check(purple_connection_get_account(conn->gc), bare) ||
 	    !warren_tor_account_get_onion(conn) || !warren_tor_account_get_responder(conn) ||
 	    conn->otr == NULL || !warren_otr_has_key(conn->otr) ||
 	    sig->version_max < WARREN_SESSION_PROTOCOL_VERSION) {

@@ -207,3 +207,15 @@ warren_session_trust_refuses_initiate(WarrenConn *conn, Peer *peer)
 	}
 	return FALSE;
 }
+
+void
+warren_session_contact_revoked(WarrenConn *conn, const char *bare)
+{
+	Peer *peer = warren_session_peer_find(conn, bare);
+
+	if (peer == NULL || peer->ch == NULL)
+		return;
+	warren_debug_info("closing the channel of %s: removed or blocked\n",
+	                  warren_priv(bare));
+	warren_session_peer_drop_channel(peer);
+}
