@@ -74,6 +74,16 @@ cmd_send(PurpleAccount *account, const char *jid, const char *text)
 	conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, jid, account);
 	if (conv == NULL)
 		conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, jid);
+	if (text[0] == '/') { /* a command, as Pidgin runs it */
+		char *error = NULL;
+
+		if (purple_cmd_do_command(conv, text + 1, text + 1, &error) !=
+		    PURPLE_CMD_STATUS_OK)
+			emit("cmd-error %s %s %s", acct_name(account), jid,
+			     error ? error : "failed");
+		g_free(error);
+		return;
+	}
 	purple_conv_im_send(PURPLE_CONV_IM(conv), text);
 }
 

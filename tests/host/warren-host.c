@@ -21,7 +21,9 @@
  *   status ACCOUNT PRIMITIVE [MESSAGE] set available/away/... with a message
  *   idle ACCOUNT SECONDS               idle since SECONDS ago (0: not idle)
  *   buddy ACCOUNT JID                  print the buddy's presence as seen
- *   send ACCOUNT JID TEXT              send an IM from a conversation
+ *   send ACCOUNT JID TEXT              send an IM from a conversation (a
+ *                                      TEXT starting with "/" runs the
+ *                                      command; failure: "cmd-error")
  *   convs ACCOUNT                      list its IM conversations:
  *                                      "conv ACCOUNT NAME"..., "convs-done ACCOUNT"
  *   info ACCOUNT JID                   ask for the contact's info (vCard)

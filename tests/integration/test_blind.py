@@ -285,3 +285,36 @@ def test_blocked_contact_is_revoked_and_cut(prosody, tornet, hosts):
         time.sleep(0.5)
     ca2, cb2 = assert_agree(ha, hb, a, b, ba, bb)
     assert cb2[2] != cb[2], "the old authorization came back"
+
+
+def status_text(host, acct, jid):
+    m = host.query(f"buddy {acct} {jid}", r"^buddy ")
+    return re.search(r"statustext=(.*) message=", m.string).group(1)
+
+
+def warren_status(host, acct, jid):
+    since = host.mark()
+    host.cmd(f"send {acct} {jid} /warren status")
+    m = host.wait(r"^conv-write .*Conversations: ([^.]*)\.", timeout=30, since=since)
+    return m.group(1)
+
+
+def test_status_first_contact_then_direct(prosody, tornet, hosts):
+    """Each side shows, per contact, whether conversations still go through
+    a first contact or go direct (server-blind): in the buddy's status
+    text and in /warren status."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("st-ada", "st-bo"), ("sada", "sbo"))
+    deadline = time.monotonic() + 60      # Bob seen as a Warren user
+    while "warren=1" not in ha.query(f"buddy {a} {bb}", r"^buddy ").string:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    assert status_text(ha, a, bb).startswith("first contact"), status_text(ha, a, bb)
+    assert warren_status(ha, a, bb) == "first contact"
+    chat(ha, hb, a, b, ba, bb, "first-contact")
+    assert_agree(ha, hb, a, b, ba, bb)
+    for h, acct, jid in ((ha, a, bb), (hb, b, ba)):
+        text = status_text(h, acct, jid)
+        print(f"\n{acct}: status text of {jid}: {text}")
+        assert text.startswith("direct (server-blind)"), text
+        assert warren_status(h, acct, jid) == "direct (server-blind)"

@@ -83,6 +83,15 @@ warren_contact_onion_store(WarrenConn *conn)
 }
 
 const char *
+warren_contact_onion_route(WarrenConn *conn, const char *bare)
+{
+	WarrenContactCredsStore *store = conn ? warren_contact_onion_store(conn) : NULL;
+
+	return store && bare && warren_contact_creds_get(store, bare) ?
+		_("direct (server-blind)") : _("first contact");
+}
+
+const char *
 warren_contact_onion_address(WarrenConn *conn)
 {
 	ContactOnion *co = onion_of(conn, FALSE);
