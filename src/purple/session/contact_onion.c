@@ -11,7 +11,6 @@
 #include <privacy.h>
 
 #include "purple/session/contact_onion.h"
-#include "purple/session/session.h"
 #include "core/tor/onion_auth.h"
 #include "core/tor/tor_control.h"
 #include "purple/debug.h"
@@ -241,6 +240,14 @@ auth_removed_cb(GObject *src, GAsyncResult *res, gpointer data)
 	}
 }
 
+static void (*revoked_func)(WarrenConn *conn, const char *bare);
+
+void
+warren_contact_onion_set_revoked_func(void (*func)(WarrenConn *conn, const char *bare))
+{
+	revoked_func = func;
+}
+
 /* A removed or blocked contact is revoked: its open channel closed, its
  * credentials forgotten, our contact onion published again without its
  * key, its onion's key out of tor. Unblocking restores nothing: the next
@@ -261,7 +268,8 @@ revoke_contact(PurpleBuddy *buddy)
 
 	if (conn == NULL || bare == NULL)
 		return;
-	warren_session_contact_revoked(conn, bare);
+	if (revoked_func)
+		revoked_func(conn, bare);
 	c = store ? warren_contact_creds_get(store, bare) : NULL;
 	if (c == NULL)
 		return;

@@ -42,6 +42,10 @@ const char *warren_contact_onion_address(WarrenConn *conn);
 void warren_contact_onion_update(WarrenConn *conn);
 /* Hands tor our client-auth key for @bare's contact onion. */
 void warren_contact_onion_add_client_auth(WarrenConn *conn, const char *bare);
+/* Called first when a contact is removed or blocked (the session layer
+ * closes its channel). */
+void warren_contact_onion_set_revoked_func(void (*func)(WarrenConn *conn,
+                                                        const char *bare));
 /* Removes the connection's contact onion (DEL_ONION) and frees its store. */
 void warren_contact_onion_free(WarrenConn *conn);
 

@@ -32,6 +32,7 @@
 #include "purple/debug.h"
 #include "purple/xmpp/jabber_glue.h"
 #include "purple/xmpp/presence.h"
+#include "purple/session/contact_onion.h"
 #include "purple/session/session.h"
 #include "purple/session/session_peer.h"
 #include "purple/session/session_ui.h"
@@ -362,10 +363,20 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	return TRUE;
 }
 
+static const char *
+route_of(PurpleConnection *gc, const char *bare)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+
+	return conn ? warren_contact_onion_route(conn, bare) : NULL;
+}
+
 void
 warren_session_dial_init(PurplePlugin *plugin)
 {
 	purple_signal_connect(plugin, "jabber-receiving-iq", plugin,
 	                      PURPLE_CALLBACK(receiving_iq_cb), NULL);
 	warren_presence_set_online_func(warren_session_peer_online);
+	warren_presence_set_route_func(route_of);
+	warren_contact_onion_set_revoked_func(warren_session_contact_revoked);
 }

@@ -30,7 +30,6 @@
 #include "purple/xmpp/contact_key.h"
 #include "purple/xmpp/jabber_glue.h"
 #include "purple/xmpp/presence.h"
-#include "purple/session/contact_onion.h"
 #include "purple/warren.h"
 
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
@@ -55,6 +54,7 @@ struct WarrenPresence {
 };
 
 static WarrenPresenceOnlineFunc online_func; /* the session layer's */
+static WarrenPresenceRouteFunc route_func;   /* ... */
 
 static void
 peer_free(WarrenPresencePeer *peer)
@@ -361,8 +361,10 @@ route_and(PurpleConnection *gc, PurpleBuddy *buddy, const char *text)
 {
 	PurpleAccount *account = purple_buddy_get_account(buddy);
 	g_autofree char *bare = warren_contact_key(account, purple_buddy_get_name(buddy));
-	const char *route = warren_contact_onion_route(warren_conn_get(gc), bare);
+	const char *route = route_func ? route_func(gc, bare) : NULL;
 
+	if (route == NULL)
+		return g_strdup(text);
 	return text && *text ? g_strdup_printf("%s — %s", route, text) : g_strdup(route);
 }
 
@@ -405,11 +407,14 @@ warren_tooltip_text(PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean ful
 		break;
 	}
 	purple_notify_user_info_add_pair(info, _("Warren"), word);
-	if (gc && warren_presence_peer_kind(gc, purple_buddy_get_name(buddy)) == WARREN_PEER_YES) {
+	if (gc && route_func &&
+	    warren_presence_peer_kind(gc, purple_buddy_get_name(buddy)) == WARREN_PEER_YES) {
 		g_autofree char *bare = warren_contact_key(purple_buddy_get_account(buddy),
 		                                           purple_buddy_get_name(buddy));
-		purple_notify_user_info_add_pair(info, _("Conversations"),
-			warren_contact_onion_route(warren_conn_get(gc), bare));
+		const char *route = route_func(gc, bare);
+
+		if (route)
+			purple_notify_user_info_add_pair(info, _("Conversations"), route);
 	}
 }
 
@@ -417,6 +422,12 @@ void
 warren_presence_set_online_func(WarrenPresenceOnlineFunc func)
 {
 	online_func = func;
+}
+
+void
+warren_presence_set_route_func(WarrenPresenceRouteFunc func)
+{
+	route_func = func;
 }
 
 void
