@@ -3,7 +3,7 @@
  * session_peer.h — session.c's state of one contact's conversation, shared
  * with session_trust.c, which decides what the contact's key and address
  * allow, and session_dial.c, which dials and answers dials. Private to
- * those three files.
+ * those files and session_contact.c (the public per-contact API).
  */
 #ifndef WARREN_SESSION_PEER_H
 #define WARREN_SESSION_PEER_H
