@@ -74,6 +74,16 @@ cmd_send(PurpleAccount *account, const char *jid, const char *text)
 	conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, jid, account);
 	if (conv == NULL)
 		conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, jid);
+	if (text[0] == '/') { /* a command, as Pidgin runs it */
+		char *error = NULL;
+
+		if (purple_cmd_do_command(conv, text + 1, text + 1, &error) !=
+		    PURPLE_CMD_STATUS_OK)
+			emit("cmd-error %s %s %s", acct_name(account), jid,
+			     error ? error : "failed");
+		g_free(error);
+		return;
+	}
 	purple_conv_im_send(PURPLE_CONV_IM(conv), text);
 }
 
@@ -210,6 +220,19 @@ do_rmbuddy(PurpleAccount *a, char **argv, guint argc)
 	}
 }
 
+/* As Pidgin's "Block" / "Unblock" in the buddy menu. */
+static void
+do_block(PurpleAccount *a, char **argv, guint argc)
+{
+	purple_privacy_deny(a, argv[2], FALSE, FALSE);
+}
+
+static void
+do_unblock(PurpleAccount *a, char **argv, guint argc)
+{
+	purple_privacy_allow(a, argv[2], FALSE, FALSE);
+}
+
 static void
 do_status(PurpleAccount *a, char **argv, guint argc)
 {
@@ -304,6 +327,7 @@ static const AccountCommand account_commands[] = {
 	{ "connect", 2, do_connect },   { "disconnect", 2, do_disconnect },
 	{ "register", 2, do_register }, { "addbuddy", 3, do_addbuddy },
 	{ "rmbuddy", 3, do_rmbuddy },
+	{ "block", 3, do_block },       { "unblock", 3, do_unblock },
 	{ "status", 3, do_status },     { "idle", 3, do_idle },
 	{ "typing", 4, do_typing },     { "info", 3, do_info },
 	{ "action", 3, do_action },     { "buddy", 3, do_buddy },

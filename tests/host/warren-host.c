@@ -17,10 +17,13 @@
  *   register ACCOUNT                   in-band registration
  *   addbuddy ACCOUNT JID               add to roster and ask to subscribe
  *   rmbuddy ACCOUNT JID                remove from the buddy list and roster
+ *   block|unblock ACCOUNT JID          as Pidgin's "Block"/"Unblock" (privacy)
  *   status ACCOUNT PRIMITIVE [MESSAGE] set available/away/... with a message
  *   idle ACCOUNT SECONDS               idle since SECONDS ago (0: not idle)
  *   buddy ACCOUNT JID                  print the buddy's presence as seen
- *   send ACCOUNT JID TEXT              send an IM from a conversation
+ *   send ACCOUNT JID TEXT              send an IM from a conversation (a
+ *                                      TEXT starting with "/" runs the
+ *                                      command; failure: "cmd-error")
  *   convs ACCOUNT                      list its IM conversations:
  *                                      "conv ACCOUNT NAME"..., "convs-done ACCOUNT"
  *   info ACCOUNT JID                   ask for the contact's info (vCard)

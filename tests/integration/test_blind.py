@@ -175,8 +175,9 @@ def test_lost_state_exchanges_again(prosody, tornet, hosts):
 
 
 def test_removed_contact_is_revoked(prosody, tornet, hosts):
-    """Bob removes Ada: his contact onion is published again without her
-    key, and her tor (which reached it before) is refused by tor."""
+    """Bob removes Ada: her open channel closes at once, his contact onion
+    is published again without her key, and her tor (which reached it
+    before) is refused by tor."""
     ha, hb, a, b, ba, bb = friends_in_two_hosts(
         prosody, tornet, hosts, ("rev-ada", "rev-bo"), ("rada", "rbo"))
     chat(ha, hb, a, b, ba, bb, "before-removal")
@@ -186,7 +187,9 @@ def test_removed_contact_is_revoked(prosody, tornet, hosts):
         wait_published(h, 2)
     code, seen = reach(tornet.socks_port, bob_onion)
     assert code == 0, f"before: {names(seen)}"
+    downs = channel_downs(ha)
     hb.cmd(f"rmbuddy {b} {ba}")
+    wait_channel_down(ha, downs)
     wait_published(hb, 3)
     deadline = time.monotonic() + 30
     while creds_of(hb, ba) is not None and time.monotonic() < deadline:
@@ -331,3 +334,133 @@ def test_both_dial_directly_at_once(prosody, tornet, hosts):
     dials = sum((h.dir / "debug.log").read_text(errors="replace").count(
         "directly (server-blind)") for h in (ha, hb))
     print(f"\nboth at once: {dials} direct dials, both messages arrived")
+
+
+def accepted_onions(prosody, responder_bare):
+    """The addresses the session-accepts of responder_bare named, as the
+    server saw them (prosody's stanza log)."""
+    text = (prosody.dir / "debug.log").read_text(errors="replace")
+    found = []
+    for line in text.splitlines():
+        if "session-accept" in line and responder_bare in line:
+            found += re.findall(r"onion=['\"]([a-z2-7]{56}\.onion)", line)
+    return found
+
+
+def intro_publish_ms(host):
+    log = (host.dir / "debug.log").read_text(errors="replace")
+    return [float(x) for x in
+            re.findall(r"introduction onion for \S+ published in (\d+) ms", log)]
+
+
+def test_introduction_onion_unreachable_after_first_contact(prosody, tornet, hosts,
+                                                            stranger):
+    """A first contact's session-accept names an introduction onion made for
+    that handshake (neither the stable onion nor the contact onion), removed
+    once the conversation is private: a stranger's tor that read it off the
+    server cannot reach it, while the conversation goes on."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("intro-ada", "intro-bo"), ("iada", "ibo"))
+    chat(ha, hb, a, b, ba, bb, "first-contact")
+    ca, cb = assert_agree(ha, hb, a, b, ba, bb)
+    seen_by_server = accepted_onions(prosody, bb)
+    print(f"\nsession-accepts through the server named: {seen_by_server}")
+    assert seen_by_server, "no session-accept in the server's stanza log"
+    intro = seen_by_server[-1]
+    assert intro not in (onion_of(ha, a), onion_of(hb, b), ca[0], cb[0]), \
+        "the server saw an address that stays"
+    print(f"introduction onion published in {intro_publish_ms(hb)} ms (responder)")
+    code, seen = reach(stranger.socks_port, intro, timeout=45, until_refused=True)
+    print(f"stranger dialling the introduction onion: {names(seen)}")
+    assert 0 not in seen, f"the introduction onion works later: {names(seen)}"
+    # The conversation, on the channel it opened, goes on both ways.
+    chat(ha, hb, a, b, ba, bb, "still-here")
+    chat(hb, ha, b, a, bb, ba, "and-back")
+
+
+def channel_downs(host):
+    log = (host.dir / "debug.log").read_text(errors="replace")
+    return len(re.findall(r"channel with \S+ down:", log))
+
+
+def wait_channel_down(host, before, timeout=30):
+    deadline = time.monotonic() + timeout
+    while channel_downs(host) <= before:
+        assert time.monotonic() < deadline, "the contact's channel is still open"
+        time.sleep(0.5)
+
+
+def test_blocked_contact_is_revoked_and_cut(prosody, tornet, hosts):
+    """Bob blocks Ada (Pidgin's "Block"): her open channel closes at once,
+    his contact onion is published again without her key and her tor is
+    refused by tor; her messages wait. Unblocking restores nothing by
+    itself: their next conversation (here her waiting message, redialled)
+    is a first contact again (signalling, an introduction onion), which
+    exchanges fresh credentials."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("blk-ada", "blk-bo"), ("blada", "blbo"))
+    chat(ha, hb, a, b, ba, bb, "before-block")
+    ca, cb = assert_agree(ha, hb, a, b, ba, bb)
+    bob_onion = ca[0]
+    for h in (ha, hb):
+        wait_published(h, 2)
+    code, seen = reach(tornet.socks_port, bob_onion)
+    assert code == 0, f"before: {names(seen)}"
+    downs = channel_downs(ha)
+    t0 = time.monotonic()
+    hb.cmd(f"block {b} {ba}")
+    wait_channel_down(ha, downs)
+    print(f"\nher channel closed {time.monotonic() - t0:.1f} s after the block")
+    wait_published(hb, 3)
+    assert creds_of(hb, ba) is None, "the blocked contact's credentials were kept"
+    code, seen = reach(tornet.socks_port, bob_onion, timeout=150, until_refused=True)
+    print(f"blocked contact: {names(seen)}")
+    assert code in REFUSED, f"blocked contact: {names(seen)}"
+    ha.cmd(f"send {a} {bb} while-blocked")
+    time.sleep(15)
+    hb.sync()
+    assert "while-blocked" not in received(hb, b, ba), "a blocked contact got through"
+    hb.cmd(f"unblock {b} {ba}")
+    time.sleep(3)
+    # Her old authorization stays gone: at most a new first contact (her
+    # pending message, redialled through signalling) made fresh ones.
+    assert creds_of(hb, ba) != cb, "unblocking restored her old authorization"
+    chat(hb, ha, b, a, bb, ba, "after-unblock")
+    deadline = time.monotonic() + 60
+    while creds_of(hb, ba) is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    ca2, cb2 = assert_agree(ha, hb, a, b, ba, bb)
+    assert cb2[2] != cb[2], "the old authorization came back"
+
+
+def status_text(host, acct, jid):
+    m = host.query(f"buddy {acct} {jid}", r"^buddy ")
+    return re.search(r"statustext=(.*) message=", m.string).group(1)
+
+
+def warren_status(host, acct, jid):
+    since = host.mark()
+    host.cmd(f"send {acct} {jid} /warren status")
+    m = host.wait(r"^conv-write .*Conversations: ([^.]*)\.", timeout=30, since=since)
+    return m.group(1)
+
+
+def test_status_first_contact_then_direct(prosody, tornet, hosts):
+    """Each side shows, per contact, whether conversations still go through
+    a first contact or go direct (server-blind): in the buddy's status
+    text and in /warren status."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("st-ada", "st-bo"), ("sada", "sbo"))
+    deadline = time.monotonic() + 60      # Bob seen as a Warren user
+    while "warren=1" not in ha.query(f"buddy {a} {bb}", r"^buddy ").string:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    assert status_text(ha, a, bb).startswith("first contact"), status_text(ha, a, bb)
+    assert warren_status(ha, a, bb) == "first contact"
+    chat(ha, hb, a, b, ba, bb, "first-contact")
+    assert_agree(ha, hb, a, b, ba, bb)
+    for h, acct, jid in ((ha, a, bb), (hb, b, ba)):
+        text = status_text(h, acct, jid)
+        print(f"\n{acct}: status text of {jid}: {text}")
+        assert text.startswith("direct (server-blind)"), text
+        assert warren_status(h, acct, jid) == "direct (server-blind)"

@@ -6,7 +6,9 @@ tmux, read back with capture-pane."""
 import os
 import shutil
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -190,3 +192,162 @@ def test_two_finch_clients_chat(tmp_path, tmux, artifacts, prosody, tornet, host
     screen = tmux.wait_for("alice", "Your OTR fingerprint", timeout=20)
     assert ".onion (port 7777)" in screen, screen
     (artifacts / "finch-alice-address.txt").write_text(screen)
+
+
+def surface(tmux, target, text, timeout):
+    """Finch opens new windows behind the focused one: Alt+1, Alt+2, ...
+    (the first, second... window), as a user would, until text shows."""
+    deadline = time.monotonic() + timeout
+    n = 1
+    while text not in tmux.screen(target):
+        assert time.monotonic() < deadline, tmux.screen(target)
+        tmux.keys(target, f"M-{n}")
+        n = 1 if n >= 7 else n + 1
+        time.sleep(1)
+    return tmux.screen(target)
+
+
+def close_window(tmux, target, title, timeout=30):
+    """Brings the window titled @title to the front (Alt+1, Alt+2, ...) and
+    closes it (Alt+c), as a user would."""
+    deadline = time.monotonic() + timeout
+    n = 1
+    # The taskbar (last line) shows the focused window's title highlighted.
+    while f"\x1b[44m{title}" not in styled(tmux, target).rstrip("\n").splitlines()[-1]:
+        assert time.monotonic() < deadline, tmux.screen(target)
+        tmux.keys(target, f"M-{n}")
+        n = 1 if n >= 7 else n + 1
+        time.sleep(0.5)
+    tmux.keys(target, "M-c")
+
+
+def styled(tmux, target):
+    """The pane with its colours (SGR escapes), to see which widget has the
+    focus: GNT draws the focused button in another colour."""
+    return subprocess.run(tmux.base + ["capture-pane", "-p", "-e", "-t", target],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def button_style(tmux, target, label):
+    """The colour escapes right before @label's last occurrence on screen
+    (GNT draws a focused button highlighted, an unfocused one plain)."""
+    import re
+    screen = styled(tmux, target)
+    m = None
+    for m in re.finditer(rf"((?:\x1b\[[0-9;]*m)*){re.escape(label)}\b", screen):
+        pass
+    assert m is not None, screen
+    return m.group(1)
+
+
+def press_button(tmux, target, label, other):
+    """Tabs, as a user would, until the @label button is drawn highlighted
+    and the @other button beside it plain, then Enter."""
+    for _ in range(8):
+        if button_style(tmux, target, label) and not button_style(tmux, target, other):
+            tmux.keys(target, "Enter")
+            return
+        tmux.keys(target, "Tab")
+        time.sleep(0.5)
+    raise AssertionError(f"the {label} button never took the focus:\n"
+                         + styled(tmux, target))
+
+
+def test_finch_file_transfer_with_warren_host(tmp_path, tmux, artifacts, prosody, tornet,
+                                              hosts):
+    """A warren-host contact sends Finch a file: Finch's own dialog asks
+    (name and size), the user accepts, and Finch's Save File dialog (at the
+    last save folder, the offered name filled in) saves it with its Select
+    button; Finch's File Transfers window shows it at 100 % and Finished,
+    and the SHA-256 is equal. Screens kept: finch-xfer-*.txt, Finch's debug
+    output finch-xfer-debug.log.
+
+    Two things Finch 2.14.12's file dialog does, which the test lives with
+    as a user would: it hands libpurple the chosen file's base name only,
+    so the file lands in Finch's working directory (the user started Finch
+    in the folder the dialog opens at); and it runs the dialog's cancel
+    callback after its OK one (xfer_ui.c's px_denied ignores that stray
+    denial once the transfer is accepted). For a send, libpurple answers
+    that stray callback with cancel_local, which a plugin cannot undo; and
+    its Open File dialog's focus could not be driven to a file yet: Finch
+    sending a file is not tested here."""
+    import re
+    from clients import blist_xml, prefs_xml
+    from test_chat import friends_in_two_hosts, wait_warren_contact
+    from test_xfer import make_file, sha256
+    peer, setup, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("finch-xpeer", "finch-xsetup"), ("xfo", "xfi"))
+    setup.close()
+    user = bb.split("@")[0]
+    d = client_dir(tmp_path / "finch")
+    # Short folders, so the file dialog's location line shows them whole.
+    top = Path(tempfile.mkdtemp(prefix="wf-", dir="/tmp"))
+    downloads = top / "dl"
+    downloads.mkdir()
+    (d / "accounts.xml").write_text(warren_account_xml(
+        user, prosody.passwords[user], tornet, UI_FINCH, resource="finch"))
+    (d / "blist.xml").write_text(blist_xml(f"{bb}/finch", [(ba, "Filepeer")]))
+    (d / "prefs.xml").write_text(prefs_xml({
+        "/finch/filelocations/last_save_folder": ("path", str(downloads)),
+        "/finch/filelocations/last_open_folder": ("path", str(downloads)),
+        "/finch/filetransfer/clear_finished": ("bool", 0),
+        "/finch/filetransfer/keep_open": ("bool", 1),
+    }))
+    env = dict(os.environ, TERM="linux")
+    try:
+        since = peer.mark()
+        # -d: Finch's debug output in stderr.log (kept in the artifacts); its
+        # Debug Window, which -d opens too, closed (Alt+c) as a user would.
+        tmux.new("finch", f"cd {downloads} && env TERM=linux finch -d -c {d} "
+                          f"2>{d}/stderr.log", env=env)
+        tmux.wait_for("finch", "Buddy List", timeout=30)
+        close_window(tmux, "finch", "Debug Window")
+        peer.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available",
+                  timeout=180, since=since)
+        wait_warren_contact(peer, a, bb, timeout=90)
+        peer.cmd(f"send {a} {bb} a file is coming")
+        tmux.wait_for("finch", "a file is coming", timeout=180)
+        tmux.wait_for("finch", "started (OTR)", timeout=60)
+
+        src = make_file(tmp_path / "holiday-photos.bin", 3 << 20)
+        peer.cmd(f"sendfile {a} {bb} {src}")
+        screen = surface(tmux, "finch", "wants to send you", timeout=180)
+        (artifacts / "finch-xfer-accept.txt").write_text(screen)
+        assert "holiday-photos.bin" in screen and "3.00 MiB" in screen, screen
+        tmux.keys("finch", "Enter")  # Accept, the first button
+        screen = surface(tmux, "finch", "Save File", timeout=30)
+        time.sleep(1)
+        screen = tmux.screen("finch")
+        (artifacts / "finch-xfer-save.txt").write_text(screen)
+        # The dialog opened at the last save folder, the offered name in its
+        # location line: the user presses Select.
+        assert f"{downloads}/holiday-photos.bin" in screen, screen
+        press_button(tmux, "finch", "Select", "Cancel")
+        got = downloads / "holiday-photos.bin"
+        screen = surface(tmux, "finch", "Finished", timeout=300)
+        (artifacts / "finch-xfer-finished.txt").write_text(screen)
+        # The row: Finished, Received (libpurple's completed transfer) and,
+        # when the window is not half behind the buddy list, the name (cut to
+        # its column, "holiday-photos.b…") and 100 %. Alt+n raises the next
+        # window, as a user would to see it whole.
+        def done_row(screen):
+            return next((l for l in screen.splitlines()
+                         if "Finished" in l and "Received" in l), "")
+        for _ in range(6):
+            row = done_row(screen)
+            if "holiday-photos" in row and "100" in row:
+                break
+            tmux.keys("finch", "M-n")
+            time.sleep(1)
+            screen = tmux.screen("finch")
+        (artifacts / "finch-xfer-finished.txt").write_text(screen)
+        assert done_row(screen), screen
+        assert got.exists() and sha256(got) == sha256(src), list(downloads.iterdir())
+        assert sorted(p.name for p in downloads.iterdir()) == [got.name]
+        peer.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} send ", timeout=60,
+                  since=0)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+        if (d / "stderr.log").exists():  # Finch's debug output (-d)
+            shutil.copy(d / "stderr.log", artifacts / "finch-xfer-debug.log")
+

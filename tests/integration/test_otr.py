@@ -257,19 +257,21 @@ def verified_and_pinned(ha, hb, a, b, ba, bb):
 
 
 def test_pinned_onion_replaced(prosody, tornet, hosts):
-    """Bob verified Alice; her address is pinned. When signalling presents
-    another address, Bob is warned and nothing is dialled until he
-    decides; then the contact's own word inside OTR moves the pin."""
+    """Bob verified Alice; her address (her contact onion, said inside OTR)
+    is pinned. When her verified key says another one, Bob is asked; his
+    "Connect to the new address" moves the pin. (Since issue 11 signalling
+    hands out a new introduction onion every time, so the question comes
+    inside OTR: what Bob sent meanwhile went to her verified key only.)"""
     ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts,
                                                 ("pia", "quin"), ("pia", "quin"))
     ha.wait(rf"^onion {re.escape(a)} (\S+)", timeout=120, since=0)
     hb.wait(rf"^onion {re.escape(b)} ", timeout=120, since=0)
     verified_and_pinned(ha, hb, a, b, ba, bb)
 
-    # Pia moves to a new onion address (same OTR key): her onion key goes.
+    # Pia moves to a new contact onion (same OTR key): its key goes.
     moved = hb.mark()
     ha.close()
-    onion_keys = list(ha.dir.glob("purple/warren/*/onion_key"))
+    onion_keys = list(ha.dir.glob("purple/warren/*/contact_onion_key"))
     assert len(onion_keys) == 1
     onion_keys[0].unlink()
     hb.wait(rf"^buddy-status {re.escape(b)} {re.escape(ba)} offline", timeout=60,
@@ -289,9 +291,6 @@ def test_pinned_onion_replaced(prosody, tornet, hosts):
     n = request(hb, "action", b, "address is not the pinned one", timeout=180,
                 since=since)
     conv(hb, b, "address is not the pinned one", since=since)
-    time.sleep(5)
-    ha.sync()
-    assert "after-the-move" not in received(ha, a, bb), "the channel was used"
     hb.cmd(f"answer {n} 1")             # Connect to the new address
     wait_im(ha, a, bb, "after-the-move")
     conv(hb, b, "address changed to .* it is pinned now", since=since)

@@ -27,6 +27,8 @@ from test_chat import wait_warren_contact
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tools"))
 import socks_relay  # noqa: E402
 
+from test_blind import accepted_onions  # noqa: E402
+
 WARREN_PORT = 7777  # WARREN_ONION_PORT: the port of every account's onion
 
 
@@ -136,7 +138,7 @@ def test_accounts_get_their_own_circuits(prosody, tornet, hosts):
         host, hc = hosts.start("iso-accts"), hosts.start("iso-contact")
         a1, a2 = accounts(prosody, tornet, host, ("ivo", "ivy"), relays)
         (c,) = accounts(prosody, tornet, hc, ("ida",))
-        c_onion = onion_of(hc, c)
+        onion_of(hc, c)
         for a in (a1, a2):
             onion_of(host, a)
             befriend_across(host, a, hc, c)
@@ -157,8 +159,11 @@ def test_accounts_get_their_own_circuits(prosody, tornet, hosts):
 
         # What the relays saw: each account its own SOCKS username, on the
         # server connection and on the channel alike.
-        u1 = creds(r1, xmpp, 5222) | creds(r1, c_onion, WARREN_PORT)
-        u2 = creds(r2, xmpp, 5222) | creds(r2, c_onion, WARREN_PORT)
+        # (The channel goes to the introduction onion each handshake got.)
+        intros = accepted_onions(prosody, c.split("/")[0])
+        u1, u2 = creds(r1, xmpp, 5222), creds(r2, xmpp, 5222)
+        for o in intros:
+            u1, u2 = u1 | creds(r1, o, WARREN_PORT), u2 | creds(r2, o, WARREN_PORT)
         assert None not in u1 | u2, f"a stream without credentials: {u1} {u2}"
         names1, names2 = {u for u, _ in u1}, {u for u, _ in u2}
         assert len(names1) == 1 and len(names2) == 1 and names1 != names2, (u1, u2)
@@ -177,12 +182,15 @@ def test_channels_to_contacts_get_their_own_circuits(prosody, tornet, hosts):
         host, hc = hosts.start("iso-sender"), hosts.start("iso-contacts")
         (a,) = accounts(prosody, tornet, host, ("uma",), [relay])
         c1, c2 = accounts(prosody, tornet, hc, ("una", "uno"))
-        onions = [onion_of(hc, c) for c in (c1, c2)]
+        for c in (c1, c2):
+            onion_of(hc, c)
         onion_of(host, a)
         for c in (c1, c2):
             befriend_across(host, a, hc, c)
         send_and_wait(host, a, hc, c1, "to-the-first-contact")
         send_and_wait(host, a, hc, c2, "to-the-second-contact")
+        # Each channel went to the introduction onion its handshake got.
+        onions = [accepted_onions(prosody, c.split("/")[0])[-1] for c in (c1, c2)]
 
         per_dest = {"xmpp": creds(relay, tornet.xmpp_onion, 5222)}
         for i, onion in enumerate(onions):

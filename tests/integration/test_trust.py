@@ -247,10 +247,10 @@ def test_pin_kept_and_checked_on_incoming(prosody, tornet, hosts, artifacts):
     if not has_pin(hb, b, ba):
         failures.append("the pin was lost with the roster entry")
 
-    # 2. Alice moves to a new address (same key) and dials Bob.
+    # 2. Alice moves to a new contact onion (same key) and dials Bob.
     since_b = hb.mark()
     ha.close()
-    onion_keys = list(ha.dir.glob("purple/warren/*/onion_key"))
+    onion_keys = list(ha.dir.glob("purple/warren/*/contact_onion_key"))
     assert len(onion_keys) == 1
     onion_keys[0].unlink()
     ha = hosts.start("ada", keep=True)

@@ -136,6 +136,33 @@ test_exchange_1mb(Fixture *f, gconstpointer data)
 	pair_free(&pair);
 }
 
+/* A message given to send() goes out before bulk data (file chunks) given
+ * to send_bulk() earlier that is still queued; bulk keeps its own order. */
+static void
+test_message_before_bulk(Fixture *f, gconstpointer data)
+{
+	Pair pair;
+	guint8 *zeros = g_malloc0(64 * 1024);
+	const guint8 msg[] = { 0xFF, 0xFE };
+	guint8 *first;
+
+	pair_start(&pair, 0, 0, 5000);
+	/* Queued while connecting: nothing is being written yet. */
+	for (guint i = 0; i < 8; i++) {
+		zeros[0] = (guint8)(i + 1);
+		g_assert_true(warren_channel_send_bulk(pair.a.ch, zeros, 64 * 1024, NULL));
+	}
+	g_assert_true(warren_channel_send(pair.a.ch, msg, sizeof msg, NULL));
+	pair_wait_connected(&pair);
+	WAIT_FOR(pair.b.rx->len == 8 * 64 * 1024 + sizeof msg, 10000);
+	first = pair.b.rx->data;
+	g_assert_cmpmem(first, sizeof msg, msg, sizeof msg);
+	for (guint i = 0; i < 8; i++)
+		g_assert_cmpuint(first[sizeof msg + i * 64 * 1024], ==, i + 1);
+	g_free(zeros);
+	pair_free(&pair);
+}
+
 /* The passive (responder) side sends 8 MB: without the retry timer its
  * sender stalls after ~4 MB. */
 static void
@@ -398,6 +425,7 @@ main(int argc, char **argv)
 	ADD("bad-arguments", test_bad_arguments);
 	ADD("exchange-1mb", test_exchange_1mb);
 	ADD("bulk-8mb-from-passive", test_bulk_8mb);
+	ADD("message-before-bulk", test_message_before_bulk);
 	ADD("socks-retry-f0", test_retry_f0);
 	ADD("socks-fatal", test_socks_fatal);
 	ADD("socks-retry-deadline", test_retry_deadline);

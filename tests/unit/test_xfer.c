@@ -757,7 +757,7 @@ static void
 test_pace_shrinks (void)
 {
   WarrenXferPace p;
-  guint64 off = 0, before;
+  guint64 off = 0, before, low;
   gint64 now = 1000000;
   int i;
 
@@ -767,11 +767,38 @@ test_pace_shrinks (void)
   before = p.window;
   pace_round (&p, &off, &now, 40000 + 4 * WARREN_XFER_PACE_TARGET);
   g_assert_cmpuint (p.window, <, before);
-  for (i = 0; i < 200; i++)
+  low = p.window;
+  for (i = 0; i < 30; i++) {
     g_assert_cmpuint (pace_round (&p, &off, &now, 400000), >, 0);
-  /* Never below what makes the receiver CONFIRM (>= one chunk): no stall. */
-  g_assert_cmpuint (p.window, ==, WARREN_XFER_CONFIRM_EVERY);
-  g_assert_cmpuint (p.window, >=, WARREN_XFER_CHUNK_MAX);
+    low = MIN (low, p.window);
+  }
+  /* Down to, never below, two CONFIRM batches: one is in flight while the
+   * other is confirmed, so the sender never stops and waits (or stalls). */
+  g_assert_cmpuint (low, ==, 2 * WARREN_XFER_CONFIRM_EVERY);
+}
+
+/* The round trip rises for good (a loaded circuit), whatever the window:
+ * the window first shrinks; the next probe takes the loaded round trip as
+ * the base, and the window grows back to what the circuit carries. With
+ * the lowest round trip ever as the base it would stay at its floor. */
+static void
+test_pace_probe_rebases (void)
+{
+  WarrenXferPace p;
+  guint64 off = 0;
+  gint64 now = 1000000;
+  int i;
+
+  warren_xfer_pace_init (&p);
+  for (i = 0; i < 20; i++)
+    pace_round (&p, &off, &now, 40000);
+  for (i = 0; i < 20; i++)
+    pace_round (&p, &off, &now, 150000);
+  g_assert_cmpuint (p.window, ==, 2 * WARREN_XFER_CONFIRM_EVERY);
+  for (i = 0; i < 100; i++)
+    pace_round (&p, &off, &now, 150000);
+  g_assert_cmpint (p.base_rtt, ==, 150000);
+  g_assert_cmpuint (p.window, ==, WARREN_XFER_WINDOW);
 }
 
 /* A link of 1 byte/µs (1 MB/s) and 200 ms: what exceeds the bandwidth-delay
@@ -794,9 +821,38 @@ test_pace_settles (void)
     g_assert_cmpuint (pace_round (&p, &off, &now, base + (gint64) queued), >, 0);
   }
   g_assert_cmpuint (p.window, >=, WARREN_XFER_CONFIRM_EVERY);
-  g_assert_cmpuint (p.window, <=, bdp + 2 * WARREN_XFER_PACE_TARGET +
-                                  WARREN_XFER_CONFIRM_EVERY);
-  g_assert_cmpint (p.last_rtt - p.base_rtt, <=, 2 * WARREN_XFER_PACE_TARGET);
+  /* The target is one base round trip of queue: about 2 x the product. */
+  g_assert_cmpuint (p.window, <=, 2 * bdp + 2 * WARREN_XFER_CONFIRM_EVERY);
+  g_assert_cmpint (p.base_rtt, ==, base);
+  g_assert_cmpint (p.last_rtt - p.base_rtt, <=, 2 * base);
+}
+
+/* One late CONFIRM among quick ones (a loaded machine's scheduling) does
+ * not move the window down; a late round does. */
+static void
+test_pace_filters_noise (void)
+{
+  WarrenXferPace p;
+  guint64 off = 0, before, at;
+  gint64 now = 1000000;
+  int i;
+
+  warren_xfer_pace_init (&p);
+  for (i = 0; i < 60; i++)
+    pace_round (&p, &off, &now, 40000);
+  before = p.window;
+  g_assert_cmpuint (before, ==, WARREN_XFER_WINDOW);
+  for (at = off; at < off + before; at += WARREN_XFER_CHUNK_MAX)
+    warren_xfer_pace_sent (&p, at + WARREN_XFER_CHUNK_MAX, now);
+  for (i = 0; at = off + (guint64) (i + 1) * WARREN_XFER_CONFIRM_EVERY,
+       at <= off + before; i++)
+    warren_xfer_pace_confirmed (&p, at, WARREN_XFER_CONFIRM_EVERY,
+                                now + 40000 + (i == 5 ? 8 * WARREN_XFER_PACE_TARGET : 0));
+  off += before;
+  now += 40000;
+  g_assert_cmpuint (p.window, ==, before);
+  pace_round (&p, &off, &now, 40000 + 8 * WARREN_XFER_PACE_TARGET);
+  g_assert_cmpuint (p.window, <, before);
 }
 
 /* A CONFIRM that covers no timed chunk (e.g. after a resume) changes nothing. */
@@ -818,6 +874,8 @@ main (int argc, char **argv)
   g_test_add_func ("/xfer/pace/grows-on-low-delay", test_pace_grows);
   g_test_add_func ("/xfer/pace/shrinks-on-high-delay", test_pace_shrinks);
   g_test_add_func ("/xfer/pace/settles-near-bdp", test_pace_settles);
+  g_test_add_func ("/xfer/pace/filters-noise", test_pace_filters_noise);
+  g_test_add_func ("/xfer/pace/probe-rebases", test_pace_probe_rebases);
   g_test_add_func ("/xfer/pace/no-sample", test_pace_no_sample);
 #define ADD(path, fn, setup) \
   g_test_add ("/xfer/" path, Fixture, NULL, setup, fn, fixture_teardown)

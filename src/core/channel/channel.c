@@ -34,7 +34,10 @@
  *    "reliable-transport-writable": that signal never fires for an accepted
  *    child socket, so the passive side's sender stalls after ~4 MB without
  *    the timer.
- *  - At most WARREN_CHANNEL_MAX_QUEUED bytes wait in the send queue: a
+ *  - Two send queues: send_bulk()'s (file chunks) goes out only while
+ *    send()'s is empty, a whole entry at a time, so a message waits behind
+ *    at most the one bulk entry libnice is taking, not behind all queued.
+ *  - At most WARREN_CHANNEL_MAX_QUEUED bytes wait in the send queues: a
  *    peer that keeps the channel open and stops reading fails the channel
  *    (FULL) instead of growing our memory. Delivery lives in the outbox.
  *  - Once connected, the forwarder stops listening: the tunnel is up, and
@@ -89,9 +92,11 @@ struct _WarrenChannel {
 	GSource *flush_src;
 
 	GQueue sendq;          /* of GBytes */
-	gsize head_offset;     /* bytes of the head already sent */
+	GQueue bulkq;          /* of GBytes: send_bulk(), after sendq */
+	GQueue *cur;           /* whose head is partly sent, or NULL */
+	gsize head_offset;     /* bytes of that head already sent */
 	gsize queued;
-	guint n_queued;        /* entries in sendq */
+	guint n_queued;        /* entries in both */
 	gboolean owe_writable; /* a backlog built up: report when it drains */
 
 	WarrenForwarder *forwarder; /* initiator, after connect() */
@@ -257,6 +262,8 @@ teardown(WarrenChannel *ch)
 	clear_source(&ch->deadline_src);
 	clear_source(&ch->flush_src);
 	g_queue_clear_full(&ch->sendq, (GDestroyNotify)g_bytes_unref);
+	g_queue_clear_full(&ch->bulkq, (GDestroyNotify)g_bytes_unref);
+	ch->cur = NULL;
 	ch->queued = 0;
 	ch->n_queued = 0;
 	ch->head_offset = 0;
@@ -311,14 +318,27 @@ schedule_flush(WarrenChannel *ch, guint ms)
 	ch->flush_src = attach_timeout(ch, ms, on_flush);
 }
 
+/* The queue to send from next: the one whose head is partly sent, else
+ * sendq, else bulkq; NULL when both are empty. */
+static GQueue *
+next_queue(WarrenChannel *ch)
+{
+	if (ch->cur != NULL)
+		return ch->cur;
+	if (!g_queue_is_empty(&ch->sendq))
+		return &ch->sendq;
+	return g_queue_is_empty(&ch->bulkq) ? NULL : &ch->bulkq;
+}
+
 /* Hands queued bytes to libnice until it would block. */
 static void
 flush(WarrenChannel *ch)
 {
-	GBytes *head;
+	GQueue *q;
 
 	while (ch->state == WARREN_CHANNEL_STATE_CONNECTED &&
-	       (head = g_queue_peek_head(&ch->sendq)) != NULL) {
+	       (q = next_queue(ch)) != NULL) {
+		GBytes *head = g_queue_peek_head(q);
 		gsize size;
 		const guint8 *p = g_bytes_get_data(head, &size);
 		gsize len = MIN(size - ch->head_offset, SEND_SLICE);
@@ -335,10 +355,12 @@ flush(WarrenChannel *ch)
 		}
 		ch->head_offset += (gsize)n;
 		ch->queued -= (gsize)n;
+		ch->cur = q;
 		if (ch->head_offset == size) {
-			g_bytes_unref(g_queue_pop_head(&ch->sendq));
+			g_bytes_unref(g_queue_pop_head(q));
 			ch->n_queued--;
 			ch->head_offset = 0;
+			ch->cur = NULL;
 		}
 	}
 }
@@ -362,8 +384,8 @@ on_flush(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-gboolean
-warren_channel_send(WarrenChannel *ch, const guint8 *data, gsize len, GError **error)
+static gboolean
+enqueue(WarrenChannel *ch, GQueue *q, const guint8 *data, gsize len, GError **error)
 {
 	g_return_val_if_fail(ch != NULL, FALSE);
 	g_return_val_if_fail(data != NULL || len == 0, FALSE);
@@ -388,12 +410,24 @@ warren_channel_send(WarrenChannel *ch, const guint8 *data, gsize len, GError **e
 		fail(ch, full);
 		return FALSE;
 	}
-	g_queue_push_tail(&ch->sendq, g_bytes_new(data, len));
+	g_queue_push_tail(q, g_bytes_new(data, len));
 	ch->queued += len;
 	ch->n_queued++;
 	if (ch->flush_src == NULL)
 		flush(ch);
 	return TRUE;
+}
+
+gboolean
+warren_channel_send(WarrenChannel *ch, const guint8 *data, gsize len, GError **error)
+{
+	return enqueue(ch, &ch->sendq, data, len, error);
+}
+
+gboolean
+warren_channel_send_bulk(WarrenChannel *ch, const guint8 *data, gsize len, GError **error)
+{
+	return enqueue(ch, &ch->bulkq, data, len, error);
 }
 
 /* ---- libnice signals ------------------------------------------------------ */
@@ -513,6 +547,7 @@ warren_channel_new(WarrenChannelRole role, const char *session_id, GError **erro
 	ch->context = g_main_context_ref_thread_default();
 	g_queue_init(&ch->notices);
 	g_queue_init(&ch->sendq);
+	g_queue_init(&ch->bulkq);
 
 	ch->agent = nice_agent_new_reliable(ch->context, NICE_COMPATIBILITY_RFC5245);
 	g_object_set(ch->agent,

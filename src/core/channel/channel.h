@@ -141,6 +141,11 @@ gboolean warren_channel_accept(WarrenChannel *ch, const char *remote_ufrag,
  * send stop at a fraction of it and go on when "writable" fires. */
 gboolean warren_channel_send(WarrenChannel *ch, const guint8 *data, gsize len,
                              GError **error);
+/* As send(), for bulk data (file chunks): in order among themselves, but
+ * sent only while nothing given to send() waits, so a message waits behind
+ * at most the bulk entry already being written. Same bound, same errors. */
+gboolean warren_channel_send_bulk(WarrenChannel *ch, const guint8 *data, gsize len,
+                                  GError **error);
 
 /* Tears the connection down and reports CLOSED (from the main loop, not
  * from this call) unless already FAILED or CLOSED. Queued bytes are

@@ -11,8 +11,9 @@
  *
  * Flow control: a sender seals chunks in order while it has fewer
  * unconfirmed bytes than its paced window (xfer_pace.c: grows while the
- * chunk->CONFIRM round trip stays near its minimum, shrinks when it rises,
- * at most WARREN_XFER_WINDOW) and the channel takes them; the
+ * chunk->CONFIRM round trip stays within one base round trip of its base,
+ * re-measured every 5 s, shrinks above; at most WARREN_XFER_WINDOW) and
+ * the channel takes them (its bulk queue: behind any message); the
  * receiver fdatasyncs and CONFIRMs every WARREN_XFER_CONFIRM_EVERY bytes and
  * at the end, and rewrites its resume record every RECORD_EVERY bytes.
  * Several sends to one contact take turns, one chunk each.

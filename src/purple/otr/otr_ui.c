@@ -21,6 +21,7 @@
 #include "purple/xmpp/jabber_glue.h"
 #include "purple/otr/otr_ui.h"
 #include "purple/xmpp/presence.h"
+#include "purple/session/contact_onion.h"
 #include "purple/session/session.h"
 #include "purple/session/session_ui.h"
 #include "purple/warren.h"
@@ -343,10 +344,11 @@ warren_otr_ui_ask_pin(WarrenConn *conn, const char *bare, const char *pinned,
 	g_autofree char *primary = g_strdup_printf(_("%s's Warren address is not the pinned "
 	                                  "one"), alias_of(conn, bare));
 	g_autofree char *secondary = g_strdup_printf(
-		_("Pinned address: %s\nAddress offered by the server: %s\n\nThis happens "
-		  "when the contact moved Warren to a new\ncomputer, or when the XMPP "
-		  "server puts itself between you.\nNothing is sent to the new address "
-		  "unless you allow it;\nyour messages stay pending meanwhile."),
+		_("Pinned address: %s\nAddress the contact now gives (inside the "
+		  "private conversation,\nunder their verified key): %s\n\nThis happens "
+		  "when the contact moved Warren to a new\ncomputer or lost its "
+		  "settings. If you don't connect,\nthe conversation is closed, the "
+		  "pinned address stays\nand your messages stay pending."),
 		pinned, presented);
 
 	a->pin_done = done;
@@ -686,14 +688,15 @@ warren_cmd(PurpleConversation *conv, const char *cmd, char **args, char **error,
 		g_autofree char *fp = conn->otr ?
 			warren_otr_peer_fingerprint(conn->otr, bare) : NULL;
 		g_autofree char *text = g_strdup_printf(_("Private conversation: %s. Their key: %s (%s). "
-		                         "Pinned address: %s."),
+		                         "Pinned address: %s. Conversations: %s."),
 			conn->otr && warren_otr_is_secure(conn->otr, bare) ? _("yes") :
 			                                                     _("not right now"),
 			fp ? fp : _("not known yet"),
 			conn->otr && warren_otr_get_trust(conn->otr, bare) ==
 				WARREN_OTR_TRUST_VERIFIED ? _("verified") : _("NOT verified"),
 			warren_session_get_pin(conn, bare) ? warren_session_get_pin(conn, bare) :
-			                                     _("none"));
+			                                     _("none"),
+			warren_contact_onion_route(conn, bare));
 		write_line(conn, bare, text, FALSE);
 	} else {
 		*error = g_strdup(_("Usage: /warren [status|verify|ask|fingerprint]"));

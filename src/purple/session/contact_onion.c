@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <blist.h>
+#include <privacy.h>
 
 #include "purple/session/contact_onion.h"
 #include "core/tor/onion_auth.h"
@@ -78,6 +79,15 @@ warren_contact_onion_store(WarrenConn *conn)
 		co->unreadable = TRUE;
 	}
 	return co->store;
+}
+
+const char *
+warren_contact_onion_route(WarrenConn *conn, const char *bare)
+{
+	WarrenContactCredsStore *store = conn ? warren_contact_onion_store(conn) : NULL;
+
+	return store && bare && warren_contact_creds_get(store, bare) ?
+		_("direct (server-blind)") : _("first contact");
 }
 
 const char *
@@ -230,10 +240,21 @@ auth_removed_cb(GObject *src, GAsyncResult *res, gpointer data)
 	}
 }
 
-/* A removed contact is revoked: its credentials forgotten, our contact
- * onion published again without its key, its onion's key out of tor. */
+static void (*revoked_func)(WarrenConn *conn, const char *bare);
+
+void
+warren_contact_onion_set_revoked_func(void (*func)(WarrenConn *conn, const char *bare))
+{
+	revoked_func = func;
+}
+
+/* A removed or blocked contact is revoked: its open channel closed, its
+ * credentials forgotten, our contact onion published again without its
+ * key, its onion's key out of tor. Unblocking restores nothing: the next
+ * conversation is a first contact again (signalling, introduction onion,
+ * a fresh exchange inside OTR). */
 static void
-buddy_removed_cb(PurpleBuddy *buddy, gpointer data)
+revoke_contact(PurpleBuddy *buddy)
 {
 	PurpleAccount *account = purple_buddy_get_account(buddy);
 	PurpleConnection *gc = purple_account_get_connection(account);
@@ -245,7 +266,11 @@ buddy_removed_cb(PurpleBuddy *buddy, gpointer data)
 	g_autofree char *service = NULL;
 	GError *error = NULL;
 
-	c = store && bare ? warren_contact_creds_get(store, bare) : NULL;
+	if (conn == NULL || bare == NULL)
+		return;
+	if (revoked_func)
+		revoked_func(conn, bare);
+	c = store ? warren_contact_creds_get(store, bare) : NULL;
 	if (c == NULL)
 		return;
 	ctl = warren_tor_account_get_tor(conn) ?
@@ -265,6 +290,54 @@ buddy_removed_cb(PurpleBuddy *buddy, gpointer data)
 }
 
 static void
+buddy_removed_cb(PurpleBuddy *buddy, gpointer data)
+{
+	revoke_contact(buddy);
+}
+
+/* "Block" (libpurple's deny list, as purple_privacy_check() reads it).
+ * purple_privacy_deny() emits the signal before it switches the account
+ * to "deny these users", so the check runs once it has returned. */
+typedef struct {
+	char *username;
+	char *name;
+} BlockCheck;
+
+static gboolean
+check_blocked(gpointer data)
+{
+	BlockCheck *bc = data;
+	PurpleAccount *account = purple_accounts_find(bc->username, WARREN_PRPL_ID);
+	PurpleBuddy *buddy = account ? purple_find_buddy(account, bc->name) : NULL;
+
+	if (buddy && !purple_privacy_check(account, bc->name))
+		revoke_contact(buddy);
+	g_free(bc->username);
+	g_free(bc->name);
+	g_free(bc);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+privacy_changed_cb(PurpleBlistNode *node, gpointer data)
+{
+	PurpleBuddy *buddy;
+	PurpleAccount *account;
+	BlockCheck *bc;
+
+	if (!PURPLE_BLIST_NODE_IS_BUDDY(node))
+		return;
+	buddy = (PurpleBuddy *)node;
+	account = purple_buddy_get_account(buddy);
+	if (g_strcmp0(purple_account_get_protocol_id(account), WARREN_PRPL_ID) != 0)
+		return;
+	bc = g_new0(BlockCheck, 1);
+	bc->username = g_strdup(purple_account_get_username(account));
+	bc->name = g_strdup(purple_buddy_get_name(buddy));
+	g_idle_add(check_blocked, bc);
+}
+
+static void
 onion_published_cb(PurpleAccount *account, const char *address, gpointer data)
 {
 	PurpleConnection *gc = purple_account_get_connection(account);
@@ -278,6 +351,8 @@ onion_published_cb(PurpleAccount *account, const char *address, gpointer data)
 	if (!removed_connected) {
 		purple_signal_connect(purple_blist_get_handle(), "buddy-removed",
 		                      onion_plugin, PURPLE_CALLBACK(buddy_removed_cb), NULL);
+		purple_signal_connect(purple_blist_get_handle(), "buddy-privacy-changed",
+		                      onion_plugin, PURPLE_CALLBACK(privacy_changed_cb), NULL);
 		removed_connected = TRUE;
 	}
 	co->started = TRUE;

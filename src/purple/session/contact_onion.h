@@ -31,12 +31,21 @@ void warren_contact_onion_init(PurplePlugin *plugin,
 /* The account's contact-creds store (core/trust/contact_creds.h), opened
  * on first use; NULL if it cannot be read (logged; never overwritten). */
 WarrenContactCredsStore *warren_contact_onion_store(WarrenConn *conn);
+/* How conversations with @bare go, for the user: "direct (server-blind)"
+ * once its credentials are stored (later conversations need no
+ * signalling), else "first contact" (the next one goes through the
+ * server's signalling, with an introduction onion). */
+const char *warren_contact_onion_route(WarrenConn *conn, const char *bare);
 /* "<56>.onion" once published, else NULL. */
 const char *warren_contact_onion_address(WarrenConn *conn);
 /* The authorized contacts changed: publishes again (once at a time). */
 void warren_contact_onion_update(WarrenConn *conn);
 /* Hands tor our client-auth key for @bare's contact onion. */
 void warren_contact_onion_add_client_auth(WarrenConn *conn, const char *bare);
+/* Called first when a contact is removed or blocked (the session layer
+ * closes its channel). */
+void warren_contact_onion_set_revoked_func(void (*func)(WarrenConn *conn,
+                                                        const char *bare));
 /* Removes the connection's contact onion (DEL_ONION) and frees its store. */
 void warren_contact_onion_free(WarrenConn *conn);
 

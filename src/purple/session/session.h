@@ -52,6 +52,8 @@ const char *warren_session_get_pin(WarrenConn *conn, const char *bare);
 /* TRUE while Warren does not dial @bare (an address the user declined, or
  * a relayed channel); warren_session_forget_pin() lifts it. */
 gboolean warren_session_is_blocked(WarrenConn *conn, const char *bare);
+/* @bare was removed or blocked: its channel closes now. */
+void warren_session_contact_revoked(WarrenConn *conn, const char *bare);
 /* (transfer full) Our own OTR fingerprint, NULL before the key exists. */
 char *warren_session_own_fingerprint(WarrenConn *conn);
 #ifdef WARREN_TEST_HOOKS /* TEST ONLY, for test_hooks.c. */

@@ -6,12 +6,14 @@
  * The initiator makes a libnice agent and sends session-initiate with its
  * ICE credentials; the responder, if the contact is on its roster,
  * registers the session with its onion listener and answers session-accept
- * with its credentials and onion address; the initiator then connects
+ * with its credentials and an introduction onion's address; the initiator then connects
  * through Tor. If both sides dial at once, the smaller bare JID's session
  * wins (session_trust.c). Signalling never carries message content.
  *
- * A verified contact's address is pinned: a session-accept with another
- * address is held and put to the user before it is dialled
+ * The session-accept names an introduction onion made for that handshake
+ * (session_intro.c), never the account's stable onion, so a verified
+ * contact's pin is checked against what the contact says inside OTR
+ * (session_trust.c), and a changed one put to the user
  * (warren_session_pin_decided). What happens on the channel once it is up
  * is session.c's business.
  */
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include <blist.h>
+#include <privacy.h>
 
 #include "purple/connection.h"
 #include "purple/otr/contact_trust.h"
@@ -29,6 +32,7 @@
 #include "purple/debug.h"
 #include "purple/xmpp/jabber_glue.h"
 #include "purple/xmpp/presence.h"
+#include "purple/session/contact_onion.h"
 #include "purple/session/session.h"
 #include "purple/session/session_peer.h"
 #include "purple/session/session_direct.h"
@@ -66,6 +70,8 @@ warren_session_dial(Peer *peer)
 	if (peer->ch != NULL || warren_tor_account_get_tor(conn) == NULL || peer->pin_blocked ||
 	    conn->otr == NULL || !warren_otr_has_key(conn->otr))
 		return; /* the key's arrival kicks us again */
+	if (!purple_privacy_check(purple_connection_get_account(conn->gc), peer->bare))
+		return; /* blocked: messages wait */
 	full = warren_presence_warren_resource(conn->gc, peer->bare);
 	if (full == NULL)
 		return; /* offline: messages wait; presence calls us back */
@@ -166,11 +172,10 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
 	g_autofree char *bare = warren_contact_key(purple_connection_get_account(conn->gc), from);
 	Peer *peer;
-	WarrenSignal ans = { 0 };
-	char *ufrag = NULL, *pwd = NULL, *iq_id;
 	GError *error = NULL;
 
 	if (purple_find_buddy(purple_connection_get_account(conn->gc), bare) == NULL ||
+	    !purple_privacy_check(purple_connection_get_account(conn->gc), bare) ||
 	    !warren_tor_account_get_onion(conn) || !warren_tor_account_get_responder(conn) ||
 	    conn->otr == NULL || !warren_otr_has_key(conn->otr) ||
 	    sig->version_max < WARREN_SESSION_PROTOCOL_VERSION) {
@@ -195,26 +200,40 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 	warren_responder_expect(warren_tor_account_get_responder(conn), sig->sid,
 	                       warren_channel_get_passive_port(peer->ch));
 	reply_result(conn, iq);
+	if (!warren_channel_accept(peer->ch, sig->ufrag, sig->pwd, DIAL_TIMEOUT_MS, &error)) {
+		warren_session_peer_fail(peer, error->message);
+		g_error_free(error);
+		return;
+	}
+	/* The session-accept goes out once its introduction onion is up. */
+	warren_session_intro_start(peer, from, sig->initiator);
+}
+
+void
+warren_session_dial_send_accept(Peer *peer, const char *to, const char *initiator,
+                                const char *onion)
+{
+	WarrenSignal ans = { 0 };
+	char *ufrag = NULL, *pwd = NULL, *iq_id;
+
+	if (peer->ch == NULL || peer->sid == NULL)
+		return;
 	warren_channel_get_local_credentials(peer->ch, &ufrag, &pwd);
 	ans.action = WARREN_SIGNAL_SESSION_ACCEPT;
-	ans.sid = sig->sid;
-	ans.initiator = sig->initiator;
+	ans.sid = peer->sid;
+	ans.initiator = (char *)initiator;
 	ans.ufrag = ufrag;
 	ans.pwd = pwd;
-	ans.onion = (char *)warren_tor_account_get_onion(conn);
+	ans.onion = (char *)onion;
 	ans.port = WARREN_ONION_PORT;
 	ans.version_min = ans.version_max = WARREN_SESSION_PROTOCOL_VERSION;
-	iq_id = g_strdup_printf("warren-sig-acc-%s", sig->sid);
-	send_signal(conn, &ans, from, iq_id);
+	iq_id = g_strdup_printf("warren-sig-acc-%s", peer->sid);
+	send_signal(peer->conn, &ans, to, iq_id);
 	g_free(iq_id);
 	g_free(ufrag);
 	if (pwd)
 		explicit_bzero(pwd, strlen(pwd));
 	g_free(pwd);
-	if (!warren_channel_accept(peer->ch, sig->ufrag, sig->pwd, DIAL_TIMEOUT_MS, &error)) {
-		warren_session_peer_fail(peer, error->message);
-		g_error_free(error);
-	}
 }
 
 static void
@@ -235,24 +254,10 @@ peer_connect(Peer *peer, const WarrenSignal *sig)
 	}
 }
 
-static WarrenSignal *
-signal_copy(const WarrenSignal *sig)
-{
-	WarrenSignal *c = warren_signal_new(sig->action);
-
-	c->sid = g_strdup(sig->sid);
-	c->onion = g_strdup(sig->onion);
-	c->port = sig->port;
-	c->ufrag = g_strdup(sig->ufrag);
-	c->pwd = g_strdup(sig->pwd);
-	return c;
-}
-
 static void
 on_accept(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 {
 	Peer *peer = peer_of(conn, from);
-	const char *pin;
 
 	if (peer == NULL || peer->ch == NULL || !peer->initiator ||
 	    g_strcmp0(peer->sid, sig->sid) != 0 || warren_tor_account_get_tor(conn) == NULL) {
@@ -260,20 +265,8 @@ on_accept(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 		return;
 	}
 	reply_result(conn, iq);
-	pin = warren_contact_trust_pin(conn, peer->bare);
-	if (pin && strcmp(pin, sig->onion) != 0 &&
-	    warren_contact_trust_is_verified(conn, peer->bare)) {
-		/* The server handed us another address for a verified contact:
-		 * it may be putting itself in the middle. Ask first. */
-		warren_debug_warn("%s presents an address other than the pinned one\n",
-		                  warren_priv(peer->bare));
-		g_clear_pointer(&peer->held, warren_signal_free);
-		peer->held = signal_copy(sig);
-		warren_peer_set_state(peer->core, WARREN_PEER_AWAITING_USER);
-		warren_session_ui()->ask_pin(conn, peer->bare, pin, sig->onion,
-		                             warren_session_pin_decided);
-		return;
-	}
+	/* An introduction onion, new each time: the pin is checked against
+	 * the address the contact says inside OTR (session_trust.c). */
 	peer_connect(peer, sig);
 }
 
@@ -287,20 +280,17 @@ void
 warren_session_pin_decided(WarrenConn *conn, const char *bare, gboolean use_it)
 {
 	Peer *peer = warren_session_peer_find(conn, bare);
-	WarrenSignal *held;
 
-	if (peer == NULL || peer->held == NULL || peer->ch == NULL)
-		return; /* that attempt is gone; the next one asks again */
-	held = g_steal_pointer(&peer->held);
+	if (peer == NULL || peer->their_onion == NULL || !peer_is_secure(peer))
+		return; /* that session is gone; the next one asks again */
 	if (use_it) {
-		/* After the AKE the contact's own word (inside OTR, under its
-		 * verified key) moves the pin, or exposes a relay. */
-		peer_connect(peer, held);
+		/* The contact said it inside OTR under its verified key. */
+		warren_contact_trust_set_pin(conn, bare, peer->their_onion);
+		warren_session_ui()->pin_moved(conn, bare, peer->their_onion);
 	} else {
 		peer->pin_blocked = TRUE;
 		warren_session_peer_fail(peer, "the user declined the new address");
 	}
-	warren_signal_free(held);
 }
 
 void
@@ -377,6 +367,14 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	return TRUE;
 }
 
+static const char *
+route_of(PurpleConnection *gc, const char *bare)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+
+	return conn ? warren_contact_onion_route(conn, bare) : NULL;
+}
+
 void
 warren_session_dial_init(PurplePlugin *plugin)
 {
@@ -384,4 +382,6 @@ warren_session_dial_init(PurplePlugin *plugin)
 	                      PURPLE_CALLBACK(receiving_iq_cb), NULL);
 	warren_presence_set_online_func(warren_session_peer_online);
 	warren_presence_set_known_func(warren_session_direct_known);
+	warren_presence_set_route_func(route_of);
+	warren_contact_onion_set_revoked_func(warren_session_contact_revoked);
 }

@@ -15,6 +15,7 @@
 #include "core/peer/peer.h"
 #include "purple/debug.h"
 #include "purple/session/session_creds.h"
+#include "purple/session/contact_onion.h"
 #include "purple/session/session_peer.h"
 #include "purple/session/session_ui.h"
 #include "purple/signin/tor_account.h"
@@ -115,14 +116,16 @@ peer_drop(WarrenPeer *core, const char *why, gpointer data)
 	warren_session_peer_drop_channel(peer);
 }
 
-/* The session is private under the known key: our address goes first. */
+/* The session is private under the known key: our address goes first —
+ * the contact onion, the one that stays (the stable onion is only for
+ * "Show my Warren address"; signalling hands out introduction onions). */
 static void
 peer_secured(WarrenPeer *core, gpointer data)
 {
 	Peer *peer = data;
 	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
 
-	p.onion = (char *)warren_tor_account_get_onion(peer->conn); /* not freed */
+	p.onion = (char *)warren_contact_onion_address(peer->conn); /* not freed */
 	if (p.onion)
 		warren_peer_send(core, &p);
 	warren_xfer_ui_secure(peer->conn, peer->bare, TRUE); /* xfer */

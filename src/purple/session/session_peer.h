@@ -3,7 +3,7 @@
  * session_peer.h — session.c's state of one contact's conversation, shared
  * with session_trust.c, which decides what the contact's key and address
  * allow, and session_dial.c, which dials and answers dials. Private to
- * those three files.
+ * those files and session_contact.c (the public per-contact API).
  */
 #ifndef WARREN_SESSION_PEER_H
 #define WARREN_SESSION_PEER_H
@@ -13,6 +13,7 @@
 #include "core/channel/frame.h"
 #include "core/peer/peer.h"
 #include "purple/xmpp/signalling.h"
+#include "core/tor/tor.h"
 
 /* Warren's protocol version (HELLO and signalling): 2, everything inside
  * OTR. */
@@ -35,7 +36,8 @@ typedef struct {
 	char *asked_fp;           /* another key, put to the user */
 	gboolean declined;        /* ... and the user held it */
 	gboolean pin_blocked;     /* the user declined a changed address */
-	WarrenSignal *held;       /* session-accept waiting for the user */
+	WarrenTorIntroOnion *intro;   /* responder: this handshake's onion */
+	GCancellable *intro_cancel;   /* ... while it is being published */
 	guint direct_tries;       /* direct dials in a row not yet private */
 } Peer;
 
@@ -74,6 +76,16 @@ guint warren_session_engine_idle_close_ms(WarrenConn *conn);
 /* Opens a channel to @peer (session-initiate) unless it has one, is
  * offline, blocked, or our Tor or OTR key is not ready yet. */
 void warren_session_dial(Peer *peer);
+/* Sends @peer's session-accept naming @onion to @to. */
+void warren_session_dial_send_accept(Peer *peer, const char *to,
+                                     const char *initiator, const char *onion);
+
+/* session_intro.c */
+/* Publishes this handshake's introduction onion, then sends the
+ * session-accept. */
+void warren_session_intro_start(Peer *peer, const char *to, const char *initiator);
+/* Removes @peer's introduction onion (or stops its publishing). */
+void warren_session_intro_end(Peer *peer);
 
 /* session_trust.c */
 /* The OTR session of @peer just became private: sets peer->trusted (the

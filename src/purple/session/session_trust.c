@@ -7,8 +7,10 @@
  *     session whose key is the contact's known key (contact_trust.c: the
  *     first key ever seen, or one the user verified or accepted); another
  *     key holds everything, both ways, and the user is asked once per key;
- *   - the contact's address said inside OTR must be the one dialled, and
- *     on incoming channels the pinned one;
+ *   - the contact's address said inside OTR (its contact onion; the one
+ *     dialled is an introduction onion) is checked against the pin: an
+ *     incoming channel with another one is closed, on one we dialled the
+ *     user is asked whether the pin moves;
  *   - an incoming session-initiate never replaces a working channel under
  *     the known key, and only MAX_SETTING_UP incoming channels (each a
  *     libnice agent) are set up at once.
@@ -32,7 +34,9 @@
 #define set_pin(conn, bare, onion) warren_contact_trust_set_pin(conn, bare, onion)
 #define is_verified(conn, bare)    warren_contact_trust_is_verified(conn, bare)
 
-/* The contact told us its address inside OTR (authenticated by its key). */
+/* The contact told us its address inside OTR (authenticated by its key):
+ * its contact onion. The address we dialled is an introduction onion, new
+ * every handshake, so the pin is checked against this one only. */
 void
 warren_session_trust_got_onion(Peer *peer, const char *onion)
 {
@@ -43,19 +47,10 @@ warren_session_trust_got_onion(Peer *peer, const char *onion)
 	                  warren_priv(onion));
 	g_free(peer->their_onion);
 	peer->their_onion = g_strdup(onion);
-	if (peer->initiator && peer->dialled_onion &&
-	    strcmp(onion, peer->dialled_onion) != 0) {
-		/* We reached the contact's key through someone else's address:
-		 * whoever handed us that address relays the channel. */
-		warren_session_ui()->relay_warning(conn, peer->bare, peer->dialled_onion, onion);
-		peer->pin_blocked = TRUE;
-		warren_session_peer_fail(peer, "the contact's address differs from the one dialled");
-		return;
-	}
 	pin = pin_of(conn, peer->bare);
 	if (!peer->initiator && pin && strcmp(pin, onion) != 0) {
-		/* Dialled by the contact's key from an address that is not the
-		 * pinned one: as for a dialled channel, nothing goes through. */
+		/* Its key dialled us and says an address other than the
+		 * pinned one: nothing goes through. */
 		warren_session_ui()->pin_mismatch(conn, peer->bare, pin, onion);
 		warren_session_peer_fail(peer, "the contact's address differs from the pinned one");
 		return;
@@ -66,8 +61,10 @@ warren_session_trust_got_onion(Peer *peer, const char *onion)
 		warren_debug_info("pinned the address of %s\n", warren_priv(peer->bare));
 		set_pin(conn, peer->bare, onion);
 	} else if (strcmp(pin, onion) != 0) {
-		set_pin(conn, peer->bare, onion);
-		warren_session_ui()->pin_moved(conn, peer->bare, onion);
+		/* We dialled the verified key and it says another address:
+		 * the user decides whether the pin moves. */
+		warren_session_ui()->ask_pin(conn, peer->bare, pin, onion,
+		                             warren_session_pin_decided);
 	}
 }
 
@@ -155,6 +152,7 @@ warren_session_trust_secured(Peer *peer)
 	WarrenConn *conn = peer->conn;
 	g_autofree char *fp = warren_otr_session_fingerprint(conn->otr, peer->bare);
 
+	warren_session_intro_end(peer); /* the first contact's handshake is done */
 	warren_peer_set_trusted(peer->core,
 		warren_contact_trust_check(conn, peer->bare, fp) != WARREN_KEY_CHANGED);
 	warren_session_ui()->secure(conn, peer->bare, !peer_is_trusted(peer));
@@ -208,4 +206,16 @@ warren_session_trust_refuses_initiate(WarrenConn *conn, Peer *peer)
 		return TRUE;
 	}
 	return FALSE;
+}
+
+void
+warren_session_contact_revoked(WarrenConn *conn, const char *bare)
+{
+	Peer *peer = warren_session_peer_find(conn, bare);
+
+	if (peer == NULL || peer->ch == NULL)
+		return;
+	warren_debug_info("closing the channel of %s: removed or blocked\n",
+	                  warren_priv(bare));
+	warren_session_peer_drop_channel(peer);
 }

@@ -7,13 +7,15 @@
  * question with name and size, the transfer window with progress and
  * speed, cancel, and the lines in the conversation.
  *
- * The engine's way out: control messages ride inside OTR (TLV 0x5710,
- * authenticated and encrypted like a message), only while the session's
- * key is the contact's known key; chunks ride as FILE frames (0x09) on the
- * channel. Fairness: a chunk is only queued while the channel's send queue
- * holds less than XFER_QUEUE_BYTES, so a chat message or an ack waits
- * behind at most that much of the file; the engine goes on when the queue
- * drains (warren_xfer_ui_writable).
+ * The engine's way out, through the session's contact API (session_contact.h; the
+ * session's state stays its own): control messages ride inside OTR (TLV
+ * 0x5710, authenticated and encrypted like a message), only while the
+ * session's key is the contact's known key; chunks ride as FILE frames
+ * (0x09) on the channel's bulk queue, which goes out only while no message
+ * waits, so a chat message or an ack waits behind at most the chunk being
+ * written; a chunk is only queued while the channel holds less than
+ * XFER_QUEUE_BYTES, and the engine goes on when the queue drains
+ * (warren_xfer_ui_writable).
  *
  * libpurple's own file I/O must never touch the destination: the engine
  * writes "<dest>.warren-part" and renames it only when the whole file's
@@ -37,8 +39,8 @@
 #include "core/channel/frame.h"
 #include "core/xfer/xfer.h"
 #include "purple/debug.h"
+#include "purple/session/session_contact.h"
 #include "purple/session/session_ui.h"
-#include "purple/session/session_peer.h"
 #include "purple/signin/tor_account.h"
 #include "purple/warren.h"
 #include "purple/xfer/xfer_ui.h"
@@ -172,10 +174,9 @@ px_init(PurpleXfer *px)
 	 * the size, the host's window shows "Unknown" and 0 % to the end. */
 	purple_xfer_set_size(px, warren_xfer_get_size(wx));
 	if (!warren_xfer_peer_is_secure(c->xp)) {
-		Peer *peer = warren_session_peer_get(conn, c->bare);
 		purple_xfer_conversation_write(px, _("The file goes as soon as a private "
 		                                     "channel to the contact is open."), FALSE);
-		warren_session_dial(peer);
+		warren_session_dial_contact(conn, c->bare, FALSE);
 	}
 }
 
@@ -224,6 +225,27 @@ px_cancel(PurpleXfer *px)
 	unlinking = FALSE; /* ended() unlinked it */
 }
 
+/* The user said no to the offer, in the accept dialog or the file chooser.
+ * Finch 2.14's Save File dialog also runs the chooser's cancel callback
+ * (status CANCEL_LOCAL, purple_xfer_request_denied(), two unrefs) when it
+ * closes after its OK callback: a denial once the engine has accepted is
+ * that stray call. It is undone: the status back, the two references back
+ * (a leak if a libpurple drops fewer, never a freed transfer). */
+static void
+px_denied(PurpleXfer *px)
+{
+	WarrenXfer *wx = wx_of(px);
+
+	if (wx && purple_xfer_get_type(px) == PURPLE_XFER_RECEIVE &&
+	    warren_xfer_get_path(wx) != NULL) {
+		px->status = PURPLE_XFER_STATUS_ACCEPTED;
+		purple_xfer_ref(px);
+		purple_xfer_ref(px);
+		return;
+	}
+	px_cancel(px);
+}
+
 static PurpleXfer *
 px_new(PurpleAccount *account, PurpleXferType type, const char *who)
 {
@@ -231,7 +253,7 @@ px_new(PurpleAccount *account, PurpleXferType type, const char *who)
 
 	wrap_ui_ops(px);
 	purple_xfer_set_init_fnc(px, px_init_any);
-	purple_xfer_set_request_denied_fnc(px, px_cancel);
+	purple_xfer_set_request_denied_fnc(px, px_denied);
 	purple_xfer_set_cancel_send_fnc(px, px_cancel);
 	purple_xfer_set_cancel_recv_fnc(px, px_cancel);
 	return px;
@@ -243,45 +265,19 @@ static void
 cb_send_control(gpointer ud, const guint8 *body, gsize len)
 {
 	Contact *c = ud;
-	Peer *peer = warren_session_peer_find(c->conn, c->bare);
-	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
-	GError *error = NULL;
 
-	if (peer == NULL || !peer_is_secure(peer) || !peer_is_trusted(peer) || c->conn->otr == NULL)
-		return; /* the engine sends only while secure; never to another key */
-	p.xfer = g_bytes_new(body, len);
-	if (!warren_otr_send(c->conn->otr, c->bare, &p, &error)) {
-		warren_debug_error("file transfer: cannot send to %s: %s\n",
-		                   warren_priv(c->bare), error->message);
-		g_error_free(error);
-	}
-	g_bytes_unref(p.xfer);
-	warren_peer_touch(peer->core);
+	/* The session sends only while private, never to another key. */
+	warren_session_send_xfer_control(c->conn, c->bare, body, len);
 }
 
 static gboolean
 cb_send_chunk(gpointer ud, const guint8 *payload, gsize len)
 {
 	Contact *c = ud;
-	Peer *peer = warren_session_peer_find(c->conn, c->bare);
-	WarrenFrame *f;
-	GByteArray *buf;
-	gboolean ok;
 
-	if (peer == NULL || !peer_is_secure(peer) || !peer_is_trusted(peer) ||
-	    peer->ch == NULL ||
-	    warren_channel_get_state(peer->ch) != WARREN_CHANNEL_STATE_CONNECTED ||
-	    warren_channel_get_queued(peer->ch) >= XFER_QUEUE_BYTES)
-		return FALSE;
-	f = warren_frame_new_file(payload, len);
-	buf = g_byte_array_sized_new(len + WARREN_FRAME_HEADER_SIZE);
-	ok = warren_frame_encode(f, buf, NULL) &&
-	     warren_channel_send(peer->ch, buf->data, buf->len, NULL);
-	g_byte_array_unref(buf);
-	warren_frame_free(f);
-	if (ok)
-		warren_peer_touch(peer->core);
-	return ok;
+	if (warren_session_channel_queued(c->conn, c->bare) >= XFER_QUEUE_BYTES)
+		return FALSE; /* no private channel, or enough waits already */
+	return warren_session_send_file_frame(c->conn, c->bare, payload, len);
 }
 
 static void
@@ -466,7 +462,6 @@ contact_get(WarrenConn *conn, const char *bare, gboolean create)
 	GHashTable *t = by_conn ? g_hash_table_lookup(by_conn, conn) : NULL;
 	Contact *c = t ? g_hash_table_lookup(t, bare) : NULL;
 	PurpleAccount *account;
-	Peer *peer;
 	char *dir, *name, *state;
 
 	if (c || !create)
@@ -491,9 +486,7 @@ contact_get(WarrenConn *conn, const char *bare, gboolean create)
 	g_free(dir);
 	g_hash_table_insert(t, c->bare, c);
 	show_resumable(c);
-	peer = warren_session_peer_find(conn, bare);
-	if (peer && peer_is_secure(peer) && peer_is_trusted(peer) &&
-	    !warren_peer_is_starting(peer->core))
+	if (warren_session_is_settled(conn, bare))
 		warren_xfer_peer_secure(c->xp, TRUE); /* private already */
 	return c;
 }
@@ -541,15 +534,14 @@ warren_xfer_ui_got_chunk(WarrenConn *conn, const char *bare,
                          const guint8 *payload, gsize len)
 {
 	Contact *c = contact_get(conn, bare, FALSE);
-	Peer *peer = warren_session_peer_find(conn, bare);
 	GError *error = NULL;
 
-	if (c == NULL || peer == NULL || !peer_is_trusted(peer)) {
+	if (c == NULL || !warren_session_is_trusted(conn, bare)) {
 		warren_debug_warn("file chunk from %s without a transfer dropped\n",
 		                  warren_priv(bare));
 		return;
 	}
-	warren_peer_touch(peer->core);
+	warren_session_touch(conn, bare);
 	if (!warren_xfer_peer_got_chunk(c->xp, payload, len, &error)) {
 		warren_debug_warn("file chunk from %s refused: %s\n", warren_priv(bare),
 		                  error->message);
@@ -560,16 +552,15 @@ warren_xfer_ui_got_chunk(WarrenConn *conn, const char *bare,
 void
 warren_xfer_ui_got_control(WarrenConn *conn, const char *bare, GBytes *body)
 {
-	Peer *peer = warren_session_peer_find(conn, bare);
 	GError *error = NULL;
 	gsize len;
 	const guint8 *b = g_bytes_get_data(body, &len);
 	Contact *c;
 
-	if (peer == NULL || !peer_is_secure(peer) || !peer_is_trusted(peer))
+	if (!warren_session_is_private(conn, bare))
 		return; /* only the contact's known key (session.c holds the rest) */
 	c = contact_get(conn, bare, TRUE);
-	warren_peer_touch(peer->core);
+	warren_session_touch(conn, bare);
 
 	if (!warren_xfer_peer_is_secure(c->xp))
 		warren_xfer_peer_secure(c->xp, TRUE); /* a first message before ours */
@@ -608,15 +599,12 @@ static gboolean
 redial_cb(gpointer data)
 {
 	Contact *c = data;
-	Peer *peer;
 
 	if (warren_xfer_peer_is_secure(c->xp) || !has_sends(c)) {
 		c->redial_id = 0;
 		return G_SOURCE_REMOVE;
 	}
-	peer = warren_session_peer_get(c->conn, c->bare);
-	if (peer->ch == NULL && !warren_peer_is_redial_pending(peer->core))
-		warren_session_dial(peer);
+	warren_session_dial_contact(c->conn, c->bare, TRUE);
 	return G_SOURCE_CONTINUE;
 }
 

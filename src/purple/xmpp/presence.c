@@ -55,6 +55,7 @@ struct WarrenPresence {
 
 static WarrenPresenceOnlineFunc online_func; /* the session layer's */
 static WarrenPresenceKnownFunc known_func;   /* the session layer's */
+static WarrenPresenceRouteFunc route_func;   /* ... */
 
 static void
 peer_free(WarrenPresencePeer *peer)
@@ -364,6 +365,19 @@ ipc_contact_is_warren(PurpleAccount *account, const char *jid)
 	return warren_presence_peer_kind(gc, jid);
 }
 
+/* "direct (server-blind)" or "first contact", and the status message. */
+static char *
+route_and(PurpleConnection *gc, PurpleBuddy *buddy, const char *text)
+{
+	PurpleAccount *account = purple_buddy_get_account(buddy);
+	g_autofree char *bare = warren_contact_key(account, purple_buddy_get_name(buddy));
+	const char *route = route_func ? route_func(gc, bare) : NULL;
+
+	if (route == NULL)
+		return g_strdup(text);
+	return text && *text ? g_strdup_printf("%s — %s", route, text) : g_strdup(route);
+}
+
 char *
 warren_status_text(PurpleBuddy *buddy)
 {
@@ -371,9 +385,11 @@ warren_status_text(PurpleBuddy *buddy)
 	PurpleAccount *account = purple_buddy_get_account(buddy);
 	PurpleConnection *gc = purple_account_get_connection(account);
 	g_autofree char *text = jinfo && jinfo->status_text ? jinfo->status_text(buddy) : NULL;
+	int kind = warren_presence_peer_kind(gc, purple_buddy_get_name(buddy));
 
-	if (!PURPLE_BUDDY_IS_ONLINE(buddy) ||
-	    warren_presence_peer_kind(gc, purple_buddy_get_name(buddy)) != WARREN_PEER_NO)
+	if (PURPLE_BUDDY_IS_ONLINE(buddy) && kind == WARREN_PEER_YES)
+		return route_and(gc, buddy, text);
+	if (!PURPLE_BUDDY_IS_ONLINE(buddy) || kind != WARREN_PEER_NO)
 		return g_steal_pointer(&text);
 	return text && *text
 		? g_strdup_printf(_("Not a Warren user — %s"), text)
@@ -401,6 +417,15 @@ warren_tooltip_text(PurpleBuddy *buddy, PurpleNotifyUserInfo *info, gboolean ful
 		break;
 	}
 	purple_notify_user_info_add_pair(info, _("Warren"), word);
+	if (gc && route_func &&
+	    warren_presence_peer_kind(gc, purple_buddy_get_name(buddy)) == WARREN_PEER_YES) {
+		g_autofree char *bare = warren_contact_key(purple_buddy_get_account(buddy),
+		                                           purple_buddy_get_name(buddy));
+		const char *route = route_func(gc, bare);
+
+		if (route)
+			purple_notify_user_info_add_pair(info, _("Conversations"), route);
+	}
 }
 
 void
@@ -413,6 +438,12 @@ void
 warren_presence_set_known_func(WarrenPresenceKnownFunc func)
 {
 	known_func = func;
+}
+
+void
+warren_presence_set_route_func(WarrenPresenceRouteFunc func)
+{
+	route_func = func;
 }
 
 void

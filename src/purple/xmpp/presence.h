@@ -33,6 +33,11 @@ void warren_presence_set_online_func(WarrenPresenceOnlineFunc func);
  * (issue 11). Registered by the session layer at plugin load. */
 typedef gboolean (*WarrenPresenceKnownFunc)(PurpleConnection *gc, const char *bare);
 void warren_presence_set_known_func(WarrenPresenceKnownFunc func);
+/* How conversations with a Warren contact go, for its status text and
+ * tooltip ("direct (server-blind)" / "first contact"); the session
+ * layer's. */
+typedef const char *(*WarrenPresenceRouteFunc)(PurpleConnection *gc, const char *bare);
+void warren_presence_set_route_func(WarrenPresenceRouteFunc func);
 
 WarrenPeerKind warren_presence_peer_kind(PurpleConnection *gc, const char *jid);
 /* "bare/resource" of an online resource of @bare that runs Warren, or NULL.
