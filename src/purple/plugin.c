@@ -30,6 +30,7 @@
 #include "purple/otr/otr_ui.h"
 #include "purple/session/session.h"
 #include "purple/session/session_creds.h"
+#include "purple/session/session_direct.h"
 #include "purple/signin/signin.h"
 #ifdef WARREN_TEST_HOOKS
 #include "purple/session/test_hooks.h"
@@ -160,7 +161,7 @@ plugin_load(PurplePlugin *plugin)
 	warren_stanza_filter_init(plugin);
 	warren_tor_account_init(plugin);
 	/* after the signal is registered */
-	warren_contact_onion_init(plugin, warren_session_creds_onion_ready);
+	warren_contact_onion_init(plugin, warren_session_direct_onion_ready);
 	warren_account_actions_init(plugin);
 	warren_presence_init(plugin);
 	warren_conn_set_session_funcs(&(WarrenConnSessionFuncs){

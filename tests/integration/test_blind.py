@@ -8,15 +8,19 @@ authorized contacts only: a stranger's tor gets 0xF4."""
 import base64
 import re
 import stat
+import sys
 import time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from conftest import ClientTor
-from test_chat import friends_in_two_hosts, received
-from test_onion_auth import REFUSED, names, socks_connect
+from conftest import SRC, ClientTor
+
+sys.path.insert(0, str(SRC / "tests" / "tools"))
+from socks_relay import Relay  # noqa: E402
+from test_chat import friends_in_two_hosts, received  # noqa: E402
+from test_onion_auth import REFUSED, names, socks_connect  # noqa: E402
 
 WARREN_PORT = 7777
 
@@ -164,6 +168,10 @@ def test_lost_state_exchanges_again(prosody, tornet, hosts):
         time.sleep(0.5)
     ca2, cb2 = assert_agree(ha, hb, a, b, ba, bb)
     assert ca2[3] != ca[3], "the old channel secret was kept"
+    # Ada dialled Bo's contact onion, which no longer lets her in, a
+    # bounded number of times, then fell back to first contact (Jingle).
+    assert "direct dials failed, first contact (Jingle)" in \
+        (ha.dir / "debug.log").read_text(errors="replace")
 
 
 def test_removed_contact_is_revoked(prosody, tornet, hosts):
@@ -191,6 +199,141 @@ def test_removed_contact_is_revoked(prosody, tornet, hosts):
                        until_refused=True)
     print(f"\nremoved contact: {names(seen)}")
     assert code in REFUSED, f"removed contact: {names(seen)}"
+
+
+def stanzas_between(log_text, ba, bb):
+    """Stanzas one of the two accounts sent the other (prosody's stanza
+    log, what it received from a client), presence left out."""
+    found = []
+    for line in log_text.splitlines():
+        m = re.search(r"RECV: <(\w+) [^>]*\bto='([^'/]+)", line)
+        if m and m.group(1) != "presence" and m.group(2) in (ba, bb):
+            found.append(line.split("RECV: ", 1)[1][:300])
+    return found
+
+
+def sign_out_and_in(ha, hb, a, b):
+    for h, acct in ((ha, a), (hb, b)):
+        h.cmd(f"disconnect {acct}")
+        h.wait(rf"^signed-off {re.escape(acct)}$", timeout=30)
+
+
+def test_second_conversation_sends_no_stanza(prosody, tornet, hosts):
+    """After a first conversation (credentials exchanged), both sign out
+    and in again and talk both ways: the messages arrive, each side dialled
+    or answered the other's contact onion directly, and prosody's stanza
+    log shows no stanza between the two accounts but presence — no Jingle,
+    no disco."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("direct-ada", "direct-bo"), ("dada", "dbo"))
+    chat(ha, hb, a, b, ba, bb, "first-contact")
+    assert_agree(ha, hb, a, b, ba, bb)
+    for h in (ha, hb):
+        wait_published(h, 2)
+    plog = prosody.dir / "debug.log"
+    first = stanzas_between(plog.read_text(errors="replace"), ba, bb)
+    assert any("jingle" in s for s in first), "the first contact used no Jingle?"
+    sign_out_and_in(ha, hb, a, b)
+    offset = plog.stat().st_size
+    for h, acct in ((ha, a), (hb, b)):
+        h.cmd(f"connect {acct}")
+    chat(ha, hb, a, b, ba, bb, "second-ab")
+    chat(hb, ha, b, a, bb, ba, "second-ba")
+    time.sleep(2)
+    with open(plog, errors="replace") as f:
+        f.seek(offset)
+        later = stanzas_between(f.read(), ba, bb)
+    assert later == [], "stanzas through the server:\n" + "\n".join(later)
+    logs = [(h.dir / "debug.log").read_text(errors="replace") for h in (ha, hb)]
+    assert any("directly (server-blind)" in t for t in logs), "no direct dial"
+    assert any("direct dial from" in t for t in logs), "no direct dial answered"
+    print(f"\nsecond conversation: 0 stanzas between the accounts "
+          f"(first contact: {len(first)})")
+
+
+def test_replayed_direct_dial_gets_no_agent(prosody, tornet, hosts):
+    """The bytes Ada's direct dial sent into Tor (recorded by a relay in
+    front of her SOCKS port: preamble, ICE, OTR), replayed into Bo's
+    contact onion after the channel closed, set up no agent at Bo: the
+    derived session id is used once. Then Ada's next dial still goes
+    direct and the message arrives."""
+    relay = Relay(f"127.0.0.1:{tornet.socks_port}")
+    try:
+        ha, hb, a, b, ba, bb = friends_in_two_hosts(
+            prosody, tornet, hosts, ("replay-ada", "replay-bo"), ("rpada", "rpbo"),
+            a_socks=relay.address)
+        chat(ha, hb, a, b, ba, bb, "first-contact")
+        ca, _ = assert_agree(ha, hb, a, b, ba, bb)
+        for h in (ha, hb):
+            wait_published(h, 2)
+        sign_out_and_in(ha, hb, a, b)
+        for h, acct in ((ha, a), (hb, b)):
+            h.cmd(f"connect {acct}")
+        chat(ha, hb, a, b, ba, bb, "recorded")
+        dials = [s for s in relay.streams if s.target() == (ca[0], WARREN_PORT)]
+        assert dials, "no stream to the contact onion"
+        up, _ = dials[-1].after_socks()
+        assert len(up) > 38
+        answered = (hb.dir / "debug.log").read_text(errors="replace").count(
+            "direct dial from")
+        sign_out_and_in(ha, hb, a, b)
+        hb.cmd(f"connect {b}")
+        hb.wait(rf"^signed-on {re.escape(b)}$", timeout=120)
+        wait_published(hb, 4)
+        code, seen = reach(tornet.socks_port, ca[0])
+        assert code == 0, f"contact onion: {names(seen)}"
+        code, s = socks_connect(tornet.socks_port, ca[0], WARREN_PORT)
+        assert code == 0
+        s.sendall(up)
+        s.settimeout(30)
+        try:
+            while s.recv(4096):
+                pass
+        except OSError:
+            pass
+        s.close()
+        time.sleep(2)
+        again = (hb.dir / "debug.log").read_text(errors="replace").count(
+            "direct dial from")
+        assert again == answered, "the replayed dial got an agent"
+        ha.cmd(f"connect {a}")
+        chat(ha, hb, a, b, ba, bb, "after-replay")
+    finally:
+        relay.close()
+
+
+def test_both_dial_directly_at_once(prosody, tornet, hosts):
+    """Known contacts send to each other at the same moment after signing
+    in: both dial the other's contact onion, one channel stands (the rule
+    session_trust.c applies to Jingle), both messages arrive, and still no
+    stanza between the accounts passes the server."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("both-ada", "both-bo"), ("bthada", "bthbo"))
+    chat(ha, hb, a, b, ba, bb, "first-contact")
+    assert_agree(ha, hb, a, b, ba, bb)
+    for h in (ha, hb):
+        wait_published(h, 2)
+    sign_out_and_in(ha, hb, a, b)
+    plog = prosody.dir / "debug.log"
+    offset = plog.stat().st_size
+    for h, acct in ((ha, a), (hb, b)):
+        h.cmd(f"connect {acct}")
+    for h, acct in ((ha, a), (hb, b)):
+        h.wait(rf"^signed-on {re.escape(acct)}$", timeout=120)
+    wait_published(ha, 3)
+    wait_published(hb, 3)
+    time.sleep(3)  # each sees the other online
+    ha.cmd(f"send {a} {bb} at-once-ab")
+    hb.cmd(f"send {b} {ba} at-once-ba")
+    hb.wait(rf"^im {re.escape(b)} {re.escape(ba)} at-once-ab$", timeout=180, since=0)
+    ha.wait(rf"^im {re.escape(a)} {re.escape(bb)} at-once-ba$", timeout=180, since=0)
+    with open(plog, errors="replace") as f:
+        f.seek(offset)
+        later = stanzas_between(f.read(), ba, bb)
+    assert later == [], "stanzas through the server:\n" + "\n".join(later)
+    dials = sum((h.dir / "debug.log").read_text(errors="replace").count(
+        "directly (server-blind)") for h in (ha, hb))
+    print(f"\nboth at once: {dials} direct dials, both messages arrived")
 
 
 def accepted_onions(prosody, responder_bare):

@@ -546,6 +546,7 @@ otr_secure(WarrenOtr *otr, const char *bare, gboolean secure, gpointer data)
 	                  (g_get_monotonic_time() -
 	                   warren_peer_get_connected_at(peer->core)) / 1000.0);
 	warren_session_trust_secured(peer); /* is it the known key? */
+	peer->direct_tries = 0; /* its next dial tries direct again */
 }
 
 static void

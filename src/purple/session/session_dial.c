@@ -35,6 +35,7 @@
 #include "purple/session/contact_onion.h"
 #include "purple/session/session.h"
 #include "purple/session/session_peer.h"
+#include "purple/session/session_direct.h"
 #include "purple/session/session_ui.h"
 #include "purple/xmpp/signalling.h"
 #include "purple/signin/tor_account.h"
@@ -76,6 +77,8 @@ warren_session_dial(Peer *peer)
 		return; /* offline: messages wait; presence calls us back */
 	g_free(peer->full);
 	peer->full = full;
+	if (warren_session_direct_dial(peer))
+		return; /* a known contact: no stanza through the server */
 	sid = warren_session_id_new();
 	if (!warren_session_peer_new_channel(peer, WARREN_CHANNEL_ROLE_INITIATOR, sid)) {
 		g_free(sid);
@@ -91,7 +94,7 @@ warren_session_dial(Peer *peer)
 	sig.pwd = pwd;
 	sig.version_min = sig.version_max = WARREN_SESSION_PROTOCOL_VERSION;
 	peer->initiate_iq = g_strdup_printf("warren-sig-%s", sid);
-	warren_debug_info("dialling %s\n", warren_priv(peer->bare));
+	warren_debug_info("dialling %s by Jingle signalling\n", warren_priv(peer->bare));
 	send_signal(conn, &sig, peer->full, peer->initiate_iq);
 	g_free(ufrag);
 	if (pwd)
@@ -125,6 +128,7 @@ warren_session_kick(PurpleConnection *gc)
 
 	if (conn == NULL || conn->outbox == NULL)
 		return;
+	warren_session_direct_listen(conn);
 	contacts = warren_outbox_contacts_with_pending(conn->outbox);
 	for (i = 0; contacts && i < contacts->len; i++)
 		warren_session_peer_online(gc, g_ptr_array_index(contacts, i));
@@ -377,6 +381,7 @@ warren_session_dial_init(PurplePlugin *plugin)
 	purple_signal_connect(plugin, "jabber-receiving-iq", plugin,
 	                      PURPLE_CALLBACK(receiving_iq_cb), NULL);
 	warren_presence_set_online_func(warren_session_peer_online);
+	warren_presence_set_known_func(warren_session_direct_known);
 	warren_presence_set_route_func(route_of);
 	warren_contact_onion_set_revoked_func(warren_session_contact_revoked);
 }

@@ -38,6 +38,7 @@ typedef struct {
 	gboolean pin_blocked;     /* the user declined a changed address */
 	WarrenTorIntroOnion *intro;   /* responder: this handshake's onion */
 	GCancellable *intro_cancel;   /* ... while it is being published */
+	guint direct_tries;       /* direct dials in a row not yet private */
 } Peer;
 
 /* The state of the contact's channel (core/peer/peer.h). */

@@ -54,6 +54,7 @@ struct WarrenPresence {
 };
 
 static WarrenPresenceOnlineFunc online_func; /* the session layer's */
+static WarrenPresenceKnownFunc known_func;   /* the session layer's */
 static WarrenPresenceRouteFunc route_func;   /* ... */
 
 static void
@@ -263,9 +264,18 @@ receiving_presence_cb(PurpleConnection *gc, const char *type, const char *from,
 	if (type == NULL || g_str_equal(type, "available")) {
 		expire_disco(conn);
 		peer = peer_get(conn, bare, TRUE);
-		if (!g_hash_table_contains(peer->resources, resource) &&
-		    g_hash_table_size(peer->resources) < MAX_RESOURCES &&
-		    g_strcmp0(self, bare) != 0 && ask_disco(conn, from))
+		if (g_hash_table_contains(peer->resources, resource) ||
+		    g_hash_table_size(peer->resources) >= MAX_RESOURCES ||
+		    g_strcmp0(self, bare) == 0)
+			return FALSE;
+		if (known_func && known_func(gc, bare)) {
+			/* Known inside OTR: nothing to ask through the server. */
+			g_hash_table_insert(peer->resources, g_strdup(resource),
+			                    GINT_TO_POINTER(WARREN_PEER_YES + 2));
+			refresh_buddy(gc, bare);
+			if (online_func)
+				online_func(gc, bare);
+		} else if (ask_disco(conn, from))
 			g_hash_table_insert(peer->resources, g_strdup(resource),
 			                    GINT_TO_POINTER(WARREN_PEER_UNKNOWN + 2));
 	} else if (g_str_equal(type, "unavailable") || g_str_equal(type, "error")) {
@@ -422,6 +432,12 @@ void
 warren_presence_set_online_func(WarrenPresenceOnlineFunc func)
 {
 	online_func = func;
+}
+
+void
+warren_presence_set_known_func(WarrenPresenceKnownFunc func)
+{
+	known_func = func;
 }
 
 void

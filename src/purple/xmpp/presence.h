@@ -27,6 +27,12 @@ void warren_presence_init(PurplePlugin *plugin);
  * plugin load, so presence needs no upward include. */
 typedef void (*WarrenPresenceOnlineFunc)(PurpleConnection *gc, const char *bare);
 void warren_presence_set_online_func(WarrenPresenceOnlineFunc func);
+/* Whether contact @bare is already known to run Warren (it exchanged
+ * contact credentials inside OTR): its resources are then not asked for
+ * their disco#info, so a known contact's sign-in sends no stanza to it
+ * (issue 11). Registered by the session layer at plugin load. */
+typedef gboolean (*WarrenPresenceKnownFunc)(PurpleConnection *gc, const char *bare);
+void warren_presence_set_known_func(WarrenPresenceKnownFunc func);
 /* How conversations with a Warren contact go, for its status text and
  * tooltip ("direct (server-blind)" / "first contact"); the session
  * layer's. */
