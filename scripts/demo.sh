@@ -174,9 +174,25 @@ tmux -L "$tmux_sock" send-keys -t demo.0 "Hello Bob, this went peer to peer over
 for _ in $(seq 1 60); do
 	if tmux -L "$tmux_sock" capture-pane -p -t demo.1 | grep -q "Hello Bob"; then
 		echo "bob received alice's greeting over the private channel."
-		exit 0
+		break
 	fi
 	sleep 1
 done
-echo "demo: bob has not shown alice's greeting yet; attach to look." >&2
+if ! tmux -L "$tmux_sock" capture-pane -p -t demo.1 | grep -q "Hello Bob"; then
+	echo "demo: bob has not shown alice's greeting yet; attach to look." >&2
+	exit 1
+fi
+# Inside that first private conversation they exchanged what later ones
+# need: alice's /warren status says her next conversations go direct.
+for _ in $(seq 1 10); do
+	tmux -L "$tmux_sock" send-keys -t demo.0 "/warren status" Enter
+	sleep 2
+	if tmux -L "$tmux_sock" capture-pane -p -t demo.0 | grep -q "direct (server-blind)"; then
+		echo "alice's /warren status: Conversations: direct (server-blind) -- from now on"
+		echo "alice and bob dial each other's contact onion; no stanza between them"
+		echo "passes through the XMPP server (README: What the server and the network see)."
+		exit 0
+	fi
+done
+echo "demo: alice's /warren status does not say direct (server-blind) yet; attach to look." >&2
 exit 1
