@@ -18,9 +18,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from conftest import SRC, ClientTor
 
 sys.path.insert(0, str(SRC / "tests" / "tools"))
-from socks_relay import Relay  # noqa: E402
+from socks_relay import Relay, channel_frames  # noqa: E402
 from test_chat import friends_in_two_hosts, received  # noqa: E402
 from test_onion_auth import REFUSED, names, socks_connect  # noqa: E402
+from test_otr import FRAME_NAMES  # noqa: E402
 
 WARREN_PORT = 7777
 
@@ -218,37 +219,72 @@ def sign_out_and_in(ha, hb, a, b):
         h.wait(rf"^signed-off {re.escape(acct)}$", timeout=30)
 
 
+def direct_wire(relay, onion, secret):
+    """The frames of every channel stream @relay carried to @onion: only
+    HELLO/PING/PONG/BYE and OTR (every message an OTR v3 data message),
+    @secret nowhere in the relayed bytes. Returns the OTR data messages."""
+    channels = [s for s in relay.streams if (s.target() or ("", 0))[0] == onion]
+    assert channels, [s.target() for s in relay.streams]
+    data_msgs = 0
+    for s in channels:
+        up, down = s.after_socks()
+        for direction, frames in (("up", channel_frames(up, True)),
+                                  ("down", channel_frames(down, False))):
+            for typ, payload in frames:
+                name = FRAME_NAMES.get(typ, f"type{typ}")
+                assert name in ("HELLO", "PING", "PONG", "BYE", "OTR"), \
+                    f"{name} frame {direction}: content outside OTR"
+                if name == "OTR":
+                    assert payload.startswith(b"?OTR"), payload[:16]
+                    data_msgs += payload.startswith(b"?OTR:AAMD")
+    assert secret.encode() not in relay.raw()
+    return data_msgs
+
+
 def test_second_conversation_sends_no_stanza(prosody, tornet, hosts):
     """After a first conversation (credentials exchanged), both sign out
     and in again and talk both ways: the messages arrive, each side dialled
     or answered the other's contact onion directly, and prosody's stanza
     log shows no stanza between the two accounts but presence — no Jingle,
-    no disco."""
-    ha, hb, a, b, ba, bb = friends_in_two_hosts(
-        prosody, tornet, hosts, ("direct-ada", "direct-bo"), ("dada", "dbo"))
-    chat(ha, hb, a, b, ba, bb, "first-contact")
-    assert_agree(ha, hb, a, b, ba, bb)
-    for h in (ha, hb):
-        wait_published(h, 2)
-    plog = prosody.dir / "debug.log"
-    first = stanzas_between(plog.read_text(errors="replace"), ba, bb)
-    assert any("jingle" in s for s in first), "the first contact used no Jingle?"
-    sign_out_and_in(ha, hb, a, b)
-    offset = plog.stat().st_size
-    for h, acct in ((ha, a), (hb, b)):
-        h.cmd(f"connect {acct}")
-    chat(ha, hb, a, b, ba, bb, "second-ab")
-    chat(hb, ha, b, a, bb, ba, "second-ba")
-    time.sleep(2)
-    with open(plog, errors="replace") as f:
-        f.seek(offset)
-        later = stanzas_between(f.read(), ba, bb)
-    assert later == [], "stanzas through the server:\n" + "\n".join(later)
-    logs = [(h.dir / "debug.log").read_text(errors="replace") for h in (ha, hb)]
-    assert any("directly (server-blind)" in t for t in logs), "no direct dial"
-    assert any("direct dial from" in t for t in logs), "no direct dial answered"
-    print(f"\nsecond conversation: 0 stanzas between the accounts "
-          f"(first contact: {len(first)})")
+    no disco. Ada's Tor traffic goes through a logging relay: the direct
+    channel carries OTR only, the text nowhere in clear (the wire test of
+    test_otr.py, on the direct path)."""
+    relay = Relay(f"127.0.0.1:{tornet.socks_port}")
+    try:
+        ha, hb, a, b, ba, bb = friends_in_two_hosts(
+            prosody, tornet, hosts, ("direct-ada", "direct-bo"), ("dada", "dbo"),
+            a_socks=relay.address)
+        chat(ha, hb, a, b, ba, bb, "first-contact")
+        ca, _ = assert_agree(ha, hb, a, b, ba, bb)
+        for h in (ha, hb):
+            wait_published(h, 2)
+        plog = prosody.dir / "debug.log"
+        first = stanzas_between(plog.read_text(errors="replace"), ba, bb)
+        assert any("jingle" in s for s in first), "the first contact used no Jingle?"
+        sign_out_and_in(ha, hb, a, b)
+        offset = plog.stat().st_size
+        for h, acct in ((ha, a), (hb, b)):
+            h.cmd(f"connect {acct}")
+        secret = "direct-marker-" + str(time.monotonic_ns())
+        chat(ha, hb, a, b, ba, bb, f"{secret}-ab")
+        chat(hb, ha, b, a, bb, ba, f"{secret}-ba")
+        time.sleep(2)
+        with open(plog, errors="replace") as f:
+            f.seek(offset)
+            text = f.read()
+        later = stanzas_between(text, ba, bb)
+        assert later == [], "stanzas through the server:\n" + "\n".join(later)
+        assert secret not in text
+        logs = [(h.dir / "debug.log").read_text(errors="replace") for h in (ha, hb)]
+        assert any("directly (server-blind)" in t for t in logs), "no direct dial"
+        assert any("direct dial from" in t for t in logs), "no direct dial answered"
+        data_msgs = direct_wire(relay, ca[0], secret)
+        assert data_msgs >= 2, data_msgs
+        print(f"\nsecond conversation: 0 stanzas between the accounts "
+              f"(first contact: {len(first)}); {data_msgs} OTR data messages on "
+              f"the direct channel, nothing else, the text nowhere in clear")
+    finally:
+        relay.close()
 
 
 def test_replayed_direct_dial_gets_no_agent(prosody, tornet, hosts):
