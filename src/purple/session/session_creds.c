@@ -179,6 +179,9 @@ warren_session_creds_got(Peer *peer, const WarrenOtrPayload *p)
 		return;
 	x = g_hash_table_lookup(state(peer->conn)->exchanges, peer->bare);
 	if (x == NULL || memcmp(x->sent_digest, p->creds_ack, 32) != 0) {
+		/* Also when the contact's CREDS came before secured() (which
+		 * dropped the exchange got_creds answered with): harmless, both
+		 * stored the same credentials. */
 		warren_debug_warn("%s acknowledged credentials we did not send\n",
 		                  warren_priv(peer->bare));
 		return;
