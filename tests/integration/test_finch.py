@@ -163,7 +163,8 @@ def test_two_finch_clients_chat(tmp_path, tmux, artifacts, prosody, tornet, host
     # (/warren verify), bob's Finch pops the question up; both type the
     # shared secret and press the Verify button.
     tmux.keys("alice", "/warren verify", "Enter")
-    tmux.wait_for("alice", "with a shared secret", timeout=30)
+    # The dialog may open behind her conversation (Finch, under load).
+    surface(tmux, "alice", "with a shared secret", timeout=60)
     time.sleep(1)
     (artifacts / "finch-alice-smp-dialog.txt").write_text(tmux.screen("alice"))
     # Finch's entry keeps Enter; Tab moves to the first button (Verify).
