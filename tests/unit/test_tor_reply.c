@@ -321,7 +321,7 @@ test_reply_limits (void)
   /* A data block over the total size. */
   chunk = g_strnfill (1022, 'd');
   ok = warren_tor_reply_parser_feed (total, (const guint8 *) "250+x=\r\n", 8, &error);
-  for (i = 0; ok && i < 2048; i++) {
+  for (i = 0; ok && i < 2 * WARREN_TOR_REPLY_MAX_TOTAL / 1024; i++) {
     ok = warren_tor_reply_parser_feed (total, (const guint8 *) chunk, 1022, &error) &&
          warren_tor_reply_parser_feed (total, (const guint8 *) "\r\n", 2, &error);
   }
