@@ -175,19 +175,26 @@ def test_lost_state_exchanges_again(prosody, tornet, hosts):
         (ha.dir / "debug.log").read_text(errors="replace")
 
 
+def friends_who_reach(prosody, tornet, hosts, names_, short, text):
+    """Ada and Bo after a first conversation (@text): credentials agreed,
+    both contact onions re-published, and Ada's tor reaches Bo's (ca[0])."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts, names_, short)
+    chat(ha, hb, a, b, ba, bb, text)
+    ca, cb = assert_agree(ha, hb, a, b, ba, bb)
+    for h in (ha, hb):
+        wait_published(h, 2)
+    code, seen = reach(tornet.socks_port, ca[0])
+    assert code == 0, f"before: {names(seen)}"
+    return ha, hb, a, b, ba, bb, ca, cb
+
+
 def test_removed_contact_is_revoked(prosody, tornet, hosts):
     """Bob removes Ada: her open channel closes at once, his contact onion
     is published again without her key, and her tor (which reached it
     before) is refused by tor."""
-    ha, hb, a, b, ba, bb = friends_in_two_hosts(
-        prosody, tornet, hosts, ("rev-ada", "rev-bo"), ("rada", "rbo"))
-    chat(ha, hb, a, b, ba, bb, "before-removal")
-    ca, cb = assert_agree(ha, hb, a, b, ba, bb)
+    ha, hb, a, b, ba, bb, ca, cb = friends_who_reach(
+        prosody, tornet, hosts, ("rev-ada", "rev-bo"), ("rada", "rbo"), "before-removal")
     bob_onion = ca[0]
-    for h in (ha, hb):
-        wait_published(h, 2)
-    code, seen = reach(tornet.socks_port, bob_onion)
-    assert code == 0, f"before: {names(seen)}"
     downs = channel_downs(ha)
     hb.cmd(f"rmbuddy {b} {ba}")
     wait_channel_down(ha, downs)
@@ -433,15 +440,9 @@ def test_blocked_contact_is_revoked_and_cut(prosody, tornet, hosts):
     itself: their next conversation (here her waiting message, redialled)
     is a first contact again (signalling, an introduction onion), which
     exchanges fresh credentials."""
-    ha, hb, a, b, ba, bb = friends_in_two_hosts(
-        prosody, tornet, hosts, ("blk-ada", "blk-bo"), ("blada", "blbo"))
-    chat(ha, hb, a, b, ba, bb, "before-block")
-    ca, cb = assert_agree(ha, hb, a, b, ba, bb)
+    ha, hb, a, b, ba, bb, ca, cb = friends_who_reach(
+        prosody, tornet, hosts, ("blk-ada", "blk-bo"), ("blada", "blbo"), "before-block")
     bob_onion = ca[0]
-    for h in (ha, hb):
-        wait_published(h, 2)
-    code, seen = reach(tornet.socks_port, bob_onion)
-    assert code == 0, f"before: {names(seen)}"
     downs = channel_downs(ha)
     t0 = time.monotonic()
     hb.cmd(f"block {b} {ba}")
