@@ -17,8 +17,9 @@
  * so whoever learned the address (older Warrens handed it out) gets Tor's
  * "missing client authorization", cannot tell whether the user is online
  * and cannot hold the listener's slots. Contacts reach the account through
- * introduction onions (first contact) and the contact onion. If the Tor is lost, the connection fails with a network error:
- * the UI reconnects, and the reconnect starts a managed tor again.
+ * introduction onions (first contact) and the contact onion. If the Tor is
+ * lost, the connection fails with a network error: the UI reconnects, and
+ * the reconnect starts a managed tor again.
  *
  * Stream isolation: every sign-in gets a random SOCKS5 username
  * (warren_tor_account_get_socks_user()). The XMPP connection gives it with the password
