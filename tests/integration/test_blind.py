@@ -47,6 +47,22 @@ def creds_of(host, bare):
     return None
 
 
+def contact_onion_for(host, bare, contact, timeout=60):
+    """The contact onion of contact as account bare of host stored it
+    (waits for the exchange): the host's tor holds its client key, so
+    tornet's client tor can reach it."""
+    path = host.dir / "purple" / "warren" / bare.lower() / "contact-creds"
+    deadline = time.monotonic() + timeout
+    while True:
+        if path.exists():
+            for line in path.read_text().splitlines()[1:]:
+                f = line.split(" ")
+                if f[0] == contact:
+                    return f[1]
+        assert time.monotonic() < deadline, f"{bare} has no credentials for {contact}"
+        time.sleep(0.5)
+
+
 def public_of(secret):
     return X25519PrivateKey.from_private_bytes(secret).public_key().public_bytes(
         Encoding.Raw, PublicFormat.Raw)
@@ -419,6 +435,27 @@ def test_introduction_onion_unreachable_after_first_contact(prosody, tornet, hos
     # The conversation, on the channel it opened, goes on both ways.
     chat(ha, hb, a, b, ba, bb, "still-here")
     chat(hb, ha, b, a, bb, ba, "and-back")
+
+
+def test_stable_onion_is_refused_by_tor(prosody, tornet, hosts, stranger):
+    """Someone who learned the account's stable onion (every older Warren
+    handed it to the server and the contacts; the host's `onion` line here)
+    gets tor's refusal, "missing client authorization" (0xF4: the
+    descriptor was found but nobody can read it), not a Warren refusal,
+    while the user is signed in and chatting: no online oracle, no
+    preamble slots to hold."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("stable-ada", "stable-bo"), ("sada", "sbo"))
+    chat(ha, hb, a, b, ba, bb, "online-and-chatting")
+    for h, acct in ((ha, a), (hb, b)):
+        stable = onion_of(h, acct)
+        code, seen = reach(stranger.socks_port, stable, timeout=90, until_refused=True)
+        print(f"\nstranger dialling {acct}'s stable onion: {names(seen)}")
+        assert 0 not in seen, f"a stranger reached the stable onion: {names(seen)}"
+        assert code == 0xF4, f"stable onion: {names(seen)}"
+    # The conversation goes on both ways.
+    chat(hb, ha, b, a, bb, ba, "still-online")
+    chat(ha, hb, a, b, ba, bb, "and-back")
 
 
 def channel_downs(host):

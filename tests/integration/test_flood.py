@@ -1,19 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""A stranger who knows a user's onion address floods it (issue 16, and the
-listener point of issue 10), through a client tor of their own, while a
-contact on a third tor talks to the user.
+"""A contact turned hostile floods the user's contact onion (issue 16, and
+the listener point of issue 10), with the client key the user gave it,
+through a client tor of its own, while an honest contact on a third tor
+talks to the user. (Nobody else can reach the user's listener: the stable
+onion is published for nobody, the contact onion for contacts only; a
+first contact's introduction onion lives for one handshake.)
 
-The stranger keeps 300 streams open for 60 s, re-opening each one Warren
+The flooder keeps 300 streams open for 60 s, re-opening each one Warren
 closes: idle, HTTP garbage, 10 MB of zeros, and a Warren-looking preamble
 that stalls. Each SOCKS username is a circuit of its own (tor's
 IsolateSOCKSAuth), a few streams per circuit, so the onion's per-circuit
 limit (MaxStreams) does not end the flood by itself: the listener must.
-Then the stranger stops re-opening but holds whatever is still open.
+Then the flooder stops re-opening but holds whatever is still open.
 
 What the user sees: the contact's channel opens on its first dial during
 the flood, and the contact's messages arrive exactly once. What nobody
 sees, counted with `ss`: the user's tor's connections to Warren's listener
-before, during, and 60 s after the flood — none of the stranger's is left.
+before, during, and 60 s after the flood — none of the flooder's is left.
 And the onion's per-circuit limit itself: a circuit that opens a stream
 more than MaxStreams is closed by the user's tor.
 """
@@ -25,10 +28,11 @@ import subprocess
 import threading
 import time
 
-from conftest import add_xmpp_account
+from conftest import ClientTor, add_xmpp_account
 from host import HostError
 from test_account import signin
-from test_chat import wait_warren_contact
+from test_blind import contact_onion_for
+from test_chat import two_friends, wait_warren_contact
 
 ONION_PORT = 7777
 STREAMS = 300
@@ -139,6 +143,24 @@ def listening_ports(pid):
             if f"pid={pid}," in l}
 
 
+def hostile_contact_tor(tornet, directory, host, bare, contact):
+    """A client tor (SOCKS port at tornet base + 50) that holds the client
+    key bare of host was given for contact's contact onion, as a contact
+    that turned hostile would use it: (tor, the contact onion)."""
+    path = host.dir / "purple" / "warren" / bare.lower() / "contact-creds"
+    line = next(l for l in path.read_text().splitlines()[1:]
+                if l.split(" ")[0] == contact)
+    onion, secret = line.split(" ")[1:3]
+    auth = directory.parent / (directory.name + "-auth")
+    auth.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = auth / "contact.auth_private"
+    key.write_text(f"{onion[:56]}:descriptor:x25519:{secret.upper()}\n")
+    key.chmod(0o600)
+    t = ClientTor(tornet, directory, 50, extra=f"ClientOnionAuthDir {auth}\n")
+    t.start()
+    return t, onion
+
+
 def tor_connections_to(pid):
     """Established connections of a tor process to a port the process pid
     listens on: the user's tor's streams to Warren's onion listener (the
@@ -173,31 +195,48 @@ def arrival(host, acct, sender, text, timeout):
         return False
 
 
-def test_stranger_flood_at_the_onion(prosody, tornet, hosts, stranger_tor):
-    (u_u, u_pw), (c_u, c_pw) = prosody.new_user("ursula"), prosody.new_user("carl")
+def befriend(h1, a1, h2, a2):
+    b1, b2 = a1.split("/")[0], a2.split("/")[0]
+    h1.cmd(f"addbuddy {a1} {b2}")
+    h2.cmd(f"addbuddy {a2} {b1}")
+    h1.wait(rf"^buddy-status {re.escape(a1)} {re.escape(b2)} available", timeout=60)
+    h2.wait(rf"^buddy-status {re.escape(a2)} {re.escape(b1)} available", timeout=60)
+
+
+def test_hostile_contact_flood_at_the_onion(prosody, tornet, hosts, artifacts):
+    (u_u, u_pw), (c_u, c_pw), (m_u, m_pw) = (prosody.new_user(p) for p in
+                                             ("ursula", "carl", "mallory"))
     victim = hosts.start("flood-user")
     contact = hosts.start("flood-contact")
+    hostile = hosts.start("flood-hostile")
     user = add_xmpp_account(victim, tornet, u_u, u_pw)      # the network's client tor
     carl = add_xmpp_account(contact, tornet, c_u, c_pw)
+    mal = add_xmpp_account(hostile, tornet, m_u, m_pw)
     contact.cmd(f"set {carl} tor-mode s managed")           # a tor of its own
     contact.cmd(f"set {carl} tor-config s {tornet.env['TORNET_CLIENT_TORRC']}")
     signin(victim, user)
+    signin(hostile, mal)
     signin(contact, carl, timeout=120)
-    onion = victim.wait(rf"^onion {re.escape(user)} ([a-z2-7]{{56}}\.onion)$",
-                        timeout=120, since=0).group(1)
+    victim.wait(rf"^onion {re.escape(user)} ", timeout=120, since=0)
     contact.wait(rf"^onion {re.escape(carl)} ", timeout=120, since=0)
-    bu, bc = user.split("/")[0], carl.split("/")[0]
-    victim.cmd(f"addbuddy {user} {bc}")
-    contact.cmd(f"addbuddy {carl} {bu}")
-    victim.wait(rf"^buddy-status {re.escape(user)} {re.escape(bc)} available", timeout=60)
-    contact.wait(rf"^buddy-status {re.escape(carl)} {re.escape(bu)} available", timeout=60)
+    bu, bc, bm = (a.split("/")[0] for a in (user, carl, mal))
+    befriend(victim, user, contact, carl)
+    befriend(victim, user, hostile, mal)
+    # Mallory's first conversation gets her the user's contact onion and a
+    # client key for it; then she floods it from a tor of her own.
+    hostile.cmd(f"send {mal} {bu} hello")
+    assert arrival(victim, user, bm, "hello", 180)
+    contact_onion_for(hostile, bm, bu)
+    hostile.close()
+    flood_tor, onion = hostile_contact_tor(tornet, artifacts / "flood-tor",
+                                           hostile, bm, bu)
     wait_warren_contact(contact, carl, bu)
 
     pid = victim.proc.pid
     before = tor_connections_to(pid)
     base_rss, base_fds = usage(pid)
     samples = []            # (seconds into the flood, tor conns, rss MB, fds)
-    stranger = Stranger(stranger_tor.socks_port, onion)
+    stranger = Stranger(flood_tor.socks_port, onion)
     t0 = time.monotonic()
     stranger.start()
 
@@ -232,6 +271,7 @@ def test_stranger_flood_at_the_onion(prosody, tornet, hosts, stranger_tor):
         left = stranger.open
     finally:
         stranger.close()
+        flood_tor.stop()
 
     got = [l for l in victim.lines if l.startswith(f"im {user} {bc} ")]
     debug = (contact.dir / "debug.log").read_text(errors="replace")
@@ -239,16 +279,16 @@ def test_stranger_flood_at_the_onion(prosody, tornet, hosts, stranger_tor):
     during = max(s[1] for s in samples if s[0] <= FLOOD_S)
     peak_rss = max(s[2] for s in samples)
     peak_fds = max(s[3] for s in samples)
-    print(f"\nflood: {opened} stranger streams opened in {FLOOD_S} s; user's tor -> "
+    print(f"\nflood: {opened} hostile streams opened in {FLOOD_S} s; user's tor -> "
           f"listener connections: {before} before, {during} at most during, "
-          f"{after} {AFTER_S} s after (stranger streams still open: {left}); "
+          f"{after} {AFTER_S} s after (hostile streams still open: {left}); "
           f"contact's first message during the flood: "
           f"{f'{first:.2f} s' if first else 'not within 60 s'}, dials: {dials} "
           f"(ICE failed: {ice_failed}); "
           f"user's host: RSS {base_rss} -> {peak_rss} MB, fds {base_fds} -> {peak_fds}")
     assert got == [f"im {user} {bc} during-the-flood-{i}" for i in range(5)]
     assert dials == 1, "the contact's channel needed more than one dial"
-    assert left == 0, f"{left} stranger streams still open {AFTER_S} s after the flood"
+    assert left == 0, f"{left} hostile streams still open {AFTER_S} s after the flood"
     # What remains is the contact's channel.
     assert after <= 1, f"{after} connections of the user's tor to the listener remain"
     assert peak_fds < base_fds + 128 + 64, "fds grew beyond the listener's bounds"
@@ -266,17 +306,26 @@ def is_closed(s):
         return True
 
 
-def test_circuit_over_the_stream_limit_is_closed(prosody, tornet, hosts, stranger_tor):
+def test_circuit_over_the_stream_limit_is_closed(prosody, tornet, hosts, artifacts):
     """The onion is published with MaxStreams and MaxStreamsCloseCircuit: a
     circuit that asks for one stream more than the limit is closed by the
     user's tor, with every stream on it, long before the listener's 10 s
-    preamble deadline would have ended those streams."""
-    u, pw = prosody.new_user("uma")
-    victim = hosts.start("stream-limit")
-    user = add_xmpp_account(victim, tornet, u, pw)
-    signin(victim, user)
-    onion = victim.wait(rf"^onion {re.escape(user)} ([a-z2-7]{{56}}\.onion)$",
-                        timeout=120, since=0).group(1)
+    preamble deadline would have ended those streams. (The contact onion,
+    dialled by a contact with its client key from a tor of its own.)"""
+    victim, a, b, ba, bb = two_friends(prosody, tornet, hosts, "stream-limit",
+                                       "uma", "una")
+    victim.cmd(f"send {a} {bb} hello")
+    assert arrival(victim, b, ba, "hello", 180)
+    contact_onion_for(victim, ba, bb)
+    stranger_tor, onion = hostile_contact_tor(tornet, artifacts / "limit-tor",
+                                              victim, ba, bb)
+    try:
+        over_the_limit(stranger_tor, onion)
+    finally:
+        stranger_tor.stop()
+
+
+def over_the_limit(stranger_tor, onion):
     held = []
     for _ in range(8):  # Warren's MaxStreams: allowed, idle
         s = None
@@ -285,7 +334,7 @@ def test_circuit_over_the_stream_limit_is_closed(prosody, tornet, hosts, strange
             s = socks_open(stranger_tor.socks_port, onion, ONION_PORT, "one-circuit")
             if s is None:
                 time.sleep(0.5)
-        assert s is not None, "the stranger's tor could not reach the onion"
+        assert s is not None, "the contact's tor could not reach the onion"
         s.settimeout(0.2)
         held.append((time.monotonic(), s))
     time.sleep(1)

@@ -116,11 +116,18 @@ def socks_garbage(socks_port, onion, port, payload):
 
 
 def test_hostile_signalling_and_onion_garbage(prosody, tornet, hosts, artifacts):
+    from test_blind import contact_onion_for
     from test_chat import two_friends
     host, a, b, ba, bb = two_friends(prosody, tornet, hosts, "hostile2", "amy", "bo",
                                      strace=True)
     mal_u, mal_pw = prosody.new_user("mal")
-    onion = next(l.split()[2] for l in host.lines if l.startswith(f"onion {a} "))
+    # The only address of b's that reaches its listener, the contact onion
+    # a got inside their first conversation (the host's tor, tornet's
+    # client tor, holds a's client key for it): a contact turned hostile.
+    host.cmd(f"send {a} {bb} before-the-attack")
+    host.wait(rf"^im {re.escape(b)} {re.escape(ba)} before-the-attack$", timeout=120,
+              since=0)
+    onion = contact_onion_for(host, ba, bb)
     sid = "0123456789abcdef0123456789abcdef"
     jingle = ("<jingle xmlns='urn:xmpp:jingle:1' action='{action}' sid='{sid}'{extra}>"
               "<content creator='initiator' name='warren'>"
@@ -152,7 +159,7 @@ def test_hostile_signalling_and_onion_garbage(prosody, tornet, hosts, artifacts)
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, f"rawxmpp failed:\n{r.stderr}\n{r.stdout}"
 
-    # Garbage on alice's onion port: each stream is closed by her listener.
+    # Garbage on bo's contact onion: each stream is closed by his listener.
     import time
     payloads = [b"GET / HTTP/1.0\r\n\r\n", b"\x00" * 4096,
                 b"WRN1 " + b"f" * 32 + b"\n", b"WRN1 short\n"]
@@ -165,9 +172,10 @@ def test_hostile_signalling_and_onion_garbage(prosody, tornet, hosts, artifacts)
                 time.sleep(0.5)
         assert closed, f"listener kept a garbage stream open: {p[:20]!r}"
 
-    # Alice is still up and still chats with her friend.
+    # Both are still up and still chat.
     host.sync()
-    assert not any(l.startswith(f"signed-off {a}") for l in host.lines)
+    assert not any(l.startswith((f"signed-off {a}", f"signed-off {b}"))
+                   for l in host.lines)
     host.cmd(f"send {b} {ba} after-the-attack")
     host.wait(rf"^im {re.escape(a)} {re.escape(bb)} after-the-attack$", timeout=120,
               since=0)

@@ -26,8 +26,13 @@ show_address_cb(PurplePluginAction *action)
 	g_autofree char *text = NULL, *fp = NULL, *full = NULL;
 
 	if (onion)
-		text = g_strdup_printf(_("Your Warren address is %s (port %d). Your "
-		                         "contacts' Warren connects to it through Tor."),
+		text = g_strdup_printf(_("Your account's onion service is %s (port "
+		                         "%d). It is published for nobody: nobody can "
+		                         "reach it or tell from it whether you are "
+		                         "online. Your contacts find you by your XMPP "
+		                         "address; Warren gives each one an address "
+		                         "of yours inside your first private "
+		                         "conversation."),
 		                       onion, WARREN_ONION_PORT);
 	else if (why)
 		text = g_strdup_printf(_("Your Warren address is not available: %s"), why);

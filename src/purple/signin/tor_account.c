@@ -11,8 +11,15 @@
  * shown as the connection's progress. Once it is up, the account's onion
  * service is published with the key kept in the account's Warren directory
  * (mode 0600, so the address never changes) and pointed at a loopback
- * listener. If the Tor is lost, the connection fails with a network error:
- * the UI reconnects, and the reconnect starts a managed tor again.
+ * listener; the sign-in waits for its descriptor upload, the proof that
+ * Tor can publish. It is published for one client-authorization key
+ * thrown away at once (ClientAuthV3): nobody can decrypt its descriptor,
+ * so whoever learned the address (older Warrens handed it out) gets Tor's
+ * "missing client authorization", cannot tell whether the user is online
+ * and cannot hold the listener's slots. Contacts reach the account through
+ * introduction onions (first contact) and the contact onion. If the Tor is
+ * lost, the connection fails with a network error: the UI reconnects, and
+ * the reconnect starts a managed tor again.
  *
  * Stream isolation: every sign-in gets a random SOCKS5 username
  * (warren_tor_account_get_socks_user()). The XMPP connection gives it with the password
@@ -41,6 +48,7 @@
 #include <util.h>
 
 #include "core/channel/channel_responder.h"
+#include "core/tor/onion_auth.h"
 #include "purple/debug.h"
 #include "purple/xmpp/contact_key.h"
 #include "purple/signin/signin.h"
@@ -206,6 +214,9 @@ publish_onion(WarrenConn *conn, WarrenTorAccount *ta)
 	PurpleAccount *account = purple_connection_get_account(conn->gc);
 	g_autoptr(GError) error = NULL;
 	g_autofree char *dir = NULL, *key_path = NULL, *target = NULL;
+	g_autoptr(WarrenOnionAuthKey) throwaway = warren_onion_auth_key_generate();
+	char *nobody[2] = { NULL, NULL };
+	WarrenTorOnionSpec spec = { 0 };
 
 	ta->responder = warren_responder_new(&error);
 	if (ta->responder == NULL) {
@@ -216,11 +227,17 @@ publish_onion(WarrenConn *conn, WarrenTorAccount *ta)
 	dir = warren_account_dir(account);
 	key_path = g_build_filename(dir, "onion_key", NULL);
 	target = g_strdup_printf("127.0.0.1:%u", warren_responder_get_port(ta->responder));
+	nobody[0] = warren_onion_auth_key_public_base32(throwaway);
+	spec.key_path = key_path;
+	spec.virt_port = WARREN_ONION_PORT;
+	spec.target = target;
+	spec.client_auth = (const char *const *)nobody;
+	spec.timeout_ms = ONION_PUBLISH_TIMEOUT_MS;
 	ta->publishing = g_new(WarrenConn *, 1);
 	*ta->publishing = conn;
-	warren_tor_publish_onion_async(ta->tor, key_path, WARREN_ONION_PORT, target,
-	                               ONION_PUBLISH_TIMEOUT_MS, conn->cancel,
-	                               published_cb, ta->publishing);
+	warren_tor_publish_onion_spec_async(ta->tor, &spec, conn->cancel,
+	                                    published_cb, ta->publishing);
+	g_free(nobody[0]);
 }
 
 static void
