@@ -294,3 +294,49 @@ def test_pinned_onion_replaced(prosody, tornet, hosts):
     hb.cmd(f"answer {n} 1")             # Connect to the new address
     wait_im(ha, a, bb, "after-the-move")
     conv(hb, b, "address changed to .* it is pinned now", since=since)
+
+
+def test_pin_of_an_older_warren_asks_not_refuses(prosody, tornet, hosts):
+    """An older Warren said (and its user pinned) the contact's stable onion;
+    today's says its contact onion, and the stable one beside it. When Ria's
+    upgraded Warren dials Sam, whose pin is her stable onion, Sam is asked
+    whether the pin moves (not refused with the "pinned address" warning);
+    his "Connect to the new address" moves it and the message arrives."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts,
+                                                ("ria", "sam"), ("ria", "sam"))
+    stable = ha.wait(rf"^onion {re.escape(a)} (\S+)", timeout=120, since=0).group(1)
+    hb.wait(rf"^onion {re.escape(b)} ", timeout=120, since=0)
+    verified_and_pinned(ha, hb, a, b, ba, bb)
+
+    # Sam's state as an older Warren left it: Ria's stable onion pinned.
+    hb.close()
+    stores = [p for p in hb.dir.rglob("trust") if p.is_file()]
+    assert len(stores) == 1, stores
+    lines = stores[0].read_text().splitlines()
+    mine = [i for i, l in enumerate(lines) if l.startswith(ba + " ")]
+    assert len(mine) == 1 and ".onion" in lines[mine[0]], lines
+    pinned = re.search(r"\S+\.onion", lines[mine[0]]).group(0)
+    assert pinned != stable, "the pin should be the contact onion"
+    lines[mine[0]] = lines[mine[0]].replace(pinned, stable)
+    stores[0].write_text("\n".join(lines) + "\n")
+
+    since = ha.mark()
+    hb = hosts.start("sam", keep=True)
+    hb.cmd(f"connect {b}")
+    hb.wait(rf"^onion {re.escape(b)} ", timeout=120)
+    ha.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available", timeout=90,
+            since=since)
+    deadline = time.monotonic() + 60       # Ria sees his Warren again
+    while "warren=1" not in ha.query(f"buddy {a} {bb}", r"^buddy ").string:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    since = hb.mark()
+    ha.cmd(f"send {a} {bb} after-the-upgrade")
+    n = request(hb, "action", b, "address is not the pinned one", timeout=180,
+                since=since)
+    assert not any(re.search(r"key dialled you from .* pinned address", l)
+                   for l in hb.lines[since:]), "refused as a foreign address"
+    hb.cmd(f"answer {n} 1")             # Connect to the new address
+    wait_im(hb, b, ba, "after-the-upgrade")
+    conv(hb, b, "address changed to .* it is pinned now", since=since)
+    assert has_pin(hb, b, ba)

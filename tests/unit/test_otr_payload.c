@@ -153,6 +153,39 @@ test_creds_round_trip (void)
   otrl_tlv_free (t);
 }
 
+/* The stable onion an older Warren said goes beside ONION, never alone. */
+static void
+test_old_onion (void)
+{
+  WarrenOtrPayload out = WARREN_OTR_PAYLOAD_INIT, in = WARREN_OTR_PAYLOAD_INIT;
+  GError *error = NULL;
+  OtrlTLV *t;
+
+  out.onion = (char *) ONION_A;
+  out.old_onion = (char *) "bbcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion";
+  t = warren_otr_payload_to_tlvs (&out);
+  g_assert_true (warren_otr_payload_parse (NULL, t, &in, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (in.onion, ==, out.onion);
+  g_assert_cmpstr (in.old_onion, ==, out.old_onion);
+  warren_otr_payload_clear (&in);
+  otrl_tlv_free (t);
+
+  /* Alone, it is refused; an invalid address too. */
+  t = otrl_tlv_new (WARREN_TLV_OLD_ONION, 62, (const unsigned char *) ONION_A);
+  g_assert_false (warren_otr_payload_parse (NULL, t, &in, &error));
+  g_assert_error (error, WARREN_OTR_PAYLOAD_ERROR, 0);
+  g_clear_error (&error);
+  g_assert_null (in.old_onion);
+  otrl_tlv_free (t);
+  t = otrl_tlv_new (WARREN_TLV_ONION, 62, (const unsigned char *) ONION_A);
+  t->next = otrl_tlv_new (WARREN_TLV_OLD_ONION, 5, (const unsigned char *) "x.oni");
+  g_assert_false (warren_otr_payload_parse (NULL, t, &in, &error));
+  g_clear_error (&error);
+  g_assert_null (in.onion);
+  otrl_tlv_free (t);
+}
+
 static void
 test_creds_rules (void)
 {
@@ -188,5 +221,6 @@ main (int argc, char **argv)
   g_test_add_func ("/otr-payload/xfer", test_xfer);
   g_test_add_func ("/otr-payload/creds-round-trip", test_creds_round_trip);
   g_test_add_func ("/otr-payload/creds-rules", test_creds_rules);
+  g_test_add_func ("/otr-payload/old-onion", test_old_onion);
   return g_test_run ();
 }

@@ -64,6 +64,7 @@ payload_copy(const WarrenOtrPayload *p)
 	*c = *p;
 	c->text = g_strdup(p->text);
 	c->onion = g_strdup(p->onion);
+	c->old_onion = g_strdup(p->old_onion);
 	return c;
 }
 
@@ -94,7 +95,8 @@ cb_typing(WarrenPeer *peer, int state, gpointer data)
 }
 
 static void
-cb_onion(WarrenPeer *peer, const char *onion, gpointer data)
+cb_onion(WarrenPeer *peer, const char *onion, const char *old_onion,
+         gpointer data)
 {
 }
 

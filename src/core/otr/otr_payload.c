@@ -56,6 +56,7 @@ warren_otr_payload_clear (WarrenOtrPayload *payload)
     g_free (payload->text);
   }
   g_free (payload->onion);
+  g_free (payload->old_onion);
   g_clear_pointer (&payload->xfer, g_bytes_unref);
   if (payload->creds != NULL) {
     explicit_bzero (payload->creds, sizeof *payload->creds);
@@ -93,10 +94,10 @@ type_bit (guint type)
 {
   if (type >= WARREN_TLV_MSG_ID && type <= WARREN_TLV_ACK_EPOCH)
     return type - WARREN_TLV_MSG_ID;
-  if (type == WARREN_TLV_CREDS || type == WARREN_TLV_CREDS_ACK)
+  if (type >= WARREN_TLV_CREDS && type <= WARREN_TLV_OLD_ONION)
     return 8 + type - WARREN_TLV_CREDS;
   if (type == WARREN_TLV_XFER)
-    return 10;
+    return 11;
   return -1;
 }
 
@@ -154,6 +155,11 @@ parse_field (const OtrlTLV *t, WarrenOtrPayload *p)
       return "bad onion address";
     p->onion = g_strndup ((const char *) t->data, t->len);
     return NULL;
+  case WARREN_TLV_OLD_ONION:
+    if (!warren_otr_onion_is_valid ((const char *) t->data, t->len))
+      return "bad onion address";
+    p->old_onion = g_strndup ((const char *) t->data, t->len);
+    return NULL;
   case WARREN_TLV_EPOCH:
   case WARREN_TLV_ACK_EPOCH:
     if (t->len != (t->type == WARREN_TLV_EPOCH ? 16 : 8) || get_u64 (t->data) == 0)
@@ -181,7 +187,8 @@ parse_field (const OtrlTLV *t, WarrenOtrPayload *p)
 static const char *
 check_whole (const WarrenOtrPayload *p, const char *text, gsize text_len)
 {
-  if ((p->epoch != 0 && p->id == 0) || (p->ack_epoch != 0 && !p->has_ack))
+  if ((p->epoch != 0 && p->id == 0) || (p->ack_epoch != 0 && !p->has_ack) ||
+      (p->old_onion != NULL && p->onion == NULL))
     return "an epoch without what it belongs to";
   if (p->epoch != 0 && p->prev >= p->id)
     return "ids out of order";
@@ -266,6 +273,11 @@ warren_otr_payload_to_tlvs (const WarrenOtrPayload *payload)
   if (payload->onion != NULL) {
     *tail = otrl_tlv_new (WARREN_TLV_ONION, strlen (payload->onion),
                           (const unsigned char *) payload->onion);
+    tail = &(*tail)->next;
+  }
+  if (payload->onion != NULL && payload->old_onion != NULL) {
+    *tail = otrl_tlv_new (WARREN_TLV_OLD_ONION, strlen (payload->old_onion),
+                          (const unsigned char *) payload->old_onion);
     tail = &(*tail)->next;
   }
   if (payload->creds != NULL) {

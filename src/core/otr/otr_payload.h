@@ -26,6 +26,9 @@
  *                     secret (32 bytes): 126 bytes
  *   0x5721  CREDS_ACK the SHA-256 (32 bytes) of the CREDS value received
  *                     and stored: the exchange is complete for the sender
+ *   0x5722  OLD_ONION with ONION only: the sender's stable onion, which an
+ *                     older Warren said as its ONION (a pin of it moves to
+ *                     ONION)
  *
  * Message ids are unique only within an epoch (outbox.h): the receiver
  * keeps its duplicate marks per (contact, epoch), and an ack for another
@@ -69,6 +72,10 @@ GQuark warren_otr_payload_error_quark (void);
 #define WARREN_OTR_MAX_XFER 65535
 #define WARREN_TLV_CREDS     0x5720
 #define WARREN_TLV_CREDS_ACK 0x5721
+/* Sent beside ONION: the sender's stable onion, the address an older
+ * Warren said inside OTR (and its contacts pinned). Only to move such a
+ * pin to the contact onion; never dialled. */
+#define WARREN_TLV_OLD_ONION 0x5722
 
 #define WARREN_OTR_CREDS_KEY_LEN 32
 #define WARREN_OTR_CREDS_LEN (62 + 2 * WARREN_OTR_CREDS_KEY_LEN)
@@ -98,9 +105,10 @@ typedef struct {
   WarrenOtrCreds *creds;  /* owned, wiped on clear, or NULL */
   gboolean has_creds_ack;
   guint8 creds_ack[32];   /* SHA-256 of the CREDS value acknowledged */
+  char *old_onion;        /* owned; with onion only; or NULL */
 } WarrenOtrPayload;
 
-#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL, 0, 0, 0, NULL, NULL, FALSE, { 0 } }
+#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL, 0, 0, 0, NULL, NULL, FALSE, { 0 }, NULL }
 
 /* Interprets a decrypted data message: @text (nullable: libotr returns NULL
  * for a message with empty text) and its TLV chain. Fills @out (which must

@@ -55,9 +55,10 @@ peer_typing(WarrenPeer *core, int typing, gpointer data)
 }
 
 static void
-peer_onion(WarrenPeer *core, const char *onion, gpointer data)
+peer_onion(WarrenPeer *core, const char *onion, const char *old_onion,
+           gpointer data)
 {
-	warren_session_trust_got_onion(data, onion);
+	warren_session_trust_got_onion(data, onion, old_onion);
 }
 
 static void
@@ -126,6 +127,8 @@ peer_secured(WarrenPeer *core, gpointer data)
 	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
 
 	p.onion = (char *)warren_contact_onion_address(peer->conn); /* not freed */
+	/* An older Warren said this one, and its contacts pinned it. */
+	p.old_onion = (char *)warren_tor_account_get_onion(peer->conn);
 	if (p.onion)
 		warren_peer_send(core, &p);
 	warren_xfer_ui_secure(peer->conn, peer->bare, TRUE); /* xfer */

@@ -93,7 +93,8 @@ void warren_session_intro_end(Peer *peer);
  * about another key. */
 void warren_session_trust_secured(Peer *peer);
 /* The contact's own onion address, said inside OTR under a trusted key. */
-void warren_session_trust_got_onion(Peer *peer, const char *onion);
+void warren_session_trust_got_onion(Peer *peer, const char *onion,
+                                    const char *old_onion);
 /* Whether an incoming session-initiate for @peer must be refused. */
 gboolean warren_session_trust_refuses_initiate(WarrenConn *conn, Peer *peer);
 

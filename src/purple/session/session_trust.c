@@ -36,19 +36,26 @@
 
 /* The contact told us its address inside OTR (authenticated by its key):
  * its contact onion. The address we dialled is an introduction onion, new
- * every handshake, so the pin is checked against this one only. */
+ * every handshake, so the pin is checked against this one only. A pin made
+ * by an older Warren is the contact's stable onion, which it says beside
+ * (@old_onion): the user is asked whether the pin moves, as when we dialled
+ * it, instead of the refusal. Not moved silently: whoever holds the key and
+ * learned the old address could say as much. */
 void
-warren_session_trust_got_onion(Peer *peer, const char *onion)
+warren_session_trust_got_onion(Peer *peer, const char *onion,
+                               const char *old_onion)
 {
 	WarrenConn *conn = peer->conn;
 	const char *pin;
+	gboolean upgraded;
 
 	warren_debug_info("%s says its address is %s\n", warren_priv(peer->bare),
 	                  warren_priv(onion));
 	g_free(peer->their_onion);
 	peer->their_onion = g_strdup(onion);
 	pin = pin_of(conn, peer->bare);
-	if (!peer->initiator && pin && strcmp(pin, onion) != 0) {
+	upgraded = pin && old_onion && strcmp(pin, old_onion) == 0;
+	if (!peer->initiator && !upgraded && pin && strcmp(pin, onion) != 0) {
 		/* Its key dialled us and says an address other than the
 		 * pinned one: nothing goes through. */
 		warren_session_ui()->pin_mismatch(conn, peer->bare, pin, onion);
@@ -61,8 +68,9 @@ warren_session_trust_got_onion(Peer *peer, const char *onion)
 		warren_debug_info("pinned the address of %s\n", warren_priv(peer->bare));
 		set_pin(conn, peer->bare, onion);
 	} else if (strcmp(pin, onion) != 0) {
-		/* We dialled the verified key and it says another address:
-		 * the user decides whether the pin moves. */
+		/* We dialled the verified key (or it names our pin as its old
+		 * address) and it says another address: the user decides
+		 * whether the pin moves. */
 		warren_session_ui()->ask_pin(conn, peer->bare, pin, onion,
 		                             warren_session_pin_decided);
 	}
