@@ -148,6 +148,7 @@ peer_drop_channel(Peer *peer)
 	if (peer->conn->otr && peer->ch)
 		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
 	warren_session_intro_end(peer); /* the handshake is over */
+	warren_session_creds_ended(peer);
 	g_clear_pointer(&peer->dialled_onion, g_free);
 	if (peer->ch && warren_tor_account_get_responder(peer->conn) && !peer->initiator && peer->sid)
 		warren_responder_forget(warren_tor_account_get_responder(peer->conn), peer->sid);

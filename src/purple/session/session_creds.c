@@ -105,14 +105,24 @@ can_exchange(Peer *peer)
 	       warren_contact_onion_store(peer->conn) != NULL;
 }
 
+/* An exchange lives as long as its OTR session: the contact's CREDS may
+ * come before our secured() (got_creds sent ours then), and one left from
+ * an earlier session must not stand in for ours (ours would never go). */
 void
 warren_session_creds_secured(Peer *peer)
 {
-	g_hash_table_remove(state(peer->conn)->exchanges, peer->bare);
-	if (!can_exchange(peer) ||
+	if (g_hash_table_contains(state(peer->conn)->exchanges, peer->bare) ||
+	    !can_exchange(peer) ||
 	    warren_session_creds_complete(peer->conn, peer->bare))
 		return;
 	send_ours(peer);
+}
+
+void
+warren_session_creds_ended(Peer *peer)
+{
+	if (peer->conn->creds != NULL)
+		g_hash_table_remove(peer->conn->creds->exchanges, peer->bare);
 }
 
 /* Stores what the contact sent with our half and key of this session. */
@@ -179,9 +189,6 @@ warren_session_creds_got(Peer *peer, const WarrenOtrPayload *p)
 		return;
 	x = g_hash_table_lookup(state(peer->conn)->exchanges, peer->bare);
 	if (x == NULL || memcmp(x->sent_digest, p->creds_ack, 32) != 0) {
-		/* Also when the contact's CREDS came before secured() (which
-		 * dropped the exchange got_creds answered with): harmless, both
-		 * stored the same credentials. */
 		warren_debug_warn("%s acknowledged credentials we did not send\n",
 		                  warren_priv(peer->bare));
 		return;

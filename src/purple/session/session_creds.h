@@ -25,6 +25,9 @@
 
 /* The OTR session of @peer is private under its known key. */
 void warren_session_creds_secured(Peer *peer);
+/* The OTR session of @peer ended (its channel dropped): an exchange not
+ * finished in it is forgotten; the next session starts another. */
+void warren_session_creds_ended(Peer *peer);
 /* The contact sent CREDS and/or CREDS_ACK (its known key, secure). */
 void warren_session_creds_got(Peer *peer, const WarrenOtrPayload *p);
 /* TRUE when @bare's credentials are complete: conversations can go direct. */
