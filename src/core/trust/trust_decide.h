@@ -66,6 +66,65 @@ gboolean warren_trust_verdict_may_send (WarrenTrustVerdict verdict);
 /* A name for logs and tests ("known", "new-device", ...). */
 const char *warren_trust_verdict_name (WarrenTrustVerdict verdict);
 
+/*
+ * The rest of issue 13 (several devices per account), built on this file:
+ *
+ * 1. Learning a contact's devices. Presence gives candidate resources
+ *    (alice/home, alice/work) that run Warren (presence.c disco per full
+ *    JID); the server controls that list, so it only says where to dial,
+ *    never what to trust. Inside OTR each device names itself: libotr keeps
+ *    a ConnContext per (contact, instance tag) — otr.c must stop sending to
+ *    OTRL_INSTAG_BEST and address the context of the channel's instance
+ *    (otrl_context_find with their_instance), and report (their_instance,
+ *    fingerprint) at AKE completion. The glue calls warren_trust_decide,
+ *    acts on the verdict (KNOWN with tag 0: bind; KNOWN_KEY: add_device with
+ *    the key's verified flag; FIRST_CONTACT: add_device, TOFU; NEW_DEVICE,
+ *    KEY_CHANGED: hold and ask), and set_device_label(resource) on every
+ *    secure channel (display only). A device removed from presence keeps its
+ *    state and pending queue: only the user forgets a device.
+ * 2. Per-device engines at the sender. session.c's contact table becomes
+ *    (bare, device) -> WarrenPeer: one channel, one OTR instance, one
+ *    outbox per device of the contact. A message the user sends to alice
+ *    is enqueued in every known, not-held device's outbox (the user's
+ *    outbox directory gets one journal per device: <bare>/<tag>/), so each
+ *    device receives it exactly once, at once if online, later if not. A
+ *    held device (NEW_DEVICE/KEY_CHANGED not yet accepted) gets nothing;
+ *    once accepted its outbox starts empty (no backlog to a device the
+ *    user never knew of) — decide and show that in the accept question.
+ * 3. The receiver needs little: it already keys what it has shown by
+ *    (contact, sender's outbox epoch), and each device has its own outbox
+ *    and epoch, so bob's Warren shows alice/home's id 5 and alice/work's
+ *    id 5 both. Raise WARREN_OUTBOX_MAX_EPOCHS from 4 to
+ *    4 * WARREN_TRUST_MAX_DEVICES, or key marks by (contact, tag, epoch),
+ *    else a fifth device's marks evict a live one (shown twice).
+ *    Devices do not mirror each other's sent messages (README says so).
+ * 4. Dialling a device. Jingle (session_dial.c) targets a full JID; today
+ *    it picks one resource. Dial every Warren resource that is online, and
+ *    map the channel to its device only after the AKE (the resource proves
+ *    nothing). Issue 11's direct dial: contact_creds becomes per device
+ *    (a line per (bare, instance tag): that device's contact onion, our
+ *    client-auth key for it, the key we authorized for it, the channel
+ *    secret), exchanged by session_creds.c inside that device's OTR
+ *    session; contact_onion.c authorizes one client key per known device;
+ *    session_direct.c dials each device's onion. Version 2 of
+ *    contact-creds with the same migration rule as this store (v1 line =
+ *    device tag 0, bound at the first AKE presenting the known key).
+ *    Pins (set_device_pin) are per device: each device has its own onion.
+ * 5. What the user sees. "Delivered to 2 of 2 devices" / "Delivered to home;
+ *    pending for work" from the per-device acks (labels from the store,
+ *    shown as "device 1a2b3c4d" when none); the buddy menu lists each
+ *    device (label, fingerprint, verified or not) with verify (SMP per
+ *    instance) and forget. NEW_DEVICE: "alice signed in on a new device
+ *    (work), fingerprint …, not verified — messages to it wait until you
+ *    accept it", an accept/verify/not-now question (request API, one per
+ *    device); KEY_CHANGED stays today's warning, per device. An OTR TLV in
+ *    0x5730-0x573F may carry a device's own list of its account's devices
+ *    (fingerprints signed by nothing but that OTR session): advisory only,
+ *    it may name devices to dial, never make one trusted.
+ * Tests: tests/integration/devices_pending.py, moved to test_devices.py as
+ * each passes.
+ */
+
 G_END_DECLS
 
 #endif /* WARREN_TRUST_DECIDE_H */
