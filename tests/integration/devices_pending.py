@@ -11,8 +11,26 @@ Run them (your own ports, see the briefs), e.g.:
 (-s prints each test's delivery table; it also goes to the artifacts
 directory as devices-<test>.txt.)
 
-What each showed on main at 0bb984c: see the table in the report of the
-devices branch, and the docstring of each test.
+What each showed on main at 0bb984c (devices branch, 2026-12-04; hosts'
+debug logs in the artifacts, hosts/<test>-<host>/debug.log):
+
+test                     | what the user sees today
+-------------------------+----------------------------------------------------
+two_devices_interleaved  | bob shows work's 20, none of home's 20 (home never
+                         | gets a channel: its Jingle dial is answered with an
+                         | iq result, then nothing; "Delivered" never comes,
+                         | its messages stay pending); work shows bob's 20,
+                         | home none of them. No question, no CHANGED warning.
+device_offline_then_back | bob's channel went to work; work signs off: bob
+                         | dials work's contact onion (ICE failed x3), then
+                         | Jingle to home, refused (not-acceptable) on every
+                         | retry for 4+ min: bob's 10 shown on NO device, not
+                         | on home while work is away, not on work once back.
+third_device_is_new...   | phone's message is never shown to bob (0 times in
+                         | 180 s); bob is asked nothing: no "new device", and
+                         | no "key changed" either (the channel never forms).
+The issue's "key has CHANGED every time the other device takes over" did
+not show in these runs: the second device never got as far as an AKE.
 """
 import re
 
