@@ -17,9 +17,11 @@ debug logs in the artifacts, hosts/<test>-<host>/debug.log):
 test                     | what the user sees today
 -------------------------+----------------------------------------------------
 two_devices_interleaved  | bob shows work's 20, none of home's 20 (home never
-                         | gets a channel: its Jingle dial is answered with an
-                         | iq result, then nothing; "Delivered" never comes,
-                         | its messages stay pending); work shows bob's 20,
+                         | gets a channel: home, work and bob all dial at once,
+                         | bob's channel pairs with work, home's dial never
+                         | completes nor is retried in 240 s; "Delivered"
+                         | never comes, home's messages stay pending); work
+                         | shows bob's 20,
                          | home none of them. No question, no CHANGED warning.
 device_offline_then_back | bob's channel went to work; work signs off: bob
                          | dials work's contact onion (ICE failed x3), then
