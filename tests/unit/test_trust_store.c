@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests of src/core/trust/trust_store.c: the strict parser (every deviation
- * refused), serialization round trips, known key and pin semantics (a new
- * key loses the pin), the file written 0600 and read back after a
- * "restart", a damaged file refused and left untouched.
+ * Unit tests of src/core/trust/trust_store.c, one key per contact (the API
+ * of version 1): the strict parser (every deviation refused), serialization
+ * round trips, known key and pin semantics (a new key loses the pin), the
+ * file written 0600 and read back after a "restart", a damaged file refused
+ * and left untouched. Devices: test_trust_devices.c.
  */
 #include "config.h"
 
@@ -26,6 +27,9 @@ test_parse_good (void)
   const char *text = "warren-trust 1\n"
                      "alice@example.test " FP1 " v " ONION "\n"
                      "bob@example.test " FP2 " u -\n";
+  const char *v2 = "warren-trust 2\n"
+                   "alice@example.test 00000000 " FP1 " v " ONION " -\n"
+                   "bob@example.test 00000000 " FP2 " u - -\n";
   GError *error = NULL;
   WarrenTrustStore *s = warren_trust_store_parse (text, strlen (text), &error);
   const WarrenTrustEntry *e;
@@ -41,9 +45,10 @@ test_parse_good (void)
   g_assert_false (e->verified);
   g_assert_null (e->onion);
   g_assert_null (warren_trust_store_get (s, "carol@example.test"));
+  /* Written back as version 2: one device each, tag not known yet. */
   out = warren_trust_store_serialize (s);
   g_assert_cmpmem (g_bytes_get_data (out, NULL), g_bytes_get_size (out),
-                   text, strlen (text));
+                   v2, strlen (v2));
   g_bytes_unref (out);
   warren_trust_store_free (s);
 }
@@ -53,7 +58,8 @@ test_parse_bad (void)
 {
   static const char *const bad[] = {
     "",
-    "warren-trust 2\n",
+    "warren-trust 3\n",
+    "warren-trust 2",
     "warren-trust 1",
     "warren-trust 1\nalice " FP1 " v -",              /* no LF */
     "warren-trust 1\nalice " FP1 " v\n",              /* too few */
@@ -168,10 +174,13 @@ test_file (void)
   g_free (dir);
 }
 
+void warren_test_trust_devices_add (void);  /* test_trust_devices.c */
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  warren_test_trust_devices_add ();
   g_test_add_func ("/trust_store/parse-good", test_parse_good);
   g_test_add_func ("/trust_store/parse-bad", test_parse_bad);
   g_test_add_func ("/trust_store/key-and-pin", test_key_and_pin);
