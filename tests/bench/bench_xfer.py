@@ -51,6 +51,16 @@ def rtt(ha, a, hb, b, tag):
     return (m.string.t - t0) * 1000
 
 
+def wait_log(host, text, n, timeout=120):
+    """Waits until @text is in @host's debug log @n times."""
+    deadline = time.monotonic() + timeout
+    log = host.dir / "debug.log"
+    while log.read_text(errors="replace").count(text) < n:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{text!r} not {n} times in {log}")
+        time.sleep(0.5)
+
+
 def fmt(xs):
     med, p90 = bc.stats(xs)
     return f"median {med:.0f} ms, p90 {p90:.0f} ms (n={len(xs)})" if xs else "-"
@@ -98,6 +108,11 @@ def part_xfer(bench, prosody, net, R, size, n_rtt, tmp, side_onion=None):
     bc.subscribe(ha, a, hb, b)
     for i in range(5):
         rtt(ha, a, hb, b, f"warm{i}")
+    # The first conversation exchanged the contact credentials: wait until
+    # both contact onions are published for the contact (as a later
+    # conversation finds them), so a bulk channel can reach them.
+    for h in (ha, hb):
+        wait_log(h, "contact onion", 2)
     halt = side_chat_start(net, side_onion, R) if side_onion else None
     R["idle"] = [rtt(ha, a, hb, b, f"idle{i}") for i in range(n_rtt)]
     while halt and len(R["side"]) < 25 and time.sleep(0.2) is None:
