@@ -78,8 +78,14 @@ def test_chunks_on_their_own_circuit_and_replay_refused(prosody, tornet, hosts, 
                      and not s.credentials()[0].endswith("#bulk")}
         assert chat_user and all(not u.endswith("#bulk") for u in chat_user)
 
-        # Replayed into Bo's contact onion while the conversation is still
-        # private: no agent.
+        # Ada's bulk channel closes once idle (open only while a transfer
+        # runs); its dial replayed into Bo's contact onion while the
+        # conversation is still private: no agent.
+        deadline = time.monotonic() + 90
+        while not count(ha, "bulk channel to <hidden> closed (idle)"):
+            assert time.monotonic() < deadline, "the idle bulk channel stayed open"
+            time.sleep(1)
+        time.sleep(3)
         replay(tornet.socks_port, ca[0], up)
         assert count(hb, "bulk dial from") == answered, "the replayed bulk dial got an agent"
         # A made-up bulk preamble with a fresh counter: no agent either.

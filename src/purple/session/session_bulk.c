@@ -16,6 +16,9 @@
 
 /* How long chunks wait for our bulk channel before taking the contact's. */
 #define BULK_WAIT_MS 20000
+/* Ours is closed when no chunk went on it for this long: it is open only
+ * while a transfer runs. */
+#define BULK_IDLE_S 15
 
 typedef enum {
 	BULK_NONE,      /* not tried on this channel */
@@ -28,7 +31,8 @@ struct _WarrenBulk {
 	Peer *peer;
 	BulkState state;
 	WarrenChannel *out;       /* ours: the chunks we send */
-	guint wait_id;
+	guint wait_id;            /* dial deadline, then the idle check */
+	gint64 used;              /* monotonic µs of its last chunk */
 	WarrenChannel *in;        /* the contact's: the chunks we receive */
 	char *in_sid;
 	WarrenFrameDecoder *dec;
@@ -72,6 +76,23 @@ wait_expired(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* Ours, idle for BULK_IDLE_S (every chunk confirmed long ago), is closed
+ * without a word to the session; the next file dials again. */
+static gboolean
+idle_check(gpointer data)
+{
+	WarrenBulk *b = data;
+
+	if (g_get_monotonic_time() - b->used < BULK_IDLE_S * G_USEC_PER_SEC)
+		return G_SOURCE_CONTINUE;
+	warren_debug_info("bulk channel to %s closed (idle)\n", warren_priv(b->peer->bare));
+	b->wait_id = 0;
+	b->state = BULK_NONE;
+	warren_channel_set_callbacks(b->out, NULL, NULL);
+	g_clear_pointer(&b->out, warren_channel_free);
+	return G_SOURCE_REMOVE;
+}
+
 /* ---- ours ---------------------------------------------------------------- */
 
 static void
@@ -83,6 +104,8 @@ out_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 	if (state == WARREN_CHANNEL_STATE_CONNECTED) {
 		g_clear_handle_id(&b->wait_id, g_source_remove);
 		b->state = BULK_UP;
+		b->used = g_get_monotonic_time();
+		b->wait_id = g_timeout_add_seconds(BULK_IDLE_S, idle_check, b);
 		warren_debug_info("bulk channel to %s connected\n", warren_priv(b->peer->bare));
 		resume_xfer(b);
 	} else if (state == WARREN_CHANNEL_STATE_FAILED ||
@@ -184,6 +207,7 @@ warren_session_bulk_route(Peer *peer)
 		b->state = dial(b) ? BULK_DIALLING : BULK_GIVEN_UP;
 	switch (b->state) {
 	case BULK_UP:
+		b->used = g_get_monotonic_time();
 		return b->out;
 	case BULK_GIVEN_UP:
 		return peer->ch;
