@@ -33,8 +33,11 @@ def replay(socks_port, onion, up):
     whatever comes back until the far end closes or 30 s pass."""
     code, s = socks_connect(socks_port, onion, WARREN_PORT)
     assert code == 0, names([code])
-    s.sendall(up)
     s.settimeout(30)
+    try:
+        s.sendall(up)
+    except OSError:
+        pass  # refused at the preamble: Warren closed the stream
     try:
         while s.recv(4096):
             pass
