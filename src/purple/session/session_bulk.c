@@ -17,8 +17,10 @@
 /* How long chunks wait for our bulk channel before taking the contact's. */
 #define BULK_WAIT_MS 20000
 /* Ours is closed when no chunk went on it for this long: it is open only
- * while a transfer runs. */
-#define BULK_IDLE_S 15
+ * while a transfer runs (a running one sends at every CONFIRM). Long, as
+ * a stalled circuit's unconfirmed chunks lost with it would leave a gap
+ * that the receiver refuses (the transfer fails, nothing wrong is kept). */
+#define BULK_IDLE_S 60
 
 typedef enum {
 	BULK_NONE,      /* not tried on this channel */
