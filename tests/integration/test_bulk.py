@@ -9,6 +9,7 @@ agent at the contact."""
 import os
 import re
 import secrets
+import subprocess
 import sys
 import time
 
@@ -16,7 +17,7 @@ from conftest import SRC
 from test_blind import (WARREN_PORT, assert_agree, chat, names, reach, socks_connect,
                         wait_published)
 from test_chat import friends_in_two_hosts
-from test_xfer import make_file, send_and_receive, sha256
+from test_xfer import accept, make_file, send_and_receive, sha256
 
 sys.path.insert(0, str(SRC / "tests" / "tools"))
 from socks_relay import Relay, channel_frames  # noqa: E402
@@ -84,7 +85,7 @@ def test_chunks_on_their_own_circuit_and_replay_refused(prosody, tornet, hosts, 
         # Ada's bulk channel closes once idle (open only while a transfer
         # runs); its dial replayed into Bo's contact onion while the
         # conversation is still private: no agent.
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 150
         while not count(ha, "bulk channel to <hidden> closed (idle)"):
             assert time.monotonic() < deadline, "the idle bulk channel stayed open"
             time.sleep(1)
@@ -101,5 +102,45 @@ def test_chunks_on_their_own_circuit_and_replay_refused(prosody, tornet, hosts, 
         # Chat still works.
         ha.cmd(f"send {a} {bb} after-replay")
         hb.wait(rf"^im {re.escape(b)} {re.escape(ba)} after-replay$", timeout=120, since=0)
+    finally:
+        relay.close()
+
+
+def test_bulk_stream_cut_mid_transfer(prosody, tornet, hosts, tmp_path):
+    """Only the bulk channel's Tor stream is cut in the middle of a file:
+    the contact's channel is dropped with it, comes back, and the file
+    arrives once, whole (resumed from the last CONFIRM)."""
+    relay = Relay(f"127.0.0.1:{tornet.socks_port}")
+    try:
+        ha, hb, a, b, ba, bb = friends_in_two_hosts(
+            prosody, tornet, hosts, ("cut-ada", "cut-bo"), ("ctada", "ctbo"),
+            a_socks=relay.address)
+        chat(ha, hb, a, b, ba, bb, "first-contact")
+        ca, _ = assert_agree(ha, hb, a, b, ba, bb)
+        for h in (ha, hb):
+            wait_published(h, 2)
+        out = tmp_path / "in"
+        out.mkdir()
+        src = make_file(tmp_path / "cut.bin", 20 << 20)
+        since_a, since_b = ha.mark(), hb.mark()
+        ha.cmd(f"sendfile {a} {bb} {src}")
+        accept(hb, b, src.name, out / src.name, since=since_b)
+        hb.wait(rf"^xfer-progress {re.escape(b)} {re.escape(ba)} [2-9]0 ", timeout=240,
+                since=since_b)
+        bulk = [s for s in relay.streams if (s.credentials() or ("",))[0].endswith("#bulk")]
+        assert len(bulk) == 1, "no bulk stream"
+        r = subprocess.run(["ss", "-K", "dst", "127.0.0.1", "dport", "=",
+                            f":{tornet.socks_port}", "sport", "=",
+                            f":{bulk[0].upstream_port}"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        hb.wait(rf"^xfer-done {re.escape(b)} {re.escape(ba)} receive ", timeout=600,
+                since=since_b)
+        ha.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} send ", timeout=120,
+                since=since_a)
+        assert sha256(out / src.name) == sha256(src)
+        assert sorted(p.name for p in out.iterdir()) == [src.name]
+        assert count(ha, "bulk channel lost") >= 1
+        done = [l for l in hb.lines if l.startswith(f"xfer-done {b} ")]
+        assert len(done) == 1, done
     finally:
         relay.close()
