@@ -12,6 +12,7 @@ processes (one account each), measuring:
      idle and while the transfer runs.
 
 usage: python3 tests/bench/bench_xfer.py [--size MIB] [--raw-bulk BYTES] [--rtt N]
+                                        [--side-chat]
 Environment as bench_channel.py: WARREN_BUILD_DIR, WARREN_TORNET_BASE,
 WARREN_PROSODY_PORT, WARREN_ARTIFACTS.
 """
@@ -50,12 +51,50 @@ def rtt(ha, a, hb, b, tag):
     return (m.string.t - t0) * 1000
 
 
+def wait_log(host, text, n, timeout=120):
+    """Waits until @text is in @host's debug log @n times."""
+    deadline = time.monotonic() + timeout
+    log = host.dir / "debug.log"
+    while log.read_text(errors="replace").count(text) < n:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{text!r} not {n} times in {log}")
+        time.sleep(0.5)
+
+
 def fmt(xs):
     med, p90 = bc.stats(xs)
     return f"median {med:.0f} ms, p90 {p90:.0f} ms (n={len(xs)})" if xs else "-"
 
 
-def part_xfer(bench, prosody, net, R, size, n_rtt, tmp):
+def side_chat_start(net, onion, R):
+    """--side-chat: a raw echo stream to the client tor's echo onion under
+    its own SOCKS username (a circuit of its own), pinged every 0.2 s from
+    a thread: what chat would see on its own circuit, beside the transfer.
+    Returns a stop function; round trips land in R["side"] as (t, ms)."""
+    import threading
+    import bench_circuit
+    s = bench_circuit.connect_retry(net, onion, "side-chat")
+    s.settimeout(60)
+    stop = threading.Event()
+    R["side"] = []
+
+    def run():
+        i = 0
+        while not stop.is_set():
+            R["side"].append((time.monotonic(), bench_circuit.ping(s, i)))
+            i += 1
+            time.sleep(0.2)
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+
+    def halt():
+        stop.set()
+        th.join()
+        s.close()
+    return halt
+
+
+def part_xfer(bench, prosody, net, R, size, n_rtt, tmp, side_onion=None):
     a_u, a_pw = prosody.new_user("xa")
     b_u, b_pw = prosody.new_user("xb")
     ha, hb = bench.host("sender"), bench.host("receiver")
@@ -69,7 +108,15 @@ def part_xfer(bench, prosody, net, R, size, n_rtt, tmp):
     bc.subscribe(ha, a, hb, b)
     for i in range(5):
         rtt(ha, a, hb, b, f"warm{i}")
+    # The first conversation exchanged the contact credentials: wait until
+    # both contact onions are published for the contact (as a later
+    # conversation finds them), so a bulk channel can reach them.
+    for h in (ha, hb):
+        wait_log(h, "contact onion", 2)
+    halt = side_chat_start(net, side_onion, R) if side_onion else None
     R["idle"] = [rtt(ha, a, hb, b, f"idle{i}") for i in range(n_rtt)]
+    while halt and len(R["side"]) < 25 and time.sleep(0.2) is None:
+        pass  # the side chat's idle sample (its first few warm the circuit)
     print(f"  idle round trip: {fmt(R['idle'])}", flush=True)
 
     src = tmp / "payload.bin"
@@ -97,6 +144,12 @@ def part_xfer(bench, prosody, net, R, size, n_rtt, tmp):
     m = hb.wait(rf"^xfer-done {re.escape(b)} {re.escape(ba)} receive ", timeout=1800,
                 since=since_b)
     dt = m.string.t - t0
+    if halt:
+        halt()
+        R["side_idle"] = [ms for t, ms in R["side"][5:] if t < t0]
+        R["side_busy"] = [ms for t, ms in R["side"] if t0 + 2 < t < m.string.t - 1]
+        print(f"  side chat (own circuit) idle: {fmt(R['side_idle'])}; "
+              f"during: {fmt(R['side_busy'])}", flush=True)
     R["xfer"] = (size, dt, sha256(dest) == sha256(src))
     R["busy"] = busy
     print(f"  {size >> 20} MiB in {dt:.1f} s = {size / dt / 1e6:.2f} MB/s, "
@@ -122,6 +175,10 @@ def table(R):
         out.append(f"message round trip during the transfer: {fmt(R['busy'])}")
         out.append(f"ratio busy / idle (medians): "
                    f"{statistics.median(R['busy']) / statistics.median(R['idle']):.2f}")
+    if R.get("side_busy") and R.get("side_idle"):
+        out.append(f"raw echo on a circuit of its own (--side-chat) idle: "
+                   f"{fmt(R['side_idle'])}; during the transfer: {fmt(R['side_busy'])}; "
+                   f"ratio {statistics.median(R['side_busy']) / statistics.median(R['side_idle']):.2f}")
     out += [f"error: {e}" for e in R["errors"]]
     return "\n".join(out)
 
@@ -132,6 +189,8 @@ def main():
     ap.add_argument("--size", type=int, default=100, help="MiB")
     ap.add_argument("--raw-bulk", type=int, default=32 << 20)
     ap.add_argument("--rtt", type=int, default=20)
+    ap.add_argument("--side-chat", action="store_true",
+                    help="also ping the raw echo onion on a circuit of its own")
     a = ap.parse_args()
     base = os.environ.get("WARREN_ARTIFACTS")
     artifacts = pathlib.Path(base) if base else \
@@ -158,11 +217,13 @@ def main():
         print("[raw onion bulk echo]", flush=True)
         raw = {}
         bc.part_raw(net, raw, 20, a.raw_bulk, onion, "c")
-        ctl.close()
+        if not a.side_chat:
+            ctl.close()
         R["raw"] = raw["c_bulk"]
         print(f"  {R['raw'][0] / R['raw'][1] / 1e6:.2f} MB/s", flush=True)
         print("[file transfer]", flush=True)
-        part_xfer(bench, prosody, net, R, a.size << 20, a.rtt, tmp)
+        part_xfer(bench, prosody, net, R, a.size << 20, a.rtt, tmp,
+                  onion if a.side_chat else None)
     except Exception as e:  # noqa: BLE001
         import traceback
         traceback.print_exc()

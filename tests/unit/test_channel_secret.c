@@ -130,6 +130,31 @@ test_creds_agree (void)
   g_assert_cmpstr (a.local_pwd, ==, "");
 }
 
+/* A bulk channel's credentials: both sides agree, and none is the
+ * contact channel's for the same counter (labels of their own). */
+static void
+test_bulk_creds (void)
+{
+  guint8 secret[WARREN_CHANNEL_SECRET_LEN];
+  WarrenChannelCreds ch, a, b;
+
+  memset (secret, 0x42, sizeof secret);
+  g_assert_true (warren_channel_creds_derive (secret, ONION_A, ONION_B, 7, &ch));
+  g_assert_true (warren_channel_bulk_creds_derive (secret, ONION_A, ONION_B, 7, &a));
+  g_assert_true (warren_channel_bulk_creds_derive (secret, ONION_B, ONION_A, 7, &b));
+  g_assert_cmpstr (a.session_id, ==, b.session_id);
+  g_assert_true (warren_session_id_is_valid (a.session_id));
+  g_assert_cmpstr (a.local_pwd, ==, b.remote_pwd);
+  g_assert_cmpstr (a.remote_ufrag, ==, b.local_ufrag);
+  g_assert_cmpstr (a.session_id, !=, ch.session_id);
+  g_assert_cmpstr (a.local_ufrag, !=, ch.local_ufrag);
+  g_assert_cmpstr (a.local_pwd, !=, ch.local_pwd);
+  g_assert_cmpstr (a.remote_pwd, !=, ch.remote_pwd);
+  g_assert_false (warren_channel_bulk_creds_derive (secret, ONION_A, ONION_A, 7, &b));
+  warren_channel_creds_clear (&a);
+  warren_channel_creds_clear (&ch);
+}
+
 /* Both sides combine the two halves into the same secret; either half
  * changes it. */
 static void
@@ -164,6 +189,7 @@ main (int argc, char **argv)
   g_test_add_func ("/channel_secret/hkdf/rfc5869", test_hkdf_rfc5869);
   g_test_add_func ("/channel_secret/hkdf/limits", test_hkdf_limits);
   g_test_add_func ("/channel_secret/creds/agree", test_creds_agree);
+  g_test_add_func ("/channel_secret/creds/bulk", test_bulk_creds);
   g_test_add_func ("/channel_secret/secret/combine", test_secret_combine);
   return g_test_run ();
 }

@@ -8,7 +8,8 @@
  * each onion preceded by its length: for the session id the onions in
  * byte order (the same on both sides), for a side's ufrag and password the
  * owner's onion first. The salt is fixed ("warren-channel-salt-v1"); the
- * secret is the input keying material. libgcrypt 1.10 has no HKDF of its
+ * secret is the input keying material. A bulk channel's labels are the
+ * same with "bulk " before them (new labels; the others never change). libgcrypt 1.10 has no HKDF of its
  * own (gcry_kdf gained it in 1.11).
  */
 #include "config.h"
@@ -114,11 +115,16 @@ derive_hex (const guint8 *secret, const char *label, const char *first,
   return ok;
 }
 
-gboolean
-warren_channel_creds_derive (const guint8 *secret, const char *local_onion,
-                             const char *remote_onion, guint64 counter,
-                             WarrenChannelCreds *creds)
+/* The five values of one channel, each label prefixed with @kind ("" for
+ * the contact's channel, "bulk " for its bulk channel). */
+static gboolean
+creds_derive (const char *kind, const guint8 *secret, const char *local_onion,
+              const char *remote_onion, guint64 counter,
+              WarrenChannelCreds *creds)
 {
+  g_autofree char *sid = g_strconcat (kind, "session id", NULL);
+  g_autofree char *ufrag = g_strconcat (kind, "ufrag", NULL);
+  g_autofree char *pwd = g_strconcat (kind, "pwd", NULL);
   gboolean ok;
   int order;
 
@@ -128,20 +134,37 @@ warren_channel_creds_derive (const guint8 *secret, const char *local_onion,
   order = strcmp (local_onion, remote_onion);
   if (order == 0)
     return FALSE;
-  ok = derive_hex (secret, "session id", order < 0 ? local_onion : remote_onion,
+  ok = derive_hex (secret, sid, order < 0 ? local_onion : remote_onion,
                    order < 0 ? remote_onion : local_onion, counter, 16,
                    creds->session_id) &&
-       derive_hex (secret, "ufrag", local_onion, remote_onion, counter, 8,
+       derive_hex (secret, ufrag, local_onion, remote_onion, counter, 8,
                    creds->local_ufrag) &&
-       derive_hex (secret, "pwd", local_onion, remote_onion, counter, 16,
+       derive_hex (secret, pwd, local_onion, remote_onion, counter, 16,
                    creds->local_pwd) &&
-       derive_hex (secret, "ufrag", remote_onion, local_onion, counter, 8,
+       derive_hex (secret, ufrag, remote_onion, local_onion, counter, 8,
                    creds->remote_ufrag) &&
-       derive_hex (secret, "pwd", remote_onion, local_onion, counter, 16,
+       derive_hex (secret, pwd, remote_onion, local_onion, counter, 16,
                    creds->remote_pwd);
   if (!ok)
     warren_channel_creds_clear (creds);
   return ok;
+}
+
+gboolean
+warren_channel_creds_derive (const guint8 *secret, const char *local_onion,
+                             const char *remote_onion, guint64 counter,
+                             WarrenChannelCreds *creds)
+{
+  return creds_derive ("", secret, local_onion, remote_onion, counter, creds);
+}
+
+gboolean
+warren_channel_bulk_creds_derive (const guint8 *secret, const char *local_onion,
+                                  const char *remote_onion, guint64 counter,
+                                  WarrenChannelCreds *creds)
+{
+  return creds_derive ("bulk ", secret, local_onion, remote_onion, counter,
+                       creds);
 }
 
 gboolean

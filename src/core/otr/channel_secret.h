@@ -47,6 +47,14 @@ gboolean warren_channel_creds_derive (const guint8 *secret,
                                       const char *remote_onion,
                                       guint64 counter,
                                       WarrenChannelCreds *creds);
+/* As warren_channel_creds_derive(), for the contact's bulk channel (file
+ * chunks on a Tor circuit of their own, session_bulk.c): HKDF labels of
+ * its own, so no bulk credential is ever a channel's, nor the reverse. */
+gboolean warren_channel_bulk_creds_derive (const guint8 *secret,
+                                           const char *local_onion,
+                                           const char *remote_onion,
+                                           guint64 counter,
+                                           WarrenChannelCreds *creds);
 /* The channel secret (WARREN_CHANNEL_SECRET_LEN bytes into @secret) from
  * the two random halves each side sent inside OTR (otr_payload.h CREDS):
  * HKDF of the halves ordered by their senders' contact onions, so both

@@ -49,6 +49,11 @@ pump_one (WarrenXfer *x)
   if (x->next == x->size) {
     WarrenXferMsg msg = { 0 };
 
+    /* DONE rides inside OTR, the chunks may ride another channel
+     * (session_bulk.c): it must not overtake them. */
+    if (x->confirmed != x->size)
+      return 0;
+
     msg.type = WARREN_XFER_MSG_DONE;
     memcpy (msg.id, x->id, WARREN_XFER_ID_LEN);
     warren_xfer_source_hash (x->src, msg.hash);

@@ -69,6 +69,7 @@
 #include "purple/xmpp/signalling.h"
 #include "purple/signin/tor_account.h"
 #include "purple/warren.h"
+#include "purple/session/session_bulk.h"
 #include "purple/xfer/xfer_ui.h" /* xfer: hooks marked "xfer" */
 
 /* The engine stops taking from the outbox while this much waits for the
@@ -149,6 +150,7 @@ peer_drop_channel(Peer *peer)
 		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
 	warren_session_intro_end(peer); /* the handshake is over */
 	warren_session_creds_ended(peer);
+	warren_session_bulk_drop(peer); /* xfer: its chunks resume on the next */
 	g_clear_pointer(&peer->dialled_onion, g_free);
 	if (peer->ch && warren_tor_account_get_responder(peer->conn) && !peer->initiator && peer->sid)
 		warren_responder_forget(warren_tor_account_get_responder(peer->conn), peer->sid);
@@ -303,7 +305,7 @@ handle_frame(Peer *peer, WarrenFrame *f)
 		send_frame(peer, warren_frame_new_pong(f->nonce));
 		break;
 	case WARREN_FRAME_FILE: /* xfer */
-		warren_xfer_ui_got_chunk(peer->conn, peer->bare, f->file.data, f->file.length);
+		warren_session_peer_got_file(peer, f->file.data, f->file.length);
 		break;
 	default:
 		break; /* PONG, BYE, skipped types: liveness only */
@@ -374,6 +376,18 @@ on_writable(WarrenChannel *ch, gpointer user_data)
 	if (warren_peer_is_starting(peer->core))
 		return;
 	warren_peer_flush(peer->core);
+	warren_session_peer_xfer_writable(peer);
+}
+
+void
+warren_session_peer_got_file(Peer *peer, const guint8 *data, gsize len)
+{
+	warren_xfer_ui_got_chunk(peer->conn, peer->bare, data, len); /* xfer */
+}
+
+void
+warren_session_peer_xfer_writable(Peer *peer)
+{
 	if (peer_is_trusted(peer)) /* xfer */
 		warren_xfer_ui_writable(peer->conn, peer->bare);
 }

@@ -15,6 +15,7 @@
 #include "core/channel/frame.h"
 #include "core/otr/otr.h"
 #include "purple/debug.h"
+#include "purple/session/session_bulk.h"
 #include "purple/session/session_contact.h"
 #include "purple/session/session_peer.h"
 
@@ -72,15 +73,22 @@ warren_session_send_xfer_control(WarrenConn *conn, const char *bare,
 	return ok;
 }
 
+/* The channel file chunks to @peer go on (session_bulk.h), if connected. */
+static WarrenChannel *
+chunk_channel(Peer *peer)
+{
+	WarrenChannel *ch = peer ? warren_session_bulk_route(peer) : NULL;
+
+	return ch && warren_channel_get_state(ch) == WARREN_CHANNEL_STATE_CONNECTED
+	       ? ch : NULL;
+}
+
 gsize
 warren_session_channel_queued(WarrenConn *conn, const char *bare)
 {
-	Peer *peer = private_peer(conn, bare);
+	WarrenChannel *ch = chunk_channel(private_peer(conn, bare));
 
-	if (peer == NULL || peer->ch == NULL ||
-	    warren_channel_get_state(peer->ch) != WARREN_CHANNEL_STATE_CONNECTED)
-		return G_MAXSIZE;
-	return warren_channel_get_queued(peer->ch);
+	return ch ? warren_channel_get_queued(ch) : G_MAXSIZE;
 }
 
 gboolean
@@ -88,17 +96,17 @@ warren_session_send_file_frame(WarrenConn *conn, const char *bare,
                                const guint8 *payload, gsize len)
 {
 	Peer *peer = private_peer(conn, bare);
+	WarrenChannel *ch = chunk_channel(peer);
 	WarrenFrame *f;
 	GByteArray *buf;
 	gboolean ok;
 
-	if (peer == NULL || peer->ch == NULL ||
-	    warren_channel_get_state(peer->ch) != WARREN_CHANNEL_STATE_CONNECTED)
+	if (ch == NULL)
 		return FALSE;
 	f = warren_frame_new_file(payload, len);
 	buf = g_byte_array_sized_new(len + WARREN_FRAME_HEADER_SIZE);
 	ok = warren_frame_encode(f, buf, NULL) &&
-	     warren_channel_send_bulk(peer->ch, buf->data, buf->len, NULL);
+	     warren_channel_send_bulk(ch, buf->data, buf->len, NULL);
 	g_byte_array_unref(buf);
 	warren_frame_free(f);
 	if (ok)

@@ -17,6 +17,7 @@
 #include "purple/debug.h"
 #include "purple/session/contact_onion.h"
 #include "purple/session/session.h"
+#include "purple/session/session_bulk.h"
 #include "purple/session/session_creds.h"
 #include "purple/session/session_direct.h"
 #include "purple/signin/tor_account.h"
@@ -197,11 +198,24 @@ unknown_cb(WarrenResponder *listener, const char *sid, gpointer data)
 		                                              c->onion, counter, &cr))
 			continue;
 		direct_sid(counter, &cr, want);
-		if (strcmp(want, sid) == 0 && !seen_before(sid))
+		if (strcmp(want, sid) != 0) {
+			/* Or its bulk channel (session_bulk.h). */
+			warren_channel_creds_clear(&cr);
+			if (!warren_channel_bulk_creds_derive(c->channel_secret, ours,
+			                                      c->onion, counter, &cr))
+				continue;
+			direct_sid(counter, &cr, want);
+			if (strcmp(want, sid) == 0 && !seen_before(sid))
+				warren_session_bulk_answer(conn, listener, contacts[i], sid, &cr);
+			warren_channel_creds_clear(&cr);
+			if (strcmp(want, sid) == 0)
+				break;
+			continue;
+		}
+		if (!seen_before(sid))
 			answer(conn, listener, contacts[i], sid, &cr);
 		warren_channel_creds_clear(&cr);
-		if (strcmp(want, sid) == 0)
-			break;
+		break;
 	}
 }
 

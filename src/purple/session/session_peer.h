@@ -19,6 +19,8 @@
  * OTR. */
 #define WARREN_SESSION_PROTOCOL_VERSION 2
 
+typedef struct _WarrenBulk WarrenBulk; /* session_bulk.c */
+
 typedef struct {
 	WarrenConn *conn;
 	WarrenPeer *core;         /* delivery, acks, liveness, backoff, state */
@@ -39,6 +41,7 @@ typedef struct {
 	WarrenTorIntroOnion *intro;   /* responder: this handshake's onion */
 	GCancellable *intro_cancel;   /* ... while it is being published */
 	guint direct_tries;       /* direct dials in a row not yet private */
+	WarrenBulk *bulk;         /* file chunks' own channels, or NULL */
 } Peer;
 
 /* The state of the contact's channel (core/peer/peer.h). */
@@ -63,6 +66,10 @@ void warren_session_peer_fail(Peer *peer, const char *why);
 void warren_session_peer_send_frame(Peer *peer, WarrenFrame *frame);
 /* Drops the channel and dials at once: both sides resend what is pending. */
 void warren_session_peer_redial(Peer *peer);
+/* xfer: a FILE frame's payload from the contact (either channel). */
+void warren_session_peer_got_file(Peer *peer, const guint8 *data, gsize len);
+/* xfer: the contact's transfers may send again (a channel drained). */
+void warren_session_peer_xfer_writable(Peer *peer);
 /* TRUE while enough waits on the channel for the contact (or none is). */
 gboolean warren_session_peer_is_paused(Peer *peer);
 

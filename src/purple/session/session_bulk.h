@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * session_bulk.h — a contact's bulk channels (issue 12): file chunks on a
+ * Tor circuit of their own, so that chat on the contact's channel does not
+ * wait behind them at every relay. Private to the session files.
+ *
+ * The sender of a file dials the contact's contact onion a second time,
+ * under a SOCKS username of its own (another circuit), with a session id
+ * and ICE credentials derived from the channel secret with the bulk HKDF
+ * labels (channel_secret.h) and a fresh counter: only the contact, while
+ * its conversation with us is private under the known key, answers it.
+ * A bulk channel carries FILE frames only, one way; everything else stays
+ * on the contact's channel. If it cannot be made, chunks go on the
+ * contact's channel, as before; if it breaks while in use, the contact's
+ * channel is dropped too and the transfer resumes on the next one.
+ */
+#ifndef WARREN_SESSION_BULK_H
+#define WARREN_SESSION_BULK_H
+
+#include "core/channel/channel_responder.h"
+#include "core/otr/channel_secret.h"
+#include "purple/session/session_peer.h"
+
+/* The channel the next chunk to @peer goes on: the bulk channel once up,
+ * the contact's channel if none can be made; NULL while the bulk channel
+ * is being dialled (dialled here the first time) or no channel is up.
+ * The file transfer is told (writable) when it may go on. */
+WarrenChannel *warren_session_bulk_route(Peer *peer);
+/* Drops @peer's bulk channels (the contact's channel went down). */
+void warren_session_bulk_drop(Peer *peer);
+/* A preamble whose session id is @bare's bulk id @cr for its counter:
+ * answered only while the conversation with @bare is private. */
+void warren_session_bulk_answer(WarrenConn *conn, WarrenResponder *listener,
+                                const char *bare, const char *sid,
+                                const WarrenChannelCreds *cr);
+
+#endif /* WARREN_SESSION_BULK_H */
