@@ -538,3 +538,60 @@ def test_status_first_contact_then_direct(prosody, tornet, hosts):
         print(f"\n{acct}: status text of {jid}: {text}")
         assert text.startswith("direct (server-blind)"), text
         assert warren_status(h, acct, jid) == "direct (server-blind)"
+
+
+def test_exactly_once_on_the_direct_path(prosody, tornet, hosts):
+    """test_chat's offline-contact and killed-sender cases for a known
+    contact: after a first conversation, Bo signs off, Ada's messages wait
+    (Pending), Ada's host is SIGKILLed and restarted; when Bo is back, Ada's
+    Warren dials his contact onion directly (no stanza between them through
+    the server) and every message arrives exactly once, in order."""
+    import signal
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("once-ada", "once-bo"), ("oada", "obo"))
+    chat(ha, hb, a, b, ba, bb, "first-contact")
+    assert_agree(ha, hb, a, b, ba, bb)
+    for h in (ha, hb):
+        wait_published(h, 2)
+    since = ha.mark()
+    hb.cmd(f"disconnect {b}")
+    hb.wait(rf"^signed-off {re.escape(b)}$", timeout=30)
+    ha.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} offline", timeout=60,
+            since=since)
+    delivered = sum("Delivered." in l for l in ha.lines)
+    for i in range(5):
+        ha.cmd(f"send {a} {bb} known-away-{i}")
+    ha.sync()
+    assert sum("Delivered." in l for l in ha.lines) == delivered
+    time.sleep(6)  # libpurple saves accounts.xml on a 5 s timer
+    ha.proc.send_signal(signal.SIGKILL)
+    ha.proc.wait()
+    log = ha.dir / "debug.log"
+    log_offset = log.stat().st_size
+    plog = prosody.dir / "debug.log"
+    offset = plog.stat().st_size
+
+    ha = hosts.start("once-ada", keep=True)     # same user directory
+    ha.cmd(f"connect {a}")
+    ha.wait(rf"^signed-on {re.escape(a)}$", timeout=90)
+    hb.cmd(f"connect {b}")
+    hb.wait(rf"^signed-on {re.escape(b)}$", timeout=90)
+    want = ["first-contact"] + [f"known-away-{i}" for i in range(5)]
+    deadline = time.monotonic() + 180
+    while received(hb, b, ba) != want and time.monotonic() < deadline:
+        hb.sync()
+        time.sleep(0.5)
+    time.sleep(3)
+    hb.sync()
+    assert received(hb, b, ba) == want
+    with open(log, errors="replace") as f:
+        f.seek(log_offset)
+        after = f.read()
+    assert "directly (server-blind)" in after, "the restarted sender did not dial directly"
+    assert "by Jingle signalling" not in after, "the known contact was dialled by Jingle"
+    with open(plog, errors="replace") as f:
+        f.seek(offset)
+        later = stanzas_between(f.read(), ba, bb)
+    assert later == [], "stanzas through the server:\n" + "\n".join(later)
+    print("\nknown contact: offline, sender killed, 5 pending messages delivered "
+          "once each on the direct path, 0 stanzas between the accounts")
