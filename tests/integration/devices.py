@@ -43,9 +43,9 @@ def wait_status(d, contact_bare, timeout=90):
                 r"available", timeout=timeout, since=0)
 
 
-def alice_two_devices_and_bob(prosody, tornet, hosts):
-    """alice on "home" and "work" (two hosts), bob on one, subscribed to
-    each other: (home, work, bob) Devices."""
+def alice_home_and_bob(prosody, tornet, hosts):
+    """alice on "home", bob on one host, subscribed to each other:
+    (home, bob, alice's user name, her password)."""
     a_u, a_pw = prosody.new_user("alice")
     b_u, b_pw = prosody.new_user("bob")
     bob = sign_in_device(hosts, tornet, "bob", b_u, b_pw, "t", None)
@@ -54,6 +54,13 @@ def alice_two_devices_and_bob(prosody, tornet, hosts):
     bob.host.cmd(f"addbuddy {bob.acct} {home.bare}")
     wait_status(home, bob.bare)
     wait_status(bob, home.bare)
+    return home, bob, a_u, a_pw
+
+
+def alice_two_devices_and_bob(prosody, tornet, hosts):
+    """alice on "home" and "work" (two hosts), bob on one, subscribed to
+    each other: (home, work, bob) Devices."""
+    home, bob, a_u, a_pw = alice_home_and_bob(prosody, tornet, hosts)
     work = sign_in_device(hosts, tornet, "alice-work", a_u, a_pw, "work", bob.bare)
     home.password = work.password = a_pw
     return home, work, bob

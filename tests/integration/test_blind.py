@@ -191,10 +191,12 @@ def test_lost_state_exchanges_again(prosody, tornet, hosts):
         (ha.dir / "debug.log").read_text(errors="replace")
 
 
-def friends_who_reach(prosody, tornet, hosts, names_, short, text):
+def friends_who_reach(prosody, tornet, hosts, names_, short, text, a_socks=None):
     """Ada and Bo after a first conversation (@text): credentials agreed,
-    both contact onions re-published, and Ada's tor reaches Bo's (ca[0])."""
-    ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts, names_, short)
+    both contact onions re-published, and Ada's tor reaches Bo's (ca[0]).
+    a_socks: the SOCKS address Ada's account uses (a relay)."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts, names_, short,
+                                                a_socks=a_socks)
     chat(ha, hb, a, b, ba, bb, text)
     ca, cb = assert_agree(ha, hb, a, b, ba, bb)
     for h in (ha, hb):
@@ -274,13 +276,9 @@ def test_second_conversation_sends_no_stanza(prosody, tornet, hosts):
     test_otr.py, on the direct path)."""
     relay = Relay(f"127.0.0.1:{tornet.socks_port}")
     try:
-        ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        ha, hb, a, b, ba, bb, ca, _ = friends_who_reach(
             prosody, tornet, hosts, ("direct-ada", "direct-bo"), ("dada", "dbo"),
-            a_socks=relay.address)
-        chat(ha, hb, a, b, ba, bb, "first-contact")
-        ca, _ = assert_agree(ha, hb, a, b, ba, bb)
-        for h in (ha, hb):
-            wait_published(h, 2)
+            "first-contact", a_socks=relay.address)
         plog = prosody.dir / "debug.log"
         first = stanzas_between(plog.read_text(errors="replace"), ba, bb)
         assert any("jingle" in s for s in first), "the first contact used no Jingle?"
@@ -547,12 +545,8 @@ def test_exactly_once_on_the_direct_path(prosody, tornet, hosts):
     Warren dials his contact onion directly (no stanza between them through
     the server) and every message arrives exactly once, in order."""
     import signal
-    ha, hb, a, b, ba, bb = friends_in_two_hosts(
-        prosody, tornet, hosts, ("once-ada", "once-bo"), ("oada", "obo"))
-    chat(ha, hb, a, b, ba, bb, "first-contact")
-    assert_agree(ha, hb, a, b, ba, bb)
-    for h in (ha, hb):
-        wait_published(h, 2)
+    ha, hb, a, b, ba, bb, _, _ = friends_who_reach(
+        prosody, tornet, hosts, ("once-ada", "once-bo"), ("oada", "obo"), "first-contact")
     since = ha.mark()
     hb.cmd(f"disconnect {b}")
     hb.wait(rf"^signed-off {re.escape(b)}$", timeout=30)

@@ -14,9 +14,7 @@ import sys
 import time
 
 from conftest import SRC
-from test_blind import (WARREN_PORT, assert_agree, chat, names, reach, socks_connect,
-                        wait_published)
-from test_chat import friends_in_two_hosts
+from test_blind import WARREN_PORT, friends_who_reach, names, socks_connect
 from test_xfer import accept, make_file, send_and_receive, sha256
 
 sys.path.insert(0, str(SRC / "tests" / "tools"))
@@ -51,16 +49,9 @@ def replay(socks_port, onion, up):
 def test_chunks_on_their_own_circuit_and_replay_refused(prosody, tornet, hosts, tmp_path):
     relay = Relay(f"127.0.0.1:{tornet.socks_port}")
     try:
-        # As test_blind.friends_who_reach, Ada's tor behind a relay.
-        ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        ha, hb, a, b, ba, bb, ca, _ = friends_who_reach(
             prosody, tornet, hosts, ("bulk-ada", "bulk-bo"), ("bkada", "bkbo"),
-            a_socks=relay.address)
-        chat(ha, hb, a, b, ba, bb, "first-contact")
-        ca, _ = assert_agree(ha, hb, a, b, ba, bb)
-        for h in (ha, hb):
-            wait_published(h, 2)
-        code, seen = reach(tornet.socks_port, ca[0])
-        assert code == 0, f"before: {names(seen)}"
+            "first-contact", a_socks=relay.address)
         out = tmp_path / "in"
         out.mkdir()
         src = make_file(tmp_path / "bulk.bin", 4 << 20)
@@ -112,13 +103,9 @@ def test_bulk_stream_cut_mid_transfer(prosody, tornet, hosts, tmp_path):
     arrives once, whole (resumed from the last CONFIRM)."""
     relay = Relay(f"127.0.0.1:{tornet.socks_port}")
     try:
-        ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        ha, hb, a, b, ba, bb, ca, _ = friends_who_reach(
             prosody, tornet, hosts, ("cut-ada", "cut-bo"), ("ctada", "ctbo"),
-            a_socks=relay.address)
-        chat(ha, hb, a, b, ba, bb, "first-contact")
-        ca, _ = assert_agree(ha, hb, a, b, ba, bb)
-        for h in (ha, hb):
-            wait_published(h, 2)
+            "first-contact", a_socks=relay.address)
         out = tmp_path / "in"
         out.mkdir()
         src = make_file(tmp_path / "cut.bin", 20 << 20)

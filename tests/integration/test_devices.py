@@ -5,7 +5,7 @@ docstring for how to run them and what they show today)."""
 import re
 import time
 
-from devices import shown, sign_in_device, wait_status
+from devices import alice_home_and_bob, shown, wait_status
 from test_otr import conv, request
 
 
@@ -16,14 +16,7 @@ def test_changed_key_on_known_device_still_warns(prosody, tornet, hosts):
     the new key until he accepts it. With devices, a known device (same
     instance tag) with another key must stay KEY_CHANGED, never pass as a
     new device."""
-    a_u, a_pw = prosody.new_user("alice")
-    b_u, b_pw = prosody.new_user("bob")
-    bob = sign_in_device(hosts, tornet, "bob", b_u, b_pw, "t", None)
-    home = sign_in_device(hosts, tornet, "alice-home", a_u, a_pw, "home", None)
-    home.host.cmd(f"addbuddy {home.acct} {bob.bare}")
-    bob.host.cmd(f"addbuddy {bob.acct} {home.bare}")
-    wait_status(home, bob.bare)
-    wait_status(bob, home.bare)
+    home, bob, _, _ = alice_home_and_bob(prosody, tornet, hosts)
     home.host.cmd(f"send {home.acct} {bob.bare} first-key")
     bob.host.wait(rf"^im {re.escape(bob.acct)} {re.escape(home.bare)} first-key$",
                   timeout=180, since=0)
