@@ -199,3 +199,18 @@ warren_channel_creds_clear (WarrenChannelCreds *creds)
   if (creds != NULL)
     explicit_bzero (creds, sizeof *creds);
 }
+
+guint64
+warren_channel_dial_counter (void)
+{
+  guint32 rnd;
+
+  gcry_randomize (&rnd, sizeof rnd, GCRY_STRONG_RANDOM);
+  return ((guint64) (g_get_real_time () / G_USEC_PER_SEC) << 24) | (rnd & 0xffffff);
+}
+
+void
+warren_channel_dial_sid (guint64 counter, const WarrenChannelCreds *cr, char out[33])
+{
+  g_snprintf (out, 33, "%016" G_GINT64_MODIFIER "x%.16s", counter, cr->session_id);
+}

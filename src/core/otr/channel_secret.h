@@ -68,6 +68,14 @@ gboolean warren_channel_secret_combine (const guint8 *local_half,
 /* Wipes @creds. */
 void warren_channel_creds_clear (WarrenChannelCreds *creds);
 
+/* A fresh counter for a dial (direct or bulk): the time in seconds, then
+ * 24 random bits. */
+guint64 warren_channel_dial_counter (void);
+/* The preamble's session id for @counter: its 16 hex digits, then the first
+ * half of the session id derived for it (@cr, either set of labels). */
+void warren_channel_dial_sid (guint64 counter, const WarrenChannelCreds *cr,
+                              char out[33]);
+
 G_END_DECLS
 
 #endif /* WARREN_CHANNEL_SECRET_H */

@@ -5,8 +5,6 @@
  */
 #include "config.h"
 
-#include <gcrypt.h>
-
 #include "core/channel/frame.h"
 #include "purple/debug.h"
 #include "purple/session/contact_onion.h"
@@ -140,14 +138,6 @@ static const WarrenChannelCallbacks out_callbacks = {
 	.writable = out_writable,
 };
 
-/* The preamble's session id for @counter, as a direct dial's
- * (session_direct.c): the counter's hex, then half the derived id. */
-static void
-bulk_sid(guint64 counter, const WarrenChannelCreds *cr, char out[33])
-{
-	g_snprintf(out, 33, "%016" G_GINT64_MODIFIER "x%.16s", counter, cr->session_id);
-}
-
 static gboolean
 dial(WarrenBulk *b)
 {
@@ -158,7 +148,6 @@ dial(WarrenBulk *b)
 	WarrenChannelCreds cr;
 	g_autofree char *user = NULL;
 	GError *error = NULL;
-	guint32 rnd;
 	guint64 counter;
 	char sid[33];
 	gboolean ok;
@@ -166,11 +155,10 @@ dial(WarrenBulk *b)
 	if (store == NULL || ours == NULL || !warren_session_creds_complete(conn, b->peer->bare) ||
 	    (c = warren_contact_creds_get(store, b->peer->bare)) == NULL)
 		return FALSE; /* a first contact: no contact onion to dial */
-	gcry_randomize(&rnd, sizeof rnd, GCRY_STRONG_RANDOM);
-	counter = ((guint64)(g_get_real_time() / G_USEC_PER_SEC) << 24) | (rnd & 0xffffff);
+	counter = warren_channel_dial_counter();
 	if (!warren_channel_bulk_creds_derive(c->channel_secret, ours, c->onion, counter, &cr))
 		return FALSE;
-	bulk_sid(counter, &cr, sid);
+	warren_channel_dial_sid(counter, &cr, sid);
 	b->out = warren_channel_new(WARREN_CHANNEL_ROLE_INITIATOR, sid, &error);
 	ok = b->out != NULL &&
 	     warren_channel_set_local_credentials(b->out, cr.local_ufrag, cr.local_pwd, &error);

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <blist.h>
-#include <gcrypt.h>
 
 #include "core/channel/channel_responder.h"
 #include "core/otr/channel_secret.h"
@@ -53,13 +52,7 @@ seen_before(const char *sid)
 	return FALSE;
 }
 
-/* The preamble's session id for @counter: its hex, then the first half of
- * the session id derived for it. */
-static void
-direct_sid(guint64 counter, const WarrenChannelCreds *cr, char out[33])
-{
-	g_snprintf(out, 33, "%016" G_GINT64_MODIFIER "x%.16s", counter, cr->session_id);
-}
+
 
 /* The counter a direct session id names, if it is within the window. */
 static gboolean
@@ -90,17 +83,14 @@ start_dial(Peer *peer, const WarrenContactCreds *c, const char *ours)
 {
 	WarrenConn *conn = peer->conn;
 	WarrenChannelCreds cr;
-	guint32 rnd;
-	guint64 counter;
+	guint64 counter = warren_channel_dial_counter();
 	char sid[33];
 	GError *error = NULL;
 	gboolean ok;
 
-	gcry_randomize(&rnd, sizeof rnd, GCRY_STRONG_RANDOM);
-	counter = ((guint64)(g_get_real_time() / G_USEC_PER_SEC) << 24) | (rnd & 0xffffff);
 	if (!warren_channel_creds_derive(c->channel_secret, ours, c->onion, counter, &cr))
 		return FALSE;
-	direct_sid(counter, &cr, sid);
+	warren_channel_dial_sid(counter, &cr, sid);
 	ok = warren_session_peer_new_channel(peer, WARREN_CHANNEL_ROLE_INITIATOR, sid) &&
 	     warren_channel_set_local_credentials(peer->ch, cr.local_ufrag, cr.local_pwd, &error);
 	if (ok) {
@@ -197,14 +187,14 @@ unknown_cb(WarrenResponder *listener, const char *sid, gpointer data)
 		if (c == NULL || !warren_channel_creds_derive(c->channel_secret, ours,
 		                                              c->onion, counter, &cr))
 			continue;
-		direct_sid(counter, &cr, want);
+		warren_channel_dial_sid(counter, &cr, want);
 		if (strcmp(want, sid) != 0) {
 			/* Or its bulk channel (session_bulk.h). */
 			warren_channel_creds_clear(&cr);
 			if (!warren_channel_bulk_creds_derive(c->channel_secret, ours,
 			                                      c->onion, counter, &cr))
 				continue;
-			direct_sid(counter, &cr, want);
+			warren_channel_dial_sid(counter, &cr, want);
 			if (strcmp(want, sid) == 0 && !seen_before(sid))
 				warren_session_bulk_answer(conn, listener, contacts[i], sid, &cr);
 			warren_channel_creds_clear(&cr);
