@@ -39,6 +39,10 @@ cb_send_chunk (gpointer ud, const guint8 *b, gsize n)
 {
   Side *s = ud;
 
+  if (!s->offered_once) {
+    s->offered_once = TRUE;
+    s->in_flight_first = warren_xfer_peer_in_flight (s->p);
+  }
   s->chunk_calls++;
   if (s->full_every > 0 && s->chunk_calls % s->full_every == 0)
     return FALSE;

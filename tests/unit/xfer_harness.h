@@ -36,6 +36,8 @@ struct _Side {
   char *final_path;
   guint64 chunk_bytes;     /* payload bytes of chunks sent */
   guint64 last_progress;
+  gboolean offered_once;   /* send_chunk was called */
+  guint64 in_flight_first; /* in flight when it was first called */
 };
 
 typedef struct {

@@ -276,6 +276,26 @@ warren_xfer_peer_writable (WarrenXferPeer *p)
   xfer_pump (p);
 }
 
+guint64
+warren_xfer_peer_in_flight (WarrenXferPeer *p)
+{
+  guint64 n = 0;
+  GList *l;
+
+  g_return_val_if_fail (p != NULL, 0);
+  for (l = p->xfers; l != NULL; l = l->next) {
+    WarrenXfer *x = l->data;
+    guint64 held = x->chunk != NULL ? x->chunk_len - WARREN_XFER_CHUNK_HEADER -
+                                      WARREN_XFER_TAG_LEN : 0;
+    guint64 sent = x->next - held;
+
+    if (x->dir == WARREN_XFER_SEND && x->state != WARREN_XFER_STATE_OFFERED &&
+        sent > x->confirmed)
+      n += sent - x->confirmed;
+  }
+  return n;
+}
+
 GList *
 warren_xfer_peer_resumable (WarrenXferPeer *p)
 {

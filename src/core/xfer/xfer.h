@@ -162,6 +162,12 @@ gboolean warren_xfer_peer_is_secure (WarrenXferPeer *p);
 /* The channel can take more chunks (after send_chunk returned FALSE, or a
  * new channel). */
 void warren_xfer_peer_writable (WarrenXferPeer *p);
+/* Chunk bytes handed to the channel and not yet confirmed, over every
+ * active send to the contact (neither a chunk the channel refused nor the
+ * one being offered to send_chunk is counted).
+ * 0: nothing of ours is on the way, so the next chunk may take another
+ * channel without overtaking one (session_bulk.c). */
+guint64 warren_xfer_peer_in_flight (WarrenXferPeer *p);
 /* The body of one TLV 0x5710 / the payload of one frame 0x09. FALSE with
  * @error when the bytes are refused; when a transfer is concerned it has
  * already ended FAILED (ended() called, CANCEL or RESULT 0 sent). An offer

@@ -75,13 +75,16 @@ pump_one (WarrenXfer *x)
   warren_xfer_chunk_header (p->buf, x->id, x->next);
   warren_xfer_seal (x->key, x->id, x->next, p->buf + WARREN_XFER_CHUNK_HEADER, n);
   len = WARREN_XFER_CHUNK_HEADER + n + WARREN_XFER_TAG_LEN;
-  x->next += n;
+  /* x->next moves after the offer: warren_xfer_peer_in_flight() does not
+   * count the chunk being offered. */
   if (!p->cb.send_chunk (p->ud, p->buf, len)) {
+    x->next += n;
     x->chunk = g_memdup2 (p->buf, len);
     x->chunk_len = len;
     x->chunk_end = x->next;
     return -1;
   }
+  x->next += n;
   warren_xfer_pace_sent (&x->pace, x->next, g_get_monotonic_time ());
   return 1;
 }
