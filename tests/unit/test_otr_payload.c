@@ -153,6 +153,46 @@ test_creds_round_trip (void)
   otrl_tlv_free (t);
 }
 
+/* FEATURES rides with ONION: round trip, unknown bits kept (the receiver
+ * ignores them), refused alone or with a wrong length; absent: 0 (an
+ * older Warren). */
+static void
+test_features (void)
+{
+  WarrenOtrPayload out = WARREN_OTR_PAYLOAD_INIT, in = WARREN_OTR_PAYLOAD_INIT;
+  GError *error = NULL;
+  const guint8 four[4] = { 0, 0, 0, WARREN_FEATURE_BULK };
+  OtrlTLV *t;
+
+  out.onion = (char *) ONION_A;
+  out.features = WARREN_FEATURE_BULK | 0x80000000u;
+  t = warren_otr_payload_to_tlvs (&out);
+  g_assert_true (warren_otr_payload_parse (NULL, t, &in, &error));
+  g_assert_no_error (error);
+  g_assert_cmphex (in.features, ==, WARREN_FEATURE_BULK | 0x80000000u);
+  warren_otr_payload_clear (&in);
+  otrl_tlv_free (t);
+
+  out.features = 0;
+  t = warren_otr_payload_to_tlvs (&out);
+  g_assert_null (t->next);              /* nothing said: no TLV */
+  g_assert_true (warren_otr_payload_parse (NULL, t, &in, &error));
+  g_assert_cmphex (in.features, ==, 0);
+  warren_otr_payload_clear (&in);
+  otrl_tlv_free (t);
+
+  t = otrl_tlv_new (WARREN_TLV_FEATURES, 4, four);
+  g_assert_false (warren_otr_payload_parse (NULL, t, &in, &error));
+  g_clear_error (&error);
+  otrl_tlv_free (t);
+  t = otrl_tlv_new (WARREN_TLV_ONION, 62, (const unsigned char *) ONION_A);
+  t->next = otrl_tlv_new (WARREN_TLV_FEATURES, 3, four);
+  g_assert_false (warren_otr_payload_parse (NULL, t, &in, &error));
+  g_clear_error (&error);
+  g_assert_null (in.onion);
+  otrl_tlv_free (t);
+}
+
 /* The stable onion an older Warren said goes beside ONION, never alone. */
 static void
 test_old_onion (void)
@@ -222,5 +262,6 @@ main (int argc, char **argv)
   g_test_add_func ("/otr-payload/creds-round-trip", test_creds_round_trip);
   g_test_add_func ("/otr-payload/creds-rules", test_creds_rules);
   g_test_add_func ("/otr-payload/old-onion", test_old_onion);
+  g_test_add_func ("/otr-payload/features", test_features);
   return g_test_run ();
 }

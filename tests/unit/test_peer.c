@@ -96,7 +96,7 @@ cb_typing(WarrenPeer *peer, int state, gpointer data)
 
 static void
 cb_onion(WarrenPeer *peer, const char *onion, const char *old_onion,
-         gpointer data)
+         guint32 features, gpointer data)
 {
 }
 

@@ -98,6 +98,8 @@ type_bit (guint type)
     return 8 + type - WARREN_TLV_CREDS;
   if (type == WARREN_TLV_XFER)
     return 11;
+  if (type == WARREN_TLV_FEATURES)
+    return 12;
   return -1;
 }
 
@@ -160,6 +162,12 @@ parse_field (const OtrlTLV *t, WarrenOtrPayload *p)
       return "bad onion address";
     p->old_onion = g_strndup ((const char *) t->data, t->len);
     return NULL;
+  case WARREN_TLV_FEATURES:
+    if (t->len != 4)
+      return "bad features";
+    p->features = (guint32) t->data[0] << 24 | (guint32) t->data[1] << 16 |
+                  (guint32) t->data[2] << 8 | t->data[3];
+    return NULL;
   case WARREN_TLV_EPOCH:
   case WARREN_TLV_ACK_EPOCH:
     if (t->len != (t->type == WARREN_TLV_EPOCH ? 16 : 8) || get_u64 (t->data) == 0)
@@ -188,7 +196,7 @@ static const char *
 check_whole (const WarrenOtrPayload *p, const char *text, gsize text_len)
 {
   if ((p->epoch != 0 && p->id == 0) || (p->ack_epoch != 0 && !p->has_ack) ||
-      (p->old_onion != NULL && p->onion == NULL))
+      ((p->old_onion != NULL || p->features != 0) && p->onion == NULL))
     return "an epoch without what it belongs to";
   if (p->epoch != 0 && p->prev >= p->id)
     return "ids out of order";
@@ -278,6 +286,13 @@ warren_otr_payload_to_tlvs (const WarrenOtrPayload *payload)
   if (payload->onion != NULL && payload->old_onion != NULL) {
     *tail = otrl_tlv_new (WARREN_TLV_OLD_ONION, strlen (payload->old_onion),
                           (const unsigned char *) payload->old_onion);
+    tail = &(*tail)->next;
+  }
+  if (payload->onion != NULL && payload->features != 0) {
+    guint8 be[4] = { payload->features >> 24, payload->features >> 16,
+                     payload->features >> 8, payload->features };
+
+    *tail = otrl_tlv_new (WARREN_TLV_FEATURES, sizeof be, be);
     tail = &(*tail)->next;
   }
   if (payload->creds != NULL) {

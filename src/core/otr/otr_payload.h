@@ -29,6 +29,9 @@
  *   0x5722  OLD_ONION with ONION only: the sender's stable onion, which an
  *                     older Warren said as its ONION (a pin of it moves to
  *                     ONION)
+ *   0x5723  FEATURES  with ONION only: u32, what the sender's Warren can do
+ *                     beyond protocol version 2 (WARREN_FEATURE_*); bits it
+ *                     does not know are ignored by the receiver
  *
  * Message ids are unique only within an epoch (outbox.h): the receiver
  * keeps its duplicate marks per (contact, epoch), and an ack for another
@@ -76,6 +79,9 @@ GQuark warren_otr_payload_error_quark (void);
  * Warren said inside OTR (and its contacts pinned). Only to move such a
  * pin to the contact onion; never dialled. */
 #define WARREN_TLV_OLD_ONION 0x5722
+#define WARREN_TLV_FEATURES  0x5723
+/* It answers a bulk channel (file chunks on a circuit of their own). */
+#define WARREN_FEATURE_BULK  (1u << 0)
 
 #define WARREN_OTR_CREDS_KEY_LEN 32
 #define WARREN_OTR_CREDS_LEN (62 + 2 * WARREN_OTR_CREDS_KEY_LEN)
@@ -106,9 +112,10 @@ typedef struct {
   gboolean has_creds_ack;
   guint8 creds_ack[32];   /* SHA-256 of the CREDS value acknowledged */
   char *old_onion;        /* owned; with onion only; or NULL */
+  guint32 features;       /* with onion only; 0: none said */
 } WarrenOtrPayload;
 
-#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL, 0, 0, 0, NULL, NULL, FALSE, { 0 }, NULL }
+#define WARREN_OTR_PAYLOAD_INIT { 0, NULL, FALSE, 0, -1, NULL, 0, 0, 0, NULL, NULL, FALSE, { 0 }, NULL, 0 }
 
 /* Interprets a decrypted data message: @text (nullable: libotr returns NULL
  * for a message with empty text) and its TLV chain. Fills @out (which must

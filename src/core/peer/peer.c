@@ -365,7 +365,7 @@ warren_peer_got_payload(WarrenPeer *peer, const WarrenOtrPayload *p)
 	if (p->id || p->has_ack || p->typing >= 0)
 		peer->last_activity = g_get_monotonic_time();
 	if (p->onion)
-		peer->cb->onion(peer, p->onion, p->old_onion, peer->data);
+		peer->cb->onion(peer, p->onion, p->old_onion, p->features, peer->data);
 	if (peer->state != WARREN_PEER_SECURE)
 		return; /* the address dropped the channel */
 	if (p->id)

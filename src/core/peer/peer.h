@@ -71,10 +71,11 @@ typedef struct {
 	void (*delivered)(WarrenPeer *peer, guint n, gpointer data);
 	/* The contact's typing state (WarrenFrameTypingState). */
 	void (*typing)(WarrenPeer *peer, int state, gpointer data);
-	/* The contact said its onion address (inside OTR, its known key), and
-	 * (nullable) the older address it replaces (otr_payload.h OLD_ONION). */
+	/* The contact said its onion address (inside OTR, its known key),
+	 * (nullable) the older address it replaces (otr_payload.h OLD_ONION)
+	 * and what its Warren can do (WARREN_FEATURE_*; 0: an older one). */
 	void (*onion)(WarrenPeer *peer, const char *onion, const char *old_onion,
-	              gpointer data);
+	              guint32 features, gpointer data);
 	void (*notice)(WarrenPeer *peer, WarrenPeerNotice notice, gpointer data);
 	/* Encrypts @payload for the contact; FALSE (logged) if it could not. */
 	gboolean (*send_payload)(WarrenPeer *peer, const WarrenOtrPayload *payload,
