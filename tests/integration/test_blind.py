@@ -191,12 +191,14 @@ def test_lost_state_exchanges_again(prosody, tornet, hosts):
         (ha.dir / "debug.log").read_text(errors="replace")
 
 
-def friends_who_reach(prosody, tornet, hosts, names_, short, text, a_socks=None):
+def friends_who_reach(prosody, tornet, hosts, names_, short, text, a_socks=None,
+                      b_env=None):
     """Ada and Bo after a first conversation (@text): credentials agreed,
     both contact onions re-published, and Ada's tor reaches Bo's (ca[0]).
-    a_socks: the SOCKS address Ada's account uses (a relay)."""
+    a_socks: the SOCKS address Ada's account uses (a relay); b_env: Bo's
+    host's environment."""
     ha, hb, a, b, ba, bb = friends_in_two_hosts(prosody, tornet, hosts, names_, short,
-                                                a_socks=a_socks)
+                                                a_socks=a_socks, b_env=b_env)
     chat(ha, hb, a, b, ba, bb, text)
     ca, cb = assert_agree(ha, hb, a, b, ba, bb)
     for h in (ha, hb):

@@ -14,7 +14,9 @@ import sys
 import time
 
 from conftest import SRC
-from test_blind import WARREN_PORT, friends_who_reach, names, socks_connect
+from test_blind import (WARREN_PORT, assert_agree, chat, friends_who_reach, names,
+                        socks_connect, wait_published)
+from test_chat import friends_in_two_hosts
 from test_xfer import accept, make_file, send_and_receive, sha256
 
 sys.path.insert(0, str(SRC / "tests" / "tools"))
@@ -129,5 +131,92 @@ def test_bulk_stream_cut_mid_transfer(prosody, tornet, hosts, tmp_path):
         assert count(ha, "bulk channel lost") >= 1
         done = [l for l in hb.lines if l.startswith(f"xfer-done {b} ")]
         assert len(done) == 1, done
+    finally:
+        relay.close()
+
+
+def test_older_warren_gets_chunks_at_once(prosody, tornet, hosts, tmp_path):
+    """Bo's Warren is one from before bulk channels (test hooks: it says no
+    bulk feature inside OTR and answers no bulk dial). Ada's chunks go on
+    the contact's channel at once: no bulk dial, no 20 s wait for one that
+    cannot come, the file whole."""
+    old = dict(os.environ, WARREN_TEST_HOOKS="1", WARREN_TEST_NO_BULK="1")
+    ha, hb, a, b, ba, bb, _, _ = friends_who_reach(
+        prosody, tornet, hosts, ("old-ada", "old-bo"), ("olada", "olbo"),
+        "first-contact", b_env=old)
+    out = tmp_path / "in"
+    out.mkdir()
+    src = make_file(tmp_path / "old.bin", 2 << 20)
+    took = send_and_receive(ha, hb, a, b, ba, bb, src, out / src.name)
+    print(f"\n2 MiB to a Warren without bulk channels: {took:.1f} s")
+    assert sha256(out / src.name) == sha256(src)
+    assert count(ha, "dialling a bulk channel") == 0, "Ada dialled a bulk channel"
+    assert count(ha, "its Warren has none") == 1
+    assert count(hb, "bulk dial from") == 0
+
+
+def test_bulk_channel_after_a_first_contact(prosody, tornet, hosts, tmp_path):
+    """A file sent in the first seconds of a first contact cannot have a
+    bulk channel (no credentials agreed yet, or the contact onion not yet
+    published for Ada): its chunks take the contact's channel. A file sent
+    later on the same channel gets one: the give-up is not for ever."""
+    ha, hb, a, b, ba, bb = friends_in_two_hosts(
+        prosody, tornet, hosts, ("early-ada", "early-bo"), ("erada", "erbo"))
+    chat(ha, hb, a, b, ba, bb, "hello-first-contact")
+    out = tmp_path / "in"
+    out.mkdir()
+    first = make_file(tmp_path / "early.bin", 256 << 10)
+    send_and_receive(ha, hb, a, b, ba, bb, first, out / first.name)
+    assert sha256(out / first.name) == sha256(first)
+    assert count(ha, "bulk channel to <hidden> connected") == 0
+    assert count(ha, "bulk channel again in") >= 1, "no give-up on the early file"
+    assert_agree(ha, hb, a, b, ba, bb)
+    for h in (ha, hb):
+        wait_published(h, 2)
+    time.sleep(35)  # past session_bulk.c's BULK_RETRY_S
+    downs = count(ha, "channel with <hidden> down")
+    later = make_file(tmp_path / "later.bin", 4 << 20)
+    send_and_receive(ha, hb, a, b, ba, bb, later, out / later.name)
+    assert sha256(out / later.name) == sha256(later)
+    assert count(ha, "channel with <hidden> down") == downs, "not the same channel"
+    assert count(ha, "bulk channel to <hidden> connected") == 1
+    assert count(hb, "bulk dial from") == 1
+    assert sorted(p.name for p in out.iterdir()) == sorted([first.name, later.name])
+
+
+def test_stalled_bulk_circuit_resumes(prosody, tornet, hosts, tmp_path):
+    """The bulk channel's Tor stream stops moving in the middle of a file
+    (nothing comes back on it: a stalled circuit, not a closed one). After
+    session_bulk.c's idle limit with chunks unconfirmed, Ada's Warren drops
+    the contact's channel with it and the transfer resumes from the last
+    CONFIRM: the file arrives once, whole (before, the idle bulk channel was
+    closed under the unconfirmed chunks and the next ones left a gap)."""
+    relay = Relay(f"127.0.0.1:{tornet.socks_port}")
+    try:
+        ha, hb, a, b, ba, bb, _, _ = friends_who_reach(
+            prosody, tornet, hosts, ("stall-ada", "stall-bo"), ("stada", "stbo"),
+            "first-contact", a_socks=relay.address)
+        out = tmp_path / "in"
+        out.mkdir()
+        src = make_file(tmp_path / "stall.bin", 20 << 20)
+        since_a, since_b = ha.mark(), hb.mark()
+        ha.cmd(f"sendfile {a} {bb} {src}")
+        accept(hb, b, src.name, out / src.name, since=since_b)
+        hb.wait(rf"^xfer-progress {re.escape(b)} {re.escape(ba)} [1-9]0 ", timeout=240,
+                since=since_b)
+        bulk = [s for s in relay.streams if (s.credentials() or ("",))[0].endswith("#bulk")]
+        assert len(bulk) == 1, "no bulk stream"
+        relay.stall(lambda st: st is bulk[0])
+        hb.wait(rf"^xfer-done {re.escape(b)} {re.escape(ba)} receive ", timeout=600,
+                since=since_b)
+        ha.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} send ", timeout=120,
+                since=since_a)
+        assert sha256(out / src.name) == sha256(src)
+        assert sorted(p.name for p in out.iterdir()) == [src.name]
+        done = [l for l in hb.lines if l.startswith(f"xfer-done {b} ")]
+        assert len(done) == 1, done
+        print(f"\nstalled bulk stream: stalled {count(ha, 'bulk channel stalled')}, "
+              f"lost {count(ha, 'bulk channel lost')}")
+        assert count(ha, "bulk channel stalled") == 1
     finally:
         relay.close()

@@ -54,12 +54,14 @@ def two_friends(prosody, tornet, hosts, name, p1, p2, strace=False, onions=True)
     return host, a, b, a.split("/")[0], b.split("/")[0]
 
 
-def friends_in_two_hosts(prosody, tornet, hosts, names, prefixes, a_socks=None):
+def friends_in_two_hosts(prosody, tornet, hosts, names, prefixes, a_socks=None,
+                         b_env=None):
     """Two hosts, one Warren account each, subscribed to each other and
     signed in: (host a, host b, a, b, bare a, bare b). a_socks: the SOCKS
-    address a's account uses instead of the Tor network's (a relay)."""
+    address a's account uses instead of the Tor network's (a relay);
+    b_env: b's host's environment."""
     (a_u, a_pw), (b_u, b_pw) = (prosody.new_user(p) for p in prefixes)
-    ha, hb = (hosts.start(n) for n in names)
+    ha, hb = hosts.start(names[0]), hosts.start(names[1], env=b_env)
     a = add_xmpp_account(ha, tornet, a_u, a_pw)
     if a_socks:
         ha.cmd(f"set {a} tor-socks s {a_socks}")

@@ -22,6 +22,7 @@ class Stream:
         self.down = bytearray()   # Tor -> client
         self.lock = threading.Lock()
         self.hold = threading.Event()  # set: stop reading Tor -> client
+        self.stall = threading.Event()  # set: stop passing client -> Tor
         self.upstream_port = None  # our port towards Tor (Tor's SOURCE_ADDR)
 
     def _auth_len(self):
@@ -133,6 +134,8 @@ class Relay:
             while True:
                 while buf is st.down and st.hold.is_set():
                     time.sleep(0.05)  # the client "stops reading"
+                while buf is st.up and st.stall.is_set():
+                    time.sleep(0.05)  # the circuit stops carrying it
                 data = src.recv(65536)
                 if not data:
                     break
@@ -153,6 +156,13 @@ class Relay:
         for st in list(self.streams):
             if not keep(st):
                 st.hold.set()
+
+    def stall(self, which):
+        """Stops passing the client's bytes to Tor on the streams for which
+        which(stream) is true: a circuit that stops moving (not closed)."""
+        for st in list(self.streams):
+            if which(st):
+                st.stall.set()
 
     def close(self):
         self.closing = True

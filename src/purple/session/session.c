@@ -385,6 +385,12 @@ warren_session_peer_got_file(Peer *peer, const guint8 *data, gsize len)
 	warren_xfer_ui_got_chunk(peer->conn, peer->bare, data, len); /* xfer */
 }
 
+guint64
+warren_session_peer_xfer_in_flight(Peer *peer)
+{
+	return warren_xfer_ui_in_flight(peer->conn, peer->bare); /* xfer */
+}
+
 void
 warren_session_peer_xfer_writable(Peer *peer)
 {

@@ -15,16 +15,25 @@
 /* How long chunks wait for our bulk channel before taking the contact's. */
 #define BULK_WAIT_MS 20000
 /* Ours is closed when no chunk went on it for this long: it is open only
- * while a transfer runs (a running one sends at every CONFIRM). Long, as
- * a stalled circuit's unconfirmed chunks lost with it would leave a gap
- * that the receiver refuses (the transfer fails, nothing wrong is kept). */
+ * while a transfer runs (a running one sends at every CONFIRM). If chunks
+ * are still unconfirmed then, the circuit stalled: the contact's channel
+ * is dropped with it and the transfer resumes from its last CONFIRM. */
 #define BULK_IDLE_S 60
+/* After giving up (the contact onion not yet published for us in the
+ * first seconds of a first contact, a circuit that failed), dial again
+ * after this long, doubled at each failure up to BULK_RETRY_MAX_S, when
+ * no chunk is in flight (between files): chunks must not overtake each
+ * other across the two channels, and the receiver confirms only whole
+ * batches, so a switch in the middle of a file could wait for ever. */
+#define BULK_RETRY_S 30
+#define BULK_RETRY_MAX_S 600
 
 typedef enum {
 	BULK_NONE,      /* not tried on this channel */
 	BULK_DIALLING,  /* chunks wait */
 	BULK_UP,        /* chunks go on it */
 	BULK_GIVEN_UP,  /* chunks go on the contact's channel */
+	BULK_NEVER,     /* the contact's Warren has no bulk channel */
 } BulkState;
 
 struct _WarrenBulk {
@@ -33,6 +42,8 @@ struct _WarrenBulk {
 	WarrenChannel *out;       /* ours: the chunks we send */
 	guint wait_id;            /* dial deadline, then the idle check */
 	gint64 used;              /* monotonic µs of its last chunk */
+	gint64 retry_at;          /* GIVEN_UP: monotonic µs to dial again */
+	guint retry_s;            /* the wait after the last failure */
 	WarrenChannel *in;        /* the contact's: the chunks we receive */
 	char *in_sid;
 	WarrenFrameDecoder *dec;
@@ -58,10 +69,15 @@ resume_xfer(WarrenBulk *b)
 static void
 give_up(WarrenBulk *b, const char *why)
 {
-	warren_debug_info("bulk channel to %s: %s; file chunks on the channel\n",
-	                  warren_priv(b->peer->bare), why);
+	b->retry_s = b->retry_s ? MIN(b->retry_s * 2, BULK_RETRY_MAX_S) : BULK_RETRY_S;
+	b->retry_at = g_get_monotonic_time() + b->retry_s * G_USEC_PER_SEC;
+	warren_debug_info("bulk channel to %s: %s; file chunks on the channel, "
+	                  "bulk channel again in %u s\n",
+	                  warren_priv(b->peer->bare), why, b->retry_s);
 	b->state = BULK_GIVEN_UP;
 	g_clear_handle_id(&b->wait_id, g_source_remove);
+	if (b->out)
+		warren_channel_set_callbacks(b->out, NULL, NULL);
 	g_clear_pointer(&b->out, warren_channel_free);
 	resume_xfer(b);
 }
@@ -76,21 +92,35 @@ wait_expired(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Ours, idle for BULK_IDLE_S (every chunk confirmed long ago), is closed
- * without a word to the session; the next file dials again. */
+/* Ours, without a chunk for BULK_IDLE_S: with every chunk confirmed it is
+ * idle and closed without a word to the session (the next file dials
+ * again); with chunks unconfirmed its circuit stalled: the contact's
+ * channel goes with it, and the transfer resumes on the next one. */
 static gboolean
 idle_check(gpointer data)
 {
 	WarrenBulk *b = data;
+	Peer *peer = b->peer;
 
 	if (g_get_monotonic_time() - b->used < BULK_IDLE_S * G_USEC_PER_SEC)
 		return G_SOURCE_CONTINUE;
-	warren_debug_info("bulk channel to %s closed (idle)\n", warren_priv(b->peer->bare));
 	b->wait_id = 0;
+	if (warren_session_peer_xfer_in_flight(peer) > 0) {
+		warren_session_peer_fail(peer, "bulk channel stalled");
+		return G_SOURCE_REMOVE;
+	}
+	warren_debug_info("bulk channel to %s closed (idle)\n", warren_priv(peer->bare));
 	b->state = BULK_NONE;
 	warren_channel_set_callbacks(b->out, NULL, NULL);
 	g_clear_pointer(&b->out, warren_channel_free);
 	return G_SOURCE_REMOVE;
+}
+
+gboolean
+warren_session_bulk_test_off(void)
+{
+	return g_strcmp0(g_getenv("WARREN_TEST_HOOKS"), "1") == 0 &&
+	       g_strcmp0(g_getenv("WARREN_TEST_NO_BULK"), "1") == 0;
 }
 
 /* ---- ours ---------------------------------------------------------------- */
@@ -104,6 +134,7 @@ out_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 	if (state == WARREN_CHANNEL_STATE_CONNECTED) {
 		g_clear_handle_id(&b->wait_id, g_source_remove);
 		b->state = BULK_UP;
+		b->retry_s = 0;
 		b->used = g_get_monotonic_time();
 		b->wait_id = g_timeout_add_seconds(BULK_IDLE_S, idle_check, b);
 		warren_debug_info("bulk channel to %s connected\n", warren_priv(b->peer->bare));
@@ -184,6 +215,31 @@ dial(WarrenBulk *b)
 	return TRUE;
 }
 
+/* Dials ours, the first time or again after giving up, between files;
+ * chunks wait for it. */
+static void
+maybe_dial(WarrenBulk *b)
+{
+	Peer *peer = b->peer;
+
+	if (b->state == BULK_NONE && !(b->peer->features & WARREN_FEATURE_BULK)) {
+		warren_debug_info("bulk channel to %s: its Warren has none; file "
+		                  "chunks on the channel\n", warren_priv(b->peer->bare));
+		b->state = BULK_NEVER;
+	} else if (b->state == BULK_NONE) {
+		if (dial(b))
+			b->state = BULK_DIALLING;
+		else
+			give_up(b, "no contact onion to dial yet");
+	} else if (b->state == BULK_GIVEN_UP && g_get_monotonic_time() >= b->retry_at &&
+	           warren_session_peer_xfer_in_flight(peer) == 0) {
+		if (dial(b))
+			b->state = BULK_DIALLING;
+		else
+			give_up(b, "no contact onion to dial yet");
+	}
+}
+
 WarrenChannel *
 warren_session_bulk_route(Peer *peer)
 {
@@ -193,16 +249,16 @@ warren_session_bulk_route(Peer *peer)
 	    warren_channel_get_state(peer->ch) != WARREN_CHANNEL_STATE_CONNECTED)
 		return NULL;
 	b = bulk_of(peer);
-	if (b->state == BULK_NONE)
-		b->state = dial(b) ? BULK_DIALLING : BULK_GIVEN_UP;
+	maybe_dial(b);
 	switch (b->state) {
 	case BULK_UP:
 		b->used = g_get_monotonic_time();
 		return b->out;
 	case BULK_GIVEN_UP:
+	case BULK_NEVER:
 		return peer->ch;
 	default:
-		return NULL;
+		return NULL; /* DIALLING: wait */
 	}
 }
 
@@ -273,6 +329,11 @@ warren_session_bulk_answer(WarrenConn *conn, WarrenResponder *listener,
 
 	if (peer == NULL || !peer_is_secure(peer) || !peer_is_trusted(peer)) {
 		warren_debug_warn("bulk dial from %s without a private conversation refused\n",
+		                  warren_priv(bare));
+		return;
+	}
+	if (warren_session_bulk_test_off()) {
+		warren_debug_info("bulk dial from %s not answered (test: no bulk channel)\n",
 		                  warren_priv(bare));
 		return;
 	}

@@ -20,6 +20,7 @@
 #include "purple/session/session_ui.h"
 #include "purple/signin/tor_account.h"
 #include "purple/warren.h"
+#include "purple/session/session_bulk.h"
 #include "purple/xfer/xfer_ui.h"
 
 #define IDLE_CLOSE_S 600
@@ -56,9 +57,12 @@ peer_typing(WarrenPeer *core, int typing, gpointer data)
 
 static void
 peer_onion(WarrenPeer *core, const char *onion, const char *old_onion,
-           gpointer data)
+           guint32 features, gpointer data)
 {
-	warren_session_trust_got_onion(data, onion, old_onion);
+	Peer *peer = data;
+
+	peer->features = features;
+	warren_session_trust_got_onion(peer, onion, old_onion);
 }
 
 static void
@@ -129,6 +133,9 @@ peer_secured(WarrenPeer *core, gpointer data)
 	p.onion = (char *)warren_contact_onion_address(peer->conn); /* not freed */
 	/* An older Warren said this one, and its contacts pinned it. */
 	p.old_onion = (char *)warren_tor_account_get_onion(peer->conn);
+	p.features = WARREN_FEATURE_BULK;
+	if (warren_session_bulk_test_off())
+		p.features = 0; /* tests: a Warren from before bulk channels */
 	if (p.onion)
 		warren_peer_send(core, &p);
 	warren_xfer_ui_secure(peer->conn, peer->bare, TRUE); /* xfer */

@@ -42,6 +42,8 @@ typedef struct {
 	GCancellable *intro_cancel;   /* ... while it is being published */
 	guint direct_tries;       /* direct dials in a row not yet private */
 	WarrenBulk *bulk;         /* file chunks' own channels, or NULL */
+	guint32 features;         /* what the contact's Warren said it can do
+	                           * in this session (WARREN_FEATURE_*) */
 } Peer;
 
 /* The state of the contact's channel (core/peer/peer.h). */
@@ -68,6 +70,8 @@ void warren_session_peer_send_frame(Peer *peer, WarrenFrame *frame);
 void warren_session_peer_redial(Peer *peer);
 /* xfer: a FILE frame's payload from the contact (either channel). */
 void warren_session_peer_got_file(Peer *peer, const guint8 *data, gsize len);
+/* xfer: chunk bytes to the contact not yet confirmed (0: none). */
+guint64 warren_session_peer_xfer_in_flight(Peer *peer);
 /* xfer: the contact's transfers may send again (a channel drained). */
 void warren_session_peer_xfer_writable(Peer *peer);
 /* TRUE while enough waits on the channel for the contact (or none is). */

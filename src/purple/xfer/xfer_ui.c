@@ -627,6 +627,14 @@ warren_xfer_ui_secure(WarrenConn *conn, const char *bare, gboolean up)
 		redial_soon(c); /* unfinished transfers: the channel comes back */
 }
 
+guint64
+warren_xfer_ui_in_flight(WarrenConn *conn, const char *bare)
+{
+	Contact *c = contact_get(conn, bare, FALSE);
+
+	return c ? warren_xfer_peer_in_flight(c->xp) : 0;
+}
+
 /* At sign-in, every contact with unfinished transfers on disk: they show
  * again, and sends dial. */
 static void

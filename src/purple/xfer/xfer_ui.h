@@ -34,6 +34,8 @@ void warren_xfer_ui_got_control(WarrenConn *conn, const char *bare, GBytes *body
 void warren_xfer_ui_secure(WarrenConn *conn, const char *bare, gboolean up);
 /* The contact's channel drained its send queue. */
 void warren_xfer_ui_writable(WarrenConn *conn, const char *bare);
+/* Chunk bytes to @bare on the way and not yet confirmed (0 if none). */
+guint64 warren_xfer_ui_in_flight(WarrenConn *conn, const char *bare);
 /* The connection closes: every transfer pauses (kept on disk, still in the
  * transfer window) and goes on after the next sign-in. */
 void warren_xfer_ui_conn_closed(WarrenConn *conn);
