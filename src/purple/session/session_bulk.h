@@ -10,9 +10,13 @@
  * labels (channel_secret.h) and a fresh counter: only the contact, while
  * its conversation with us is private under the known key, answers it.
  * A bulk channel carries FILE frames only, one way; everything else stays
- * on the contact's channel. If it cannot be made, chunks go on the
- * contact's channel, as before; if it breaks while in use, the contact's
- * channel is dropped too and the transfer resumes on the next one.
+ * on the contact's channel. A contact whose Warren did not say
+ * WARREN_FEATURE_BULK inside OTR is never dialled so: chunks go on its
+ * channel at once. If it cannot be made, chunks go on the contact's
+ * channel, and it is dialled again between files (after 30 s, doubling);
+ * if it breaks or stalls (60 s without progress, chunks unconfirmed) while
+ * in use, the contact's channel is dropped too and the transfer resumes on
+ * the next one from its last CONFIRM.
  */
 #ifndef WARREN_SESSION_BULK_H
 #define WARREN_SESSION_BULK_H
