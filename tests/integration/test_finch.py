@@ -211,6 +211,12 @@ def surface(tmux, target, text, timeout):
 def close_window(tmux, target, title, timeout=30):
     """Brings the window titled @title to the front (Alt+1, Alt+2, ...) and
     closes it (Alt+c), as a user would."""
+    raise_window(tmux, target, title, timeout)
+    tmux.keys(target, "M-c")
+
+
+def raise_window(tmux, target, title, timeout=30):
+    """Brings the window titled @title to the front (Alt+1, Alt+2, ...)."""
     deadline = time.monotonic() + timeout
     n = 1
     # The taskbar (last line) shows the focused window's title highlighted.
@@ -219,7 +225,6 @@ def close_window(tmux, target, title, timeout=30):
         tmux.keys(target, f"M-{n}")
         n = 1 if n >= 7 else n + 1
         time.sleep(0.5)
-    tmux.keys(target, "M-c")
 
 
 def styled(tmux, target):
@@ -254,53 +259,42 @@ def press_button(tmux, target, label, other):
                          + styled(tmux, target))
 
 
-def test_finch_file_transfer_with_warren_host(tmp_path, tmux, artifacts, prosody, tornet,
-                                              hosts):
-    """A warren-host contact sends Finch a file: Finch's own dialog asks
-    (name and size), the user accepts, and Finch's Save File dialog (at the
-    last save folder, the offered name filled in) saves it with its Select
-    button; Finch's File Transfers window shows it at 100 % and Finished,
-    and the SHA-256 is equal. Screens kept: finch-xfer-*.txt, Finch's debug
-    output finch-xfer-debug.log.
+class FinchWithPeer:
+    """Finch signed in to a Warren account whose contact "Filepeer" (a
+    warren-host account, peer) runs Warren and has talked with it (OTR up),
+    Finch started in its download folder (the folder its file dialogs open
+    at). close() keeps Finch's debug output in the artifacts."""
 
-    Two things Finch 2.14.12's file dialog does, which the test lives with
-    as a user would: it hands libpurple the chosen file's base name only,
-    so the file lands in Finch's working directory (the user started Finch
-    in the folder the dialog opens at); and it runs the dialog's cancel
-    callback after its OK one (xfer_ui.c's px_denied ignores that stray
-    denial once the transfer is accepted). For a send, libpurple answers
-    that stray callback with cancel_local, which a plugin cannot undo; and
-    its Open File dialog's focus could not be driven to a file yet: Finch
-    sending a file is not tested here."""
-    import re
-    from clients import blist_xml, prefs_xml
-    from test_chat import friends_in_two_hosts, wait_warren_contact
-    from test_xfer import make_file, sha256
-    peer, setup, a, b, ba, bb = friends_in_two_hosts(
-        prosody, tornet, hosts, ("finch-xpeer", "finch-xsetup"), ("xfo", "xfi"))
-    setup.close()
-    user = bb.split("@")[0]
-    d = client_dir(tmp_path / "finch")
-    # Short folders, so the file dialog's location line shows them whole.
-    top = Path(tempfile.mkdtemp(prefix="wf-", dir="/tmp"))
-    downloads = top / "dl"
-    downloads.mkdir()
-    (d / "accounts.xml").write_text(warren_account_xml(
-        user, prosody.passwords[user], tornet, UI_FINCH, resource="finch"))
-    (d / "blist.xml").write_text(blist_xml(f"{bb}/finch", [(ba, "Filepeer")]))
-    (d / "prefs.xml").write_text(prefs_xml({
-        "/finch/filelocations/last_save_folder": ("path", str(downloads)),
-        "/finch/filelocations/last_open_folder": ("path", str(downloads)),
-        "/finch/filetransfer/clear_finished": ("bool", 0),
-        "/finch/filetransfer/keep_open": ("bool", 1),
-    }))
-    env = dict(os.environ, TERM="linux")
-    try:
+    def __init__(self, tmp_path, tmux, artifacts, prosody, tornet, hosts, tag):
+        import re
+        from clients import blist_xml, prefs_xml
+        from test_chat import friends_in_two_hosts, wait_warren_contact
+        self.tmux, self.artifacts, self.tag = tmux, artifacts, tag
+        self.peer, setup, self.a, b, self.ba, self.bb = friends_in_two_hosts(
+            prosody, tornet, hosts, (f"finch-{tag}peer", f"finch-{tag}setup"),
+            (f"{tag}o", f"{tag}i"))
+        setup.close()
+        a, ba, bb, peer = self.a, self.ba, self.bb, self.peer
+        user = bb.split("@")[0]
+        self.d = d = client_dir(tmp_path / "finch")
+        # Short folders, so the file dialog's location line shows them whole.
+        self.top = Path(tempfile.mkdtemp(prefix="wf-", dir="/tmp"))
+        self.downloads = self.top / "dl"
+        self.downloads.mkdir()
+        (d / "accounts.xml").write_text(warren_account_xml(
+            user, prosody.passwords[user], tornet, UI_FINCH, resource="finch"))
+        (d / "blist.xml").write_text(blist_xml(f"{bb}/finch", [(ba, "Filepeer")]))
+        (d / "prefs.xml").write_text(prefs_xml({
+            "/finch/filelocations/last_save_folder": ("path", str(self.downloads)),
+            "/finch/filelocations/last_open_folder": ("path", str(self.downloads)),
+            "/finch/filetransfer/clear_finished": ("bool", 0),
+            "/finch/filetransfer/keep_open": ("bool", 1),
+        }))
         since = peer.mark()
         # -d: Finch's debug output in stderr.log (kept in the artifacts); its
         # Debug Window, which -d opens too, closed (Alt+c) as a user would.
-        tmux.new("finch", f"cd {downloads} && env TERM=linux finch -d -c {d} "
-                          f"2>{d}/stderr.log", env=env)
+        tmux.new("finch", f"cd {self.downloads} && env TERM=linux finch -d -c {d} "
+                          f"2>{d}/stderr.log", env=dict(os.environ, TERM="linux"))
         tmux.wait_for("finch", "Buddy List", timeout=30)
         close_window(tmux, "finch", "Debug Window")
         peer.wait(rf"^buddy-status {re.escape(a)} {re.escape(bb)} available",
@@ -310,45 +304,141 @@ def test_finch_file_transfer_with_warren_host(tmp_path, tmux, artifacts, prosody
         tmux.wait_for("finch", "a file is coming", timeout=180)
         tmux.wait_for("finch", "started (OTR)", timeout=60)
 
+    def keep(self, what):
+        (self.artifacts / f"finch-{self.tag}-{what}.txt").write_text(
+            self.tmux.screen("finch"))
+
+    def finished_row(self, name):
+        """Finch's File Transfers window, raised (Alt+n, as a user would)
+        until the row of @name shows Finished and 100 %: that row."""
+        screen = surface(self.tmux, "finch", "Finished", timeout=300)
+        row = ""
+        for _ in range(6):
+            row = next((l for l in screen.splitlines() if "Finished" in l), "")
+            if name[:12] in row and "100" in row:
+                break
+            self.tmux.keys("finch", "M-n")
+            time.sleep(1)
+            screen = self.tmux.screen("finch")
+        self.keep("finished")
+        return row
+
+    def close(self):
+        shutil.rmtree(self.top, ignore_errors=True)
+        if (self.d / "stderr.log").exists():  # Finch's debug output (-d)
+            shutil.copy(self.d / "stderr.log",
+                        self.artifacts / f"finch-{self.tag}-debug.log")
+
+
+def test_finch_file_transfer_with_warren_host(tmp_path, tmux, artifacts, prosody, tornet,
+                                              hosts):
+    """A warren-host contact sends Finch a file: Finch's own dialog asks
+    (name and size), the user accepts, and Finch's Save File dialog (at the
+    last save folder, the offered name filled in) saves it with its Select
+    button; Finch's File Transfers window shows it at 100 % and Finished,
+    and the SHA-256 is equal. Screens kept: finch-xrecv-*.txt, Finch's debug
+    output finch-xrecv-debug.log.
+
+    Finch 2.14.12's file dialog hands libpurple the chosen file's base name
+    only, so the received file lands in Finch's working directory (the user
+    started Finch in the folder the dialog opens at), and it runs the
+    dialog's cancel callback after its OK one (xfer_ui.c's px_denied ignores
+    that stray denial once the transfer is accepted)."""
+    import re
+    from test_xfer import make_file, sha256
+    f = FinchWithPeer(tmp_path, tmux, artifacts, prosody, tornet, hosts, "xrecv")
+    peer, a, ba, bb, downloads = f.peer, f.a, f.ba, f.bb, f.downloads
+    try:
         src = make_file(tmp_path / "holiday-photos.bin", 3 << 20)
         peer.cmd(f"sendfile {a} {bb} {src}")
         screen = surface(tmux, "finch", "wants to send you", timeout=180)
-        (artifacts / "finch-xfer-accept.txt").write_text(screen)
+        f.keep("accept")
         assert "holiday-photos.bin" in screen and "3.00 MiB" in screen, screen
         tmux.keys("finch", "Enter")  # Accept, the first button
-        screen = surface(tmux, "finch", "Save File", timeout=30)
+        surface(tmux, "finch", "Save File", timeout=30)
         time.sleep(1)
         screen = tmux.screen("finch")
-        (artifacts / "finch-xfer-save.txt").write_text(screen)
+        f.keep("save")
         # The dialog opened at the last save folder, the offered name in its
         # location line: the user presses Select.
         assert f"{downloads}/holiday-photos.bin" in screen, screen
         press_button(tmux, "finch", "Select", "Cancel")
         got = downloads / "holiday-photos.bin"
-        screen = surface(tmux, "finch", "Finished", timeout=300)
-        (artifacts / "finch-xfer-finished.txt").write_text(screen)
-        # The row: Finished, Received (libpurple's completed transfer) and,
-        # when the window is not half behind the buddy list, the name (cut to
-        # its column, "holiday-photos.b…") and 100 %. Alt+n raises the next
-        # window, as a user would to see it whole.
-        def done_row(screen):
-            return next((l for l in screen.splitlines()
-                         if "Finished" in l and "Received" in l), "")
-        for _ in range(6):
-            row = done_row(screen)
-            if "holiday-photos" in row and "100" in row:
-                break
-            tmux.keys("finch", "M-n")
-            time.sleep(1)
-            screen = tmux.screen("finch")
-        (artifacts / "finch-xfer-finished.txt").write_text(screen)
-        assert done_row(screen), screen
+        # The row: Finished, Received (libpurple's completed transfer).
+        row = f.finished_row("holiday-photos.bin")
+        assert "Received" in row, row
         assert got.exists() and sha256(got) == sha256(src), list(downloads.iterdir())
         assert sorted(p.name for p in downloads.iterdir()) == [got.name]
         peer.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} send ", timeout=60,
                   since=0)
     finally:
-        shutil.rmtree(top, ignore_errors=True)
-        if (d / "stderr.log").exists():  # Finch's debug output (-d)
-            shutil.copy(d / "stderr.log", artifacts / "finch-xfer-debug.log")
+        f.close()
 
+
+def menu_to(tmux, target, label, tries=12):
+    """Moves down an open menu (Down, as a user would) until @label is the
+    highlighted item, then Enter."""
+    for _ in range(tries):
+        if button_style(tmux, target, label):
+            tmux.keys(target, "Enter")
+            return
+        tmux.keys(target, "Down")
+        time.sleep(0.5)
+    raise AssertionError(f"{label} never highlighted:\n" + styled(tmux, target))
+
+
+def test_finch_sends_a_file_to_warren_host(tmp_path, tmux, artifacts, prosody, tornet,
+                                           hosts):
+    """Finch sends a file the way its user would: the contact's menu in the
+    buddy list (Ctrl+x), "Send File", Finch's Open File dialog at the last
+    open folder, the file picked in its list (Down to it, Enter). The warren-host
+    contact accepts it and gets it whole; Finch's File Transfers window
+    shows it Finished at 100 %. Finch 2.14's dialog gives only the base
+    name and then runs its cancel callback: xfer_choose.c takes the first
+    answer and completes the folder (before it, the send was cancelled at
+    once: "You cancelled the transfer"). Screens kept: finch-xsend-*.txt."""
+    import re
+    from test_xfer import accept, make_file, sha256
+    f = FinchWithPeer(tmp_path, tmux, artifacts, prosody, tornet, hosts, "xsend")
+    peer, a, ba, bb = f.peer, f.a, f.ba, f.bb
+    try:
+        make_file(f.downloads / "notes.txt", 1 << 10)
+        src = make_file(f.downloads / "report-2026.pdf", 2 << 20)
+        out = tmp_path / "got"
+        out.mkdir()
+        raise_window(tmux, "finch", "Buddy List")
+        for key in ("Home", "Down"):
+            tmux.keys("finch", key)
+            time.sleep(0.5)
+        screen = tmux.screen("finch")
+        # The contact's row selected, its menu opened.
+        tmux.keys("finch", "C-x")
+        screen = tmux.wait_for("finch", "Send File", timeout=10)
+        f.keep("menu")
+        menu_to(tmux, "finch", "Send File")
+        screen = surface(tmux, "finch", "Filename", timeout=30)  # the dialog's list
+        time.sleep(1)
+        f.keep("open")
+        assert "report-2026.pdf" in tmux.screen("finch"), tmux.screen("finch")
+        # Tab to the Filename list, Down to the file (its path in the
+        # location line), Enter.
+        for _ in range(4):
+            tmux.keys("finch", "Tab")
+            time.sleep(0.5)
+            tmux.keys("finch", "Down")
+            time.sleep(0.5)
+            if str(src) in tmux.screen("finch"):
+                break
+        assert str(src) in tmux.screen("finch"), styled(tmux, "finch")
+        f.keep("picked")
+        since = peer.mark()
+        tmux.keys("finch", "Enter")
+        accept(peer, a, src.name, out / src.name, since=since)
+        peer.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} receive ", timeout=300,
+                  since=since)
+        assert sha256(out / src.name) == sha256(src)
+        row = f.finished_row(src.name)
+        assert row, tmux.screen("finch")
+        assert "cancelled" not in tmux.screen("finch").lower()
+    finally:
+        f.close()

@@ -43,6 +43,7 @@
 #include "purple/session/session_ui.h"
 #include "purple/signin/tor_account.h"
 #include "purple/warren.h"
+#include "purple/xfer/xfer_choose.h"
 #include "purple/xfer/xfer_ui.h"
 #include "purple/xmpp/presence.h"
 
@@ -524,7 +525,7 @@ warren_xfer_ui_send_file(PurpleConnection *gc, const char *who, const char *file
 	if (filename && *filename)
 		purple_xfer_request_accepted(px, filename);
 	else
-		purple_xfer_request(px); /* the host's file chooser */
+		warren_xfer_choose_file(px); /* the host's file chooser */
 }
 
 /* ---- Hooks for session.c ------------------------------------------------ */
