@@ -18,7 +18,6 @@
 #include <prefs.h>
 #include <request.h>
 
-#include "purple/warren.h"
 #include "purple/xfer/xfer_choose.h"
 
 #define FINCH_OPEN_FOLDER "/finch/filelocations/last_open_folder"
@@ -103,7 +102,8 @@ warren_xfer_choose_file(PurpleXfer *px)
 
 	purple_xfer_ref(px);
 	c->px = px;
-	purple_request_file(px, _("Select a file"), NULL, FALSE,
+	/* No title: the host's own ("Open File..."), as libpurple's asks. */
+	purple_request_file(px, NULL, NULL, FALSE,
 	                    G_CALLBACK(chosen), G_CALLBACK(cancelled),
 	                    purple_xfer_get_account(px), purple_xfer_get_remote_user(px),
 	                    NULL, c);
