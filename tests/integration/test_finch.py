@@ -262,8 +262,8 @@ def press_button(tmux, target, label, other):
 class FinchWithPeer:
     """Finch signed in to a Warren account whose contact "Filepeer" (a
     warren-host account, peer) runs Warren and has talked with it (OTR up),
-    Finch started in its download folder (the folder its file dialogs open
-    at). close() keeps Finch's debug output in the artifacts."""
+    its file dialogs opening at a download folder, Finch started in
+    another. close() keeps Finch's debug output in the artifacts."""
 
     def __init__(self, tmp_path, tmux, artifacts, prosody, tornet, hosts, tag):
         import re
@@ -293,7 +293,9 @@ class FinchWithPeer:
         since = peer.mark()
         # -d: Finch's debug output in stderr.log (kept in the artifacts); its
         # Debug Window, which -d opens too, closed (Alt+c) as a user would.
-        tmux.new("finch", f"cd {self.downloads} && env TERM=linux finch -d -c {d} "
+        # Started elsewhere than the folder its file dialogs open at: files
+        # go where the dialog was (Finch itself hands over a base name).
+        tmux.new("finch", f"cd {self.top} && env TERM=linux finch -d -c {d} "
                           f"2>{d}/stderr.log", env=dict(os.environ, TERM="linux"))
         tmux.wait_for("finch", "Buddy List", timeout=30)
         close_window(tmux, "finch", "Debug Window")
@@ -340,10 +342,10 @@ def test_finch_file_transfer_with_warren_host(tmp_path, tmux, artifacts, prosody
     output finch-xrecv-debug.log.
 
     Finch 2.14.12's file dialog hands libpurple the chosen file's base name
-    only, so the received file lands in Finch's working directory (the user
-    started Finch in the folder the dialog opens at), and it runs the
-    dialog's cancel callback after its OK one (xfer_ui.c's px_denied ignores
-    that stray denial once the transfer is accepted)."""
+    only (the file used to land in Finch's working directory: xfer_ui.c now
+    completes the folder the dialog was in), and it runs the dialog's cancel
+    callback after its OK one (xfer_ui.c's px_denied ignores that stray
+    denial once the transfer is accepted)."""
     import re
     from test_xfer import make_file, sha256
     f = FinchWithPeer(tmp_path, tmux, artifacts, prosody, tornet, hosts, "xrecv")
@@ -369,6 +371,7 @@ def test_finch_file_transfer_with_warren_host(tmp_path, tmux, artifacts, prosody
         assert "Received" in row, row
         assert got.exists() and sha256(got) == sha256(src), list(downloads.iterdir())
         assert sorted(p.name for p in downloads.iterdir()) == [got.name]
+        assert not (f.top / got.name).exists(), "saved where Finch was started"
         peer.wait(rf"^xfer-done {re.escape(a)} {re.escape(bb)} send ", timeout=60,
                   since=0)
     finally:

@@ -11,7 +11,8 @@
  * never sent. Here the first answer counts, a later one is ignored, and a
  * name without a folder is completed from that pref once Finch has set
  * it (an idle callback). Pidgin's dialog gives a full path and one answer:
- * nothing changes for it.
+ * nothing changes for it. Its Save File dialog, for a file received, has
+ * the same two faults: xfer_ui.c completes that name the same way.
  */
 #include "config.h"
 
@@ -21,6 +22,7 @@
 #include "purple/xfer/xfer_choose.h"
 
 #define FINCH_OPEN_FOLDER "/finch/filelocations/last_open_folder"
+#define FINCH_SAVE_FOLDER "/finch/filelocations/last_save_folder"
 
 typedef struct {
 	PurpleXfer *px;    /* a reference of ours */
@@ -36,12 +38,11 @@ choice_free(Choice *c)
 	g_free(c);
 }
 
-/* A name without a folder: the folder the host's dialog was in. */
-static char *
-full_path(const char *name)
+char *
+warren_xfer_choose_full_path(const char *name, gboolean save)
 {
-	const char *dir = purple_prefs_exists(FINCH_OPEN_FOLDER) ?
-		purple_prefs_get_path(FINCH_OPEN_FOLDER) : NULL;
+	const char *pref = save ? FINCH_SAVE_FOLDER : FINCH_OPEN_FOLDER;
+	const char *dir = purple_prefs_exists(pref) ? purple_prefs_get_path(pref) : NULL;
 
 	if (g_path_is_absolute(name))
 		return g_strdup(name);
@@ -56,7 +57,7 @@ static gboolean
 finish(gpointer data)
 {
 	Choice *c = data;
-	char *path = c->name ? full_path(c->name) : NULL;
+	char *path = c->name ? warren_xfer_choose_full_path(c->name, FALSE) : NULL;
 
 	if (purple_xfer_is_canceled(c->px))
 		; /* cancelled meanwhile (signed off) */

@@ -12,5 +12,10 @@
  * then purple_xfer_request_accepted() with its full path, or cancels @px
  * if the user cancels. Instead of purple_xfer_request() for a send. */
 void warren_xfer_choose_file(PurpleXfer *px);
+/* (transfer full) @name as a full path: as it is if absolute, else in the
+ * folder Finch's Open (or, @save, Save) File dialog was last in (set by
+ * Finch only after the dialog's OK callback returns), else in the home
+ * folder. */
+char *warren_xfer_choose_full_path(const char *name, gboolean save);
 
 #endif /* WARREN_XFER_CHOOSE_H */

@@ -68,6 +68,9 @@ static GHashTable *parked;    /* key -> PurpleXfer */
 static GHashTable *parked_px; /* PurpleXfer -> key (owned by parked) */
 static GHashTable *cancelled; /* keys */
 static gboolean unlinking;  /* ended() from a cancel libpurple started */
+/* Receives accepted in Finch's Save File dialog, until its folder is known
+ * (accept_in_folder): PurpleXfer * (a reference each). */
+static GHashTable *accepting;
 
 /* ---- PurpleXfer <-> WarrenXfer ------------------------------------------ */
 
@@ -181,14 +184,45 @@ px_init(PurpleXfer *px)
 	}
 }
 
+/* Finch's Save File dialog gave a name without its folder. */
+static gboolean
+accept_in_folder(gpointer data)
+{
+	PurpleXfer *px = data;
+	WarrenXfer *wx = purple_xfer_is_canceled(px) ? NULL : wx_of(px);
+
+	g_hash_table_remove(accepting, px);
+	if (wx && warren_xfer_get_path(wx) == NULL) {
+		char *path = warren_xfer_choose_full_path(purple_xfer_get_local_filename(px),
+		                                          TRUE);
+
+		purple_xfer_set_local_filename(px, path);
+		warren_xfer_accept(wx, path);
+		g_free(path);
+	}
+	purple_xfer_unref(px);
+	return G_SOURCE_REMOVE;
+}
+
 /* Receiver: the user chose where to save it (purple_xfer_request_accepted). */
 static void
 px_init_receive(PurpleXfer *px)
 {
 	WarrenXfer *wx = wx_of(px);
+	const char *name = purple_xfer_get_local_filename(px);
 
-	if (wx && warren_xfer_get_path(wx) == NULL)
-		warren_xfer_accept(wx, purple_xfer_get_local_filename(px));
+	if (wx == NULL || warren_xfer_get_path(wx) != NULL || name == NULL)
+		return;
+	if (!g_path_is_absolute(name)) {
+		/* Finch 2.14: the base name; it records the folder after this. */
+		if (accepting == NULL)
+			accepting = g_hash_table_new(NULL, NULL);
+		purple_xfer_ref(px);
+		g_hash_table_add(accepting, px);
+		g_idle_add(accept_in_folder, px);
+		return;
+	}
+	warren_xfer_accept(wx, name);
 }
 
 static void
@@ -229,8 +263,8 @@ px_cancel(PurpleXfer *px)
 /* The user said no to the offer, in the accept dialog or the file chooser.
  * Finch 2.14's Save File dialog also runs the chooser's cancel callback
  * (status CANCEL_LOCAL, purple_xfer_request_denied(), two unrefs) when it
- * closes after its OK callback: a denial once the engine has accepted is
- * that stray call. It is undone: the status back, the two references back
+ * closes after its OK callback: a denial once the engine has accepted (or
+ * while the accept waits for Finch's folder) is that stray call. It is undone: the status back, the two references back
  * (a leak if a libpurple drops fewer, never a freed transfer). */
 static void
 px_denied(PurpleXfer *px)
@@ -238,7 +272,8 @@ px_denied(PurpleXfer *px)
 	WarrenXfer *wx = wx_of(px);
 
 	if (wx && purple_xfer_get_type(px) == PURPLE_XFER_RECEIVE &&
-	    warren_xfer_get_path(wx) != NULL) {
+	    (warren_xfer_get_path(wx) != NULL ||
+	     (accepting && g_hash_table_contains(accepting, px)))) {
 		px->status = PURPLE_XFER_STATUS_ACCEPTED;
 		purple_xfer_ref(px);
 		purple_xfer_ref(px);
