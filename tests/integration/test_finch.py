@@ -349,7 +349,7 @@ def test_finch_file_transfer_with_warren_host(tmp_path, tmux, artifacts, prosody
     import re
     from test_xfer import make_file, sha256
     f = FinchWithPeer(tmp_path, tmux, artifacts, prosody, tornet, hosts, "xrecv")
-    peer, a, ba, bb, downloads = f.peer, f.a, f.ba, f.bb, f.downloads
+    peer, a, bb, downloads = f.peer, f.a, f.bb, f.downloads
     try:
         src = make_file(tmp_path / "holiday-photos.bin", 3 << 20)
         peer.cmd(f"sendfile {a} {bb} {src}")
@@ -403,7 +403,7 @@ def test_finch_sends_a_file_to_warren_host(tmp_path, tmux, artifacts, prosody, t
     import re
     from test_xfer import accept, make_file, sha256
     f = FinchWithPeer(tmp_path, tmux, artifacts, prosody, tornet, hosts, "xsend")
-    peer, a, ba, bb = f.peer, f.a, f.ba, f.bb
+    peer, a, bb = f.peer, f.a, f.bb
     try:
         make_file(f.downloads / "notes.txt", 1 << 10)
         src = make_file(f.downloads / "report-2026.pdf", 2 << 20)
@@ -413,13 +413,12 @@ def test_finch_sends_a_file_to_warren_host(tmp_path, tmux, artifacts, prosody, t
         for key in ("Home", "Down"):
             tmux.keys("finch", key)
             time.sleep(0.5)
-        screen = tmux.screen("finch")
         # The contact's row selected, its menu opened.
         tmux.keys("finch", "C-x")
-        screen = tmux.wait_for("finch", "Send File", timeout=10)
+        tmux.wait_for("finch", "Send File", timeout=10)
         f.keep("menu")
         menu_to(tmux, "finch", "Send File")
-        screen = surface(tmux, "finch", "Filename", timeout=30)  # the dialog's list
+        surface(tmux, "finch", "Filename", timeout=30)  # the dialog's list
         time.sleep(1)
         f.keep("open")
         assert "report-2026.pdf" in tmux.screen("finch"), tmux.screen("finch")
