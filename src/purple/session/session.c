@@ -548,6 +548,8 @@ otr_secure(WarrenOtr *otr, const char *bare, guint32 instance,
 
 	if (peer == NULL || peer->ch == NULL)
 		return;
+	if (!secure && !warren_session_device_is_for(peer, instance))
+		return; /* another device's session: not this channel's */
 	if (!secure) {
 		/* In CLOSING (our own drop) this is expected. */
 		if (peer_is_secure(peer))
@@ -556,6 +558,7 @@ otr_secure(WarrenOtr *otr, const char *bare, guint32 instance,
 	}
 	if (peer_is_secure(peer))
 		return; /* refreshed keys of the same session */
+	warren_session_device_bind(peer, instance);
 	if (!warren_peer_secured(peer->core))
 		return;
 	warren_debug_info("private conversation with %s after %.0f ms of channel\n",
