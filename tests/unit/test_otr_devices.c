@@ -37,6 +37,8 @@ static Side home, work, bob;
 static Side *asking;      /* bob's channel that wrote or asked last */
 static GQueue wire;       /* Side *to, char *msg, pairs */
 static guint32 last_route;
+static char *home_commit; /* home's last DH commit */
+static guint strays;      /* bob's answers to instances of no device */
 
 static Side *
 device_of (guint32 instance)
@@ -47,7 +49,7 @@ device_of (guint32 instance)
     return &home;
   if (instance == work.tag)
     return &work;
-  g_assert_not_reached ();
+  return NULL;  /* a forged instance: no channel of bob's is its */
 }
 
 static void
@@ -60,6 +62,14 @@ on_inject (WarrenOtr *otr, const char *peer, guint32 instance,
   if (warren_otr_guard_classify (message, &h) != WARREN_OTR_KIND_QUERY &&
       h.sender != 0)
     s->tag = h.sender;
+  if (s == &home && g_str_has_prefix (message, "?OTR:AAMC")) {
+    g_free (home_commit);
+    home_commit = g_strdup (message);
+  }
+  if (s == &bob && device_of (instance) == NULL) {
+    strays++;
+    return;
+  }
   if (s == &bob) {
     last_route = instance;
     g_queue_push_tail (&wire, device_of (instance));
@@ -275,10 +285,75 @@ test_two_instances (void)
   side_close (&bob);
 }
 
+/* @msg ("?OTR:AAM..." v3) with its sender instance tag set to @sender. */
+static char *
+retag (const char *msg, guint32 sender)
+{
+  gsize len;
+  guchar *head = g_base64_decode_inplace (g_strndup (msg + 5, 16), &len);
+  char *enc, *out;
+
+  g_assert_cmpuint (len, ==, 12);
+  head[3] = sender >> 24;
+  head[4] = sender >> 16;
+  head[5] = sender >> 8;
+  head[6] = sender;
+  enc = g_base64_encode (head, 12);
+  out = g_strconcat ("?OTR:", enc, msg + 21, NULL);
+  g_free (enc);
+  g_free (head);
+  return out;
+}
+
+/* A contact's devices raise the instance bound, still a bound: with home
+ * and work private, a flood of DH commits under made-up instance tags on
+ * work's channel is refused past WARREN_OTR_MAX_INSTANCES, bob answers
+ * at most that many, and both devices' sessions carry on. */
+static void
+test_instances_bounded (void)
+{
+  guint refused = 0;
+
+  side_open (&home, "home", ALICE);
+  side_open (&work, "work", ALICE);
+  side_open (&bob, "bob", BOB);
+  ake_with (&home);
+  ake_with (&work);
+  g_assert_nonnull (home_commit);
+  asking = &work;
+  strays = 0;
+  for (guint i = 0; i < 200; i++) {
+    g_autofree char *forged = retag (home_commit, 0x1000 + i);
+    WarrenOtrPayload out = WARREN_OTR_PAYLOAD_INIT;
+    GError *error = NULL;
+
+    g_assert_false (warren_otr_receive (bob.otr, ALICE, forged, &out, &error));
+    if (g_error_matches (error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_HOSTILE))
+      refused++;
+    g_clear_error (&error);
+  }
+  g_test_message ("bob answered %u of 200 forged DH commits, refused %u",
+                  strays, refused);
+  g_assert_cmpuint (refused, >=, 200 - (WARREN_OTR_MAX_INSTANCES - 2));
+  g_assert_cmpuint (strays, <=, WARREN_OTR_MAX_INSTANCES - 2);
+  g_assert_true (send_text (&bob, home.tag, "home still"));
+  g_assert_true (send_text (&bob, work.tag, "work still"));
+  g_assert_true (send_text (&home, 0, "from home"));
+  pump ();
+  g_assert_cmpuint (home.got->len, ==, 1);
+  g_assert_cmpuint (work.got->len, ==, 1);
+  g_assert_cmpuint (bob.got->len, ==, 1);
+  side_close (&home);
+  side_close (&work);
+  side_close (&bob);
+  g_clear_pointer (&home_commit, g_free);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/otr/two-instances", test_two_instances);
+  g_test_add_func ("/otr/instances-bounded", test_instances_bounded);
   return g_test_run ();
 }
