@@ -164,8 +164,11 @@ gboolean warren_otr_send (WarrenOtr *otr, const char *peer, guint32 instance,
  * conversation is private, a malformed, v1/v2 or oversized message, more
  * than WARREN_OTR_MAX_INSTANCES sender instances, WARREN_OTR_MAX_AKE_STARTS
  * queries and DH commits or WARREN_OTR_MAX_ERRORS OTR errors since the last
- * warren_otr_end() fail with WARREN_OTR_ERROR_HOSTILE: the caller drops the
- * channel. */
+ * warren_otr_end() (or warren_otr_end_instance(), which resets the counts)
+ * fail with WARREN_OTR_ERROR_HOSTILE: the caller drops the channel. The
+ * counts are per contact, not per device: a contact with several channels
+ * at once shares them (see the design in trust_decide.h). A data message or
+ * fragment is admitted only once its sender's instance is private. */
 gboolean warren_otr_receive (WarrenOtr *otr, const char *peer,
                              const char *message, WarrenOtrPayload *out,
                              GError **error);
