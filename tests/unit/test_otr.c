@@ -57,7 +57,8 @@ typedef struct {
 static Pair *current;
 
 static void
-on_inject (WarrenOtr *otr, const char *peer, const char *message, gpointer data)
+on_inject (WarrenOtr *otr, const char *peer, guint32 instance,
+           const char *message, gpointer data)
 {
   Side *s = data;
   Wire *w = g_new0 (Wire, 1);
@@ -75,7 +76,8 @@ on_connected (WarrenOtr *otr, const char *peer, gpointer data)
 }
 
 static void
-on_secure (WarrenOtr *otr, const char *peer, gboolean secure, gpointer data)
+on_secure (WarrenOtr *otr, const char *peer, guint32 instance,
+           gboolean secure, gpointer data)
 {
   Side *s = data;
 
@@ -336,12 +338,12 @@ ake (Pair *p)
 {
   gint64 t0 = g_get_monotonic_time ();
 
-  warren_otr_start (p->a.otr, BOB);
+  warren_otr_start (p->a.otr, BOB, 0);
   g_assert_cmpuint (pump (p), ==, 0);
   g_assert_true (p->a.secure);
   g_assert_true (p->b.secure);
-  g_assert_true (warren_otr_is_secure (p->a.otr, BOB));
-  g_assert_true (warren_otr_is_secure (p->b.otr, ALICE));
+  g_assert_true (warren_otr_is_secure (p->a.otr, BOB, 0));
+  g_assert_true (warren_otr_is_secure (p->b.otr, ALICE, 0));
   g_test_message ("AKE in process: %.1f ms",
                   (g_get_monotonic_time () - t0) / 1000.0);
 }
@@ -353,7 +355,7 @@ send_text (Side *s, const char *to, guint64 id, const char *text)
 
   p.id = id;
   p.text = (char *) text;
-  return warren_otr_send (s->otr, to, &p, NULL);
+  return warren_otr_send (s->otr, to, 0, &p, NULL);
 }
 
 static void
@@ -389,7 +391,7 @@ test_ake_and_messages (void)
   ack.ack = 7;
   ack.typing = 1;
   ack.onion = g_strdup ("abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion");
-  g_assert_true (warren_otr_send (p->b.otr, ALICE, &ack, &error));
+  g_assert_true (warren_otr_send (p->b.otr, ALICE, 0, &ack, &error));
   g_assert_no_error (error);
   warren_otr_payload_clear (&ack);
   g_assert_cmpuint (pump (p), ==, 0);
@@ -464,7 +466,7 @@ test_plaintext_refused (void)
   /* Garbage in OTR clothing. */
   g_assert_false (warren_otr_receive (p->b.otr, ALICE, "?OTR:AAMDgarbage.", &out, &error));
   g_clear_error (&error);
-  g_assert_true (warren_otr_is_secure (p->b.otr, ALICE));
+  g_assert_true (warren_otr_is_secure (p->b.otr, ALICE, 0));
   pair_free (p);
 }
 
@@ -486,17 +488,17 @@ test_hostile_contact (void)
 
   ake (p);
   bad.onion = g_strnfill (60000, 'a');           /* oversized TLV */
-  g_assert_true (warren_otr_send (p->a.otr, BOB, &bad, NULL));
+  g_assert_true (warren_otr_send (p->a.otr, BOB, 0, &bad, NULL));
   warren_otr_payload_clear (&bad);
   bad.typing = 7;                                /* out of range */
-  g_assert_true (warren_otr_send (p->a.otr, BOB, &bad, NULL));
+  g_assert_true (warren_otr_send (p->a.otr, BOB, 0, &bad, NULL));
   bad.typing = -1;
   bad.id = 5;                                    /* id without text */
-  g_assert_true (warren_otr_send (p->a.otr, BOB, &bad, NULL));
+  g_assert_true (warren_otr_send (p->a.otr, BOB, 0, &bad, NULL));
   bad.id = 0;
   g_assert_cmpuint (pump (p), ==, 3);
   g_assert_cmpuint (p->b.got->len, ==, 0);
-  g_assert_true (warren_otr_is_secure (p->b.otr, ALICE));
+  g_assert_true (warren_otr_is_secure (p->b.otr, ALICE, 0));
 
   got_before = p->b.notices->len;
   for (i = 0; i < G_N_ELEMENTS (garbage); i++) {
@@ -600,7 +602,7 @@ test_bounds_before_ake (void)
   g_assert_cmpint (feed_bob (p, "?OTR,1,2,?OTR:AAID,"), ==,
                    WARREN_OTR_ERROR_HOSTILE);
   g_assert_cmpuint (p->b.smp->len, ==, 0);   /* no SMP dialog either */
-  g_assert_false (warren_otr_is_secure (p->b.otr, ALICE));
+  g_assert_false (warren_otr_is_secure (p->b.otr, ALICE, 0));
   pair_free (p);
 }
 
@@ -613,11 +615,11 @@ test_bounds_instances (void)
   g_autofree char *commit = NULL;
   guint i, sent_before, refused = 0;
 
-  warren_otr_start (p->b.otr, ALICE);          /* Bob asks, Alice commits */
+  warren_otr_start (p->b.otr, ALICE, 0);          /* Bob asks, Alice commits */
   pump (p);
   commit = g_strdup (g_ptr_array_index (p->a.sent, 0));
   g_assert_true (g_str_has_prefix (commit, "?OTR:AAMC"));
-  g_assert_true (warren_otr_is_secure (p->b.otr, ALICE));
+  g_assert_true (warren_otr_is_secure (p->b.otr, ALICE, 0));
   sent_before = p->b.sent->len;
   for (i = 0; i < 200; i++) {
     g_autofree char *forged = retag (commit, 0x1000 + i);
@@ -642,9 +644,9 @@ test_bounds_instances (void)
   warren_otr_end (p->a.otr, BOB);
   warren_otr_end (p->b.otr, ALICE);
   wire_drop (p);
-  warren_otr_start (p->a.otr, BOB);
+  warren_otr_start (p->a.otr, BOB, 0);
   pump (p);
-  g_assert_false (warren_otr_is_secure (p->b.otr, ALICE));
+  g_assert_false (warren_otr_is_secure (p->b.otr, ALICE, 0));
   /* A new channel starts from nothing: the contact still gets through. */
   new_channel (p);
   g_assert_true (send_text (&p->a, BOB, 1, "hello again"));
@@ -834,7 +836,7 @@ test_verify_named_key (void)
   old = g_strdup (p->b.new_fp);      /* shown in Bob's dialog */
   warren_otr_end (p->a.otr, BOB);
   pump (p);
-  g_assert_null (warren_otr_session_fingerprint (p->b.otr, ALICE));
+  g_assert_null (warren_otr_session_fingerprint (p->b.otr, ALICE, 0));
   warren_otr_free (p->a.otr);
   key = make_key (ALICE, &s);        /* another key takes Alice's place */
   rm_rf (p->a.dir);
@@ -842,7 +844,7 @@ test_verify_named_key (void)
   p->a.dir = key;
   side_open (&p->a, ALICE);
   ake (p);
-  now = warren_otr_session_fingerprint (p->b.otr, ALICE);
+  now = warren_otr_session_fingerprint (p->b.otr, ALICE, 0);
   g_assert_cmpstr (now, ==, p->b.new_fp);
   g_assert_cmpstr (now, !=, old);
   all = warren_otr_known_fingerprints (p->b.otr, ALICE);

@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "core/outbox/outbox.h"
+#include "core/trust/trust_store.h"
 
 #define T0 G_GINT64_CONSTANT (1700000000000000)
 
@@ -738,6 +739,37 @@ test_received_epochs (void)
   remove_dir (dir);
 }
 
+/* One contact on several devices: each device has its own outbox and
+ * epoch, and writes ids 1, 2, ... in it. With every device's messages
+ * interleaved, none of the live epochs' marks is evicted by another's: a
+ * fifth device (or a device's fifth install) does not make a live one's
+ * messages show twice. */
+static void
+test_received_device_epochs (void)
+{
+  char *dir = make_dir ();
+  WarrenOutbox *ob = open_ok (dir);
+
+  for (guint64 id = 1; id <= 5; id++)
+    for (guint64 d = 0; d < WARREN_TRUST_MAX_DEVICES; d++)
+      g_assert_true (warren_outbox_mark_received_in (ob, "alice@x", 1000 + d,
+                                                     id, NULL));
+  /* Three reinstalls of every device: old epochs used once. */
+  for (guint64 d = 0; d < 3 * WARREN_TRUST_MAX_DEVICES; d++)
+    g_assert_true (warren_outbox_mark_received_in (ob, "alice@x", 5000 + d,
+                                                   1, NULL));
+  for (guint64 d = 0; d < WARREN_TRUST_MAX_DEVICES; d++)
+    g_assert_cmpuint (warren_outbox_last_received_in (ob, "alice@x", 1000 + d),
+                      ==, 5);
+  warren_outbox_free (ob);
+  ob = open_ok (dir);
+  for (guint64 d = 0; d < WARREN_TRUST_MAX_DEVICES; d++)
+    g_assert_cmpuint (warren_outbox_last_received_in (ob, "alice@x", 1000 + d),
+                      ==, 5);
+  warren_outbox_free (ob);
+  remove_dir (dir);
+}
+
 /* A contact that only writes to us grows the journal with received marks:
  * they are compacted too (before, only acks of our own messages were). */
 static void
@@ -885,6 +917,7 @@ main (int argc, char **argv)
   g_test_add_func ("/outbox/delivered-text-leaves-disk", test_delivered_text_leaves_disk);
   g_test_add_func ("/outbox/epoch", test_epoch);
   g_test_add_func ("/outbox/received-epochs", test_received_epochs);
+  g_test_add_func ("/outbox/received-device-epochs", test_received_device_epochs);
   g_test_add_func ("/outbox/received-compaction", test_received_compaction);
   g_test_add_func ("/outbox/oversize", test_oversize);
   g_test_add_func ("/outbox/full", test_full);

@@ -15,6 +15,7 @@
 
 #include "core/otr/otr.h"
 #include "core/otr/otr_guard.h"
+#include "core/otr/otr_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,48 +37,13 @@ G_DEFINE_QUARK (warren-otr-error-quark, warren_otr_error)
  * channel's 64 KiB frame limit. */
 #define MAX_MESSAGE_SIZE WARREN_OTR_GUARD_MAX_FRAGMENT
 
-/* What one contact got through since the last warren_otr_end(). */
-typedef struct {
-  guint32 instances[WARREN_OTR_MAX_INSTANCES];
-  guint n_instances;
-  guint ake_starts;
-  guint errors;
-} Bounds;
-
-typedef struct {
-  WarrenOtr *otr;
-  gboolean cancelled;    /* the engine was freed: free it when done */
-  void *newkey;
-  WarrenOtrKeyReady ready;
-  gpointer user_data;
-} KeyJob;
-
-struct _WarrenOtr {
-  OtrlUserState us;
-  char *account;
-  char *protocol;
-  char *key_path;
-  char *fp_path;
-  char *instag_path;
-  WarrenOtrCallbacks cb;
-  gpointer user_data;
-  guint poll_id;
-  KeyJob *keygen;
-  GHashTable *bounds; /* peer -> Bounds */
-  guint in_receiving;  /* inside otrl_message_receiving() */
-  GPtrArray *forget;   /* peers whose instances to forget after it */
-};
-
 static const OtrlMessageAppOps ops;
 
 /* ---- Files -------------------------------------------------------------- */
 
-typedef gcry_error_t (*Writer) (WarrenOtr *otr, FILE *f, gpointer data);
-
-/* Writes @path whole through @writer: temporary file 0600, fsync, rename. */
-static gboolean
-save_file (WarrenOtr *otr, const char *path, Writer writer, gpointer data,
-           GError **error)
+gboolean
+warren_otr_save_file (WarrenOtr *otr, const char *path, WarrenOtrWriter writer,
+                      gpointer data, GError **error)
 {
   char *tmp = g_strconcat (path, ".tmp", NULL);
   int fd, saved;
@@ -113,8 +79,8 @@ save_file (WarrenOtr *otr, const char *path, Writer writer, gpointer data,
   return TRUE;
 }
 
-static gcry_error_t
-write_fingerprints (WarrenOtr *otr, FILE *f, gpointer data)
+gcry_error_t
+warren_otr_write_fingerprints (WarrenOtr *otr, FILE *f, gpointer data)
 {
   return otrl_privkey_write_fingerprints_FILEp (otr->us, f);
 }
@@ -134,11 +100,11 @@ write_key (WarrenOtr *otr, FILE *f, gpointer newkey)
 /* save_file() from a libotr callback, which cannot fail: a write error
  * becomes an account-level notice. */
 static void
-save_or_tell (WarrenOtr *otr, const char *path, Writer writer)
+save_or_tell (WarrenOtr *otr, const char *path, WarrenOtrWriter writer)
 {
   GError *error = NULL;
 
-  if (!save_file (otr, path, writer, NULL, &error)) {
+  if (!warren_otr_save_file (otr, path, writer, NULL, &error)) {
     if (otr->cb.notice)
       otr->cb.notice (otr, NULL, error->message, otr->user_data);
     g_error_free (error);
@@ -176,11 +142,11 @@ op_inject (void *opdata, const char *accountname, const char *protocol,
   WarrenOtr *otr = opdata;
 
   if (otr->cb.inject)
-    otr->cb.inject (otr, recipient, message, otr->user_data);
+    otr->cb.inject (otr, recipient, otr->route, message, otr->user_data);
 }
 
-static char *
-human (const unsigned char fp[20])
+char *
+warren_otr_human (const unsigned char fp[20])
 {
   char buf[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
 
@@ -188,8 +154,8 @@ human (const unsigned char fp[20])
   return g_strdup (buf);
 }
 
-static ConnContext *
-master_of (WarrenOtr *otr, const char *peer)
+ConnContext *
+warren_otr_master (WarrenOtr *otr, const char *peer)
 {
   return otrl_context_find (otr->us, peer, otr->account, otr->protocol,
                             OTRL_INSTAG_MASTER, 0, NULL, NULL, NULL);
@@ -201,14 +167,14 @@ op_new_fingerprint (void *opdata, OtrlUserState us, const char *accountname,
                     unsigned char fingerprint[20])
 {
   WarrenOtr *otr = opdata;
-  ConnContext *master = master_of (otr, username);
+  ConnContext *master = warren_otr_master (otr, username);
   GPtrArray *old = g_ptr_array_new_with_free_func (g_free);
   Fingerprint *f;
-  char *fp = human (fingerprint);
+  char *fp = warren_otr_human (fingerprint);
 
   for (f = master ? master->fingerprint_root.next : NULL; f; f = f->next)
     if (f->fingerprint && memcmp (f->fingerprint, fingerprint, 20) != 0)
-      g_ptr_array_add (old, human (f->fingerprint));
+      g_ptr_array_add (old, warren_otr_human (f->fingerprint));
   g_ptr_array_add (old, NULL);
   if (otr->cb.new_fingerprint)
     otr->cb.new_fingerprint (otr, username, fp,
@@ -222,7 +188,7 @@ op_write_fingerprints (void *opdata)
 {
   WarrenOtr *otr = opdata;
 
-  save_or_tell (otr, otr->fp_path, write_fingerprints);
+  save_or_tell (otr, otr->fp_path, warren_otr_write_fingerprints);
 }
 
 static void
@@ -231,7 +197,8 @@ op_gone_secure (void *opdata, ConnContext *context)
   WarrenOtr *otr = opdata;
 
   if (otr->cb.secure)
-    otr->cb.secure (otr, context->username, TRUE, otr->user_data);
+    otr->cb.secure (otr, context->username, context->their_instance, TRUE,
+                    otr->user_data);
 }
 
 static void
@@ -240,7 +207,8 @@ op_gone_insecure (void *opdata, ConnContext *context)
   WarrenOtr *otr = opdata;
 
   if (otr->cb.secure)
-    otr->cb.secure (otr, context->username, FALSE, otr->user_data);
+    otr->cb.secure (otr, context->username, context->their_instance, FALSE,
+                    otr->user_data);
 }
 
 static int
@@ -434,7 +402,7 @@ warren_otr_new (const char *dir, const char *account, const char *protocol,
   otr->fp_path = g_build_filename (dir, "otr.fingerprints", NULL);
   otr->instag_path = g_build_filename (dir, "otr.instance_tags", NULL);
   otr->bounds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  otr->forget = g_ptr_array_new_with_free_func (g_free);
+  otr->forget = g_ptr_array_new (); /* peer, instance, ... */
   if (callbacks)
     otr->cb = *callbacks;
   otr->user_data = user_data;
@@ -541,7 +509,7 @@ keygen_done (GObject *source, GAsyncResult *result, gpointer data)
     otrl_privkey_generate_cancelled (otr->us, job->newkey);
     g_set_error_literal (&error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_LIBOTR,
                          "generating the OTR private key failed");
-  } else if (!save_file (otr, otr->key_path, write_key, job->newkey, &error)) {
+  } else if (!warren_otr_save_file (otr, otr->key_path, write_key, job->newkey, &error)) {
     /* libotr took the key into the user state only if the write worked. */
   }
   if (job->ready)
@@ -585,17 +553,18 @@ warren_otr_generate_key (WarrenOtr *otr, WarrenOtrKeyReady ready,
 
 /* ---- Contacts ----------------------------------------------------------- */
 
-static ConnContext *
-best_of (WarrenOtr *otr, const char *peer)
+ConnContext *
+warren_otr_context (WarrenOtr *otr, const char *peer, guint32 instance)
 {
   return otrl_context_find (otr->us, peer, otr->account, otr->protocol,
-                            OTRL_INSTAG_BEST, 0, NULL, NULL, NULL);
+                            instance ? instance : OTRL_INSTAG_BEST, 0, NULL,
+                            NULL, NULL);
 }
 
 static ConnContext *
-secure_of (WarrenOtr *otr, const char *peer, GError **error)
+secure_of (WarrenOtr *otr, const char *peer, guint32 instance, GError **error)
 {
-  ConnContext *ctx = best_of (otr, peer);
+  ConnContext *ctx = warren_otr_context (otr, peer, instance);
 
   if (ctx == NULL || ctx->msgstate != OTRL_MSGSTATE_ENCRYPTED) {
     g_set_error_literal (error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_NOT_SECURE,
@@ -605,160 +574,41 @@ secure_of (WarrenOtr *otr, const char *peer, GError **error)
   return ctx;
 }
 
-static Fingerprint *
-peer_fp (WarrenOtr *otr, const char *peer)
-{
-  ConnContext *ctx = best_of (otr, peer);
-  ConnContext *master = master_of (otr, peer);
-
-  if (ctx && ctx->msgstate == OTRL_MSGSTATE_ENCRYPTED && ctx->active_fingerprint)
-    return ctx->active_fingerprint;
-  return master ? master->fingerprint_root.next : NULL;
-}
-
-char *
-warren_otr_own_fingerprint (WarrenOtr *otr)
-{
-  char buf[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
-
-  if (otrl_privkey_fingerprint (otr->us, buf, otr->account, otr->protocol) == NULL)
-    return NULL;
-  return g_strdup (buf);
-}
-
-char *
-warren_otr_peer_fingerprint (WarrenOtr *otr, const char *peer)
-{
-  Fingerprint *f = peer_fp (otr, peer);
-
-  return f && f->fingerprint ? human (f->fingerprint) : NULL;
-}
-
-WarrenOtrTrust
-warren_otr_get_trust (WarrenOtr *otr, const char *peer)
-{
-  Fingerprint *f = peer_fp (otr, peer);
-
-  if (f == NULL)
-    return WARREN_OTR_TRUST_UNKNOWN;
-  return f->trust && f->trust[0] ? WARREN_OTR_TRUST_VERIFIED :
-                                   WARREN_OTR_TRUST_UNVERIFIED;
-}
-
-gboolean
-warren_otr_set_verified (WarrenOtr *otr, const char *peer, gboolean verified,
-                         GError **error)
-{
-  Fingerprint *f = peer_fp (otr, peer);
-
-  if (f == NULL) {
-    g_set_error_literal (error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_NOT_SECURE,
-                         "no key of this contact is known yet");
-    return FALSE;
-  }
-  otrl_context_set_trust (f, verified ? "verified" : "");
-  return save_file (otr, otr->fp_path, write_fingerprints, NULL, error);
-}
-
-char *
-warren_otr_session_fingerprint (WarrenOtr *otr, const char *peer)
-{
-  ConnContext *ctx = best_of (otr, peer);
-
-  if (ctx == NULL || ctx->msgstate != OTRL_MSGSTATE_ENCRYPTED ||
-      ctx->active_fingerprint == NULL || ctx->active_fingerprint->fingerprint == NULL)
-    return NULL;
-  return human (ctx->active_fingerprint->fingerprint);
-}
-
-char **
-warren_otr_known_fingerprints (WarrenOtr *otr, const char *peer)
-{
-  ConnContext *master = master_of (otr, peer);
-  GPtrArray *all = g_ptr_array_new ();
-
-  for (Fingerprint *f = master ? master->fingerprint_root.next : NULL; f; f = f->next)
-    if (f->fingerprint)
-      g_ptr_array_add (all, human (f->fingerprint));
-  g_ptr_array_add (all, NULL);
-  return (char **) g_ptr_array_free (all, FALSE);
-}
-
-/* @peer's fingerprint @fp (human form, as shown) in libotr's list, or NULL. */
-static Fingerprint *
-find_fp (WarrenOtr *otr, const char *peer, const char *fp)
-{
-  ConnContext *master = master_of (otr, peer);
-
-  for (Fingerprint *f = master ? master->fingerprint_root.next : NULL; f; f = f->next) {
-    char *h = f->fingerprint ? human (f->fingerprint) : NULL;
-    gboolean same = h && fp && g_ascii_strcasecmp (h, fp) == 0;
-
-    g_free (h);
-    if (same)
-      return f;
-  }
-  return NULL;
-}
-
-WarrenOtrTrust
-warren_otr_fingerprint_trust (WarrenOtr *otr, const char *peer, const char *fp)
-{
-  Fingerprint *f = find_fp (otr, peer, fp);
-
-  if (f == NULL)
-    return WARREN_OTR_TRUST_UNKNOWN;
-  return f->trust && f->trust[0] ? WARREN_OTR_TRUST_VERIFIED :
-                                   WARREN_OTR_TRUST_UNVERIFIED;
-}
-
-gboolean
-warren_otr_set_fingerprint_verified (WarrenOtr *otr, const char *peer,
-                                     const char *fp, gboolean verified,
-                                     GError **error)
-{
-  Fingerprint *f = find_fp (otr, peer, fp);
-
-  if (f == NULL) {
-    g_set_error_literal (error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_NOT_SECURE,
-                         "this key of the contact is not known");
-    return FALSE;
-  }
-  otrl_context_set_trust (f, verified ? "verified" : "");
-  return save_file (otr, otr->fp_path, write_fingerprints, NULL, error);
-}
-
 void
-warren_otr_start (WarrenOtr *otr, const char *peer)
+warren_otr_start (WarrenOtr *otr, const char *peer, guint32 instance)
 {
   char *query = otrl_proto_default_query_msg (otr->account, POLICY);
 
   if (query && otr->cb.inject)
-    otr->cb.inject (otr, peer, query, otr->user_data);
+    otr->cb.inject (otr, peer, instance, query, otr->user_data);
   free (query);
 }
 
 gboolean
-warren_otr_is_secure (WarrenOtr *otr, const char *peer)
+warren_otr_is_secure (WarrenOtr *otr, const char *peer, guint32 instance)
 {
-  return secure_of (otr, peer, NULL) != NULL;
+  return secure_of (otr, peer, instance, NULL) != NULL;
 }
 
 gboolean
-warren_otr_send (WarrenOtr *otr, const char *peer,
+warren_otr_send (WarrenOtr *otr, const char *peer, guint32 instance,
                  const WarrenOtrPayload *payload, GError **error)
 {
+  ConnContext *ctx = secure_of (otr, peer, instance, error);
   OtrlTLV *tlvs;
   char *out = NULL;
   gcry_error_t err;
+  guint32 route = otr->route;
 
-  if (secure_of (otr, peer, error) == NULL)
+  if (ctx == NULL)
     return FALSE;
   tlvs = warren_otr_payload_to_tlvs (payload);
+  otr->route = ctx->their_instance;
   err = otrl_message_sending (otr->us, &ops, otr, otr->account, otr->protocol,
-                              peer, OTRL_INSTAG_BEST,
+                              peer, ctx->their_instance,
                               payload->text ? payload->text : "", tlvs, &out,
                               OTRL_FRAGMENT_SEND_ALL, NULL, NULL, NULL);
+  otr->route = route;
   otrl_tlv_free (tlvs);
   otrl_message_free (out);
   if (err != 0) {
@@ -799,11 +649,13 @@ known_instance (Bounds *b, guint32 instance)
   return TRUE;
 }
 
-/* Whether @message from @peer may reach libotr; counts it if so. */
+/* Whether @message from @peer may reach libotr; counts it if so. *sender:
+ * the sender's instance its header names (0: none, a query or an error). */
 static gboolean
-admit (WarrenOtr *otr, const char *peer, const char *message, GError **error)
+admit (WarrenOtr *otr, const char *peer, const char *message, guint32 *sender,
+       GError **error)
 {
-  WarrenOtrHeader h;
+  WarrenOtrHeader h = { 0 };
   WarrenOtrKind kind = warren_otr_guard_classify (message, &h);
   Bounds *b = g_hash_table_lookup (otr->bounds, peer);
   const char *why = NULL;
@@ -815,7 +667,7 @@ admit (WarrenOtr *otr, const char *peer, const char *message, GError **error)
   if (kind == WARREN_OTR_KIND_BAD)
     why = "a malformed, oversized or non-v3 OTR message";
   else if ((kind == WARREN_OTR_KIND_DATA || kind == WARREN_OTR_KIND_FRAGMENT) &&
-           !warren_otr_is_secure (otr, peer))
+           !warren_otr_is_secure (otr, peer, h.sender))
     why = "an encrypted message before the private conversation was set up";
   else if ((kind == WARREN_OTR_KIND_QUERY || kind == WARREN_OTR_KIND_DH_COMMIT) &&
            ++b->ake_starts > WARREN_OTR_MAX_AKE_STARTS)
@@ -824,6 +676,7 @@ admit (WarrenOtr *otr, const char *peer, const char *message, GError **error)
     why = "too many OTR errors";
   else if (h.sender != 0 && !known_instance (b, h.sender))
     why = "too many OTR instances";
+  *sender = h.sender;
   if (why == NULL)
     return TRUE;
   g_set_error (error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_HOSTILE,
@@ -832,23 +685,41 @@ admit (WarrenOtr *otr, const char *peer, const char *message, GError **error)
   return FALSE;
 }
 
-/* Forgets @peer's instance contexts (all in plaintext now; the known keys
- * live in the master context and stay): they would otherwise add up, one
- * per instance tag, over every channel. */
+/* Forgets @peer's instance contexts in plaintext, or only @instance's
+ * (the known keys live in the master context and stay): they would
+ * otherwise add up, one per instance tag, over every channel. */
 static void
-forget_instances (WarrenOtr *otr, const char *peer)
+forget_instances (WarrenOtr *otr, const char *peer, guint32 instance)
 {
-  ConnContext *master = master_of (otr, peer);
+  ConnContext *master = warren_otr_master (otr, peer);
   ConnContext *c, *next;
 
   if (master == NULL)
     return;
-  master->recent_child = master->recent_rcvd_child =
-    master->recent_sent_child = NULL;
-  for (c = master->next; c && c->m_context == master; c = next) {
+  for (c = otr->us->context_root; c; c = next) {
     next = c->next;
-    if (c->msgstate == OTRL_MSGSTATE_PLAINTEXT)
-      otrl_context_forget (c);
+    if (c == master || c->m_context != master ||
+        c->msgstate != OTRL_MSGSTATE_PLAINTEXT ||
+        (instance != 0 && c->their_instance != instance))
+      continue;
+    if (master->recent_child == c)
+      master->recent_child = NULL;
+    if (master->recent_rcvd_child == c)
+      master->recent_rcvd_child = NULL;
+    if (master->recent_sent_child == c)
+      master->recent_sent_child = NULL;
+    otrl_context_forget (c);
+  }
+}
+
+static void
+forget_later_or_now (WarrenOtr *otr, const char *peer, guint32 instance)
+{
+  if (otr->in_receiving > 0) { /* from a libotr callback: it still uses them */
+    g_ptr_array_add (otr->forget, g_strdup (peer));
+    g_ptr_array_add (otr->forget, GUINT_TO_POINTER (instance));
+  } else {
+    forget_instances (otr, peer, instance);
   }
 }
 
@@ -864,31 +735,37 @@ warren_otr_receive (WarrenOtr *otr, const char *peer, const char *message,
                   g_str_has_prefix (message, "?OTR|") ||
                   g_str_has_prefix (message, "?OTR,");  /* fragments */
   gboolean ok, was_secure;
+  guint32 sender = 0, route = otr->route;
   int ignore;
 
   g_return_val_if_fail (out != NULL, FALSE);
 
   if (!g_str_has_prefix (message, "?OTR"))
     return refuse_plaintext (error); /* tagged or not, never given to libotr */
-  if (!admit (otr, peer, message, error))
+  if (!admit (otr, peer, message, &sender, error))
     return FALSE;
 
-  was_secure = warren_otr_is_secure (otr, peer);
+  was_secure = warren_otr_is_secure (otr, peer, sender);
   otr->in_receiving++;
+  otr->route = sender; /* libotr answers the instance (channel) that wrote */
   ignore = otrl_message_receiving (otr->us, &ops, otr, otr->account,
                                    otr->protocol, peer, message, &newmsg,
                                    &tlvs, &ctx, NULL, NULL);
+  otr->route = route;
   if (--otr->in_receiving == 0 && otr->forget->len > 0) {
     /* A callback ended the session: libotr is done with the contexts. */
-    for (guint i = 0; i < otr->forget->len; i++)
-      forget_instances (otr, g_ptr_array_index (otr->forget, i));
+    for (guint i = 0; i + 1 < otr->forget->len; i += 2) {
+      forget_instances (otr, g_ptr_array_index (otr->forget, i),
+                        GPOINTER_TO_UINT (g_ptr_array_index (otr->forget, i + 1)));
+      g_free (g_ptr_array_index (otr->forget, i));
+    }
     g_ptr_array_set_size (otr->forget, 0);
     ctx = NULL;
   }
   /* libotr 4.1 never calls gone_insecure: an OTR disconnect from the
    * contact shows only as the state change. */
-  if (was_secure && !warren_otr_is_secure (otr, peer) && otr->cb.secure)
-    otr->cb.secure (otr, peer, FALSE, otr->user_data);
+  if (was_secure && !warren_otr_is_secure (otr, peer, sender) && otr->cb.secure)
+    otr->cb.secure (otr, peer, sender, FALSE, otr->user_data);
   if (!data || ctx == NULL || ctx->msgstate != OTRL_MSGSTATE_ENCRYPTED ||
       (newmsg == NULL && tlvs == NULL)) {
     /* AKE, SMP, fragments, errors, heartbeats, the end of a session:
@@ -909,33 +786,82 @@ warren_otr_receive (WarrenOtr *otr, const char *peer, const char *message,
   return ok;
 }
 
+/* Sends an OTR disconnect to @ctx's instance if it is private, then puts
+ * it back to plaintext. Returns whether it was private. */
+static gboolean
+end_context (WarrenOtr *otr, ConnContext *ctx)
+{
+  gboolean was_secure = ctx->msgstate == OTRL_MSGSTATE_ENCRYPTED;
+  guint32 route = otr->route;
+
+  if (was_secure && op_is_logged_in (otr, NULL, NULL, ctx->username)) {
+    otr->route = ctx->their_instance;
+    otrl_message_disconnect (otr->us, &ops, otr, otr->account, otr->protocol,
+                             ctx->username, ctx->their_instance);
+    otr->route = route;
+  }
+  otrl_context_force_plaintext (ctx);
+  return was_secure;
+}
+
 void
 warren_otr_end (WarrenOtr *otr, const char *peer)
 {
-  ConnContext *ctx;
-  gboolean was_secure = warren_otr_is_secure (otr, peer);
+  ConnContext *master = warren_otr_master (otr, peer);
+  GArray *ended = g_array_new (FALSE, FALSE, sizeof (guint32));
 
-  otrl_message_disconnect_all_instances (otr->us, &ops, otr, otr->account,
-                                         otr->protocol, peer);
-  for (ctx = otr->us->context_root; ctx; ctx = ctx->next)
-    if (strcmp (ctx->username, peer) == 0 &&
-        strcmp (ctx->accountname, otr->account) == 0 &&
-        strcmp (ctx->protocol, otr->protocol) == 0)
-      otrl_context_force_plaintext (ctx);
-  if (otr->in_receiving > 0) /* from a libotr callback: it still uses them */
-    g_ptr_array_add (otr->forget, g_strdup (peer));
-  else
-    forget_instances (otr, peer);
+  for (ConnContext *c = otr->us->context_root; master && c; c = c->next)
+    if (c->m_context == master && end_context (otr, c))
+      g_array_append_val (ended, c->their_instance);
+  forget_later_or_now (otr, peer, 0);
   g_hash_table_remove (otr->bounds, peer);
+  for (guint i = 0; i < ended->len && otr->cb.secure; i++)
+    otr->cb.secure (otr, peer, g_array_index (ended, guint32, i), FALSE,
+                    otr->user_data);
+  g_array_unref (ended);
+}
+
+/* @instance no longer counts in @peer's bounds: its channel is gone. */
+static void
+unbind_instance (WarrenOtr *otr, const char *peer, guint32 instance)
+{
+  Bounds *b = g_hash_table_lookup (otr->bounds, peer);
+
+  if (b == NULL)
+    return;
+  for (guint i = 0; i < b->n_instances; i++)
+    if (b->instances[i] == instance)
+      b->instances[i] = b->instances[--b->n_instances];
+  /* The ended channel's key exchanges and errors go with it. */
+  b->ake_starts = b->errors = 0;
+}
+
+void
+warren_otr_end_instance (WarrenOtr *otr, const char *peer, guint32 instance)
+{
+  ConnContext *ctx;
+  gboolean was_secure;
+
+  if (instance == 0) {
+    warren_otr_end (otr, peer);
+    return;
+  }
+  ctx = otrl_context_find (otr->us, peer, otr->account, otr->protocol,
+                           instance, 0, NULL, NULL, NULL);
+  if (ctx == NULL || ctx->their_instance != instance)
+    return;
+  was_secure = end_context (otr, ctx);
+  forget_later_or_now (otr, peer, instance);
+  unbind_instance (otr, peer, instance);
   if (was_secure && otr->cb.secure)
-    otr->cb.secure (otr, peer, FALSE, otr->user_data);
+    otr->cb.secure (otr, peer, instance, FALSE, otr->user_data);
 }
 
 gboolean
 warren_otr_smp_start (WarrenOtr *otr, const char *peer, const char *question,
                       const char *secret, GError **error)
 {
-  ConnContext *ctx = secure_of (otr, peer, error);
+  ConnContext *ctx = secure_of (otr, peer, 0, error);
 
   if (ctx == NULL)
     return FALSE;
@@ -952,7 +878,7 @@ gboolean
 warren_otr_smp_respond (WarrenOtr *otr, const char *peer, const char *secret,
                         GError **error)
 {
-  ConnContext *ctx = secure_of (otr, peer, error);
+  ConnContext *ctx = secure_of (otr, peer, 0, error);
 
   if (ctx == NULL)
     return FALSE;
@@ -964,7 +890,7 @@ warren_otr_smp_respond (WarrenOtr *otr, const char *peer, const char *secret,
 void
 warren_otr_smp_abort (WarrenOtr *otr, const char *peer)
 {
-  ConnContext *ctx = best_of (otr, peer);
+  ConnContext *ctx = warren_otr_context (otr, peer, 0);
 
   if (ctx && ctx->msgstate == OTRL_MSGSTATE_ENCRYPTED)
     otrl_message_abort_smp (otr->us, &ops, otr, ctx);

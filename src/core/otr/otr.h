@@ -10,9 +10,15 @@
  * returns content only from a decrypted data message carrying Warren's
  * TLVs (otr_payload.h).
  *
- * Contacts are named by bare JID. The engine knows nothing of channels:
- * it hands every OTR protocol message to callbacks->inject and asks
- * callbacks->connected whether a contact can be written to. Main thread
+ * Contacts are named by bare JID; each device of a contact is one OTR
+ * instance of it (its instance tag, their_instance in libotr), and every
+ * call that sends takes the instance (0: libotr's best one, for a contact
+ * with one device). The engine knows nothing of channels: it hands every
+ * OTR protocol message to callbacks->inject with the instance it is for
+ * (the one sent to; while receiving, the instance the message came from,
+ * 0 for a query or an error, which have no instance: the caller answers
+ * on the channel that delivered it), and asks callbacks->connected
+ * whether a contact can be written to. Main thread
  * only, except the key calculation, which runs in a worker thread.
  */
 #ifndef WARREN_OTR_H
@@ -21,6 +27,7 @@
 #include <gio/gio.h>
 
 #include "core/otr/otr_payload.h"
+#include "core/trust/trust_store.h"
 
 G_BEGIN_DECLS
 
@@ -56,20 +63,25 @@ typedef enum {
 typedef struct _WarrenOtr WarrenOtr;
 
 /* Bounds on what one contact makes libotr hold, between two
- * warren_otr_end() (one channel): see warren_otr_receive(). */
-#define WARREN_OTR_MAX_INSTANCES  3
+ * warren_otr_end() (one channel): see warren_otr_receive(). Instances: one
+ * per device a contact may have, and two to spare (a reinstalled device
+ * with a new tag while its old channel ends). */
+#define WARREN_OTR_MAX_INSTANCES  (WARREN_TRUST_MAX_DEVICES + 2)
 #define WARREN_OTR_MAX_AKE_STARTS 8
 #define WARREN_OTR_MAX_ERRORS     8
 
 typedef struct {
-  /* Sends one OTR protocol message to @peer (on its channel). */
-  void (*inject) (WarrenOtr *otr, const char *peer, const char *message,
-                  gpointer user_data);
+  /* Sends one OTR protocol message to @peer's device @instance (on its
+   * channel); @instance 0: to the channel that asked (a query from
+   * warren_otr_start (..., 0), an answer to a message with no instance). */
+  void (*inject) (WarrenOtr *otr, const char *peer, guint32 instance,
+                  const char *message, gpointer user_data);
   /* Whether @peer can be written to now. */
   gboolean (*connected) (WarrenOtr *otr, const char *peer, gpointer user_data);
-  /* The encrypted session with @peer started (@secure) or ended. */
-  void (*secure) (WarrenOtr *otr, const char *peer, gboolean secure,
-                  gpointer user_data);
+  /* The encrypted session with @peer's device @instance (its instance
+   * tag) started (@secure) or ended. */
+  void (*secure) (WarrenOtr *otr, const char *peer, guint32 instance,
+                  gboolean secure, gpointer user_data);
   /* A key never seen for @peer: @fingerprint (human form); @old: the
    * fingerprints known before (NULL-terminated, empty for a first
    * contact). Non-empty @old means the contact's key changed. */
@@ -115,9 +127,11 @@ WarrenOtrTrust warren_otr_get_trust (WarrenOtr *otr, const char *peer);
 gboolean warren_otr_set_verified (WarrenOtr *otr, const char *peer,
                                   gboolean verified, GError **error);
 
-/* The fingerprint of @peer's key in the encrypted session now, NULL when
- * there is none (never an older key). transfer full. */
-char *warren_otr_session_fingerprint (WarrenOtr *otr, const char *peer);
+/* The fingerprint of @peer's key in the encrypted session now with its
+ * device @instance (0: the best one), NULL when there is none (never an
+ * older key). transfer full. */
+char *warren_otr_session_fingerprint (WarrenOtr *otr, const char *peer,
+                                      guint32 instance);
 /* (transfer full) Every key libotr has seen for @peer, in libotr's order
  * (which changes between restarts: never a trust decision). */
 char **warren_otr_known_fingerprints (WarrenOtr *otr, const char *peer);
@@ -130,11 +144,16 @@ gboolean warren_otr_set_fingerprint_verified (WarrenOtr *otr, const char *peer,
                                               const char *fingerprint,
                                               gboolean verified, GError **error);
 
-/* Starts the AKE with @peer (sends an OTR query). */
-void warren_otr_start (WarrenOtr *otr, const char *peer);
-gboolean warren_otr_is_secure (WarrenOtr *otr, const char *peer);
-/* Encrypts @payload for @peer and injects it. */
-gboolean warren_otr_send (WarrenOtr *otr, const char *peer,
+/* Starts the AKE with @peer (sends an OTR query, injected for @instance:
+ * 0 on a channel whose device is not known yet). */
+void warren_otr_start (WarrenOtr *otr, const char *peer, guint32 instance);
+/* Whether the session with @peer's device @instance (0: the best one) is
+ * encrypted. */
+gboolean warren_otr_is_secure (WarrenOtr *otr, const char *peer,
+                               guint32 instance);
+/* Encrypts @payload for @peer's device @instance (0: the best one) and
+ * injects it, for that instance. */
+gboolean warren_otr_send (WarrenOtr *otr, const char *peer, guint32 instance,
                           const WarrenOtrPayload *payload, GError **error);
 /* Hands one OTR protocol message from @peer to libotr. Returns TRUE with
  * *out filled when it was a data message with Warren content (a payload
@@ -145,8 +164,11 @@ gboolean warren_otr_send (WarrenOtr *otr, const char *peer,
  * conversation is private, a malformed, v1/v2 or oversized message, more
  * than WARREN_OTR_MAX_INSTANCES sender instances, WARREN_OTR_MAX_AKE_STARTS
  * queries and DH commits or WARREN_OTR_MAX_ERRORS OTR errors since the last
- * warren_otr_end() fail with WARREN_OTR_ERROR_HOSTILE: the caller drops the
- * channel. */
+ * warren_otr_end() (or warren_otr_end_instance(), which resets the counts)
+ * fail with WARREN_OTR_ERROR_HOSTILE: the caller drops the channel. The
+ * counts are per contact, not per device: a contact with several channels
+ * at once shares them (see the design in trust_decide.h). A data message or
+ * fragment is admitted only once its sender's instance is private. */
 gboolean warren_otr_receive (WarrenOtr *otr, const char *peer,
                              const char *message, WarrenOtrPayload *out,
                              GError **error);
@@ -154,6 +176,13 @@ gboolean warren_otr_receive (WarrenOtr *otr, const char *peer,
  * then every instance back to plaintext; the contact's instance contexts
  * (not its known keys) are forgotten and its bounds start again. */
 void warren_otr_end (WarrenOtr *otr, const char *peer);
+/* Ends the session with @peer's device @instance only (its channel is
+ * gone): an OTR disconnect if it can still be sent, that instance back to
+ * plaintext and forgotten, and it no longer counts in the bounds (whose
+ * key exchanges and errors start again). The other devices' sessions
+ * stay. @instance 0: warren_otr_end(). */
+void warren_otr_end_instance (WarrenOtr *otr, const char *peer,
+                              guint32 instance);
 
 /* SMP with @peer (encrypted session needed). @question NULL: shared secret. */
 gboolean warren_otr_smp_start (WarrenOtr *otr, const char *peer,

@@ -53,6 +53,8 @@
 
 #include <glib.h>
 
+#include "core/trust/trust_store.h"
+
 G_BEGIN_DECLS
 
 #define WARREN_OUTBOX_ERROR (warren_outbox_error_quark ())
@@ -82,8 +84,11 @@ typedef enum {
 #define WARREN_OUTBOX_COMPACT_MIN_BYTES (1024 * 1024)
 /* A journal above this is set aside at open; enqueue keeps below it. */
 #define WARREN_OUTBOX_MAX_JOURNAL ((gsize) 1 << 30)
-/* Received marks kept per contact: the most recently used epochs. */
-#define WARREN_OUTBOX_MAX_EPOCHS 4
+/* Received marks kept per contact: the most recently used epochs. Each
+ * device of a contact has its own outbox and epoch: room for every device
+ * the trust store keeps and three earlier installs of each, so no device's
+ * live epoch is evicted by another's (its messages would show twice). */
+#define WARREN_OUTBOX_MAX_EPOCHS (4 * WARREN_TRUST_MAX_DEVICES)
 /* Age (from their mtime) after which set-aside copies are deleted. */
 #define WARREN_OUTBOX_SET_ASIDE_KEEP_S (7 * 24 * 3600)
 

@@ -507,7 +507,7 @@ fingerprints_open(WarrenConn *conn, const char *bare)
 	mine = warren_otr_own_fingerprint(conn->otr);
 	/* The key of the session now, else the known key: never whichever
 	 * comes first in libotr's list. */
-	theirs = warren_otr_session_fingerprint(conn->otr, bare);
+	theirs = warren_otr_session_fingerprint(conn->otr, bare, 0);
 	if (theirs == NULL)
 		theirs = warren_contact_trust_known_key(conn, bare);
 	switch (theirs ? warren_otr_fingerprint_trust(conn->otr, bare, theirs) :
@@ -689,7 +689,7 @@ warren_cmd(PurpleConversation *conv, const char *cmd, char **args, char **error,
 			warren_otr_peer_fingerprint(conn->otr, bare) : NULL;
 		g_autofree char *text = g_strdup_printf(_("Private conversation: %s. Their key: %s (%s). "
 		                         "Pinned address: %s. Conversations: %s."),
-			conn->otr && warren_otr_is_secure(conn->otr, bare) ? _("yes") :
+			conn->otr && warren_otr_is_secure(conn->otr, bare, 0) ? _("yes") :
 			                                                     _("not right now"),
 			fp ? fp : _("not known yet"),
 			conn->otr && warren_otr_get_trust(conn->otr, bare) ==

@@ -357,7 +357,7 @@ on_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 		                                        peer->sid));
 		/* Nothing but the AKE until the conversation is private. */
 		if (peer->initiator && peer->conn->otr)
-			warren_otr_start(peer->conn->otr, peer->bare);
+			warren_otr_start(peer->conn->otr, peer->bare, 0);
 	} else if (state == WARREN_CHANNEL_STATE_FAILED || state == WARREN_CHANNEL_STATE_CLOSED) {
 		if (g_error_matches(error, WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL))
 			warren_session_ui()->notice(peer->conn, peer->bare,
@@ -530,7 +530,8 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 /* ---- OTR engine callbacks ----------------------------------------------- */
 
 static void
-otr_inject(WarrenOtr *otr, const char *bare, const char *message, gpointer data)
+otr_inject(WarrenOtr *otr, const char *bare, guint32 instance,
+           const char *message, gpointer data)
 {
 	Peer *peer = peer_get(data, bare, FALSE);
 
@@ -545,13 +546,16 @@ otr_connected(WarrenOtr *otr, const char *bare, gpointer data)
 }
 
 static void
-otr_secure(WarrenOtr *otr, const char *bare, gboolean secure, gpointer data)
+otr_secure(WarrenOtr *otr, const char *bare, guint32 instance,
+           gboolean secure, gpointer data)
 {
 	WarrenConn *conn = data;
 	Peer *peer = peer_get(conn, bare, FALSE);
 
 	if (peer == NULL || peer->ch == NULL)
 		return;
+	if (!secure && !warren_session_device_is_for(peer, instance))
+		return; /* another device's session: not this channel's */
 	if (!secure) {
 		/* In CLOSING (our own drop) this is expected. */
 		if (peer_is_secure(peer))
@@ -560,6 +564,7 @@ otr_secure(WarrenOtr *otr, const char *bare, gboolean secure, gpointer data)
 	}
 	if (peer_is_secure(peer))
 		return; /* refreshed keys of the same session */
+	warren_session_device_bind(peer, instance);
 	if (!warren_peer_secured(peer->core))
 		return;
 	warren_debug_info("private conversation with %s after %.0f ms of channel\n",
@@ -586,7 +591,7 @@ otr_smp(WarrenOtr *otr, const char *bare, WarrenOtrSmpEvent event,
 
 	if (event == WARREN_OTR_SMP_SUCCEEDED &&
 	    warren_otr_get_trust(conn->otr, bare) == WARREN_OTR_TRUST_VERIFIED &&
-	    (fp = warren_otr_session_fingerprint(conn->otr, bare)) != NULL) {
+	    (fp = warren_otr_session_fingerprint(conn->otr, bare, 0)) != NULL) {
 		warren_session_verified(conn, bare, fp); /* the key SMP just proved */
 		g_free(fp);
 	}

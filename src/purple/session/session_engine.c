@@ -84,7 +84,7 @@ peer_send_payload(WarrenPeer *core, const WarrenOtrPayload *p, gpointer data)
 
 	if (peer->conn->otr == NULL)
 		return FALSE;
-	if (!warren_otr_send(peer->conn->otr, peer->bare, p, &error)) {
+	if (!warren_otr_send(peer->conn->otr, peer->bare, peer->instance, p, &error)) {
 		warren_debug_error("cannot send to %s: %s\n", warren_priv(peer->bare),
 		                   error->message);
 		g_error_free(error);

@@ -44,6 +44,8 @@ typedef struct {
 	WarrenBulk *bulk;         /* file chunks' own channels, or NULL */
 	guint32 features;         /* what the contact's Warren said it can do
 	                           * in this session (WARREN_FEATURE_*) */
+	guint32 instance;         /* the device: the OTR instance tag its
+	                           * private session named (0: none yet) */
 } Peer;
 
 /* The state of the contact's channel (core/peer/peer.h). */
@@ -82,6 +84,25 @@ gboolean warren_session_peer_is_paused(Peer *peer);
 extern const WarrenPeerCallbacks warren_session_engine_callbacks;
 /* The account's hidden "channel-idle-close" (seconds), in ms; 600 s if unset. */
 guint warren_session_engine_idle_close_ms(WarrenConn *conn);
+
+/* session_devices.c: a contact's devices, each an OTR instance of it. */
+/* The Peer of @bare's device @instance (0: the contact's first), or NULL. */
+Peer *warren_session_device_find(WarrenConn *conn, const char *bare,
+                                 guint32 instance);
+/* @peer's channel reached a private session with device @instance: the
+ * channel is that device's from now on (never from the resource). */
+void warren_session_device_bind(Peer *peer, guint32 instance);
+/* Whether an OTR event of @instance (0: no instance) is about @peer's
+ * device. */
+gboolean warren_session_device_is_for(Peer *peer, guint32 instance);
+/* Holds (@held) or releases a device: while held, nothing is sent to it
+ * and what it sends is not shown (its engine is untrusted); messages to it
+ * stay pending. For the user's answer to "new device" / "key changed"
+ * (session_trust.c, otr_ui.c). FALSE if the contact has no such device. */
+gboolean warren_session_device_set_held(WarrenConn *conn, const char *bare,
+                                        guint32 instance, gboolean held);
+gboolean warren_session_device_is_held(WarrenConn *conn, const char *bare,
+                                       guint32 instance);
 
 /* session_dial.c */
 /* Opens a channel to @peer (session-initiate) unless it has one, is

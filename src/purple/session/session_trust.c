@@ -92,7 +92,7 @@ static gboolean
 is_session_key(Peer *peer, const char *fp)
 {
 	g_autofree char *now = peer && peer_is_secure(peer) && peer->conn->otr ?
-		warren_otr_session_fingerprint(peer->conn->otr, peer->bare) : NULL;
+		warren_otr_session_fingerprint(peer->conn->otr, peer->bare, 0) : NULL;
 
 	return now && warren_trust_fingerprint_equal(now, fp);
 }
@@ -158,7 +158,7 @@ void
 warren_session_trust_secured(Peer *peer)
 {
 	WarrenConn *conn = peer->conn;
-	g_autofree char *fp = warren_otr_session_fingerprint(conn->otr, peer->bare);
+	g_autofree char *fp = warren_otr_session_fingerprint(conn->otr, peer->bare, 0);
 
 	warren_session_intro_end(peer); /* the first contact's handshake is done */
 	warren_peer_set_trusted(peer->core,

@@ -45,7 +45,7 @@ send_bytes(Peer *peer, gboolean control, GBytes *bytes)
 		return 0;
 	if (control) {
 		p.xfer = bytes;
-		return warren_otr_send(peer->conn->otr, peer->bare, &p, NULL);
+		return warren_otr_send(peer->conn->otr, peer->bare, 0, &p, NULL);
 	}
 	warren_session_peer_send_frame(peer, warren_frame_new_file(data, len));
 	return 1;
