@@ -5,8 +5,19 @@ docstring for how to run them and what they show today)."""
 import re
 import time
 
-from devices import alice_home_and_bob, shown, wait_status
+from devices import alice_home_and_bob, shown, sign_in_device, wait_status
 from test_otr import conv, request
+
+FP = r"[0-9A-F]{8}(?: [0-9A-F]{8}){4}"
+
+
+def menu(d, jid):
+    """d's buddy menu for jid: its entries' labels."""
+    since = d.host.mark()
+    d.host.cmd(f"menu {d.acct} {jid}")
+    d.host.wait(r"^menu-done", timeout=30, since=since)
+    return [l[len("menu-item "):] for l in d.host.lines[since:]
+            if l.startswith("menu-item ")]
 
 
 def test_changed_key_on_known_device_still_warns(prosody, tornet, hosts):
@@ -47,3 +58,62 @@ def test_changed_key_on_known_device_still_warns(prosody, tornet, hosts):
     bob.host.cmd(f"answer {n} 1")                 # Trust the new key
     bob.host.wait(rf"^im {re.escape(bob.acct)} {re.escape(home.bare)} second-key$",
                   timeout=120, since=since)
+
+
+def test_new_device_is_new_not_changed(prosody, tornet, hosts):
+    """alice talks with bob from "home"; home signs off; alice signs in on a
+    NEW host "work" (own user directory: own key and instance tag; same
+    account, resource work) and writes to bob. Bob is told of a new device
+    (work) and asked, never that alice's key CHANGED. Until he accepts,
+    nothing he writes reaches work (the server can sign a device of its own
+    into alice's account: it must read nothing until bob decides), nor is
+    work's message shown; once he accepts, both flow."""
+    home, bob, a_u, a_pw = alice_home_and_bob(prosody, tornet, hosts)
+    home.host.cmd(f"send {home.acct} {bob.bare} from-home")
+    bob.host.wait(rf"^im {re.escape(bob.acct)} {re.escape(home.bare)} from-home$",
+                  timeout=180, since=0)
+    bob.host.cmd(f"send {bob.acct} {home.bare} hello-home")
+    home.host.wait(rf"^im {re.escape(home.acct)} {re.escape(bob.bare)} hello-home$",
+                   timeout=180, since=0)
+    home.host.cmd(f"disconnect {home.acct}")
+    home.host.wait(rf"^signed-off {re.escape(home.acct)}$", timeout=30)
+    home.host.close()
+
+    since = bob.host.mark()
+    work = sign_in_device(hosts, tornet, "alice-work", a_u, a_pw, "work", bob.bare)
+    work.host.cmd(f"send {work.acct} {bob.bare} from-work")
+    conv(bob.host, bob.acct, rf"signed in on a new device \(work\), fingerprint {FP}, "
+         r"not verified", timeout=240, since=since)
+    n = request(bob.host, "action", bob.acct, "new device", since=since)
+    for i in range(3):
+        bob.host.cmd(f"send {bob.acct} {home.bare} secret-{i}")
+    time.sleep(10)                               # whatever would flow, flows
+    work.host.sync()
+    bob.host.sync()
+    failures = []
+    leaked = shown(work, bob.bare, "secret-")
+    if leaked:
+        failures.append(f"work got bob's messages before he accepted it: {leaked}")
+    if shown(bob, home.bare, "from-work"):
+        failures.append("bob was shown work's message before he accepted it")
+    if any("Delivered" in l for l in bob.host.lines[since:]):
+        failures.append("bob was told 'Delivered.' before accepting the device")
+    changed = [l for l in bob.host.lines[since:]
+               if re.search(r"CHANGED|key has changed", l)]
+    if changed:
+        failures.append(f"bob was told alice's key changed: {changed[:2]}")
+    entries = menu(bob, home.bare)
+    if not any(re.match(rf"Warren: device home \({FP}\), not verified", e)
+               for e in entries):
+        failures.append(f"bob's buddy menu does not list the device home: {entries}")
+    assert not failures, "\n".join(failures)
+
+    bob.host.cmd(f"answer {n} 0")                 # Accept the new device
+    for i in range(3):
+        work.host.wait(rf"^im {re.escape(work.acct)} {re.escape(bob.bare)} secret-{i}$",
+                       timeout=180, since=0)
+    bob.host.wait(rf"^im {re.escape(bob.acct)} {re.escape(home.bare)} from-work$",
+                  timeout=120, since=since)
+    entries = menu(bob, home.bare)
+    assert any(e.startswith("Warren: device work (") for e in entries), entries
+    assert not [l for l in bob.host.lines[since:] if "CHANGED" in l]
