@@ -117,3 +117,43 @@ def test_new_device_is_new_not_changed(prosody, tornet, hosts):
     entries = menu(bob, home.bare)
     assert any(e.startswith("Warren: device work (") for e in entries), entries
     assert not [l for l in bob.host.lines[since:] if "CHANGED" in l]
+
+
+def test_trust_store_v1_keeps_verified_key(prosody, tornet, hosts):
+    """bob's trust store as Warren wrote it before several devices (version
+    1: alice's key, verified, no instance tag): the first AKE presenting
+    that key binds it to home's instance tag, verified still, with no "new
+    device" question and no CHANGED warning; verified, its address is
+    pinned; the buddy menu lists home as verified."""
+    home, bob, _, _ = alice_home_and_bob(prosody, tornet, hosts)
+    home.host.cmd(f"send {home.acct} {bob.bare} first")
+    bob.host.wait(rf"^im {re.escape(bob.acct)} {re.escape(home.bare)} first$",
+                  timeout=180, since=0)
+    stores = list(bob.host.dir.glob("purple/warren/*/trust"))
+    assert len(stores) == 1, stores
+    line = next(l for l in stores[0].read_text().splitlines()
+                if l.startswith(home.bare + " "))
+    fp = line.split(" ")[2]
+    bob.host.cmd(f"disconnect {bob.acct}")
+    bob.host.wait(rf"^signed-off {re.escape(bob.acct)}$", timeout=30)
+    bob.host.close()
+    stores[0].write_text(f"warren-trust 1\n{home.bare} {fp} v -\n")
+
+    bob.host = hosts.start("bob", keep=True)
+    since = bob.host.mark()
+    bob.host.cmd(f"connect {bob.acct}")
+    bob.host.wait(rf"^signed-on {re.escape(bob.acct)}$", timeout=90)
+    wait_status(bob, home.bare)
+    home.host.cmd(f"send {home.acct} {bob.bare} after-upgrade")
+    bob.host.wait(rf"^im {re.escape(bob.acct)} {re.escape(home.bare)} after-upgrade$",
+                  timeout=180, since=since)
+    bob.host.sync()
+    asked = [l for l in bob.host.lines[since:] if l.startswith("request-action")]
+    assert not asked, asked
+    assert not [l for l in bob.host.lines[since:] if "CHANGED" in l]
+    text = stores[0].read_text()
+    assert re.search(rf"^warren-trust 2\n{re.escape(home.bare)} (?!00000000)[0-9a-f]{{8}} "
+                     rf"{fp} v [a-z2-7]{{56}}\.onion home$", text, re.M), text
+    entries = menu(bob, home.bare)
+    assert any(re.match(rf"Warren: device home \({FP}\), verified", e)
+               for e in entries), entries
