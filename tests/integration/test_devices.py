@@ -60,14 +60,11 @@ def test_changed_key_on_known_device_still_warns(prosody, tornet, hosts):
                   timeout=120, since=since)
 
 
-def test_new_device_is_new_not_changed(prosody, tornet, hosts):
+def home_then_work(prosody, tornet, hosts):
     """alice talks with bob from "home"; home signs off; alice signs in on a
     NEW host "work" (own user directory: own key and instance tag; same
-    account, resource work) and writes to bob. Bob is told of a new device
-    (work) and asked, never that alice's key CHANGED. Until he accepts,
-    nothing he writes reaches work (the server can sign a device of its own
-    into alice's account: it must read nothing until bob decides), nor is
-    work's message shown; once he accepts, both flow."""
+    account, resource work) and writes to bob, who is told of a new device
+    and asked: (home, bob, work, since, the question's number)."""
     home, bob, a_u, a_pw = alice_home_and_bob(prosody, tornet, hosts)
     home.host.cmd(f"send {home.acct} {bob.bare} from-home")
     bob.host.wait(rf"^im {re.escape(bob.acct)} {re.escape(home.bare)} from-home$",
@@ -85,6 +82,16 @@ def test_new_device_is_new_not_changed(prosody, tornet, hosts):
     conv(bob.host, bob.acct, rf"signed in on a new device \(work\), fingerprint {FP}, "
          r"not verified", timeout=240, since=since)
     n = request(bob.host, "action", bob.acct, "new device", since=since)
+    return home, bob, work, since, n
+
+
+def test_new_device_is_new_not_changed(prosody, tornet, hosts):
+    """A new device of alice's: bob is told of a new device (work) and
+    asked, never that alice's key CHANGED. Until he accepts, nothing he
+    writes reaches work (the server can sign a device of its own into
+    alice's account: it must read nothing until bob decides), nor is work's
+    message shown; once he accepts, both flow."""
+    home, bob, work, since, n = home_then_work(prosody, tornet, hosts)
     for i in range(3):
         bob.host.cmd(f"send {bob.acct} {home.bare} secret-{i}")
     time.sleep(10)                               # whatever would flow, flows
@@ -117,6 +124,48 @@ def test_new_device_is_new_not_changed(prosody, tornet, hosts):
     entries = menu(bob, home.bare)
     assert any(e.startswith("Warren: device work (") for e in entries), entries
     assert not [l for l in bob.host.lines[since:] if "CHANGED" in l]
+
+
+def test_new_device_verified_then_forgotten(prosody, tornet, hosts):
+    """bob answers the new-device question with Verify…: the fingerprint
+    dialog of that device shows work's own fingerprint; "Mark as verified"
+    releases it (bob's message reaches work) and the buddy menu lists work
+    as verified. "Forget device work" removes it from the menu and closes
+    its channel: bob's next message waits for a new decision."""
+    home, bob, work, since, n = home_then_work(prosody, tornet, hosts)
+    bob.host.cmd(f"send {bob.acct} {home.bare} before-verify")
+    m = work.host.query(f"menu {work.acct} {bob.bare} Warren: verify by fingerprint",
+                        rf"^request-action (\d+) {re.escape(work.acct)} .*Your "
+                        rf"fingerprint: ({FP})", timeout=30)
+    work.host.cmd(f"answer {m.group(1)} 0")
+    works_fp = m.group(2)
+    s2 = bob.host.mark()
+    bob.host.cmd(f"answer {n} 1")                 # Verify…
+    m = bob.host.wait(rf"^request-action (\d+) {re.escape(bob.acct)} .*Verify a device"
+                      rf".*device work: fingerprint ({FP})", timeout=30, since=s2)
+    assert m.group(2) == works_fp, (m.group(2), works_fp)
+    time.sleep(3)
+    work.host.sync()
+    assert not shown(work, bob.bare, "before-verify")
+    bob.host.cmd(f"answer {m.group(1)} 1")        # Mark as verified
+    work.host.wait(rf"^im {re.escape(work.acct)} {re.escape(bob.bare)} before-verify$",
+                   timeout=180, since=0)
+    entries = menu(bob, home.bare)
+    assert any(e.startswith(f"Warren: device work ({works_fp}), verified")
+               for e in entries), entries
+
+    s3 = bob.host.mark()
+    bob.host.cmd(f"menu {bob.acct} {home.bare} Warren: forget device work")
+    conv(bob.host, bob.acct, "The device was forgotten", timeout=30, since=s3)
+    entries = menu(bob, home.bare)
+    assert not any("device work" in e for e in entries), entries
+    assert any(e.startswith("Warren: device home (") for e in entries), entries
+    bob.host.cmd(f"send {bob.acct} {home.bare} after-forget")
+    conv(bob.host, bob.acct, r"signed in on a new device \(work\)", timeout=240,
+         since=s3)
+    time.sleep(3)
+    work.host.sync()
+    assert not shown(work, bob.bare, "after-forget")
 
 
 def test_trust_store_v1_keeps_verified_key(prosody, tornet, hosts):

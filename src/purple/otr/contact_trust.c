@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "purple/otr/contact_trust.h"
+#include "core/trust/trust_held.h"
 #include "core/trust/trust_store.h"
 #include "purple/debug.h"
 #include "purple/session/session_ui.h"
@@ -54,103 +55,31 @@ otr_saw_other_keys(WarrenConn *conn, const char *bare, const char *fp)
 	return other;
 }
 
-/* ---- Held devices -------------------------------------------------------
- * conn's WARREN_CONN_HELD handle: "<bare> <tag, 8 hex>" -> Held. In memory
- * only: after a restart the device presents its key again and is asked
- * about again. */
+/* ---- Held devices (core/trust/trust_held.h): conn's WARREN_CONN_HELD ---- */
 
-typedef struct {
-	char *fp;
-	char *label;
-	WarrenTrustVerdict verdict;
-} Held;
-
-static void
-held_free(gpointer p)
+static WarrenTrustHeld *
+held_of(WarrenConn *conn)
 {
-	Held *h = p;
+	WarrenTrustHeld *held = warren_conn_get_module(conn, WARREN_CONN_HELD);
 
-	g_free(h->fp);
-	g_free(h->label);
-	g_free(h);
-}
-
-static GHashTable *
-held_table(WarrenConn *conn, gboolean create)
-{
-	GHashTable *t = warren_conn_get_module(conn, WARREN_CONN_HELD);
-
-	if (t == NULL && create) {
-		t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, held_free);
-		warren_conn_set_module(conn, WARREN_CONN_HELD, t,
-		                       (GDestroyNotify)g_hash_table_unref);
+	if (held == NULL) {
+		held = warren_trust_held_new();
+		warren_conn_set_module(conn, WARREN_CONN_HELD, held,
+		                       (GDestroyNotify)warren_trust_held_free);
 	}
-	return t;
-}
-
-static char *
-held_key(const char *bare, guint32 tag)
-{
-	return g_strdup_printf("%s %08x", bare, tag);
-}
-
-static Held *
-held_get(WarrenConn *conn, const char *bare, guint32 tag)
-{
-	GHashTable *t = held_table(conn, FALSE);
-	g_autofree char *key = held_key(bare, tag);
-
-	return t ? g_hash_table_lookup(t, key) : NULL;
-}
-
-static void
-hold(WarrenConn *conn, const char *bare, guint32 tag, const char *fp,
-     const char *label, WarrenTrustVerdict verdict)
-{
-	Held *h = g_new0(Held, 1);
-
-	h->fp = g_strdup(fp);
-	h->label = warren_trust_label_clean(label);
-	h->verdict = verdict;
-	g_hash_table_replace(held_table(conn, TRUE), held_key(bare, tag), h);
-}
-
-static void
-unhold(WarrenConn *conn, const char *bare, guint32 tag)
-{
-	GHashTable *t = held_table(conn, FALSE);
-	g_autofree char *key = held_key(bare, tag);
-
-	if (t)
-		g_hash_table_remove(t, key);
+	return held;
 }
 
 gboolean
 warren_contact_trust_is_held(WarrenConn *conn, const char *bare, guint32 tag)
 {
-	return held_get(conn, bare, tag) != NULL;
+	return warren_trust_held_get(held_of(conn), bare, tag) != NULL;
 }
 
 guint32
 warren_contact_trust_held_tag(WarrenConn *conn, const char *bare, const char *fp)
 {
-	GHashTable *t = held_table(conn, FALSE);
-	g_autofree char *prefix = g_strdup_printf("%s ", bare);
-	GHashTableIter iter;
-	gpointer key, value;
-
-	if (t == NULL || fp == NULL)
-		return 0;
-	g_hash_table_iter_init(&iter, t);
-	while (g_hash_table_iter_next(&iter, &key, &value)) {
-		Held *h = value;
-		const char *k = key;
-
-		if (g_str_has_prefix(k, prefix) && strlen(k) == strlen(prefix) + 8 &&
-		    warren_trust_fingerprint_equal(h->fp, fp))
-			return (guint32)g_ascii_strtoull(k + strlen(prefix), NULL, 16);
-	}
-	return 0;
+	return warren_trust_held_tag_of(held_of(conn), bare, fp);
 }
 
 /* ---- Verdicts ------------------------------------------------------------ */
@@ -222,9 +151,9 @@ warren_contact_trust_decide(WarrenConn *conn, const char *bare, guint32 tag,
 	    !record(conn, bare, tag, fp, label, v, d))
 		v = WARREN_TRUST_KEY_CHANGED;
 	if (warren_trust_verdict_may_send(v))
-		unhold(conn, bare, tag);
+		warren_trust_held_remove(held_of(conn), bare, tag);
 	else
-		hold(conn, bare, tag, fp, label, v);
+		warren_trust_held_add(held_of(conn), bare, tag, fp, label, v);
 	warren_debug_info("device %08x of %s: %s\n", tag, warren_priv(bare),
 	                  warren_trust_verdict_name(v));
 	return v;
@@ -232,26 +161,26 @@ warren_contact_trust_decide(WarrenConn *conn, const char *bare, guint32 tag,
 
 /* The user accepted or verified the held device @tag's key. */
 static void
-record_held(WarrenConn *conn, const char *bare, guint32 tag, Held *h,
-            gboolean verified)
+record_held(WarrenConn *conn, const char *bare, guint32 tag, gboolean verified)
 {
+	const WarrenHeldDevice *h = warren_trust_held_get(held_of(conn), bare, tag);
 	GError *error = NULL;
 
 	if (warren_trust_store_device(conn->trust, bare, tag))
-		warren_trust_store_set_device_key(conn->trust, bare, tag, h->fp,
+		warren_trust_store_set_device_key(conn->trust, bare, tag, h->fingerprint,
 		                                  verified, &error);
 	else if (h->verdict == WARREN_TRUST_KEY_CHANGED &&
 	         warren_trust_store_device(conn->trust, bare, 0)) {
 		/* The migrated device, now with this key and tag. */
-		if (warren_trust_store_set_device_key(conn->trust, bare, 0, h->fp,
+		if (warren_trust_store_set_device_key(conn->trust, bare, 0, h->fingerprint,
 		                                      verified, &error))
-			warren_trust_store_bind_device(conn->trust, bare, tag, h->fp,
+			warren_trust_store_bind_device(conn->trust, bare, tag, h->fingerprint,
 			                               &error);
 	} else if (tag >= WARREN_TRUST_MIN_INSTANCE_TAG)
-		warren_trust_store_add_device(conn->trust, bare, tag, h->fp,
+		warren_trust_store_add_device(conn->trust, bare, tag, h->fingerprint,
 		                              verified, h->label, &error);
 	told(conn, bare, error);
-	unhold(conn, bare, tag);
+	warren_trust_held_remove(held_of(conn), bare, tag);
 }
 
 void
@@ -266,7 +195,7 @@ warren_contact_trust_accept(WarrenConn *conn, const char *bare, const char *fp,
 		return;
 	tag = warren_contact_trust_held_tag(conn, bare, fp);
 	if (tag) {
-		record_held(conn, bare, tag, held_get(conn, bare, tag), verified);
+		record_held(conn, bare, tag, verified);
 		return;
 	}
 	d = device_with_key(conn, bare, fp);
@@ -286,7 +215,7 @@ warren_contact_trust_forget_device(WarrenConn *conn, const char *bare, guint32 t
 {
 	GError *error = NULL;
 
-	unhold(conn, bare, tag);
+	warren_trust_held_remove(held_of(conn), bare, tag);
 	if (conn->trust)
 		warren_trust_store_remove_device(conn->trust, bare, tag, &error);
 	told(conn, bare, error);

@@ -15,7 +15,6 @@
 
 #include "purple/otr/contact_trust.h"
 #include "purple/otr/device_ui.h"
-#include "purple/otr/otr_ui.h"
 #include "purple/xmpp/presence.h"
 #include "purple/session/session.h"
 #include "purple/warren.h"
@@ -65,6 +64,14 @@ alias_of(WarrenConn *conn, const char *bare)
 	return b ? purple_buddy_get_contact_alias(b) : bare;
 }
 
+/* A line in the conversation with @bare (through the session's UI table:
+ * otr_ui.c registers it and includes this file). */
+static void
+notice(WarrenConn *conn, const char *bare, const char *text)
+{
+	warren_session_ui()->notice(conn, bare, text);
+}
+
 /* "work", or "device 1A2B3C4D" when the device has no label. */
 static char *
 device_name(const char *label, const char *fp)
@@ -85,15 +92,15 @@ mark_cb(Ask *a, int action)
 	if (conn && conn->otr && action != 0) {
 		if (!warren_otr_set_fingerprint_verified(conn->otr, a->bare, a->fp,
 		                                         action == 1, &error)) {
-			warren_otr_ui_notice(conn, a->bare, error->message);
+			notice(conn, a->bare, error->message);
 			g_error_free(error);
 		} else if (action == 1) {
 			warren_session_verified(conn, a->bare, a->fp);
-			warren_otr_ui_notice(conn, a->bare,
+			notice(conn, a->bare,
 			                     _("You marked this device's key as verified."));
 		} else {
 			warren_contact_trust_unverify(conn, a->bare, a->fp);
-			warren_otr_ui_notice(conn, a->bare,
+			notice(conn, a->bare,
 			                     _("You marked this device's key as NOT verified."));
 		}
 	}
@@ -135,14 +142,14 @@ new_device_cb(Ask *a, int action)
 		return;
 	}
 	if (action == 0) {
-		warren_otr_ui_notice(conn, a->bare,
+		notice(conn, a->bare,
 		                     _("You accepted the new device (not verified). "
 		                       "Messages are sent to it from now on."));
 		a->done(conn, a->bare, a->fp, TRUE);
 	} else if (action == 1) {
 		device_dialog(conn, a->bare, a->label, a->fp, FALSE);
 	} else {
-		warren_otr_ui_notice(conn, a->bare,
+		notice(conn, a->bare,
 		                     _("The new device was not accepted: nothing is "
 		                       "sent to it. To accept it later, verify it "
 		                       "from the buddy menu."));
@@ -168,7 +175,7 @@ warren_device_ui_new_device(WarrenConn *conn, const char *bare, const char *labe
 		g_strdup_printf(_("%s signed in on a new device, fingerprint %s, not "
 		                  "verified — messages to it wait until you accept "
 		                  "it."), who, fp);
-	warren_otr_ui_notice(conn, bare, text);
+	notice(conn, bare, text);
 	primary = g_strdup_printf(_("%s signed in on a new device"), who);
 	secondary = g_strdup_printf(
 		_("Device: %s\nFingerprint: %s\n\nThis happens when the contact starts "
@@ -228,10 +235,10 @@ forget_cb(PurpleBlistNode *node, gpointer data)
 	if (conn == NULL)
 		return;
 	warren_session_forget_device(conn, bare, GPOINTER_TO_UINT(data));
-	warren_otr_ui_notice(conn, bare,
+	notice(conn, bare,
 	                     _("The device was forgotten: its key, verification "
-	                       "and pinned address. If it comes back, it is asked "
-	                       "about as a new device."));
+	                       "and pinned address. If it comes back, Warren "
+	                       "treats it as a device it never saw."));
 }
 
 GList *
