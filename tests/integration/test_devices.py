@@ -113,6 +113,9 @@ def test_new_device_is_new_not_changed(prosody, tornet, hosts):
     if not any(re.match(rf"Warren: device home \({FP}\), not verified", e)
                for e in entries):
         failures.append(f"bob's buddy menu does not list the device home: {entries}")
+    if not any(re.match(rf"Warren: device work \({FP}\), not accepted", e)
+               for e in entries):
+        failures.append(f"bob's buddy menu does not list work as held: {entries}")
     assert not failures, "\n".join(failures)
 
     bob.host.cmd(f"answer {n} 0")                 # Accept the new device
@@ -206,3 +209,30 @@ def test_trust_store_v1_keeps_verified_key(prosody, tornet, hosts):
     entries = menu(bob, home.bare)
     assert any(re.match(rf"Warren: device home \({FP}\), verified", e)
                for e in entries), entries
+
+
+def test_new_device_not_now_then_verified_from_menu(prosody, tornet, hosts):
+    """bob answers "Not now": work stays held (nothing reaches it, its
+    message is not shown); later he verifies it from the buddy menu's
+    "not accepted" entry: what waited reaches work, and work's message is
+    shown."""
+    home, bob, work, since, n = home_then_work(prosody, tornet, hosts)
+    bob.host.cmd(f"send {bob.acct} {home.bare} waited")
+    bob.host.cmd(f"answer {n} 2")                 # Not now
+    conv(bob.host, bob.acct, "The new device was not accepted", timeout=30,
+         since=since)
+    time.sleep(10)
+    work.host.sync()
+    bob.host.sync()
+    assert not shown(work, bob.bare, "waited")
+    assert not shown(bob, home.bare, "from-work")
+    s2 = bob.host.mark()
+    bob.host.cmd(f"menu {bob.acct} {home.bare} Warren: device work (")
+    m = bob.host.wait(rf"^request-action (\d+) {re.escape(bob.acct)} .*Verify a device"
+                      rf".*device work: fingerprint ({FP})", timeout=30, since=s2)
+    bob.host.cmd(f"answer {m.group(1)} 1")        # Mark as verified
+    work.host.wait(rf"^im {re.escape(work.acct)} {re.escape(bob.bare)} waited$",
+                   timeout=240, since=0)
+    bob.host.wait(rf"^im {re.escape(bob.acct)} {re.escape(home.bare)} from-work$",
+                  timeout=240, since=since)
+    assert not [l for l in bob.host.lines[since:] if "CHANGED" in l]

@@ -365,6 +365,16 @@ test_held (void)
   warren_trust_held_add (h, A, WORK, FP1, "work", WARREN_TRUST_KEY_CHANGED);
   g_assert_cmpuint (warren_trust_held_tag_of (h, A, FP2), ==, 0);
   g_assert_cmpuint (warren_trust_held_tag_of (h, A, FP1), ==, WORK);
+  g_assert_cmpuint (warren_trust_held_count (h, A), ==, 2);
+  g_assert_cmpuint (warren_trust_held_count (h, "bob@example.test"), ==, 0);
+  {
+    guint32 tag = 0;
+
+    d = warren_trust_held_nth (h, A, 1, &tag);
+    g_assert_cmpuint (tag, ==, WORK);  /* replaced: now the latest */
+    g_assert_cmpstr (d->fingerprint, ==, FP1);
+    g_assert_null (warren_trust_held_nth (h, A, 2, &tag));
+  }
   warren_trust_held_remove (h, A, WORK);
   g_assert_null (warren_trust_held_get (h, A, WORK));
   g_assert_nonnull (warren_trust_held_get (h, A, HOME));

@@ -124,3 +124,25 @@ warren_trust_held_tag_of (WarrenTrustHeld *held, const char *bare,
   }
   return 0;
 }
+
+guint
+warren_trust_held_count (WarrenTrustHeld *held, const char *bare)
+{
+  GQueue *q = g_hash_table_lookup (held->contacts, bare);
+
+  return q ? q->length : 0;
+}
+
+const WarrenHeldDevice *
+warren_trust_held_nth (WarrenTrustHeld *held, const char *bare, guint i,
+                       guint32 *instance_tag)
+{
+  GQueue *q = g_hash_table_lookup (held->contacts, bare);
+  Entry *e = q ? g_queue_peek_nth (q, i) : NULL;
+
+  if (e == NULL)
+    return NULL;
+  if (instance_tag)
+    *instance_tag = e->tag;
+  return &e->dev;
+}

@@ -45,6 +45,13 @@ const WarrenHeldDevice *warren_trust_held_get (WarrenTrustHeld *held,
 guint32 warren_trust_held_tag_of (WarrenTrustHeld *held, const char *bare,
                                   const char *fingerprint);
 
+/* How many devices of @bare are held; the @i-th (in the order they were
+ * held) and its tag in @instance_tag, or NULL. */
+guint warren_trust_held_count (WarrenTrustHeld *held, const char *bare);
+const WarrenHeldDevice *warren_trust_held_nth (WarrenTrustHeld *held,
+                                               const char *bare, guint i,
+                                               guint32 *instance_tag);
+
 G_END_DECLS
 
 #endif /* WARREN_TRUST_HELD_H */

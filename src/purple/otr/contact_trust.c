@@ -76,6 +76,13 @@ warren_contact_trust_is_held(WarrenConn *conn, const char *bare, guint32 tag)
 	return warren_trust_held_get(held_of(conn), bare, tag) != NULL;
 }
 
+const WarrenHeldDevice *
+warren_contact_trust_held_nth(WarrenConn *conn, const char *bare, guint i,
+                              guint32 *tag)
+{
+	return warren_trust_held_nth(held_of(conn), bare, i, tag);
+}
+
 guint32
 warren_contact_trust_held_tag(WarrenConn *conn, const char *bare, const char *fp)
 {

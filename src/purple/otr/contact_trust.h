@@ -13,6 +13,7 @@
 
 #include "purple/connection.h"
 #include "core/trust/trust_decide.h"
+#include "core/trust/trust_held.h"
 
 /* Opens @dir/trust into conn->trust; FALSE with @error (for the user) when
  * it exists but cannot be read. */
@@ -33,6 +34,10 @@ WarrenTrustVerdict warren_contact_trust_decide(WarrenConn *conn, const char *bar
  * yet. Nothing is sent to a held device (a per-device engine reads this);
  * accepting or verifying its key records it and releases it. */
 gboolean warren_contact_trust_is_held(WarrenConn *conn, const char *bare, guint32 tag);
+/* @bare's @i-th held device (its tag in @tag), NULL past the last. */
+const WarrenHeldDevice *warren_contact_trust_held_nth(WarrenConn *conn,
+                                                      const char *bare, guint i,
+                                                      guint32 *tag);
 /* The instance tag of @bare's held device with key @fp, 0 if none. */
 guint32 warren_contact_trust_held_tag(WarrenConn *conn, const char *bare, const char *fp);
 /* The user forgot @bare's device @tag: its key, verification and pin. */

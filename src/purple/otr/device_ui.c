@@ -241,6 +241,43 @@ forget_cb(PurpleBlistNode *node, gpointer data)
 	                       "treats it as a device it never saw."));
 }
 
+static void
+verify_held_cb(PurpleBlistNode *node, gpointer data)
+{
+	const char *bare = NULL;
+	WarrenConn *conn = node_conn(node, &bare);
+	const WarrenHeldDevice *h;
+	guint32 tag = 0;
+
+	if (conn == NULL || conn->otr == NULL)
+		return;
+	for (guint i = 0; (h = warren_contact_trust_held_nth(conn, bare, i, &tag)); i++)
+		if (tag == GPOINTER_TO_UINT(data)) {
+			device_dialog(conn, bare, h->label, h->fingerprint, FALSE);
+			return;
+		}
+}
+
+/* The held devices: "not accepted", with their fingerprint dialog (Mark
+ * as verified accepts them). */
+static GList *
+held_menu(GList *menu, WarrenConn *conn, const char *bare)
+{
+	const WarrenHeldDevice *h;
+	guint32 tag = 0;
+
+	for (guint i = 0; (h = warren_contact_trust_held_nth(conn, bare, i, &tag)); i++) {
+		g_autofree char *name = device_name(h->label, h->fingerprint);
+		g_autofree char *verify = g_strdup_printf(
+			_("Warren: device %s (%s), not accepted: verify…"), name,
+			h->fingerprint);
+
+		menu = g_list_append(menu, purple_menu_action_new(verify,
+			PURPLE_CALLBACK(verify_held_cb), GUINT_TO_POINTER(tag), NULL));
+	}
+	return menu;
+}
+
 GList *
 warren_device_ui_menu(GList *menu, WarrenConn *conn, const char *bare)
 {
@@ -263,5 +300,5 @@ warren_device_ui_menu(GList *menu, WarrenConn *conn, const char *bare)
 		menu = g_list_append(menu, purple_menu_action_new(forget,
 			PURPLE_CALLBACK(forget_cb), tag, NULL));
 	}
-	return menu;
+	return held_menu(menu, conn, bare);
 }

@@ -20,7 +20,9 @@ void warren_device_ui_new_device(WarrenConn *conn, const char *bare,
                                  const char *label, const char *fp,
                                  WarrenSessionKeyDone done);
 /* Appends to @menu an entry per device of @bare (label, fingerprint,
- * verified or not: opens its fingerprint dialog) and one to forget it. */
+ * verified or not: opens its fingerprint dialog) and one to forget it,
+ * then one per held device ("not accepted": its fingerprint dialog, where
+ * Mark as verified accepts it). */
 GList *warren_device_ui_menu(GList *menu, WarrenConn *conn, const char *bare);
 
 #endif /* WARREN_DEVICE_UI_H */

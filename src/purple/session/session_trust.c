@@ -109,10 +109,21 @@ void
 warren_session_verified(WarrenConn *conn, const char *bare, const char *fp)
 {
 	Peer *peer = warren_session_peer_find(conn, bare);
+	gboolean was_held = warren_contact_trust_held_tag(conn, bare, fp) != 0;
 
 	warren_contact_trust_accept(conn, bare, fp, TRUE);
-	if (!is_session_key(peer, fp))
+	if (!is_session_key(peer, fp)) {
+		/* A device held earlier (its channel closed): what waits is
+		 * dialled now. */
+		if (was_held && peer && peer->asked_fp &&
+		    warren_trust_fingerprint_equal(peer->asked_fp, fp)) {
+			g_clear_pointer(&peer->asked_fp, g_free);
+			peer->declined = FALSE;
+		}
+		if (was_held)
+			warren_session_peer_online(conn->gc, bare);
 		return;
+	}
 	if (!peer_is_trusted(peer)) {
 		key_now_trusted(peer);
 	} else if (peer->their_onion) {
