@@ -28,6 +28,7 @@ typedef struct WarrenConn WarrenConn;
 typedef enum {
 	WARREN_CONN_TOR,      /* WarrenTorAccount (tor_account.c) */
 	WARREN_CONN_PRESENCE, /* WarrenPresence (xmpp/presence.c) */
+	WARREN_CONN_HELD,     /* WarrenTrustHeld (otr/contact_trust.c) */
 	WARREN_CONN_N_MODULES
 } WarrenConnModule;
 

@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "core/trust/trust_decide.h"
+#include "core/trust/trust_held.h"
 
 #define FP1 "0123456789ABCDEF0123456789ABCDEF01234567"
 #define FP2 "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
@@ -340,6 +341,59 @@ test_life (void)
   warren_trust_store_free (s);
 }
 
+/* Held devices: per contact and tag, found by key, released, bounded. */
+static void
+test_held (void)
+{
+  WarrenTrustHeld *h = warren_trust_held_new ();
+  const WarrenHeldDevice *d;
+
+  g_assert_null (warren_trust_held_get (h, A, WORK));
+  g_assert_cmpuint (warren_trust_held_tag_of (h, A, FP2), ==, 0);
+  warren_trust_held_add (h, A, WORK, FP2, "wo rk", WARREN_TRUST_NEW_DEVICE);
+  warren_trust_held_add (h, A, HOME, FP3, NULL, WARREN_TRUST_KEY_CHANGED);
+  d = warren_trust_held_get (h, A, WORK);
+  g_assert_nonnull (d);
+  g_assert_cmpstr (d->label, ==, "wo_rk");
+  g_assert_true (d->verdict == WARREN_TRUST_NEW_DEVICE);
+  /* Either form of the key finds it; another contact's does not. */
+  g_assert_cmpuint (warren_trust_held_tag_of (h, A,
+                    "FFFFFFFF FFFFFFFF FFFFFFFF FFFFFFFF FFFFFFFF"), ==, WORK);
+  g_assert_cmpuint (warren_trust_held_tag_of (h, "bob@example.test", FP2), ==, 0);
+  g_assert_null (warren_trust_held_get (h, "bob@example.test", WORK));
+  /* The same tag again replaces it. */
+  warren_trust_held_add (h, A, WORK, FP1, "work", WARREN_TRUST_KEY_CHANGED);
+  g_assert_cmpuint (warren_trust_held_tag_of (h, A, FP2), ==, 0);
+  g_assert_cmpuint (warren_trust_held_tag_of (h, A, FP1), ==, WORK);
+  g_assert_cmpuint (warren_trust_held_count (h, A), ==, 2);
+  g_assert_cmpuint (warren_trust_held_count (h, "bob@example.test"), ==, 0);
+  {
+    guint32 tag = 0;
+
+    d = warren_trust_held_nth (h, A, 1, &tag);
+    g_assert_cmpuint (tag, ==, WORK);  /* replaced: now the latest */
+    g_assert_cmpstr (d->fingerprint, ==, FP1);
+    g_assert_null (warren_trust_held_nth (h, A, 2, &tag));
+  }
+  warren_trust_held_remove (h, A, WORK);
+  g_assert_null (warren_trust_held_get (h, A, WORK));
+  g_assert_nonnull (warren_trust_held_get (h, A, HOME));
+  warren_trust_held_remove (h, A, HOME);
+  warren_trust_held_remove (h, A, HOME);   /* twice: nothing */
+  /* A server inventing devices: at most WARREN_TRUST_MAX_DEVICES held,
+   * the oldest goes. */
+  for (guint32 t = 0x100; t < 0x100 + 3 * WARREN_TRUST_MAX_DEVICES; t++)
+    warren_trust_held_add (h, A, t, FP3, NULL, WARREN_TRUST_NEW_DEVICE);
+  g_assert_null (warren_trust_held_get (h, A, 0x100));
+  g_assert_nonnull (warren_trust_held_get (h, A,
+                    0x100 + 3 * WARREN_TRUST_MAX_DEVICES - 1));
+  g_assert_nonnull (warren_trust_held_get (h, A,
+                    0x100 + 2 * WARREN_TRUST_MAX_DEVICES));
+  g_assert_null (warren_trust_held_get (h, A,
+                 0x100 + 2 * WARREN_TRUST_MAX_DEVICES - 1));
+  warren_trust_held_free (h);
+}
+
 void
 warren_test_trust_devices_add (void)
 {
@@ -351,4 +405,5 @@ warren_test_trust_devices_add (void)
   g_test_add_func ("/trust_devices/decide", test_decide);
   g_test_add_func ("/trust_devices/may-send", test_may_send);
   g_test_add_func ("/trust_devices/life", test_life);
+  g_test_add_func ("/trust_devices/held", test_held);
 }

@@ -132,6 +132,9 @@ gboolean warren_otr_set_verified (WarrenOtr *otr, const char *peer,
  * older key). transfer full. */
 char *warren_otr_session_fingerprint (WarrenOtr *otr, const char *peer,
                                       guint32 instance);
+/* The contact's OTR instance tag in the encrypted session now (the device
+ * that completed the AKE; chosen by the contact's client), 0 if none. */
+guint32 warren_otr_session_instance (WarrenOtr *otr, const char *peer);
 /* (transfer full) Every key libotr has seen for @peer, in libotr's order
  * (which changes between restarts: never a trust decision). */
 char **warren_otr_known_fingerprints (WarrenOtr *otr, const char *peer);

@@ -79,6 +79,16 @@ warren_otr_session_fingerprint (WarrenOtr *otr, const char *peer,
   return warren_otr_human (ctx->active_fingerprint->fingerprint);
 }
 
+guint32
+warren_otr_session_instance (WarrenOtr *otr, const char *peer)
+{
+  ConnContext *ctx = warren_otr_context (otr, peer, 0);
+
+  if (ctx == NULL || ctx->msgstate != OTRL_MSGSTATE_ENCRYPTED)
+    return 0;
+  return ctx->their_instance;
+}
+
 char **
 warren_otr_known_fingerprints (WarrenOtr *otr, const char *peer)
 {

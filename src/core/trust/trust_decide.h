@@ -121,6 +121,11 @@ const char *warren_trust_verdict_name (WarrenTrustVerdict verdict);
  *    0x5730-0x573F may carry a device's own list of its account's devices
  *    (fingerprints signed by nothing but that OTR session): advisory only,
  *    it may name devices to dial, never make one trusted.
+ *    Done (devtrust): the verdict acted on at gone-secure
+ *    (purple/otr/contact_trust.c, held devices in trust_held.c), the
+ *    new-device line and question and the buddy menu's devices
+ *    (purple/otr/device_ui.c), the changed-key warning per device. Left:
+ *    "Delivered to" per device, the device-list TLV.
  * Tests: tests/integration/devices_pending.py, moved to test_devices.py as
  * each passes.
  */

@@ -17,6 +17,7 @@
 #include <request.h>
 
 #include "purple/otr/contact_trust.h"
+#include "purple/otr/device_ui.h"
 #include "purple/debug.h"
 #include "purple/xmpp/jabber_glue.h"
 #include "purple/otr/otr_ui.h"
@@ -718,6 +719,7 @@ static const WarrenSessionUiOps ui_ops = {
 	.ask_pin = warren_otr_ui_ask_pin,
 	.relay_warning = warren_otr_ui_relay_warning,
 	.ask_key = warren_otr_ui_ask_key,
+	.new_device = warren_device_ui_new_device,
 	.pin_mismatch = warren_otr_ui_pin_mismatch,
 	.pin_moved = warren_otr_ui_pin_moved,
 };
@@ -762,6 +764,7 @@ warren_otr_ui_blist_node_menu(PurpleBlistNode *node)
 	menu = g_list_append(menu, purple_menu_action_new(
 		_("Warren: verify with a shared secret…"), PURPLE_CALLBACK(secret_cb),
 		NULL, NULL));
+	menu = warren_device_ui_menu(menu, conn, bare);
 	if (warren_session_get_pin(conn, bare) || warren_session_is_blocked(conn, bare))
 		menu = g_list_append(menu, purple_menu_action_new(
 			_("Warren: forget the pinned address"), PURPLE_CALLBACK(forget_pin_cb),

@@ -579,7 +579,9 @@ static void
 otr_new_fingerprint(WarrenOtr *otr, const char *bare, const char *fp,
                     const char *const *old, gpointer data)
 {
-	warren_session_ui()->new_key(data, bare, fp, old);
+	/* A new device or a changed key: decided when the AKE completes
+	 * (session_trust.c), not here. */
+	warren_debug_info("a key of %s never seen before\n", warren_priv(bare));
 }
 
 static void

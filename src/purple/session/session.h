@@ -47,6 +47,9 @@ void warren_session_key_decided(WarrenConn *conn, const char *bare, const char *
 /* The user's answer about an unexpected address (warren_otr_ui_ask_pin). */
 void warren_session_pin_decided(WarrenConn *conn, const char *bare, gboolean use_it);
 void warren_session_forget_pin(WarrenConn *conn, const char *bare);
+/* The user forgot @bare's device @tag (trust, verification, pin); a
+ * channel with that device now is closed. */
+void warren_session_forget_device(WarrenConn *conn, const char *bare, guint32 tag);
 /* The pinned onion address of @bare, or NULL. */
 const char *warren_session_get_pin(WarrenConn *conn, const char *bare);
 /* TRUE while Warren does not dial @bare (an address the user declined, or

@@ -4,9 +4,11 @@
  * (session.c) to do. The server can forge any `from` and relay any
  * channel, so:
  *   - pending messages, acknowledgements and typing flow only over an OTR
- *     session whose key is the contact's known key (contact_trust.c: the
- *     first key ever seen, or one the user verified or accepted); another
- *     key holds everything, both ways, and the user is asked once per key;
+ *     session with a known device of the contact (contact_trust.c: the
+ *     first device ever seen, or one the user verified or accepted); a new
+ *     device, or a known device with another key, holds everything, both
+ *     ways, and the user is asked once per key ("new device", or the loud
+ *     changed-key warning);
  *   - the contact's address said inside OTR (its contact onion; the one
  *     dialled is an introduction onion) is checked against the pin: an
  *     incoming channel with another one is closed, on one we dialled the
@@ -30,9 +32,15 @@
 
 #define MAX_SETTING_UP 4   /* incoming channels not yet private */
 
-#define pin_of(conn, bare)         warren_contact_trust_pin(conn, bare)
-#define set_pin(conn, bare, onion) warren_contact_trust_set_pin(conn, bare, onion)
-#define is_verified(conn, bare)    warren_contact_trust_is_verified(conn, bare)
+/* The pin and verification of the device in the session now (its OTR
+ * instance tag; 0: none, the contact's first device). */
+#define tag_now(peer)  warren_otr_session_instance((peer)->conn->otr, (peer)->bare)
+#define pin_of(peer)   warren_contact_trust_device_pin((peer)->conn, (peer)->bare, \
+                                                       tag_now(peer))
+#define set_pin(peer, onion) warren_contact_trust_set_device_pin((peer)->conn, \
+	(peer)->bare, tag_now(peer), onion)
+#define is_verified(peer) warren_contact_trust_device_verified((peer)->conn, \
+	(peer)->bare, tag_now(peer))
 
 /* The contact told us its address inside OTR (authenticated by its key):
  * its contact onion. The address we dialled is an introduction onion, new
@@ -53,7 +61,7 @@ warren_session_trust_got_onion(Peer *peer, const char *onion,
 	                  warren_priv(onion));
 	g_free(peer->their_onion);
 	peer->their_onion = g_strdup(onion);
-	pin = pin_of(conn, peer->bare);
+	pin = pin_of(peer);
 	upgraded = pin && old_onion && strcmp(pin, old_onion) == 0;
 	if (!peer->initiator && !upgraded && pin && strcmp(pin, onion) != 0) {
 		/* Its key dialled us and says an address other than the
@@ -62,11 +70,11 @@ warren_session_trust_got_onion(Peer *peer, const char *onion,
 		warren_session_peer_fail(peer, "the contact's address differs from the pinned one");
 		return;
 	}
-	if (!is_verified(conn, peer->bare))
+	if (!is_verified(peer))
 		return;
 	if (pin == NULL) {
 		warren_debug_info("pinned the address of %s\n", warren_priv(peer->bare));
-		set_pin(conn, peer->bare, onion);
+		set_pin(peer, onion);
 	} else if (strcmp(pin, onion) != 0) {
 		/* We dialled the verified key (or it names our pin as its old
 		 * address) and it says another address: the user decides
@@ -101,15 +109,26 @@ void
 warren_session_verified(WarrenConn *conn, const char *bare, const char *fp)
 {
 	Peer *peer = warren_session_peer_find(conn, bare);
+	gboolean was_held = warren_contact_trust_held_tag(conn, bare, fp) != 0;
 
 	warren_contact_trust_accept(conn, bare, fp, TRUE);
-	if (!is_session_key(peer, fp))
+	if (!is_session_key(peer, fp)) {
+		/* A device held earlier (its channel closed): what waits is
+		 * dialled now. */
+		if (was_held && peer && peer->asked_fp &&
+		    warren_trust_fingerprint_equal(peer->asked_fp, fp)) {
+			g_clear_pointer(&peer->asked_fp, g_free);
+			peer->declined = FALSE;
+		}
+		if (was_held)
+			warren_session_peer_online(conn->gc, bare);
 		return;
+	}
 	if (!peer_is_trusted(peer)) {
 		key_now_trusted(peer);
 	} else if (peer->their_onion) {
 		warren_debug_info("pinned the address of %s\n", warren_priv(bare));
-		set_pin(conn, bare, peer->their_onion);
+		set_pin(peer, peer->their_onion);
 	}
 }
 
@@ -134,38 +153,85 @@ warren_session_key_decided(WarrenConn *conn, const char *bare, const char *fp,
 		warren_session_peer_online(conn->gc, bare);
 }
 
-/* The session's key @fp is not the contact's known key: nothing is sent,
- * and the user is asked once per key. */
-static void
-key_held(Peer *peer, const char *fp)
+/* Whether @peer's user was asked about @fp already (once per key). */
+static gboolean
+asked(Peer *peer, const char *fp)
 {
-	g_autofree char *known = NULL;
-
-	warren_debug_warn("the key of %s is not the known one: everything waits\n",
-	                  warren_priv(peer->bare));
 	if (fp == NULL ||
 	    (peer->asked_fp && warren_trust_fingerprint_equal(peer->asked_fp, fp)))
-		return;
+		return TRUE;
 	g_free(peer->asked_fp);
 	peer->asked_fp = g_strdup(fp);
 	peer->declined = FALSE;
-	known = warren_contact_trust_known_key(peer->conn, peer->bare);
+	return FALSE;
+}
+
+/* A known device (instance @tag) presents @fp, not its known key: nothing
+ * is sent, the loud warning, and the user is asked once per key. */
+static void
+key_held(Peer *peer, guint32 tag, const char *fp)
+{
+	g_autofree char *known = NULL;
+	g_auto(GStrv) old = NULL;
+
+	warren_debug_warn("the key of %s is not the known one: everything waits\n",
+	                  warren_priv(peer->bare));
+	if (asked(peer, fp))
+		return;
+	known = warren_contact_trust_device_key(peer->conn, peer->bare, tag);
+	if (known == NULL) /* an unbound device, or keys from before the store */
+		known = warren_contact_trust_known_key(peer->conn, peer->bare);
+	old = known ? g_strdupv((char *[]){ known, NULL }) :
+	              warren_otr_known_fingerprints(peer->conn->otr, peer->bare);
+	warren_session_ui()->new_key(peer->conn, peer->bare, fp,
+	                             (const char *const *)old);
 	warren_session_ui()->ask_key(peer->conn, peer->bare, known, fp,
 	                             warren_session_key_decided);
+}
+
+/* A device never seen, with a key never seen: announced as a new device
+ * and held until the user accepts or verifies it (the server can sign a
+ * device of its own into the contact's account). */
+static void
+device_held(Peer *peer, const char *label, const char *fp)
+{
+	warren_debug_warn("a new device of %s: held until the user decides\n",
+	                  warren_priv(peer->bare));
+	if (asked(peer, fp))
+		return;
+	warren_session_ui()->new_device(peer->conn, peer->bare, label, fp,
+	                                warren_session_key_decided);
+}
+
+/* The resource of the channel (display only: the server chooses it). */
+static const char *
+label_of(Peer *peer)
+{
+	const char *slash = peer->full ? strchr(peer->full, '/') : NULL;
+
+	return slash && slash[1] ? slash + 1 : NULL;
 }
 
 void
 warren_session_trust_secured(Peer *peer)
 {
 	WarrenConn *conn = peer->conn;
-	g_autofree char *fp = warren_otr_session_fingerprint(conn->otr, peer->bare, 0);
+	g_autofree char *fp = warren_otr_session_fingerprint(conn->otr, peer->bare,
+	                                                     peer->instance);
+	guint32 tag = peer->instance ? peer->instance :
+	              warren_otr_session_instance(conn->otr, peer->bare);
+	WarrenTrustVerdict v;
 
 	warren_session_intro_end(peer); /* the first contact's handshake is done */
-	warren_peer_set_trusted(peer->core,
-		warren_contact_trust_check(conn, peer->bare, fp) != WARREN_KEY_CHANGED);
+	v = warren_contact_trust_decide(conn, peer->bare, tag, fp, label_of(peer));
+	warren_peer_set_trusted(peer->core, warren_trust_verdict_may_send(v));
+	if (v == WARREN_TRUST_NEW_DEVICE) {
+		device_held(peer, label_of(peer), fp);
+		return;
+	}
 	warren_session_ui()->secure(conn, peer->bare, !peer_is_trusted(peer));
 	if (!peer_is_trusted(peer))
-		key_held(peer, fp);
+		key_held(peer, tag, fp);
 }
 
 static gboolean
@@ -226,4 +292,18 @@ warren_session_contact_revoked(WarrenConn *conn, const char *bare)
 	warren_debug_info("closing the channel of %s: removed or blocked\n",
 	                  warren_priv(bare));
 	warren_session_peer_drop_channel(peer);
+}
+
+void
+warren_session_forget_device(WarrenConn *conn, const char *bare, guint32 tag)
+{
+	Peer *peer = warren_session_peer_find(conn, bare);
+
+	warren_contact_trust_forget_device(conn, bare, tag);
+	if (peer && peer->ch && conn->otr &&
+	    warren_otr_session_instance(conn->otr, bare) == tag) {
+		warren_debug_info("closing the channel of %s: device forgotten\n",
+		                  warren_priv(bare));
+		warren_session_peer_drop_channel(peer);
+	}
 }

@@ -55,6 +55,12 @@ no_ask_key(WarrenConn *conn, const char *bare, const char *known, const char *fp
 }
 
 static void
+no_new_device(WarrenConn *conn, const char *bare, const char *label,
+              const char *fp, WarrenSessionKeyDone done)
+{
+}
+
+static void
 no_pin_moved(WarrenConn *conn, const char *bare, const char *onion)
 {
 }
@@ -69,6 +75,7 @@ static const WarrenSessionUiOps no_ui = {
 	.ask_pin = no_ask_pin,
 	.relay_warning = no_two_addresses,
 	.ask_key = no_ask_key,
+	.new_device = no_new_device,
 	.pin_mismatch = no_two_addresses,
 	.pin_moved = no_pin_moved,
 };

@@ -30,7 +30,8 @@ typedef struct {
 	void (*send_error)(WarrenConn *conn, const char *who, const char *text);
 	/* The conversation became private: say with whom, verified or not. */
 	void (*secure)(WarrenConn *conn, const char *bare, gboolean key_changed);
-	/* A key never seen for @bare; non-empty @old: a changed-key warning. */
+	/* A known device of @bare presented a key never accepted, @fp; @old:
+	 * the keys known before (non-empty: the loud changed-key warning). */
 	void (*new_key)(WarrenConn *conn, const char *bare, const char *fp,
 	                const char *const *old);
 	void (*smp)(WarrenConn *conn, const char *bare, WarrenOtrSmpEvent event,
@@ -46,6 +47,11 @@ typedef struct {
 	 * which): trust it? */
 	void (*ask_key)(WarrenConn *conn, const char *bare, const char *known,
 	                const char *fp, WarrenSessionKeyDone done);
+	/* A device of @bare never seen (@label: its resource, display only)
+	 * completed an AKE with key @fp: say so and ask to accept it (the
+	 * same completion as ask_key); nothing is sent to it meanwhile. */
+	void (*new_device)(WarrenConn *conn, const char *bare, const char *label,
+	                   const char *fp, WarrenSessionKeyDone done);
 	/* The contact's key dialled us from @theirs, not the pinned address. */
 	void (*pin_mismatch)(WarrenConn *conn, const char *bare,
 	                     const char *pinned, const char *theirs);
