@@ -119,8 +119,12 @@ idle_check(gpointer data)
 gboolean
 warren_session_bulk_test_off(void)
 {
+#ifdef WARREN_TEST_HOOKS /* configure --enable-test-hooks: never shipped */
 	return g_strcmp0(g_getenv("WARREN_TEST_HOOKS"), "1") == 0 &&
 	       g_strcmp0(g_getenv("WARREN_TEST_NO_BULK"), "1") == 0;
+#else
+	return FALSE;
+#endif
 }
 
 /* ---- ours ---------------------------------------------------------------- */

@@ -30,9 +30,10 @@
  * is being dialled (dialled here the first time) or no channel is up.
  * The file transfer is told (writable) when it may go on. */
 WarrenChannel *warren_session_bulk_route(Peer *peer);
-/* TEST ONLY: TRUE with WARREN_TEST_HOOKS=1 and WARREN_TEST_NO_BULK=1 in
- * the environment: this Warren plays one from before bulk channels (it
- * says no WARREN_FEATURE_BULK and answers no bulk dial). */
+/* TEST ONLY: in a build with --enable-test-hooks, TRUE with
+ * WARREN_TEST_HOOKS=1 and WARREN_TEST_NO_BULK=1 in the environment: this
+ * Warren plays one from before bulk channels (it says no
+ * WARREN_FEATURE_BULK and answers no bulk dial). Always FALSE otherwise. */
 gboolean warren_session_bulk_test_off(void);
 /* Drops @peer's bulk channels (the contact's channel went down). */
 void warren_session_bulk_drop(Peer *peer);
