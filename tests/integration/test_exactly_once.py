@@ -75,10 +75,13 @@ def restart(hosts, name, acct, contact_bare):
 
 
 def accept_changed_key(host, acct, since):
-    """The user answers "Trust the new key" to the changed-key question
-    (nothing of a new key flows before that)."""
-    n = request(host, "action", acct, "key has changed", timeout=180, since=since)
-    host.cmd(f"answer {n} 1")
+    """The user accepts a reinstalled contact's new key (nothing of it flows
+    before that): a new instance tag and a new key look like a new device
+    of the contact (issue 13), so the question is the new-device one, and
+    its first answer, "Accept the new device"."""
+    n = request(host, "action", acct, "signed in on a new device", timeout=180,
+                since=since)
+    host.cmd(f"answer {n} 0")
 
 
 def test_reinstalled_contact_is_shown(prosody, tornet, hosts):

@@ -400,13 +400,14 @@ def test_offer_under_another_key_is_not_shown(prosody, tornet, hosts, tmp_path):
     src = make_file(tmp_path / "new-key.bin", 4096)
     since = ha.mark()
     hb.cmd(f"sendfile {b} {ba} {src}")
-    n = ha.wait(rf"^request-action (\d+) {re.escape(a)} .*key has changed",
+    # A reinstall (new key, new instance tag) is a new device (issue 13).
+    n = ha.wait(rf"^request-action (\d+) {re.escape(a)} .*signed in on a new device",
                 timeout=240, since=since).group(1)
     time.sleep(20)  # the offer went out under the new key meanwhile
     ha.sync()
     assert not any(l.startswith("request-action") and src.name in l
                    for l in ha.lines[since:]), "an offer under an unaccepted key"
-    ha.cmd(f"answer {n} 1")  # Ann trusts the new key: now the offer shows
+    ha.cmd(f"answer {n} 0")  # Ann accepts the new device: now the offer shows
     out = tmp_path / "in"
     out.mkdir()
     accept(ha, a, src.name, out / src.name, since=since)

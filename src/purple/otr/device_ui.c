@@ -179,8 +179,9 @@ warren_device_ui_new_device(WarrenConn *conn, const char *bare, const char *labe
 	primary = g_strdup_printf(_("%s signed in on a new device"), who);
 	secondary = g_strdup_printf(
 		_("Device: %s\nFingerprint: %s\n\nThis happens when the contact starts "
-		  "Warren on another\ncomputer. Anyone who controls the XMPP server "
-		  "can also\nsign a device of their own into the contact's account:\n"
+		  "Warren on another\ncomputer, or reinstalled it. Anyone who controls "
+		  "the XMPP\nserver can also sign a device of their own into the\n"
+		  "contact's account:\n"
 		  "nothing is sent to this device, and nothing it sends is\nshown, "
 		  "until you accept it. Best: verify its fingerprint\nwith the "
 		  "contact first."),
