@@ -130,6 +130,7 @@ def part_xfer(bench, prosody, net, R, size, n_rtt, tmp, side_onion=None):
                 since=since_b).group(1)
     hb.cmd(f"answer {n} 0")
     n = hb.wait(rf"^request-file (\d+) {re.escape(b)} ", timeout=60).group(1)
+    R["load"] = [os.getloadavg()[0]]
     t0 = time.monotonic()
     hb.cmd(f"savefile {n} {dest}")
     done = re.compile(rf"^xfer-done {re.escape(b)} ")
@@ -144,6 +145,7 @@ def part_xfer(bench, prosody, net, R, size, n_rtt, tmp, side_onion=None):
     m = hb.wait(rf"^xfer-done {re.escape(b)} {re.escape(ba)} receive ", timeout=1800,
                 since=since_b)
     dt = m.string.t - t0
+    R["load"].append(os.getloadavg()[0])
     if halt:
         halt()
         R["side_idle"] = [ms for t, ms in R["side"][5:] if t < t0]
@@ -157,8 +159,24 @@ def part_xfer(bench, prosody, net, R, size, n_rtt, tmp, side_onion=None):
     print(f"  round trip during the transfer: {fmt(busy)}", flush=True)
 
 
+def lo_mtu():
+    """The MTU of this network namespace's loopback (65536 unless netns.sh).
+    Asked of the kernel (SIOCGIFMTU): /sys shows the namespace it was
+    mounted in, not ours."""
+    import fcntl
+    import socket
+    import struct
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            ifr = fcntl.ioctl(s, 0x8921, struct.pack("16si12x", b"lo", 0))
+        return struct.unpack("16si12x", ifr)[1]
+    except OSError:
+        return "?"
+
+
 def table(R):
-    out = ["Warren file transfer benchmark (private Tor network, one machine)"]
+    out = ["Warren file transfer benchmark (private Tor network, one machine)",
+           f"loopback: mtu {lo_mtu()} (tests/bench/netns.sh sets 1500 in a namespace)"]
     if "raw" in R:
         got, dt = R["raw"]
         out.append(f"raw onion bulk echo (client tor): {got / 1e6:.1f} MB in {dt:.1f} s "
@@ -179,6 +197,9 @@ def table(R):
         out.append(f"raw echo on a circuit of its own (--side-chat) idle: "
                    f"{fmt(R['side_idle'])}; during the transfer: {fmt(R['side_busy'])}; "
                    f"ratio {statistics.median(R['side_busy']) / statistics.median(R['side_idle']):.2f}")
+    if R.get("load"):
+        out.append("load average (1 min) at the transfer's start / end: " +
+                   " / ".join(f"{x:.1f}" for x in R["load"]))
     out += [f"error: {e}" for e in R["errors"]]
     return "\n".join(out)
 
