@@ -184,27 +184,11 @@ warren_device_ui_new_device(WarrenConn *conn, const char *bare, const char *labe
 
 /* ---- Buddy menu ------------------------------------------------------------ */
 
-static WarrenConn *
-node_conn(PurpleBlistNode *node, const char **bare)
-{
-	PurpleBuddy *buddy;
-	PurpleConnection *gc;
-	g_autofree char *key = NULL;
-
-	if (!PURPLE_BLIST_NODE_IS_BUDDY(node))
-		return NULL;
-	buddy = (PurpleBuddy *)node;
-	gc = purple_account_get_connection(purple_buddy_get_account(buddy));
-	key = warren_contact_key(purple_buddy_get_account(buddy), purple_buddy_get_name(buddy));
-	*bare = g_intern_string(key);
-	return gc ? warren_conn_get(gc) : NULL;
-}
-
 static void
 verify_cb(PurpleBlistNode *node, gpointer data)
 {
 	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
+	WarrenConn *conn = warren_request_ctx_node_conn(node, &bare);
 	const WarrenTrustDevice *d = conn && conn->trust && conn->otr ?
 		warren_trust_store_device(conn->trust, bare, GPOINTER_TO_UINT(data)) : NULL;
 	g_autofree char *fp = NULL;
@@ -219,7 +203,7 @@ static void
 forget_cb(PurpleBlistNode *node, gpointer data)
 {
 	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
+	WarrenConn *conn = warren_request_ctx_node_conn(node, &bare);
 
 	if (conn == NULL)
 		return;
@@ -234,7 +218,7 @@ static void
 verify_held_cb(PurpleBlistNode *node, gpointer data)
 {
 	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
+	WarrenConn *conn = warren_request_ctx_node_conn(node, &bare);
 	const WarrenHeldDevice *h;
 	guint32 tag = 0;
 

@@ -440,22 +440,6 @@ warren_otr_ui_pin_moved(WarrenConn *conn, const char *bare, const char *onion)
 
 /* ---- Buddy menu --------------------------------------------------------- */
 
-static WarrenConn *
-node_conn(PurpleBlistNode *node, const char **bare)
-{
-	PurpleBuddy *buddy;
-	PurpleConnection *gc;
-	g_autofree char *key = NULL;
-
-	if (!PURPLE_BLIST_NODE_IS_BUDDY(node))
-		return NULL;
-	buddy = (PurpleBuddy *)node;
-	gc = purple_account_get_connection(purple_buddy_get_account(buddy));
-	key = warren_contact_key(purple_buddy_get_account(buddy), purple_buddy_get_name(buddy));
-	*bare = g_intern_string(key); /* one string a contact, kept */
-	return gc ? warren_conn_get(gc) : NULL;
-}
-
 static void
 mark_cb(Ask *a, int action)
 {
@@ -628,7 +612,7 @@ static void
 forget_pin_cb(PurpleBlistNode *node, gpointer data)
 {
 	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
+	WarrenConn *conn = warren_request_ctx_node_conn(node, &bare);
 
 	if (conn == NULL)
 		return;
@@ -644,7 +628,7 @@ static void \
 name(PurpleBlistNode *node, gpointer data) \
 { \
 	const char *bare = NULL; \
-	WarrenConn *conn = node_conn(node, &bare); \
+	WarrenConn *conn = warren_request_ctx_node_conn(node, &bare); \
 	if (conn) \
 		open(conn, bare); \
 }
@@ -740,7 +724,7 @@ warren_otr_ui_blist_node_menu(PurpleBlistNode *node)
 	PurplePluginProtocolInfo *jabber = warren_jabber_prpl_info();
 	GList *menu = jabber && jabber->blist_node_menu ? jabber->blist_node_menu(node) : NULL;
 	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
+	WarrenConn *conn = warren_request_ctx_node_conn(node, &bare);
 
 	if (conn == NULL)
 		return menu;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "purple/otr/request_ctx.h"
+#include "purple/xmpp/contact_key.h"
 
 void
 warren_request_ctx_init(WarrenRequestCtx *ctx, WarrenConn *conn,
@@ -28,5 +29,21 @@ warren_request_ctx_conn(const WarrenRequestCtx *ctx)
 {
 	PurpleConnection *gc = purple_account_get_connection(ctx->account);
 
+	return gc ? warren_conn_get(gc) : NULL;
+}
+
+WarrenConn *
+warren_request_ctx_node_conn(PurpleBlistNode *node, const char **bare)
+{
+	PurpleBuddy *buddy;
+	PurpleConnection *gc;
+	g_autofree char *key = NULL;
+
+	if (!PURPLE_BLIST_NODE_IS_BUDDY(node))
+		return NULL;
+	buddy = (PurpleBuddy *)node;
+	gc = purple_account_get_connection(purple_buddy_get_account(buddy));
+	key = warren_contact_key(purple_buddy_get_account(buddy), purple_buddy_get_name(buddy));
+	*bare = g_intern_string(key);
 	return gc ? warren_conn_get(gc) : NULL;
 }

@@ -8,6 +8,7 @@
 #define WARREN_REQUEST_CTX_H
 
 #include <account.h>
+#include <blist.h>
 
 #include "purple/connection.h"
 
@@ -26,5 +27,10 @@ void warren_request_ctx_clear(WarrenRequestCtx *ctx);
 
 /* The account's connection if it is still signed on, else NULL. */
 WarrenConn *warren_request_ctx_conn(const WarrenRequestCtx *ctx);
+
+/* A buddy-menu action's way to its contact: @node's contact key in *@bare
+ * (interned: one string a contact, kept) and its connection if signed on;
+ * NULL if @node is no buddy. */
+WarrenConn *warren_request_ctx_node_conn(PurpleBlistNode *node, const char **bare);
 
 #endif
