@@ -10,6 +10,7 @@
 - warren-host processes loading the plugin from the build tree.
 Logs of everything go to the artifacts directory ($WARREN_ARTIFACTS).
 """
+import importlib.util
 import os
 import pathlib
 import shutil
@@ -128,9 +129,62 @@ def prosody(artifacts):
     yield from run_server(Prosody, PROSODY_PORT, artifacts)
 
 
+def _check_onion_module():
+    spec = importlib.util.spec_from_file_location(
+        "check_onion", SRC / "tests" / "tornet" / "check-onion.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def wait_onion_xmpp(tornet, server, bound=120.0):
+    """Returns once `server`'s onion answers an XMPP stream open through the
+    private network's client tor; fails the fixture after `bound` seconds.
+    (A server started after tornet.sh only had its descriptor checked: the
+    first connect right after it starts can still get tor's SOCKS errors.)"""
+    co = _check_onion_module()
+    onion = tornet.onion(server.onion)
+    opening = (f"<?xml version='1.0'?><stream:stream to='{DOMAIN}' version='1.0' "
+               "xmlns='jabber:client' "
+               "xmlns:stream='http://etherx.jabber.org/streams'>").encode()
+    deadline = time.monotonic() + bound
+    last = "no attempt"
+    while time.monotonic() < deadline:
+        try:
+            sock = co.socks5_connect(tornet.socks_port, onion, 5222, 30)
+            with sock:
+                sock.settimeout(30)
+                sock.sendall(opening)
+                got = b""
+                while b"stream" not in got and len(got) < 4096:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    got += chunk
+            if b"stream" in got:
+                return time.monotonic() - (deadline - bound)
+            last = f"no stream header (got {got[:80]!r})"
+        except co.Permanent as e:
+            pytest.fail(f"{server.name}'s onion {onion}: {e}")
+        except (co.Transient, OSError) as e:
+            last = str(e)
+        time.sleep(1)
+    pytest.fail(f"{server.name} does not answer through its onion {onion}:5222 "
+                f"within {bound:.0f} s (last: {last})")
+
+
 @pytest.fixture(scope="session")
-def ejabberd(artifacts):
-    yield from run_server(Ejabberd, EJABBERD_PORT, artifacts)
+def ejabberd(artifacts, tornet):
+    # Started after the private network: handed over only once its onion
+    # answers an XMPP stream through the network's client tor.
+    run = run_server(Ejabberd, EJABBERD_PORT, artifacts)
+    server = next(run)
+    try:
+        took = wait_onion_xmpp(tornet, server)
+        print(f"\nejabberd answers through its onion after {took:.1f} s")
+        yield server
+    finally:
+        run.close()  # stops it, keeps its logs
 
 
 @pytest.fixture(params=["prosody", "ejabberd"])
@@ -197,7 +251,8 @@ class TorNet:
 def tornet(artifacts, prosody):
     # Both servers are published from the start; ejabberd itself starts only
     # if a test needs it (until then its onion leads to a closed port, and
-    # tornet.sh checks only that its descriptor was uploaded).
+    # tornet.sh checks only that its descriptor was uploaded; the ejabberd
+    # fixture then waits until the onion answers an XMPP stream).
     net = TorNet(artifacts / "tornet", TORNET_BASE)
     net.start(f"{Prosody.onion}:5222:{PROSODY_PORT} {Ejabberd.onion}:5222:{EJABBERD_PORT}")
     print(f"\nprivate Tor network ready in {net.start_seconds:.1f} s")

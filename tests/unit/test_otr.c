@@ -20,6 +20,7 @@
 
 #include "core/otr/otr.h"
 #include "core/otr/otr_guard.h"
+#include "otr_harness.h"
 
 #define ALICE "alice@example.test"
 #define BOB   "bob@example.test"
@@ -172,25 +173,10 @@ side_init (Side *s, const char *name, const char *keydir)
 }
 
 static void
-rm_rf (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *n;
-
-  while (d && (n = g_dir_read_name (d))) {
-    g_autofree char *p = g_build_filename (dir, n, NULL);
-    g_unlink (p);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (dir);
-}
-
-static void
 side_clear (Side *s)
 {
   warren_otr_free (s->otr);
-  rm_rf (s->dir);
+  otr_harness_rm_rf (s->dir);
   g_free (s->dir);
   g_ptr_array_unref (s->sent);
   g_ptr_array_unref (s->got);
@@ -233,13 +219,6 @@ pump (Pair *p)
 /* One key per name for the whole run (DSA keys take a moment). */
 static char *alice_keys, *bob_keys;
 
-static void
-key_ready (WarrenOtr *otr, const GError *error, gpointer data)
-{
-  g_assert_no_error (error);
-  *(gboolean *) data = TRUE;
-}
-
 static char *
 make_key (const char *name, gdouble *seconds)
 {
@@ -254,7 +233,7 @@ make_key (const char *name, gdouble *seconds)
   g_assert_no_error (error);
   g_assert_false (warren_otr_has_key (otr));
   t0 = g_get_monotonic_time ();
-  warren_otr_generate_key (otr, key_ready, &done);
+  warren_otr_generate_key (otr, otr_harness_key_ready, &done);
   g_assert_true (warren_otr_is_generating (otr));
   /* The main loop keeps running meanwhile: the UI never freezes. */
   while (!done) {
@@ -297,12 +276,12 @@ test_free_during_keygen (void)
   gboolean called = FALSE;
   gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
 
-  warren_otr_generate_key (otr, key_ready, &called);
+  warren_otr_generate_key (otr, otr_harness_key_ready, &called);
   warren_otr_free (otr); /* the worker finishes on its own */
   while (g_get_monotonic_time () < end)
     g_main_context_iteration (NULL, FALSE), g_usleep (2000);
   g_assert_false (called);
-  rm_rf (dir);
+  otr_harness_rm_rf (dir);
   g_free (dir);
 }
 
@@ -516,26 +495,6 @@ test_hostile_contact (void)
 
 /* ---- Bounds: what a hostile contact can make libotr hold --------------- */
 
-/* @msg ("?OTR:AAM..." v3) with its sender instance tag set to @sender. */
-static char *
-retag (const char *msg, guint32 sender)
-{
-  gsize len;
-  guchar *head = g_base64_decode_inplace (g_strndup (msg + 5, 16), &len);
-  char *enc, *out;
-
-  g_assert_cmpuint (len, ==, 12);
-  head[3] = sender >> 24;
-  head[4] = sender >> 16;
-  head[5] = sender >> 8;
-  head[6] = sender;
-  enc = g_base64_encode (head, 12);
-  out = g_strconcat ("?OTR:", enc, msg + 21, NULL);
-  g_free (enc);
-  g_free (head);
-  return out;
-}
-
 static const char *
 last_sent (Side *s)
 {
@@ -622,7 +581,7 @@ test_bounds_instances (void)
   g_assert_true (warren_otr_is_secure (p->b.otr, ALICE, 0));
   sent_before = p->b.sent->len;
   for (i = 0; i < 200; i++) {
-    g_autofree char *forged = retag (commit, 0x1000 + i);
+    g_autofree char *forged = otr_harness_retag (commit, 0x1000 + i);
     if (feed_bob (p, forged) == WARREN_OTR_ERROR_HOSTILE)
       refused++;
   }
@@ -695,7 +654,7 @@ test_bounds_fragments (void)
   new_channel (p);
   /* A first piece that opens a DH commit of another instance. */
   {
-    g_autofree char *other = retag (data, 0x4242);
+    g_autofree char *other = otr_harness_retag (data, 0x4242);
     g_autofree char *frag = NULL;
     other[8] = 'C';
     frag = g_strdup_printf ("?OTR|%08x|%08x,00001,00002,%s,", a_inst, b_inst,
@@ -806,7 +765,7 @@ test_changed_key (void)
   /* Alice comes back with a new key (a reinstall, or an impostor). */
   warren_otr_free (p->a.otr);
   key = make_key (ALICE, &s);
-  rm_rf (p->a.dir);
+  otr_harness_rm_rf (p->a.dir);
   g_free (p->a.dir);
   p->a.dir = key;
   side_open (&p->a, ALICE);
@@ -839,7 +798,7 @@ test_verify_named_key (void)
   g_assert_null (warren_otr_session_fingerprint (p->b.otr, ALICE, 0));
   warren_otr_free (p->a.otr);
   key = make_key (ALICE, &s);        /* another key takes Alice's place */
-  rm_rf (p->a.dir);
+  otr_harness_rm_rf (p->a.dir);
   g_free (p->a.dir);
   p->a.dir = key;
   side_open (&p->a, ALICE);
@@ -890,7 +849,7 @@ test_bad_key_file (void)
   g_clear_error (&error);
   g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
   g_assert_cmpstr (after, ==, "(privkeys (account garbage");
-  rm_rf (dir);
+  otr_harness_rm_rf (dir);
   g_free (dir);
 }
 
@@ -987,9 +946,9 @@ main (int argc, char **argv)
   g_test_add_func ("/otr/changed-key", test_changed_key);
   rc = g_test_run ();
   if (alice_keys)
-    rm_rf (alice_keys);
+    otr_harness_rm_rf (alice_keys);
   if (bob_keys)
-    rm_rf (bob_keys);
+    otr_harness_rm_rf (bob_keys);
   g_free (alice_keys);
   g_free (bob_keys);
   return rc;

@@ -17,6 +17,7 @@
 
 #include "core/otr/otr.h"
 #include "core/otr/otr_guard.h"
+#include "otr_harness.h"
 
 #define ALICE "alice@example.test"
 #define BOB   "bob@example.test"
@@ -103,17 +104,9 @@ static const WarrenOtrCallbacks callbacks = {
 };
 
 static void
-key_ready (WarrenOtr *otr, const GError *error, gpointer data)
-{
-  g_assert_no_error (error);
-  *(gboolean *) data = TRUE;
-}
-
-static void
 side_open (Side *s, const char *label, const char *account)
 {
   GError *error = NULL;
-  gboolean done = FALSE;
 
   s->label = label;
   s->account = account;
@@ -121,9 +114,7 @@ side_open (Side *s, const char *label, const char *account)
   g_assert_no_error (error);
   s->otr = warren_otr_new (s->dir, account, PROTO, &callbacks, s, &error);
   g_assert_no_error (error);
-  warren_otr_generate_key (s->otr, key_ready, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
+  otr_harness_generate_key (s->otr);
   s->got = g_ptr_array_new_with_free_func (g_free);
   s->secured = g_array_new (FALSE, FALSE, sizeof (guint32));
 }
@@ -131,17 +122,8 @@ side_open (Side *s, const char *label, const char *account)
 static void
 side_close (Side *s)
 {
-  GDir *d = g_dir_open (s->dir, 0, NULL);
-  const char *n;
-
   warren_otr_free (s->otr);
-  while (d && (n = g_dir_read_name (d))) {
-    g_autofree char *p = g_build_filename (s->dir, n, NULL);
-    g_unlink (p);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (s->dir);
+  otr_harness_rm_rf (s->dir);
   g_free (s->dir);
   g_ptr_array_unref (s->got);
   g_array_unref (s->secured);
@@ -285,26 +267,6 @@ test_two_instances (void)
   side_close (&bob);
 }
 
-/* @msg ("?OTR:AAM..." v3) with its sender instance tag set to @sender. */
-static char *
-retag (const char *msg, guint32 sender)
-{
-  gsize len;
-  guchar *head = g_base64_decode_inplace (g_strndup (msg + 5, 16), &len);
-  char *enc, *out;
-
-  g_assert_cmpuint (len, ==, 12);
-  head[3] = sender >> 24;
-  head[4] = sender >> 16;
-  head[5] = sender >> 8;
-  head[6] = sender;
-  enc = g_base64_encode (head, 12);
-  out = g_strconcat ("?OTR:", enc, msg + 21, NULL);
-  g_free (enc);
-  g_free (head);
-  return out;
-}
-
 /* A contact's devices raise the instance bound, still a bound: with home
  * and work private, a flood of DH commits under made-up instance tags on
  * work's channel is refused past WARREN_OTR_MAX_INSTANCES, bob answers
@@ -323,7 +285,7 @@ test_instances_bounded (void)
   asking = &work;
   strays = 0;
   for (guint i = 0; i < 200; i++) {
-    g_autofree char *forged = retag (home_commit, 0x1000 + i);
+    g_autofree char *forged = otr_harness_retag (home_commit, 0x1000 + i);
     WarrenOtrPayload out = WARREN_OTR_PAYLOAD_INIT;
     GError *error = NULL;
 

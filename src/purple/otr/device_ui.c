@@ -15,14 +15,13 @@
 
 #include "purple/otr/contact_trust.h"
 #include "purple/otr/device_ui.h"
+#include "purple/otr/request_ctx.h"
 #include "purple/xmpp/presence.h"
 #include "purple/session/session.h"
 #include "purple/warren.h"
 
 typedef struct {
-	PurpleAccount *account;
-	char *bare;
-	char *fp;
+	WarrenRequestCtx r;
 	char *label;
 	WarrenSessionKeyDone done;
 } Ask;
@@ -32,9 +31,7 @@ ask_new(WarrenConn *conn, const char *bare, const char *fp, const char *label)
 {
 	Ask *a = g_new0(Ask, 1);
 
-	a->account = purple_connection_get_account(conn->gc);
-	a->bare = g_strdup(bare);
-	a->fp = g_strdup(fp);
+	warren_request_ctx_init(&a->r, conn, bare, fp);
 	a->label = g_strdup(label);
 	return a;
 }
@@ -42,18 +39,9 @@ ask_new(WarrenConn *conn, const char *bare, const char *fp, const char *label)
 static void
 ask_free(Ask *a)
 {
-	g_free(a->bare);
-	g_free(a->fp);
+	warren_request_ctx_clear(&a->r);
 	g_free(a->label);
 	g_free(a);
-}
-
-static WarrenConn *
-ask_conn(Ask *a)
-{
-	PurpleConnection *gc = purple_account_get_connection(a->account);
-
-	return gc ? warren_conn_get(gc) : NULL;
 }
 
 static const char *
@@ -86,21 +74,21 @@ device_name(const char *label, const char *fp)
 static void
 mark_cb(Ask *a, int action)
 {
-	WarrenConn *conn = ask_conn(a);
+	WarrenConn *conn = warren_request_ctx_conn(&a->r);
 	GError *error = NULL;
 
 	if (conn && conn->otr && action != 0) {
-		if (!warren_otr_set_fingerprint_verified(conn->otr, a->bare, a->fp,
+		if (!warren_otr_set_fingerprint_verified(conn->otr, a->r.bare, a->r.fp,
 		                                         action == 1, &error)) {
-			notice(conn, a->bare, error->message);
+			notice(conn, a->r.bare, error->message);
 			g_error_free(error);
 		} else if (action == 1) {
-			warren_session_verified(conn, a->bare, a->fp);
-			notice(conn, a->bare,
+			warren_session_verified(conn, a->r.bare, a->r.fp);
+			notice(conn, a->r.bare,
 			                     _("You marked this device's key as verified."));
 		} else {
-			warren_contact_trust_unverify(conn, a->bare, a->fp);
-			notice(conn, a->bare,
+			warren_contact_trust_unverify(conn, a->r.bare, a->r.fp);
+			notice(conn, a->r.bare,
 			                     _("You marked this device's key as NOT verified."));
 		}
 	}
@@ -135,25 +123,25 @@ device_dialog(WarrenConn *conn, const char *bare, const char *label,
 static void
 new_device_cb(Ask *a, int action)
 {
-	WarrenConn *conn = ask_conn(a);
+	WarrenConn *conn = warren_request_ctx_conn(&a->r);
 
 	if (conn == NULL) {
 		ask_free(a);
 		return;
 	}
 	if (action == 0) {
-		notice(conn, a->bare,
+		notice(conn, a->r.bare,
 		                     _("You accepted the new device (not verified). "
 		                       "Messages are sent to it from now on."));
-		a->done(conn, a->bare, a->fp, TRUE);
+		a->done(conn, a->r.bare, a->r.fp, TRUE);
 	} else if (action == 1) {
-		device_dialog(conn, a->bare, a->label, a->fp, FALSE);
+		device_dialog(conn, a->r.bare, a->label, a->r.fp, FALSE);
 	} else {
-		notice(conn, a->bare,
+		notice(conn, a->r.bare,
 		                     _("The new device was not accepted: nothing is "
 		                       "sent to it. To accept it later, verify it "
 		                       "from the buddy menu."));
-		a->done(conn, a->bare, a->fp, FALSE);
+		a->done(conn, a->r.bare, a->r.fp, FALSE);
 	}
 	ask_free(a);
 }
@@ -196,27 +184,11 @@ warren_device_ui_new_device(WarrenConn *conn, const char *bare, const char *labe
 
 /* ---- Buddy menu ------------------------------------------------------------ */
 
-static WarrenConn *
-node_conn(PurpleBlistNode *node, const char **bare)
-{
-	PurpleBuddy *buddy;
-	PurpleConnection *gc;
-	g_autofree char *key = NULL;
-
-	if (!PURPLE_BLIST_NODE_IS_BUDDY(node))
-		return NULL;
-	buddy = (PurpleBuddy *)node;
-	gc = purple_account_get_connection(purple_buddy_get_account(buddy));
-	key = warren_contact_key(purple_buddy_get_account(buddy), purple_buddy_get_name(buddy));
-	*bare = g_intern_string(key);
-	return gc ? warren_conn_get(gc) : NULL;
-}
-
 static void
 verify_cb(PurpleBlistNode *node, gpointer data)
 {
 	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
+	WarrenConn *conn = warren_request_ctx_node_conn(node, &bare);
 	const WarrenTrustDevice *d = conn && conn->trust && conn->otr ?
 		warren_trust_store_device(conn->trust, bare, GPOINTER_TO_UINT(data)) : NULL;
 	g_autofree char *fp = NULL;
@@ -231,7 +203,7 @@ static void
 forget_cb(PurpleBlistNode *node, gpointer data)
 {
 	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
+	WarrenConn *conn = warren_request_ctx_node_conn(node, &bare);
 
 	if (conn == NULL)
 		return;
@@ -246,7 +218,7 @@ static void
 verify_held_cb(PurpleBlistNode *node, gpointer data)
 {
 	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
+	WarrenConn *conn = warren_request_ctx_node_conn(node, &bare);
 	const WarrenHeldDevice *h;
 	guint32 tag = 0;
 

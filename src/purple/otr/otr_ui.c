@@ -21,17 +21,16 @@
 #include "purple/debug.h"
 #include "purple/xmpp/jabber_glue.h"
 #include "purple/otr/otr_ui.h"
+#include "purple/otr/request_ctx.h"
 #include "purple/xmpp/presence.h"
 #include "purple/session/contact_onion.h"
 #include "purple/session/session.h"
 #include "purple/session/session_ui.h"
 #include "purple/warren.h"
 
-/* What a dialog needs to find its contact again. */
+/* What a dialog needs to find its contact again, and more. */
 typedef struct {
-	PurpleAccount *account;
-	char *bare;
-	char *fp;              /* the key the dialog showed, if any */
+	WarrenRequestCtx r;
 	void *handle;          /* an SMP answer dialog's */
 	gboolean stale;        /* its SMP was aborted meanwhile */
 	WarrenSessionPinDone pin_done; /* the session's completion callbacks */
@@ -43,25 +42,15 @@ ask_new(WarrenConn *conn, const char *bare)
 {
 	Ask *a = g_new0(Ask, 1);
 
-	a->account = purple_connection_get_account(conn->gc);
-	a->bare = g_strdup(bare);
+	warren_request_ctx_init(&a->r, conn, bare, NULL);
 	return a;
 }
 
 static void
 ask_free(Ask *a)
 {
-	g_free(a->bare);
-	g_free(a->fp);
+	warren_request_ctx_clear(&a->r);
 	g_free(a);
-}
-
-static WarrenConn *
-ask_conn(Ask *a)
-{
-	PurpleConnection *gc = purple_account_get_connection(a->account);
-
-	return gc ? warren_conn_get(gc) : NULL;
 }
 
 static PurpleConversation *
@@ -169,8 +158,8 @@ warren_otr_ui_new_key(WarrenConn *conn, const char *bare, const char *fp,
 static void
 smp_forget(WarrenConn *conn, Ask *a)
 {
-	if (conn && g_hash_table_lookup(conn->smp_dialogs, a->bare) == a)
-		g_hash_table_remove(conn->smp_dialogs, a->bare);
+	if (conn && g_hash_table_lookup(conn->smp_dialogs, a->r.bare) == a)
+		g_hash_table_remove(conn->smp_dialogs, a->r.bare);
 }
 
 /* Closes the contact's SMP dialog, if one is open. */
@@ -189,21 +178,21 @@ smp_close(WarrenConn *conn, const char *bare)
 static void
 smp_answer_cb(Ask *a, const char *secret)
 {
-	WarrenConn *conn = ask_conn(a);
+	WarrenConn *conn = warren_request_ctx_conn(&a->r);
 	GError *error = NULL;
 
 	smp_forget(conn, a);
 	if (a->stale) {
 		if (conn)
-			write_line(conn, a->bare, _("That verification had been "
+			write_line(conn, a->r.bare, _("That verification had been "
 			           "cancelled: the contact asked again while it was "
 			           "open. Ask them to start it once more."), TRUE);
 	} else if (conn && conn->otr && secret && *secret &&
-	    !warren_otr_smp_respond(conn->otr, a->bare, secret, &error)) {
-		write_line(conn, a->bare, error->message, TRUE);
+	    !warren_otr_smp_respond(conn->otr, a->r.bare, secret, &error)) {
+		write_line(conn, a->r.bare, error->message, TRUE);
 		g_error_free(error);
 	} else if (conn && conn->otr && (secret == NULL || *secret == '\0')) {
-		warren_otr_smp_abort(conn->otr, a->bare);
+		warren_otr_smp_abort(conn->otr, a->r.bare);
 	}
 	ask_free(a);
 }
@@ -211,11 +200,11 @@ smp_answer_cb(Ask *a, const char *secret)
 static void
 smp_cancel_cb(Ask *a, const char *unused)
 {
-	WarrenConn *conn = ask_conn(a);
+	WarrenConn *conn = warren_request_ctx_conn(&a->r);
 
 	smp_forget(conn, a);
 	if (conn && conn->otr && !a->stale)
-		warren_otr_smp_abort(conn->otr, a->bare);
+		warren_otr_smp_abort(conn->otr, a->r.bare);
 	ask_free(a);
 }
 
@@ -315,11 +304,11 @@ warren_otr_ui_smp(WarrenConn *conn, const char *bare, WarrenOtrSmpEvent event,
 static void
 pin_no_cb(Ask *a, int action)
 {
-	WarrenConn *conn = ask_conn(a);
+	WarrenConn *conn = warren_request_ctx_conn(&a->r);
 
 	if (conn) {
-		a->pin_done(conn, a->bare, FALSE);
-		write_line(conn, a->bare,
+		a->pin_done(conn, a->r.bare, FALSE);
+		write_line(conn, a->r.bare,
 		           _("Not connected to the new address. Messages stay pending; "
 		             "to accept the new address later, use Warren: forget the "
 		             "pinned address in the buddy menu."), FALSE);
@@ -330,10 +319,10 @@ pin_no_cb(Ask *a, int action)
 static void
 pin_yes_cb(Ask *a, int action)
 {
-	WarrenConn *conn = ask_conn(a);
+	WarrenConn *conn = warren_request_ctx_conn(&a->r);
 
 	if (conn)
-		a->pin_done(conn, a->bare, TRUE);
+		a->pin_done(conn, a->r.bare, TRUE);
 	ask_free(a);
 }
 
@@ -391,11 +380,11 @@ warren_otr_ui_pin_mismatch(WarrenConn *conn, const char *bare, const char *pinne
 static void
 key_hold_cb(Ask *a, int action)
 {
-	WarrenConn *conn = ask_conn(a);
+	WarrenConn *conn = warren_request_ctx_conn(&a->r);
 
 	if (conn) {
-		a->key_done(conn, a->bare, a->fp, FALSE);
-		write_line(conn, a->bare, _("The changed key was not accepted. Messages "
+		a->key_done(conn, a->r.bare, a->r.fp, FALSE);
+		write_line(conn, a->r.bare, _("The changed key was not accepted. Messages "
 		                            "stay pending; verify the new key (buddy "
 		                            "menu) to send them."), FALSE);
 	}
@@ -405,12 +394,12 @@ key_hold_cb(Ask *a, int action)
 static void
 key_trust_cb(Ask *a, int action)
 {
-	WarrenConn *conn = ask_conn(a);
+	WarrenConn *conn = warren_request_ctx_conn(&a->r);
 
 	if (conn) {
-		write_line(conn, a->bare, _("You accepted the new key (not verified). "
+		write_line(conn, a->r.bare, _("You accepted the new key (not verified). "
 		                            "Pending messages are sent to it."), FALSE);
-		a->key_done(conn, a->bare, a->fp, TRUE);
+		a->key_done(conn, a->r.bare, a->r.fp, TRUE);
 	}
 	ask_free(a);
 }
@@ -430,7 +419,7 @@ warren_otr_ui_ask_key(WarrenConn *conn, const char *bare, const char *known,
 		known ? known : _("(several keys on record)"), fp);
 	Ask *a = ask_new(conn, bare);
 
-	a->fp = g_strdup(fp);
+	a->r.fp = g_strdup(fp);
 	a->key_done = done;
 	write_line(conn, bare, primary, TRUE);
 	purple_request_action(conn, _("Warren: key changed"), primary, secondary, 0,
@@ -451,41 +440,25 @@ warren_otr_ui_pin_moved(WarrenConn *conn, const char *bare, const char *onion)
 
 /* ---- Buddy menu --------------------------------------------------------- */
 
-static WarrenConn *
-node_conn(PurpleBlistNode *node, const char **bare)
-{
-	PurpleBuddy *buddy;
-	PurpleConnection *gc;
-	g_autofree char *key = NULL;
-
-	if (!PURPLE_BLIST_NODE_IS_BUDDY(node))
-		return NULL;
-	buddy = (PurpleBuddy *)node;
-	gc = purple_account_get_connection(purple_buddy_get_account(buddy));
-	key = warren_contact_key(purple_buddy_get_account(buddy), purple_buddy_get_name(buddy));
-	*bare = g_intern_string(key); /* one string a contact, kept */
-	return gc ? warren_conn_get(gc) : NULL;
-}
-
 static void
 mark_cb(Ask *a, int action)
 {
-	WarrenConn *conn = ask_conn(a);
+	WarrenConn *conn = warren_request_ctx_conn(&a->r);
 	GError *error = NULL;
 	gboolean verified = action == 1;
 
-	if (conn && conn->otr && action != 0 && a->fp) {
+	if (conn && conn->otr && action != 0 && a->r.fp) {
 		/* Exactly the key the dialog showed, whichever is current now. */
-		if (!warren_otr_set_fingerprint_verified(conn->otr, a->bare, a->fp,
+		if (!warren_otr_set_fingerprint_verified(conn->otr, a->r.bare, a->r.fp,
 		                                         verified, &error)) {
-			write_line(conn, a->bare, error->message, TRUE);
+			write_line(conn, a->r.bare, error->message, TRUE);
 			g_error_free(error);
 		} else {
 			if (verified)
-				warren_session_verified(conn, a->bare, a->fp);
+				warren_session_verified(conn, a->r.bare, a->r.fp);
 			else
-				warren_contact_trust_unverify(conn, a->bare, a->fp);
-			write_line(conn, a->bare, verified ?
+				warren_contact_trust_unverify(conn, a->r.bare, a->r.fp);
+			write_line(conn, a->r.bare, verified ?
 			           _("You marked this contact's key as verified.") :
 			           _("You marked this contact's key as NOT verified."),
 			           !verified);
@@ -530,7 +503,7 @@ fingerprints_open(WarrenConn *conn, const char *bare)
 		mine ? mine : _("(being created)"), alias_of(conn, bare),
 		theirs ? theirs : _("(not known yet)"), state);
 	a = ask_new(conn, bare);
-	a->fp = g_strdup(theirs);
+	a->r.fp = g_strdup(theirs);
 	purple_request_action(conn, _("Warren: fingerprints"), _("Verify by fingerprint"),
 	                      secondary, 0, purple_connection_get_account(conn->gc),
 	                      bare, NULL, a, theirs ? 3 : 1,
@@ -542,30 +515,30 @@ fingerprints_open(WarrenConn *conn, const char *bare)
 static void
 smp_start(Ask *a, const char *question, const char *secret)
 {
-	WarrenConn *conn = ask_conn(a);
+	WarrenConn *conn = warren_request_ctx_conn(&a->r);
 	GError *error = NULL;
 
 	if (conn == NULL || conn->otr == NULL)
 		return;
 	if (question && (*question == '\0' || secret == NULL || *secret == '\0')) {
-		write_line(conn, a->bare, _("Verification not started: the question and "
+		write_line(conn, a->r.bare, _("Verification not started: the question and "
 		                            "the answer must not be empty."), TRUE);
 		return;
 	}
 	if (secret == NULL || *secret == '\0') {
-		write_line(conn, a->bare, _("Verification not started: the secret must "
+		write_line(conn, a->r.bare, _("Verification not started: the secret must "
 		                            "not be empty."), TRUE);
 		return;
 	}
-	if (!warren_otr_smp_start(conn->otr, a->bare, question, secret, &error)) {
+	if (!warren_otr_smp_start(conn->otr, a->r.bare, question, secret, &error)) {
 		g_autofree char *text = g_strdup_printf(_("Verification not started: %s (send a "
 		                               "message first, or wait for the contact "
 		                               "to come online)."), error->message);
-		write_line(conn, a->bare, text, TRUE);
+		write_line(conn, a->r.bare, text, TRUE);
 		g_error_free(error);
 		return;
 	}
-	write_line(conn, a->bare, _("Verification started; waiting for the contact's "
+	write_line(conn, a->r.bare, _("Verification started; waiting for the contact's "
 	                            "answer."), FALSE);
 }
 
@@ -639,7 +612,7 @@ static void
 forget_pin_cb(PurpleBlistNode *node, gpointer data)
 {
 	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
+	WarrenConn *conn = warren_request_ctx_node_conn(node, &bare);
 
 	if (conn == NULL)
 		return;
@@ -655,7 +628,7 @@ static void \
 name(PurpleBlistNode *node, gpointer data) \
 { \
 	const char *bare = NULL; \
-	WarrenConn *conn = node_conn(node, &bare); \
+	WarrenConn *conn = warren_request_ctx_node_conn(node, &bare); \
 	if (conn) \
 		open(conn, bare); \
 }
@@ -751,7 +724,7 @@ warren_otr_ui_blist_node_menu(PurpleBlistNode *node)
 	PurplePluginProtocolInfo *jabber = warren_jabber_prpl_info();
 	GList *menu = jabber && jabber->blist_node_menu ? jabber->blist_node_menu(node) : NULL;
 	const char *bare = NULL;
-	WarrenConn *conn = node_conn(node, &bare);
+	WarrenConn *conn = warren_request_ctx_node_conn(node, &bare);
 
 	if (conn == NULL)
 		return menu;
