@@ -837,6 +837,15 @@ unbind_instance (WarrenOtr *otr, const char *peer, guint32 instance)
 }
 
 void
+warren_otr_channel_gone (WarrenOtr *otr, const char *peer)
+{
+  Bounds *b = g_hash_table_lookup (otr->bounds, peer);
+
+  if (b != NULL)
+    b->ake_starts = b->errors = 0;
+}
+
+void
 warren_otr_end_instance (WarrenOtr *otr, const char *peer, guint32 instance)
 {
   ConnContext *ctx;

@@ -108,6 +108,10 @@ WarrenPeer *warren_peer_new(const char *contact, WarrenOutbox *outbox,
 /* Cancels every timer; calls no callback. Accepts NULL. */
 void warren_peer_free(WarrenPeer *peer);
 const char *warren_peer_get_contact(WarrenPeer *peer);
+/* Whose received marks the contact's messages count in (default: the
+ * outbox contact given to new): one device of several keeps its own
+ * queue but counts what it receives as the contact's, by epoch. */
+void warren_peer_set_received_as(WarrenPeer *peer, const char *contact);
 void warren_peer_set_idle_close_ms(WarrenPeer *peer, guint ms);
 
 /* The state; warren_peer_set_state() checks and logs the change, refuses

@@ -84,21 +84,37 @@ outbox_of(WarrenConn *conn)
 	return conn->outbox;
 }
 
+/* A new Peer of @bare's device @key ("bare" for the contact's first). */
+static Peer *
+peer_add(WarrenConn *conn, const char *bare, const char *key)
+{
+	Peer *peer = g_new0(Peer, 1);
+
+	peer->conn = conn;
+	peer->bare = g_strdup(bare);
+	peer->key = g_strdup(key);
+	peer->core = warren_peer_new(key, conn->outbox, NULL,
+	                             &warren_session_engine_callbacks, peer);
+	/* Each device has its own epoch: the contact's marks hold them all. */
+	warren_peer_set_received_as(peer->core, bare);
+	g_hash_table_insert(conn->sessions, peer->key, peer);
+	return peer;
+}
+
+/* The contact's first device (session_devices.c has the others). */
 static Peer *
 peer_get(WarrenConn *conn, const char *bare, gboolean create)
 {
 	Peer *peer = g_hash_table_lookup(conn->sessions, bare);
 
-	if (peer == NULL && create) {
-		peer = g_new0(Peer, 1);
-		peer->conn = conn;
-		peer->bare = g_strdup(bare);
-		peer->core = warren_peer_new(bare, conn->outbox, NULL,
-		                             &warren_session_engine_callbacks, peer);
-		g_hash_table_insert(conn->sessions, peer->bare, peer);
-	}
+	if (peer == NULL && create)
+		peer = peer_add(conn, bare, bare);
 	return peer;
 }
+
+/* The device whose channel libotr is answering now, if any: libotr's
+ * answer to a query names no instance, the channel it came on does. */
+static Peer *routing;
 
 #define LINGER_MS 1500
 static GSList *lingering; /* channels closing gracefully */
@@ -138,16 +154,32 @@ peer_writable(Peer *peer)
 	       warren_channel_get_state(peer->ch) == WARREN_CHANNEL_STATE_CONNECTED;
 }
 
+static void got_otr(Peer *peer, const char *text);
+
+/* @peer's query was answered (private, or its channel gone): another
+ * device's waiting query goes now. */
+static void
+replay_query(Peer *peer)
+{
+	Peer *next = warren_session_device_query_answered(peer);
+	g_autofree char *q = next ? g_steal_pointer(&next->deferred_query) : NULL;
+
+	if (q)
+		got_otr(next, q);
+}
+
 /* Drops the channel (not the peer, not its retry timer). */
 static void
 peer_drop_channel(Peer *peer)
 {
 	gboolean graceful = peer_writable(peer);
 
-	warren_xfer_ui_secure(peer->conn, peer->bare, FALSE); /* xfer */
+	if (warren_session_device_is_first(peer))
+		warren_xfer_ui_secure(peer->conn, peer->bare, FALSE); /* xfer */
 	warren_peer_channel_down(peer->core); /* state CLOSING */
 	if (peer->conn->otr && peer->ch)
-		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
+		warren_session_device_otr_end(peer); /* while it can be sent */
+	replay_query(peer);
 	warren_session_intro_end(peer); /* the handshake is over */
 	warren_session_creds_ended(peer);
 	warren_session_bulk_drop(peer); /* xfer: its chunks resume on the next */
@@ -173,10 +205,15 @@ warren_session_peer_free(gpointer data)
 
 	peer_drop_channel(peer);
 	warren_peer_free(peer->core);
+	if (routing == peer)
+		routing = NULL;
 	g_free(peer->full);
 	g_free(peer->their_onion);
 	g_free(peer->asked_fp);
-	g_free(peer->bare); /* also the table's key */
+	g_free(peer->deferred_query);
+	g_free(peer->resource);
+	g_free(peer->bare);
+	g_free(peer->key); /* also the table's key */
 	g_free(peer);
 }
 
@@ -207,6 +244,12 @@ Peer *
 warren_session_peer_get(WarrenConn *conn, const char *bare)
 {
 	return peer_get(conn, bare, TRUE);
+}
+
+Peer *
+warren_session_peer_add(WarrenConn *conn, const char *bare, const char *key)
+{
+	return peer_add(conn, bare, key);
 }
 
 void
@@ -249,10 +292,15 @@ got_otr(Peer *peer, const char *text)
 {
 	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
 	GError *error = NULL;
+	Peer *was = routing;
+	gboolean ok;
 
-	if (peer->conn->otr == NULL)
+	if (peer->conn->otr == NULL || warren_session_device_query_waits(peer, text))
 		return;
-	if (!warren_otr_receive(peer->conn->otr, peer->bare, text, &p, &error)) {
+	routing = peer;
+	ok = warren_otr_receive(peer->conn->otr, peer->bare, text, &p, &error);
+	routing = was;
+	if (!ok) {
 		if (error) {
 			warren_debug_warn("dropped a message from %s: %s\n",
 			                  warren_priv(peer->bare), error->message);
@@ -356,8 +404,12 @@ on_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 		                                        WARREN_SESSION_PROTOCOL_VERSION,
 		                                        peer->sid));
 		/* Nothing but the AKE until the conversation is private. */
-		if (peer->initiator && peer->conn->otr)
+		if (peer->initiator && peer->conn->otr) {
+			Peer *was = routing;
+			routing = peer;
 			warren_otr_start(peer->conn->otr, peer->bare, 0);
+			routing = was;
+		}
 	} else if (state == WARREN_CHANNEL_STATE_FAILED || state == WARREN_CHANNEL_STATE_CLOSED) {
 		if (g_error_matches(error, WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL))
 			warren_session_ui()->notice(peer->conn, peer->bare,
@@ -451,35 +503,65 @@ store(WarrenConn *conn, const char *who, const char *bare, const char *text)
 	return msg == NULL;
 }
 
+/* Sends what @peer's device has pending; TRUE if it goes now, else the
+ * status to show (if @status), NULL if none. */
+static gboolean
+send_to_device(Peer *peer, const char **status)
+{
+	if (peer_is_secure(peer) && peer_is_trusted(peer) &&
+	    !warren_peer_is_starting(peer->core)) {
+		warren_peer_flush(peer->core); /* in order, behind a paused backlog */
+		return TRUE;
+	}
+	if (peer_is_secure(peer) && !peer_is_trusted(peer)) {
+		*status = _("Pending: held until you decide about the "
+		            "contact's changed key.");
+	} else if (peer_state(peer) == WARREN_PEER_AKE) {
+		/* The AKE is under way: the message goes out, in order, with
+		 * the others when it completes. */
+	} else {
+		*status = _("Pending: Warren delivers this message as soon as "
+		            "a private channel to the contact is open.");
+		warren_session_dial(peer);
+	}
+	return FALSE;
+}
+
+/* The devices a message to @bare goes to: every one Warren knows of (the
+ * online ones made now), each with its own queue. */
+static GPtrArray *
+devices_to(WarrenConn *conn, const char *bare)
+{
+	GPtrArray *devices;
+
+	g_ptr_array_unref(warren_session_devices_online(conn, bare));
+	devices = warren_session_devices_of(conn, bare);
+	if (devices->len == 0)
+		g_ptr_array_add(devices, peer_get(conn, bare, TRUE));
+	return devices;
+}
+
 int
 warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 {
 	WarrenConn *conn = warren_conn_get(gc);
 	g_autofree char *bare = NULL;
-	Peer *peer;
+	g_autoptr(GPtrArray) devices = NULL;
+	const char *status = NULL;
+	gboolean sent = FALSE;
+	guint i;
 
 	if (conn == NULL || outbox_of(conn) == NULL)
 		return -1;
 	bare = warren_contact_key(purple_connection_get_account(gc), who);
-	if (!store(conn, who, bare, text))
-		return 0;
-	peer = peer_get(conn, bare, TRUE);
-	if (peer_is_secure(peer) && peer_is_trusted(peer) &&
-	    !warren_peer_is_starting(peer->core)) {
-		warren_peer_flush(peer->core); /* in order, behind a paused backlog */
-	} else if (peer_is_secure(peer) && !peer_is_trusted(peer)) {
-		warren_session_ui()->status(conn, who,
-			_("Pending: held until you decide about the "
-			  "contact's changed key."));
-	} else if (peer_state(peer) == WARREN_PEER_AKE) {
-		/* The AKE is under way: the message goes out, in order, with
-		 * the others when it completes. */
-	} else {
-		warren_session_ui()->status(conn, who,
-			_("Pending: Warren delivers this message as soon as "
-			  "a private channel to the contact is open."));
-		warren_session_dial(peer);
-	}
+	devices = devices_to(conn, bare);
+	for (i = 0; i < devices->len; i++)
+		if (!store(conn, who, ((Peer *)g_ptr_array_index(devices, i))->key, text))
+			return i == 0 ? 0 : 1; /* queued for some devices, said why */
+	for (i = 0; i < devices->len; i++)
+		sent |= send_to_device(g_ptr_array_index(devices, i), &status);
+	if (!sent && status)
+		warren_session_ui()->status(conn, who, status);
 	return 1;
 }
 
@@ -488,18 +570,21 @@ warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingSt
 {
 	WarrenConn *conn = warren_conn_get(gc);
 	g_autofree char *bare = NULL;
+	g_autoptr(GPtrArray) devices = NULL;
 	Peer *peer;
 
 	if (conn == NULL)
 		return 0;
 	bare = warren_contact_key(purple_connection_get_account(gc), who);
-	peer = peer_get(conn, bare, FALSE);
+	devices = warren_session_devices_of(conn, bare);
 	/* Typing never opens a channel (and never goes through the server). */
-	if (peer)
+	for (guint i = 0; i < devices->len; i++) {
+		peer = g_ptr_array_index(devices, i);
 		warren_peer_send_typing(peer->core,
 			state == PURPLE_TYPING ? WARREN_FRAME_TYPING_ACTIVE :
 			state == PURPLE_TYPED ? WARREN_FRAME_TYPING_PAUSED :
 			WARREN_FRAME_TYPING_NONE);
+	}
 	return 0;
 }
 
@@ -529,11 +614,21 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 
 /* ---- OTR engine callbacks ----------------------------------------------- */
 
+/* The device an OTR event of @bare's @instance is about: the channel
+ * libotr is answering, else the device bound to @instance. */
+static Peer *
+routed(WarrenConn *conn, const char *bare, guint32 instance)
+{
+	if (routing && routing->conn == conn && g_str_equal(routing->bare, bare))
+		return routing;
+	return warren_session_device_find(conn, bare, instance);
+}
+
 static void
 otr_inject(WarrenOtr *otr, const char *bare, guint32 instance,
            const char *message, gpointer data)
 {
-	Peer *peer = peer_get(data, bare, FALSE);
+	Peer *peer = routed(data, bare, instance);
 
 	if (peer_writable(peer))
 		send_frame(peer, warren_frame_new_otr(message));
@@ -542,7 +637,7 @@ otr_inject(WarrenOtr *otr, const char *bare, guint32 instance,
 static gboolean
 otr_connected(WarrenOtr *otr, const char *bare, gpointer data)
 {
-	return peer_writable(peer_get(data, bare, FALSE));
+	return peer_writable(routed(data, bare, 0));
 }
 
 static void
@@ -550,7 +645,7 @@ otr_secure(WarrenOtr *otr, const char *bare, guint32 instance,
            gboolean secure, gpointer data)
 {
 	WarrenConn *conn = data;
-	Peer *peer = peer_get(conn, bare, FALSE);
+	Peer *peer = routed(conn, bare, instance);
 
 	if (peer == NULL || peer->ch == NULL)
 		return;
@@ -565,6 +660,7 @@ otr_secure(WarrenOtr *otr, const char *bare, guint32 instance,
 	if (peer_is_secure(peer))
 		return; /* refreshed keys of the same session */
 	warren_session_device_bind(peer, instance);
+	replay_query(peer);
 	if (!warren_peer_secured(peer->core))
 		return;
 	warren_debug_info("private conversation with %s after %.0f ms of channel\n",

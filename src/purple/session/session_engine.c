@@ -38,10 +38,22 @@ static void
 peer_delivered(WarrenPeer *core, guint n, gpointer data)
 {
 	Peer *peer = data;
+	g_autoptr(GPtrArray) devices = NULL;
+	g_autofree char *msg = NULL;
 
-	if (peer->conn->delivery_notices)
-		warren_session_ui()->status(peer->conn, peer->bare,
-			n == 1 ? _("Delivered.") : _("Delivered (several messages)."));
+	if (!peer->conn->delivery_notices)
+		return;
+	devices = warren_session_devices_of(peer->conn, peer->bare);
+	if (devices->len > 1 && peer->resource) {
+		/* Several devices: each says which one has it. */
+		msg = g_strdup_printf(n == 1 ? _("Delivered to %s.") :
+		                      _("Delivered to %s (several messages)."),
+		                      peer->resource);
+		warren_session_ui()->status(peer->conn, peer->bare, msg);
+		return;
+	}
+	warren_session_ui()->status(peer->conn, peer->bare,
+		n == 1 ? _("Delivered.") : _("Delivered (several messages)."));
 }
 
 static void
@@ -62,7 +74,8 @@ peer_onion(WarrenPeer *core, const char *onion, const char *old_onion,
 	Peer *peer = data;
 
 	peer->features = features;
-	warren_session_trust_got_onion(peer, onion, old_onion);
+	if (warren_session_device_is_first(peer)) /* the address we pin and dial */
+		warren_session_trust_got_onion(peer, onion, old_onion);
 }
 
 static void
@@ -138,6 +151,8 @@ peer_secured(WarrenPeer *core, gpointer data)
 		p.features = 0; /* tests: a Warren from before bulk channels */
 	if (p.onion)
 		warren_peer_send(core, &p);
+	if (!warren_session_device_is_first(peer))
+		return; /* another device: Jingle only, no transfers yet */
 	warren_xfer_ui_secure(peer->conn, peer->bare, TRUE); /* xfer */
 	warren_session_creds_secured(peer);
 }
@@ -145,7 +160,8 @@ peer_secured(WarrenPeer *core, gpointer data)
 static void
 peer_creds(WarrenPeer *core, const WarrenOtrPayload *p, gpointer data)
 {
-	warren_session_creds_got(data, p);
+	if (warren_session_device_is_first(data)) /* direct dials: first device */
+		warren_session_creds_got(data, p);
 }
 
 /* Private under another key: everything waits for the user, unless the

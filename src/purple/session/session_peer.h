@@ -25,6 +25,10 @@ typedef struct {
 	WarrenConn *conn;
 	WarrenPeer *core;         /* delivery, acks, liveness, backoff, state */
 	char *bare;               /* the contact */
+	char *key;                /* the device's: its outbox queue and this
+	                           * table's key (session_devices.c) */
+	char *resource;           /* the device's resource (NULL: the first
+	                           * device's, not known yet) */
 	char *full;               /* the contact's resource we talk to */
 	char *sid;
 	WarrenChannel *ch;
@@ -46,6 +50,9 @@ typedef struct {
 	                           * in this session (WARREN_FEATURE_*) */
 	guint32 instance;         /* the device: the OTR instance tag its
 	                           * private session named (0: none yet) */
+	gboolean answering_query; /* our OTR master context answers this
+	                           * channel's query (one at a time) */
+	char *deferred_query;     /* a query that waits for another device's */
 } Peer;
 
 /* The state of the contact's channel (core/peer/peer.h). */
@@ -58,6 +65,8 @@ typedef struct {
 Peer *warren_session_peer_find(WarrenConn *conn, const char *bare);
 /* The contact's state, made if none. */
 Peer *warren_session_peer_get(WarrenConn *conn, const char *bare);
+/* A new Peer for another device of @bare, under @key. */
+Peer *warren_session_peer_add(WarrenConn *conn, const char *bare, const char *key);
 /* Drops the channel (not the peer, not its retry timer). */
 void warren_session_peer_drop_channel(Peer *peer);
 /* A new channel for @peer in @role (its callbacks are session.c's); FALSE
@@ -86,6 +95,19 @@ extern const WarrenPeerCallbacks warren_session_engine_callbacks;
 guint warren_session_engine_idle_close_ms(WarrenConn *conn);
 
 /* session_devices.c: a contact's devices, each an OTR instance of it. */
+/* (transfer container) @bare's device Peers, the first device first. */
+GPtrArray *warren_session_devices_of(WarrenConn *conn, const char *bare);
+/* Whether @peer is its contact's first device (keyed by the bare JID). */
+gboolean warren_session_device_is_first(Peer *peer);
+/* The Peer of @bare's device at @resource (NULL: the first device), made
+ * if @create and fewer than WARREN_TRUST_MAX_DEVICES; NULL if none. */
+Peer *warren_session_device_get(WarrenConn *conn, const char *bare,
+                                const char *resource, gboolean create);
+/* The Peer of an outbox key ("bare" or "bare/resource"), made if none. */
+Peer *warren_session_device_of_key(WarrenConn *conn, const char *key);
+/* (transfer container) The Peers of @bare's Warren resources online (made
+ * if new). */
+GPtrArray *warren_session_devices_online(WarrenConn *conn, const char *bare);
 /* The Peer of @bare's device @instance (0: the contact's first), or NULL. */
 Peer *warren_session_device_find(WarrenConn *conn, const char *bare,
                                  guint32 instance);
@@ -103,6 +125,15 @@ gboolean warren_session_device_set_held(WarrenConn *conn, const char *bare,
                                         guint32 instance, gboolean held);
 gboolean warren_session_device_is_held(WarrenConn *conn, const char *bare,
                                        guint32 instance);
+/* Ends @peer's OTR session as its channel goes: the contact's only
+ * device's, every instance; one of several devices', its instance only. */
+void warren_session_device_otr_end(Peer *peer);
+/* Whether @text from @peer is an OTR query that must wait (kept in
+ * peer->deferred_query) while another device's query is being answered. */
+gboolean warren_session_device_query_waits(Peer *peer, const char *text);
+/* @peer's query is answered (private, or its channel gone): the device
+ * whose deferred query goes next, or NULL. */
+Peer *warren_session_device_query_answered(Peer *peer);
 
 /* session_dial.c */
 /* Opens a channel to @peer (session-initiate) unless it has one, is

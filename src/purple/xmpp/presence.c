@@ -358,6 +358,24 @@ warren_presence_warren_resource(PurpleConnection *gc, const char *bare)
 	return NULL;
 }
 
+GPtrArray *
+warren_presence_warren_resources(PurpleConnection *gc, const char *bare)
+{
+	WarrenConn *conn = warren_conn_get(gc);
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	WarrenPresencePeer *peer;
+	GHashTableIter iter;
+	gpointer k, v;
+
+	if (conn == NULL || (peer = peer_get(conn, bare, FALSE)) == NULL)
+		return out;
+	g_hash_table_iter_init(&iter, peer->resources);
+	while (g_hash_table_iter_next(&iter, &k, &v))
+		if (GPOINTER_TO_INT(v) - 2 == WARREN_PEER_YES)
+			g_ptr_array_add(out, g_strdup(k));
+	return out;
+}
+
 static int
 ipc_contact_is_warren(PurpleAccount *account, const char *jid)
 {
