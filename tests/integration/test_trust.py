@@ -88,6 +88,9 @@ def test_impostor_with_alices_account(prosody, tornet, hosts):
     hb.cmd(f"send {b} {ba} after-the-forgery")
     if not saw(ha, rf"^im {re.escape(a)} {re.escape(bb)} after-the-forgery$", 120, 0):
         failures.append("Alice did not get the message sent after the forgery")
+    # Bob sees that the held device has not got it.
+    if not saw(hb, r"^conv-write .*Delivered to t; pending for m\.", 60, since):
+        failures.append("Bob was not told the message waits for the held device")
     ha.cmd(f"send {a} {bb} alice-still-here")
     if not saw(hb, rf"^im {re.escape(b)} {re.escape(ba)} alice-still-here$", 120, 0):
         failures.append("Bob did not get Alice's message after the forgery")
@@ -108,7 +111,7 @@ def test_impostor_with_alices_account(prosody, tornet, hosts):
     leaked = [t for t in received(hm, m_acct, bb) if t.startswith("secret-for-alice")]
     if leaked:
         failures.append(f"the impostor got Bob's pending messages: {leaked}")
-    if any("Delivered" in l for l in hb.lines[since_b:]):
+    if any("Delivered to m" in l or "all 2 devices" in l for l in hb.lines[since:]):
         failures.append("Bob was told 'Delivered.' for the impostor")
     if "hi-from-the-impostor" in received(hb, b, ba):
         failures.append("Bob was shown the impostor's message as Alice's")

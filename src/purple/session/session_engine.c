@@ -34,6 +34,30 @@ peer_show(WarrenPeer *core, const char *text, gpointer data)
 	serv_got_im(peer->conn->gc, peer->bare, escaped, 0, time(NULL));
 }
 
+#define device_name(p) ((p)->resource ? (p)->resource : _("another device"))
+
+/* "Delivered to home; pending for work." from @peer's ack and what still
+ * waits for the contact's other @devices. */
+static char *
+delivered_to(Peer *peer, GPtrArray *devices)
+{
+	g_autoptr(GString) waiting = g_string_new(NULL);
+
+	for (guint i = 0; i < devices->len; i++) {
+		Peer *p = g_ptr_array_index(devices, i);
+		if (p == peer || !warren_peer_has_pending(p->core))
+			continue;
+		if (waiting->len)
+			g_string_append(waiting, ", ");
+		g_string_append(waiting, device_name(p));
+	}
+	if (waiting->len == 0)
+		return g_strdup_printf(_("Delivered to %s; all %u devices have it."),
+		                       device_name(peer), devices->len);
+	return g_strdup_printf(_("Delivered to %s; pending for %s."),
+	                       device_name(peer), waiting->str);
+}
+
 static void
 peer_delivered(WarrenPeer *core, guint n, gpointer data)
 {
@@ -44,16 +68,13 @@ peer_delivered(WarrenPeer *core, guint n, gpointer data)
 	if (!peer->conn->delivery_notices)
 		return;
 	devices = warren_session_devices_of(peer->conn, peer->bare);
-	if (devices->len > 1 && peer->resource) {
-		/* Several devices: each says which one has it. */
-		msg = g_strdup_printf(n == 1 ? _("Delivered to %s.") :
-		                      _("Delivered to %s (several messages)."),
-		                      peer->resource);
-		warren_session_ui()->status(peer->conn, peer->bare, msg);
+	if (devices->len <= 1) {
+		warren_session_ui()->status(peer->conn, peer->bare,
+			n == 1 ? _("Delivered.") : _("Delivered (several messages)."));
 		return;
 	}
-	warren_session_ui()->status(peer->conn, peer->bare,
-		n == 1 ? _("Delivered.") : _("Delivered (several messages)."));
+	msg = delivered_to(peer, devices);
+	warren_session_ui()->status(peer->conn, peer->bare, msg);
 }
 
 static void
