@@ -10,6 +10,7 @@ import sys
 import time
 
 from conftest import DOMAIN, SRC
+from devices import Device
 
 from devices import (Watcher, alice_home_and_bob, alice_two_devices_and_bob,
                      delivered_count, once_each, settle, shown, sign_in_device,
@@ -376,6 +377,57 @@ def test_third_device_is_new_not_changed(prosody, tornet, hosts, artifacts):
     assert shown(bob, home.bare, "from-phone") == ["from-phone"], text
 
 
+def test_device_back_under_another_resource(prosody, tornet, hosts, artifacts):
+    """work signs in again under another resource ("work2"; the same key and
+    instance tag, as Pidgin with a resource the server chooses): bob is
+    asked nothing, what he wrote while it was away reaches it exactly once
+    (its queue follows the device, not the resource), home gets nothing
+    twice."""
+    home, work, bob = alice_two_devices_and_bob(prosody, tornet, hosts)
+    w = Watcher(bob)
+    home.host.cmd(f"send {home.acct} {bob.bare} hello-home")
+    work.host.cmd(f"send {work.acct} {bob.bare} hello-work")
+    bob.host.cmd(f"send {bob.acct} {home.bare} hi-both")
+    settle([home, work, bob], lambda: len(shown(bob, home.bare, "hello-")) >= 2 and
+           shown(work, bob.bare, "hi-both") and shown(home, bob.bare, "hi-both"),
+           [w], timeout=180, quiet=5)
+    setup_seen = list(w.seen)
+    work.host.cmd(f"disconnect {work.acct}")
+    work.host.wait(rf"^signed-off {re.escape(work.acct)}$", timeout=30)
+    work.host.close()
+    want = [f"away-{i}" for i in range(5)]
+    for t in want:
+        bob.host.cmd(f"send {bob.acct} {home.bare} {t}")
+    settle([home, bob], lambda: len(set(shown(home, bob.bare, "away-"))) == 5,
+           [w], timeout=180, quiet=3)
+
+    # The same account (its directory: key, instance tag, outbox), renamed.
+    acct2 = work.acct.rsplit("/", 1)[0] + "/work2"
+    for f in ("accounts.xml", "blist.xml"):
+        path = work.host.dir / "purple" / f
+        if path.exists():
+            path.write_text(path.read_text().replace(work.acct, acct2))
+    work.host = hosts.start("alice-work", keep=True)
+    work.host.cmd(f"connect {acct2}")
+    work.host.wait(rf"^signed-on {re.escape(acct2)}$", timeout=90)
+    work2 = Device(work.host, acct2)
+    took = settle([home, work2, bob],
+                  lambda: len(set(shown(work2, bob.bare, "away-"))) == 5, [w])
+    rows, failures = [f"work back as work2; settled after {took:.0f} s"], []
+    for who, seen in (("alice/work2", shown(work2, bob.bare, "away-")),
+                      ("alice/home", shown(home, bob.bare, "away-"))):
+        missing, dup = once_each(seen, want)
+        rows.append(f"{who}: shown {len(seen)} of 5, missing {len(missing)}, "
+                    f"duplicated {len(dup)}")
+        if missing or dup:
+            failures.append(f"{who}: missing {missing} duplicated {dup}")
+    rows.append(f"bob's questions: setup {setup_seen}, after {w.seen[len(setup_seen):]}")
+    if w.seen[len(setup_seen):] or w.warnings():
+        failures.append("bob was asked about a device he knows")
+    text = report(artifacts, "another-resource", rows)
+    assert not failures, text + "\n" + "\n".join(failures)
+
+
 RAW = str(SRC / "tests" / "tools" / "rawxmpp.py")
 FAKES = 20
 
@@ -394,6 +446,7 @@ def test_server_invents_devices(prosody, tornet, hosts, artifacts):
         script = artifacts / f"fake-{i}.script"
         script.write_text("sleep 120\nclose\n")
         logs.append(artifacts / f"fake-{i}.log")
+        logs[-1].unlink(missing_ok=True)          # rawxmpp appends
         procs.append(subprocess.Popen(
             [sys.executable, RAW, "--host", "127.0.0.1", "--port", str(prosody.port),
              "--jid", f"{a_u}@{DOMAIN}/fake{i}", "--password", a_pw,

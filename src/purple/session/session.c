@@ -97,7 +97,8 @@ peer_add(WarrenConn *conn, const char *bare, const char *key)
 	                             &warren_session_engine_callbacks, peer);
 	/* Each device has its own epoch: the contact's marks hold them all. */
 	warren_peer_set_received_as(peer->core, bare);
-	g_hash_table_insert(conn->sessions, peer->key, peer);
+	/* A moved device's Peer of the same key goes. */
+	g_hash_table_replace(conn->sessions, peer->key, peer);
 	return peer;
 }
 
@@ -156,16 +157,31 @@ peer_writable(Peer *peer)
 
 static void got_otr(Peer *peer, const char *text);
 
+/* A device whose deferred query goes once libotr has returned. */
+static Peer *replay_next;
+
+static void
+replay_now(void)
+{
+	Peer *next = g_steal_pointer(&replay_next);
+	g_autofree char *q = next ? g_steal_pointer(&next->deferred_query) : NULL;
+
+	if (q && next->ch)
+		got_otr(next, q);
+}
+
 /* @peer's query was answered (private, or its channel gone): another
- * device's waiting query goes now. */
+ * device's waiting query goes now, or after the message libotr is on. */
 static void
 replay_query(Peer *peer)
 {
 	Peer *next = warren_session_device_query_answered(peer);
-	g_autofree char *q = next ? g_steal_pointer(&next->deferred_query) : NULL;
 
-	if (q)
-		got_otr(next, q);
+	if (next == NULL)
+		return;
+	replay_next = next;
+	if (routing == NULL)
+		replay_now();
 }
 
 /* Drops the channel (not the peer, not its retry timer). */
@@ -207,6 +223,8 @@ warren_session_peer_free(gpointer data)
 	warren_peer_free(peer->core);
 	if (routing == peer)
 		routing = NULL;
+	if (replay_next == peer)
+		replay_next = NULL;
 	g_free(peer->full);
 	g_free(peer->their_onion);
 	g_free(peer->asked_fp);
@@ -300,6 +318,8 @@ got_otr(Peer *peer, const char *text)
 	routing = peer;
 	ok = warren_otr_receive(peer->conn->otr, peer->bare, text, &p, &error);
 	routing = was;
+	if (routing == NULL && replay_next)
+		replay_now(); /* never inside libotr */
 	if (!ok) {
 		if (error) {
 			warren_debug_warn("dropped a message from %s: %s\n",
@@ -659,6 +679,10 @@ otr_secure(WarrenOtr *otr, const char *bare, guint32 instance,
 	}
 	if (peer_is_secure(peer))
 		return; /* refreshed keys of the same session */
+	if (!warren_session_device_claim(peer, instance)) {
+		warren_session_peer_fail(peer, "the device has a channel of its own");
+		return;
+	}
 	warren_session_device_bind(peer, instance);
 	replay_query(peer);
 	if (!warren_peer_secured(peer->core))

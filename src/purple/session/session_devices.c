@@ -40,7 +40,7 @@ warren_session_devices_of(WarrenConn *conn, const char *bare)
 	g_hash_table_iter_init(&iter, conn->sessions);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		Peer *p = value;
-		if (p != first && g_str_equal(p->bare, bare))
+		if (p != first && !p->moved && g_str_equal(p->bare, bare))
 			g_ptr_array_add(all, p);
 	}
 	return all;
@@ -168,6 +168,29 @@ warren_session_device_find(WarrenConn *conn, const char *bare, guint32 instance)
 			return p;
 	}
 	return NULL;
+}
+
+gboolean
+warren_session_device_claim(Peer *peer, guint32 instance)
+{
+	Peer *other = instance ? warren_session_device_find(peer->conn, peer->bare,
+	                                                     instance) : NULL;
+	WarrenOutbox *ob = peer->conn->outbox;
+
+	if (other == NULL || other == peer)
+		return TRUE;
+	warren_debug_warn("%s: device %08x answered on %s, known at %s\n",
+	                  warren_priv(peer->bare), instance,
+	                  warren_priv(peer->resource), warren_priv(other->resource));
+	if (peer->instance != 0 || warren_session_device_is_first(peer))
+		return FALSE;
+	g_free(other->resource);
+	other->resource = g_steal_pointer(&peer->resource);
+	peer->moved = TRUE;
+	if (!warren_outbox_ack_upto(ob, peer->key, warren_outbox_last_id(ob, peer->key),
+	                            NULL))
+		warren_debug_error("outbox: cannot drop a moved device's copies\n");
+	return FALSE;
 }
 
 void

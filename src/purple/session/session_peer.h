@@ -53,6 +53,8 @@ typedef struct {
 	gboolean answering_query; /* our OTR master context answers this
 	                           * channel's query (one at a time) */
 	char *deferred_query;     /* a query that waits for another device's */
+	gboolean moved;           /* its device is another Peer's (same OTR
+	                           * instance): no longer one of the contact's */
 } Peer;
 
 /* The state of the contact's channel (core/peer/peer.h). */
@@ -125,6 +127,13 @@ gboolean warren_session_device_set_held(WarrenConn *conn, const char *bare,
                                         guint32 instance, gboolean held);
 gboolean warren_session_device_is_held(WarrenConn *conn, const char *bare,
                                        guint32 instance);
+/* Whether @peer's channel may become device @instance's: FALSE (and the
+ * channel must go) if another Peer of the contact is that device. A Peer
+ * that was no device yet (a new resource) hands its resource to that
+ * device and is no longer one (its queue, copies, dropped): a device that
+ * signed in again under another resource. One bound to another device
+ * keeps it: the server cannot make one device's queue drain into another. */
+gboolean warren_session_device_claim(Peer *peer, guint32 instance);
 /* Ends @peer's OTR session as its channel goes: the contact's only
  * device's, every instance; one of several devices', its instance only. */
 void warren_session_device_otr_end(Peer *peer);
