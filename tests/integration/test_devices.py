@@ -250,6 +250,17 @@ def test_new_device_not_now_then_verified_from_menu(prosody, tornet, hosts):
 N = 20
 
 
+def tabulate(entries, rows, failures):
+    """A delivery row for each (who, seen, want); a failure for each device
+    that misses one of `want` or shows one twice."""
+    for who, seen, want in entries:
+        missing, dup = once_each(seen, want)
+        rows.append(f"{who}: shown {len(seen)} of {len(want)}, missing {len(missing)}, "
+                    f"duplicated {len(dup)}")
+        if missing or dup:
+            failures.append(f"{who}: missing {missing[:6]} duplicated {dup[:6]}")
+
+
 def report(artifacts, name, lines):
     text = "\n".join(lines)
     print("\n" + text)
@@ -278,14 +289,10 @@ def test_two_devices_interleaved(prosody, tornet, hosts, artifacts):
     took = settle([home, work, bob], done, [w])
     at_bob = shown(bob, home.bare, "home-") + shown(bob, home.bare, "work-")
     rows, failures = [f"settled after {took:.0f} s"], []
-    for who, seen, want in (("bob (from home+work)", at_bob, want_a),
-                            ("alice/home (from bob)", shown(home, bob.bare, "bob-"), want_b),
-                            ("alice/work (from bob)", shown(work, bob.bare, "bob-"), want_b)):
-        missing, dup = once_each(seen, want)
-        rows.append(f"{who}: shown {len(seen)} of {len(want)}, missing {len(missing)}, "
-                    f"duplicated {len(dup)}")
-        if missing or dup:
-            failures.append(f"{who}: missing {missing[:6]}... duplicated {dup[:6]}")
+    tabulate((("bob (from home+work)", at_bob, want_a),
+              ("alice/home (from bob)", shown(home, bob.bare, "bob-"), want_b),
+              ("alice/work (from bob)", shown(work, bob.bare, "bob-"), want_b)),
+             rows, failures)
     rows.append(f"'Delivered' lines: home {delivered_count(home)}, work "
                 f"{delivered_count(work)}, bob {delivered_count(bob)}")
     rows.append(f"bob's questions: {w.seen}; CHANGED warnings at bob: {w.warnings()}")
@@ -303,23 +310,33 @@ def test_two_devices_interleaved(prosody, tornet, hosts, artifacts):
     assert not failures, text + "\n" + "\n".join(failures)
 
 
+def work_away_while_bob_writes(home, work, bob, w, prefix, n):
+    """Both of alice's devices and bob greet each other; then work signs off
+    (its host closed) and bob writes n messages, which home shows. Returns
+    their texts."""
+    home.host.cmd(f"send {home.acct} {bob.bare} hello-home")
+    work.host.cmd(f"send {work.acct} {bob.bare} hello-work")
+    bob.host.cmd(f"send {bob.acct} {home.bare} hi-both")
+    settle([home, work, bob], lambda: len(shown(bob, home.bare, "hello-")) >= 2 and
+           shown(work, bob.bare, "hi-both") and shown(home, bob.bare, "hi-both"),
+           [w], timeout=180, quiet=5)
+    work.host.cmd(f"disconnect {work.acct}")
+    work.host.wait(rf"^signed-off {re.escape(work.acct)}$", timeout=30)
+    work.host.close()
+    want = [f"{prefix}-{i}" for i in range(n)]
+    for t in want:
+        bob.host.cmd(f"send {bob.acct} {home.bare} {t}")
+    settle([home, bob], lambda: len(set(shown(home, bob.bare, f"{prefix}-"))) == n,
+           [w], timeout=180, quiet=3)
+    return want
+
+
 def test_device_offline_then_back(prosody, tornet, hosts, artifacts):
     """work is offline while bob writes 10 messages; home shows them at
     once; work, back, shows all 10 it missed; home none twice."""
     home, work, bob = alice_two_devices_and_bob(prosody, tornet, hosts)
     w = Watcher(bob)
-    home.host.cmd(f"send {home.acct} {bob.bare} hello-home")
-    work.host.cmd(f"send {work.acct} {bob.bare} hello-work")
-    settle([home, work, bob], lambda: len(shown(bob, home.bare, "hello-")) >= 2,
-           [w], timeout=180, quiet=5)
-    work.host.cmd(f"disconnect {work.acct}")
-    work.host.wait(rf"^signed-off {re.escape(work.acct)}$", timeout=30)
-    work.host.close()
-    want = [f"missed-{i}" for i in range(10)]
-    for t in want:
-        bob.host.cmd(f"send {bob.acct} {home.bare} {t}")
-    settle([home, bob], lambda: len(set(shown(home, bob.bare, "missed-"))) == 10,
-           [w], timeout=180, quiet=5)
+    want = work_away_while_bob_writes(home, work, bob, w, "missed", 10)
     home_before = list(shown(home, bob.bare, "missed-"))
     pending_for_work = any(l.startswith(f"conv-write {bob.acct} ") and
                            "Delivered to home; pending for work" in l
@@ -331,14 +348,10 @@ def test_device_offline_then_back(prosody, tornet, hosts, artifacts):
     took = settle([home, work, bob],
                   lambda: len(set(shown(work, bob.bare, "missed-"))) == 10, [w])
     rows, failures = [f"work back; settled after {took:.0f} s"], []
-    for who, seen in (("alice/home while work offline", home_before),
-                      ("alice/home in all", shown(home, bob.bare, "missed-")),
-                      ("alice/work after coming back", shown(work, bob.bare, "missed-"))):
-        missing, dup = once_each(seen, want)
-        rows.append(f"{who}: shown {len(seen)} of 10, missing {len(missing)}, "
-                    f"duplicated {len(dup)}")
-        if missing or dup:
-            failures.append(f"{who}: missing {missing} duplicated {dup}")
+    tabulate((("alice/home while work offline", home_before, want),
+              ("alice/home in all", shown(home, bob.bare, "missed-"), want),
+              ("alice/work after coming back", shown(work, bob.bare, "missed-"), want)),
+             rows, failures)
     rows.append(f"bob's questions: {w.seen}; CHANGED warnings at bob: {w.warnings()}")
     rows.append(f"bob told 'Delivered to home; pending for work': {pending_for_work}")
     if not pending_for_work:
@@ -385,21 +398,8 @@ def test_device_back_under_another_resource(prosody, tornet, hosts, artifacts):
     twice."""
     home, work, bob = alice_two_devices_and_bob(prosody, tornet, hosts)
     w = Watcher(bob)
-    home.host.cmd(f"send {home.acct} {bob.bare} hello-home")
-    work.host.cmd(f"send {work.acct} {bob.bare} hello-work")
-    bob.host.cmd(f"send {bob.acct} {home.bare} hi-both")
-    settle([home, work, bob], lambda: len(shown(bob, home.bare, "hello-")) >= 2 and
-           shown(work, bob.bare, "hi-both") and shown(home, bob.bare, "hi-both"),
-           [w], timeout=180, quiet=5)
+    want = work_away_while_bob_writes(home, work, bob, w, "away", 5)
     setup_seen = list(w.seen)
-    work.host.cmd(f"disconnect {work.acct}")
-    work.host.wait(rf"^signed-off {re.escape(work.acct)}$", timeout=30)
-    work.host.close()
-    want = [f"away-{i}" for i in range(5)]
-    for t in want:
-        bob.host.cmd(f"send {bob.acct} {home.bare} {t}")
-    settle([home, bob], lambda: len(set(shown(home, bob.bare, "away-"))) == 5,
-           [w], timeout=180, quiet=3)
 
     # The same account (its directory: key, instance tag, outbox), renamed.
     acct2 = work.acct.rsplit("/", 1)[0] + "/work2"
@@ -414,13 +414,8 @@ def test_device_back_under_another_resource(prosody, tornet, hosts, artifacts):
     took = settle([home, work2, bob],
                   lambda: len(set(shown(work2, bob.bare, "away-"))) == 5, [w])
     rows, failures = [f"work back as work2; settled after {took:.0f} s"], []
-    for who, seen in (("alice/work2", shown(work2, bob.bare, "away-")),
-                      ("alice/home", shown(home, bob.bare, "away-"))):
-        missing, dup = once_each(seen, want)
-        rows.append(f"{who}: shown {len(seen)} of 5, missing {len(missing)}, "
-                    f"duplicated {len(dup)}")
-        if missing or dup:
-            failures.append(f"{who}: missing {missing} duplicated {dup}")
+    tabulate((("alice/work2", shown(work2, bob.bare, "away-"), want),
+              ("alice/home", shown(home, bob.bare, "away-"), want)), rows, failures)
     rows.append(f"bob's questions: setup {setup_seen}, after {w.seen[len(setup_seen):]}")
     if w.seen[len(setup_seen):] or w.warnings():
         failures.append("bob was asked about a device he knows")
