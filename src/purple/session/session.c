@@ -113,10 +113,6 @@ peer_get(WarrenConn *conn, const char *bare, gboolean create)
 	return peer;
 }
 
-/* The device whose channel libotr is answering now, if any: libotr's
- * answer to a query names no instance, the channel it came on does. */
-static Peer *routing;
-
 #define LINGER_MS 1500
 static GSList *lingering; /* channels closing gracefully */
 
@@ -148,54 +144,25 @@ warren_session_shutdown(void)
 }
 
 /* TRUE while bytes written to the peer's channel can reach it. */
-static gboolean
-peer_writable(Peer *peer)
+gboolean
+warren_session_peer_writable(Peer *peer)
 {
 	return peer != NULL && peer->ch != NULL && peer_state(peer) >= WARREN_PEER_AKE &&
 	       warren_channel_get_state(peer->ch) == WARREN_CHANNEL_STATE_CONNECTED;
-}
-
-static void got_otr(Peer *peer, const char *text);
-
-/* A device whose deferred query goes once libotr has returned. */
-static Peer *replay_next;
-
-static void
-replay_now(void)
-{
-	Peer *next = g_steal_pointer(&replay_next);
-	g_autofree char *q = next ? g_steal_pointer(&next->deferred_query) : NULL;
-
-	if (q && next->ch)
-		got_otr(next, q);
-}
-
-/* @peer's query was answered (private, or its channel gone): another
- * device's waiting query goes now, or after the message libotr is on. */
-static void
-replay_query(Peer *peer)
-{
-	Peer *next = warren_session_device_query_answered(peer);
-
-	if (next == NULL)
-		return;
-	replay_next = next;
-	if (routing == NULL)
-		replay_now();
 }
 
 /* Drops the channel (not the peer, not its retry timer). */
 static void
 peer_drop_channel(Peer *peer)
 {
-	gboolean graceful = peer_writable(peer);
+	gboolean graceful = warren_session_peer_writable(peer);
 
 	if (warren_session_device_is_first(peer))
 		warren_xfer_ui_secure(peer->conn, peer->bare, FALSE); /* xfer */
 	warren_peer_channel_down(peer->core); /* state CLOSING */
 	if (peer->conn->otr && peer->ch)
 		warren_session_device_otr_end(peer); /* while it can be sent */
-	replay_query(peer);
+	warren_session_otr_dropped(peer);
 	warren_session_intro_end(peer); /* the handshake is over */
 	warren_session_creds_ended(peer);
 	warren_session_bulk_drop(peer); /* xfer: its chunks resume on the next */
@@ -221,10 +188,7 @@ warren_session_peer_free(gpointer data)
 
 	peer_drop_channel(peer);
 	warren_peer_free(peer->core);
-	if (routing == peer)
-		routing = NULL;
-	if (replay_next == peer)
-		replay_next = NULL;
+	warren_session_otr_forget(peer);
 	g_free(peer->full);
 	g_free(peer->their_onion);
 	g_free(peer->asked_fp);
@@ -306,46 +270,11 @@ warren_session_peer_redial(Peer *peer)
 /* ---- Frames ------------------------------------------------------------- */
 
 static void
-got_otr(Peer *peer, const char *text)
-{
-	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
-	GError *error = NULL;
-	Peer *was = routing;
-	gboolean ok;
-
-	if (peer->conn->otr == NULL || warren_session_device_query_waits(peer, text))
-		return;
-	routing = peer;
-	ok = warren_otr_receive(peer->conn->otr, peer->bare, text, &p, &error);
-	routing = was;
-	if (routing == NULL && replay_next)
-		replay_now(); /* never inside libotr */
-	if (!ok) {
-		if (error) {
-			warren_debug_warn("dropped a message from %s: %s\n",
-			                  warren_priv(peer->bare), error->message);
-			g_autofree char *msg = g_strdup_printf(
-				_("A message from this contact was dropped: %s."),
-				error->message);
-			warren_session_ui()->notice(peer->conn, peer->bare, msg);
-			if (g_error_matches(error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_HOSTILE))
-				warren_session_peer_fail(peer, "OTR bounds"); /* its messages stay pending */
-			g_error_free(error);
-		}
-		return;
-	}
-	warren_peer_got_payload(peer->core, &p);
-	if (p.xfer && peer_is_trusted(peer)) /* xfer: only under the known key */
-		warren_xfer_ui_got_control(peer->conn, peer->bare, p.xfer);
-	warren_otr_payload_clear(&p);
-}
-
-static void
 handle_frame(Peer *peer, WarrenFrame *f)
 {
 	switch (f->type) {
 	case WARREN_FRAME_OTR:
-		got_otr(peer, f->otr.text);
+		warren_session_otr_got(peer, f->otr.text);
 		break;
 	case WARREN_FRAME_MSG:
 	case WARREN_FRAME_ACK:
@@ -424,12 +353,8 @@ on_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 		                                        WARREN_SESSION_PROTOCOL_VERSION,
 		                                        peer->sid));
 		/* Nothing but the AKE until the conversation is private. */
-		if (peer->initiator && peer->conn->otr) {
-			Peer *was = routing;
-			routing = peer;
-			warren_otr_start(peer->conn->otr, peer->bare, 0);
-			routing = was;
-		}
+		if (peer->initiator && peer->conn->otr)
+			warren_session_otr_start(peer);
 	} else if (state == WARREN_CHANNEL_STATE_FAILED || state == WARREN_CHANNEL_STATE_CLOSED) {
 		if (g_error_matches(error, WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL))
 			warren_session_ui()->notice(peer->conn, peer->bare,
@@ -618,7 +543,7 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 	WarrenConn *conn = warren_conn_get(gc);
 	Peer *peer = conn && outbox_of(conn) ? peer_get(conn, bare, TRUE) : NULL;
 
-	if (peer_writable(peer)) {
+	if (warren_session_peer_writable(peer)) {
 		if (warren_session_peer_is_paused(peer))
 			return FALSE; /* as fast as Tor takes it, no faster */
 		warren_peer_got_bytes(peer->core);
@@ -631,112 +556,6 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 	return FALSE;
 }
 #endif
-
-/* ---- OTR engine callbacks ----------------------------------------------- */
-
-/* The device an OTR event of @bare's @instance is about: the channel
- * libotr is answering, else the device bound to @instance. */
-static Peer *
-routed(WarrenConn *conn, const char *bare, guint32 instance)
-{
-	if (routing && routing->conn == conn && g_str_equal(routing->bare, bare))
-		return routing;
-	return warren_session_device_find(conn, bare, instance);
-}
-
-static void
-otr_inject(WarrenOtr *otr, const char *bare, guint32 instance,
-           const char *message, gpointer data)
-{
-	Peer *peer = routed(data, bare, instance);
-
-	if (peer_writable(peer))
-		send_frame(peer, warren_frame_new_otr(message));
-}
-
-static gboolean
-otr_connected(WarrenOtr *otr, const char *bare, gpointer data)
-{
-	return peer_writable(routed(data, bare, 0));
-}
-
-static void
-otr_secure(WarrenOtr *otr, const char *bare, guint32 instance,
-           gboolean secure, gpointer data)
-{
-	WarrenConn *conn = data;
-	Peer *peer = routed(conn, bare, instance);
-
-	if (peer == NULL || peer->ch == NULL)
-		return;
-	if (!secure && !warren_session_device_is_for(peer, instance))
-		return; /* another device's session: not this channel's */
-	if (!secure) {
-		/* In CLOSING (our own drop) this is expected. */
-		if (peer_is_secure(peer))
-			warren_session_peer_fail(peer, "the contact ended the private conversation");
-		return;
-	}
-	if (peer_is_secure(peer))
-		return; /* refreshed keys of the same session */
-	if (!warren_session_device_claim(peer, instance)) {
-		warren_session_peer_fail(peer, "the device has a channel of its own");
-		return;
-	}
-	warren_session_device_bind(peer, instance);
-	replay_query(peer);
-	if (!warren_peer_secured(peer->core))
-		return;
-	warren_debug_info("private conversation with %s after %.0f ms of channel\n",
-	                  warren_priv(bare),
-	                  (g_get_monotonic_time() -
-	                   warren_peer_get_connected_at(peer->core)) / 1000.0);
-	warren_session_trust_secured(peer); /* is it the known key? */
-	peer->direct_tries = 0; /* its next dial tries direct again */
-}
-
-static void
-otr_new_fingerprint(WarrenOtr *otr, const char *bare, const char *fp,
-                    const char *const *old, gpointer data)
-{
-	/* A new device or a changed key: decided when the AKE completes
-	 * (session_trust.c), not here. */
-	warren_debug_info("a key of %s never seen before\n", warren_priv(bare));
-}
-
-static void
-otr_smp(WarrenOtr *otr, const char *bare, WarrenOtrSmpEvent event,
-        const char *question, gpointer data)
-{
-	WarrenConn *conn = data;
-	char *fp;
-
-	if (event == WARREN_OTR_SMP_SUCCEEDED &&
-	    warren_otr_get_trust(conn->otr, bare) == WARREN_OTR_TRUST_VERIFIED &&
-	    (fp = warren_otr_session_fingerprint(conn->otr, bare, 0)) != NULL) {
-		warren_session_verified(conn, bare, fp); /* the key SMP just proved */
-		g_free(fp);
-	}
-	warren_session_ui()->smp(conn, bare, event, question);
-}
-
-static void
-otr_notice(WarrenOtr *otr, const char *bare, const char *message, gpointer data)
-{
-	if (bare)
-		warren_session_ui()->notice(data, bare, message);
-	else
-		warren_debug_error("OTR: %s\n", message);
-}
-
-static const WarrenOtrCallbacks otr_callbacks = {
-	.inject = otr_inject,
-	.connected = otr_connected,
-	.secure = otr_secure,
-	.new_fingerprint = otr_new_fingerprint,
-	.smp = otr_smp,
-	.notice = otr_notice,
-};
 
 static void
 key_ready(WarrenOtr *otr, const GError *error, gpointer data)
@@ -777,7 +596,7 @@ warren_session_start(WarrenConn *conn, GError **error)
 		                  warren_outbox_get_recovered_bytes(conn->outbox));
 	warren_outbox_ui_opened(conn);
 
-	conn->otr = warren_otr_new(dir, self, WARREN_PRPL_ID, &otr_callbacks, conn,
+	conn->otr = warren_otr_new(dir, self, WARREN_PRPL_ID, &warren_session_otr_callbacks, conn,
 	                           &local);
 	if (conn->otr != NULL && !warren_contact_trust_open(conn, dir, error))
 		return FALSE;

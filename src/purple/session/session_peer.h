@@ -11,6 +11,7 @@
 #include "purple/connection.h"
 #include "core/channel/channel.h"
 #include "core/channel/frame.h"
+#include "core/otr/otr.h"
 #include "core/peer/peer.h"
 #include "purple/xmpp/signalling.h"
 #include "core/tor/tor.h"
@@ -89,6 +90,21 @@ guint64 warren_session_peer_xfer_in_flight(Peer *peer);
 void warren_session_peer_xfer_writable(Peer *peer);
 /* TRUE while enough waits on the channel for the contact (or none is). */
 gboolean warren_session_peer_is_paused(Peer *peer);
+
+/* TRUE while bytes written to @peer's channel can reach it. */
+gboolean warren_session_peer_writable(Peer *peer);
+
+/* session_otr.c */
+/* What the account's OTR engine is given to act through. */
+extern const WarrenOtrCallbacks warren_session_otr_callbacks;
+/* An OTR frame's text from @peer's channel (message, AKE, SMP...). */
+void warren_session_otr_got(Peer *peer, const char *text);
+/* Starts the AKE on @peer's channel (its initiator). */
+void warren_session_otr_start(Peer *peer);
+/* @peer's channel is going: another device's waiting query may go. */
+void warren_session_otr_dropped(Peer *peer);
+/* @peer is freed. */
+void warren_session_otr_forget(Peer *peer);
 
 /* session_engine.c */
 /* What each contact's engine (core/peer) is given to act through. */
