@@ -98,6 +98,9 @@ typedef struct {
 	              gpointer data);
 	/* The session is private under a key that is not the known one. */
 	void (*held)(WarrenPeer *peer, gpointer data);
+	/* Optional: whether a channel is worth retrying with nothing
+	 * pending (a failed dial is retried with backoff while it is). */
+	gboolean (*wants_channel)(WarrenPeer *peer, gpointer data);
 } WarrenPeerCallbacks;
 
 /* (transfer full) The engine for @contact over @outbox (borrowed; it must

@@ -170,6 +170,34 @@ warren_session_device_find(WarrenConn *conn, const char *bare, guint32 instance)
 	return NULL;
 }
 
+static gboolean
+is_online(Peer *peer, GPtrArray *names)
+{
+	for (guint i = 0; i < names->len; i++)
+		if (g_strcmp0(g_ptr_array_index(names, i), peer->resource) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+gboolean
+warren_session_device_may_have_moved(Peer *peer)
+{
+	g_autoptr(GPtrArray) devices = NULL;
+	g_autoptr(GPtrArray) names = NULL;
+
+	if (peer->instance != 0 || peer->ch != NULL)
+		return FALSE;
+	devices = warren_session_devices_of(peer->conn, peer->bare);
+	names = warren_presence_warren_resources(peer->conn->gc, peer->bare);
+	for (guint i = 0; i < devices->len; i++) {
+		Peer *p = g_ptr_array_index(devices, i);
+		if (p != peer && p->instance != 0 && !is_online(p, names) &&
+		    warren_peer_has_pending(p->core))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 gboolean
 warren_session_device_claim(Peer *peer, guint32 instance)
 {
@@ -237,7 +265,9 @@ warren_session_device_otr_end(Peer *peer)
 {
 	g_autoptr(GPtrArray) devices = warren_session_devices_of(peer->conn, peer->bare);
 
-	if (devices->len <= 1)
+	if (peer->moved) /* its session is its device's now: the next AKE renews it */
+		warren_otr_channel_gone(peer->conn->otr, peer->bare);
+	else if (devices->len <= 1)
 		warren_otr_end(peer->conn->otr, peer->bare); /* an AKE under way too */
 	else if (peer->instance != 0)
 		warren_otr_end_instance(peer->conn->otr, peer->bare, peer->instance);

@@ -135,7 +135,8 @@ warren_session_peer_online(PurpleConnection *gc, const char *bare)
 		g_ptr_array_add(devices, warren_session_peer_get(conn, bare));
 	for (guint i = 0; i < devices->len; i++) {
 		Peer *peer = g_ptr_array_index(devices, i);
-		if (peer->ch == NULL && warren_peer_has_pending(peer->core)) {
+		if (peer->ch == NULL && (warren_peer_has_pending(peer->core) ||
+		                         warren_session_device_may_have_moved(peer))) {
 			warren_peer_reset_backoff(peer->core);
 			warren_session_dial(peer);
 		}

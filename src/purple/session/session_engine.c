@@ -196,6 +196,14 @@ peer_held(WarrenPeer *core, gpointer data)
 		warren_session_peer_fail(peer, "a key the user holds");
 }
 
+/* A resource that may be an away device under a new name: dialled until
+ * its AKE says which device it is (session_devices.c). */
+static gboolean
+peer_wants_channel(WarrenPeer *core, gpointer data)
+{
+	return warren_session_device_may_have_moved(data);
+}
+
 const WarrenPeerCallbacks warren_session_engine_callbacks = {
 	.show = peer_show,
 	.delivered = peer_delivered,
@@ -210,6 +218,7 @@ const WarrenPeerCallbacks warren_session_engine_callbacks = {
 	.secured = peer_secured,
 	.held = peer_held,
 	.creds = peer_creds,
+	.wants_channel = peer_wants_channel,
 };
 
 /* IDLE_CLOSE_S, or the account's hidden "channel-idle-close" (seconds; for

@@ -130,7 +130,13 @@ otr_secure(WarrenOtr *otr, const char *bare, guint32 instance,
 	if (peer_is_secure(peer))
 		return; /* refreshed keys of the same session */
 	if (!warren_session_device_claim(peer, instance)) {
+		Peer *device = warren_session_device_find(conn, bare, instance);
+
 		warren_session_peer_fail(peer, "the device has a channel of its own");
+		if (device && device->ch == NULL) { /* what waits for it goes now */
+			warren_peer_reset_backoff(device->core);
+			warren_session_dial(device);
+		}
 		return;
 	}
 	warren_session_device_bind(peer, instance);

@@ -150,6 +150,10 @@ gboolean warren_session_device_is_held(WarrenConn *conn, const char *bare,
  * signed in again under another resource. One bound to another device
  * keeps it: the server cannot make one device's queue drain into another. */
 gboolean warren_session_device_claim(Peer *peer, guint32 instance);
+/* Whether @peer, a resource not known as a device yet, may be a device of
+ * the contact that is away with messages waiting (signed in again under
+ * another resource): worth a channel to learn which device it is. */
+gboolean warren_session_device_may_have_moved(Peer *peer);
 /* Ends @peer's OTR session as its channel goes: the contact's only
  * device's, every instance; one of several devices', its instance only. */
 void warren_session_device_otr_end(Peer *peer);
