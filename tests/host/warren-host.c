@@ -680,6 +680,9 @@ main(int argc, char **argv)
 	loop = g_main_loop_new(NULL, FALSE);
 	purple_util_set_user_dir(user_dir);
 	purple_debug_set_enabled(debug);
+	/* Debugging: JIDs and addresses in the debug log (never in CI logs). */
+	if (g_getenv("WARREN_HOST_UNSAFE_DEBUG"))
+		purple_debug_set_unsafe(TRUE);
 	purple_core_set_ui_ops(&core_ops);
 	purple_eventloop_set_ui_ops(&eventloop_ops);
 	purple_conversations_set_ui_ops(&conv_ops);

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Several devices of one account (issue 13): what test_devices.py and
-devices_pending.py share. One account signed in on several warren-hosts at
+"""Several devices of one account (issue 13): what test_devices.py's
+tests share. One account signed in on several warren-hosts at
 once, each with its own user directory (its own OTR key, instance tag,
 onion and outbox) and its own XMPP resource, as a person with Pidgin at
 home and at work; bob on a host of his own. Over prosody and the private

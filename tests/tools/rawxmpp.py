@@ -11,7 +11,7 @@ roster push: result; anything else: service-unavailable) unless
 
     rawxmpp.py --host 127.0.0.1 --port P --jid user@domain/res --password PW
                [--script FILE] [--timeout S] [--log FILE] [--register]
-               [--no-presence] [--no-auto-reply] [--verbose]
+               [--no-presence] [--no-auto-reply] [--feature VAR]... [--verbose]
 
 --register  in-band registration (XEP-0077) of --jid's node with --password,
             then exit (0 on success, 1 on failure, e.g. conflict).
@@ -20,6 +20,8 @@ roster push: result; anything else: service-unavailable) unless
 --log       append every stanza sent ("SEND") and received ("RECV"), raw, one
             per line with a timestamp ("UNSENT": not sent, connection gone).
 --no-presence   do not send initial presence.
+--feature   also name VAR in the disco#info answers (e.g. urn:xmpp:warren:0:
+            claim to run Warren); may be given several times.
 --verbose   also print the log lines and matches on stderr.
 
 Script: one command per line; blank lines and lines starting with '#' are
@@ -327,8 +329,10 @@ class Client:
             elif child is not None and child.ns == NS_DISCO_INFO and e.get("type") == "get":
                 self.send_raw("<iq type='result' id=%s%s><query xmlns='%s'>"
                               "<identity category='client' type='pc' name='rawxmpp'/>"
-                              "<feature var='%s'/><feature var='%s'/></query></iq>"
-                              % (iqid, to, NS_DISCO_INFO, NS_DISCO_INFO, NS_PING))
+                              "<feature var='%s'/><feature var='%s'/>%s</query></iq>"
+                              % (iqid, to, NS_DISCO_INFO, NS_DISCO_INFO, NS_PING,
+                                 "".join("<feature var=%s/>" % quoteattr(f)
+                                         for f in self.args.feature)))
             elif child is not None and child.ns == "jabber:iq:roster" and e.get("type") == "set":
                 self.send_raw("<iq type='result' id=%s%s/>" % (iqid, to))
             else:
@@ -558,6 +562,7 @@ def main():
     ap.add_argument("--no-presence", action="store_true")
     ap.add_argument("--no-auto-reply", action="store_true",
                     help="do not answer pings/disco/other iqs addressed to us")
+    ap.add_argument("--feature", action="append", default=[])
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args()
 

@@ -34,6 +34,7 @@ struct Side {
 	guint pings;
 	guint dials;
 	guint helds;
+	gboolean wants;      /* wants_channel answers */
 	guint notices;
 	char *dropped;         /* the last reason for a drop */
 	guint drops;
@@ -162,6 +163,12 @@ cb_held(WarrenPeer *peer, gpointer data)
 	((Side *)data)->helds++;
 }
 
+static gboolean
+cb_wants_channel(WarrenPeer *peer, gpointer data)
+{
+	return ((Side *)data)->wants;
+}
+
 static const WarrenPeerCallbacks callbacks = {
 	.show = cb_show,
 	.delivered = cb_delivered,
@@ -175,6 +182,7 @@ static const WarrenPeerCallbacks callbacks = {
 	.drop = cb_drop,
 	.secured = cb_secured,
 	.held = cb_held,
+	.wants_channel = cb_wants_channel,
 };
 
 /* ---- Fixture ------------------------------------------------------------ */
@@ -496,6 +504,21 @@ test_delivered_only_on_ack(Fixture *f, gconstpointer data)
 
 /* ---- Backoff and liveness ----------------------------------------------- */
 
+/* Nothing pending: a failed dial is retried only while the glue wants a
+ * channel anyway (a resource that may be an away device, renamed). */
+static void
+test_wants_channel(Fixture *f, gconstpointer data)
+{
+	f->a.wants = TRUE;
+	warren_peer_fail(f->a.peer, "test");
+	g_assert_true(warren_peer_is_redial_pending(f->a.peer));
+	wait_ms(60);
+	g_assert_cmpuint(f->a.dials, ==, 1);
+	f->a.wants = FALSE;
+	warren_peer_fail(f->a.peer, "test");
+	g_assert_false(warren_peer_is_redial_pending(f->a.peer));
+}
+
 static void
 test_backoff(Fixture *f, gconstpointer data)
 {
@@ -688,6 +711,7 @@ main(int argc, char **argv)
 	ADD("/peer/cumulative-ack", test_cumulative_ack);
 	ADD("/peer/delivered-only-on-ack", test_delivered_only_on_ack);
 	ADD("/peer/backoff", test_backoff);
+	ADD("/peer/wants-channel", test_wants_channel);
 	ADD("/peer/dead-channel", test_dead_channel);
 	ADD("/peer/no-ake-and-idle", test_no_ake_and_idle);
 	ADD("/peer/held-key", test_held_key);

@@ -201,6 +201,15 @@ op_gone_secure (void *opdata, ConnContext *context)
                     otr->user_data);
 }
 
+/* A new AKE on a context that was private already (libotr says "still
+ * secure"): a new channel of that instance, or a refresh on the same one;
+ * told like the first (the glue ignores a channel that is private). */
+static void
+op_still_secure (void *opdata, ConnContext *context, int is_reply)
+{
+  op_gone_secure (opdata, context);
+}
+
 static void
 op_gone_insecure (void *opdata, ConnContext *context)
 {
@@ -363,6 +372,7 @@ static const OtrlMessageAppOps ops = {
   .new_fingerprint = op_new_fingerprint,
   .write_fingerprints = op_write_fingerprints,
   .gone_secure = op_gone_secure,
+  .still_secure = op_still_secure,
   .gone_insecure = op_gone_insecure,
   .max_message_size = op_max_message_size,
   .account_name = op_account_name,
@@ -834,6 +844,15 @@ unbind_instance (WarrenOtr *otr, const char *peer, guint32 instance)
       b->instances[i] = b->instances[--b->n_instances];
   /* The ended channel's key exchanges and errors go with it. */
   b->ake_starts = b->errors = 0;
+}
+
+void
+warren_otr_channel_gone (WarrenOtr *otr, const char *peer)
+{
+  Bounds *b = g_hash_table_lookup (otr->bounds, peer);
+
+  if (b != NULL)
+    b->ake_starts = b->errors = 0;
 }
 
 void

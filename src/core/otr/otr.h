@@ -186,6 +186,9 @@ void warren_otr_end (WarrenOtr *otr, const char *peer);
  * stay. @instance 0: warren_otr_end(). */
 void warren_otr_end_instance (WarrenOtr *otr, const char *peer,
                               guint32 instance);
+/* A channel of @peer that never named an instance closed: its key
+ * exchanges and errors no longer count in @peer's bounds. */
+void warren_otr_channel_gone (WarrenOtr *otr, const char *peer);
 
 /* SMP with @peer (encrypted session needed). @question NULL: shared secret. */
 gboolean warren_otr_smp_start (WarrenOtr *otr, const char *peer,

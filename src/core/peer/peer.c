@@ -113,6 +113,7 @@ warren_peer_new(const char *contact, WarrenOutbox *outbox,
 	WarrenPeer *peer = g_new0(WarrenPeer, 1);
 
 	peer->contact = g_strdup(contact);
+	peer->received_as = g_strdup(contact);
 	peer->outbox = outbox;
 	peer->times = times ? *times : warren_peer_default_times;
 	peer->cb = callbacks;
@@ -139,7 +140,15 @@ warren_peer_free(WarrenPeer *peer)
 	clear_source(&peer->retry_id);
 	warren_peer_liveness_stop(peer);
 	g_free(peer->contact);
+	g_free(peer->received_as);
 	g_free(peer);
+}
+
+void
+warren_peer_set_received_as(WarrenPeer *peer, const char *contact)
+{
+	g_free(peer->received_as);
+	peer->received_as = g_strdup(contact);
 }
 
 const char *
@@ -301,7 +310,7 @@ static void
 got_message(WarrenPeer *peer, guint64 epoch, guint64 prev, guint64 id,
             const char *text)
 {
-	guint64 last = warren_outbox_last_received_in(peer->outbox, peer->contact, epoch);
+	guint64 last = warren_outbox_last_received_in(peer->outbox, peer->received_as, epoch);
 	GError *error = NULL;
 
 	if (epoch != 0 && id > last && prev > last) {
@@ -312,7 +321,7 @@ got_message(WarrenPeer *peer, guint64 epoch, guint64 prev, guint64 id,
 		/* Show, then remember, then ack: a crash in between can show a
 		 * message twice but never lose one. */
 		peer->cb->show(peer, text ? text : "", peer->data);
-		if (!warren_outbox_mark_received_in(peer->outbox, peer->contact,
+		if (!warren_outbox_mark_received_in(peer->outbox, peer->received_as,
 		                                    epoch, id, &error)) {
 			g_warning("warren peer: cannot record a delivery: %s", error->message);
 			g_clear_error(&error);

@@ -98,6 +98,9 @@ typedef struct {
 	              gpointer data);
 	/* The session is private under a key that is not the known one. */
 	void (*held)(WarrenPeer *peer, gpointer data);
+	/* Optional: whether a channel is worth retrying with nothing
+	 * pending (a failed dial is retried with backoff while it is). */
+	gboolean (*wants_channel)(WarrenPeer *peer, gpointer data);
 } WarrenPeerCallbacks;
 
 /* (transfer full) The engine for @contact over @outbox (borrowed; it must
@@ -108,6 +111,10 @@ WarrenPeer *warren_peer_new(const char *contact, WarrenOutbox *outbox,
 /* Cancels every timer; calls no callback. Accepts NULL. */
 void warren_peer_free(WarrenPeer *peer);
 const char *warren_peer_get_contact(WarrenPeer *peer);
+/* Whose received marks the contact's messages count in (default: the
+ * outbox contact given to new): one device of several keeps its own
+ * queue but counts what it receives as the contact's, by epoch. */
+void warren_peer_set_received_as(WarrenPeer *peer, const char *contact);
 void warren_peer_set_idle_close_ms(WarrenPeer *peer, guint ms);
 
 /* The state; warren_peer_set_state() checks and logs the change, refuses

@@ -25,13 +25,21 @@ warren_peer_timeout_add(guint ms, GSourceFunc fn, gpointer data)
 	return g_timeout_add(ms, fn, data);
 }
 
+/* Something to send, or the glue wants a channel anyway. */
+static gboolean
+worth_a_channel(WarrenPeer *peer)
+{
+	return warren_peer_has_pending(peer) ||
+	       (peer->cb->wants_channel && peer->cb->wants_channel(peer, peer->data));
+}
+
 static gboolean
 retry_cb(gpointer data)
 {
 	WarrenPeer *peer = data;
 
 	peer->retry_id = 0;
-	if (peer->state == WARREN_PEER_IDLE && warren_peer_has_pending(peer))
+	if (peer->state == WARREN_PEER_IDLE && worth_a_channel(peer))
 		peer->cb->dial(peer, peer->data);
 	return G_SOURCE_REMOVE;
 }
@@ -40,7 +48,7 @@ void
 warren_peer_fail(WarrenPeer *peer, const char *why)
 {
 	peer->cb->drop(peer, why, peer->data);
-	if (peer->retry_id == 0 && warren_peer_has_pending(peer)) {
+	if (peer->retry_id == 0 && worth_a_channel(peer)) {
 		peer->retry_id = warren_peer_timeout_add(peer->backoff_ms, retry_cb, peer);
 		peer->backoff_ms = MIN(peer->backoff_ms * 2, peer->times.backoff_max_ms);
 	}

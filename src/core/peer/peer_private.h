@@ -10,6 +10,7 @@
 
 struct _WarrenPeer {
 	char *contact;
+	char *received_as;           /* whose received marks (the contact) */
 	WarrenOutbox *outbox;          /* borrowed */
 	WarrenPeerTimes times;
 	const WarrenPeerCallbacks *cb;

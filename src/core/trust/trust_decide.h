@@ -124,10 +124,9 @@ const char *warren_trust_verdict_name (WarrenTrustVerdict verdict);
  *    Done (devtrust): the verdict acted on at gone-secure
  *    (purple/otr/contact_trust.c, held devices in trust_held.c), the
  *    new-device line and question and the buddy menu's devices
- *    (purple/otr/device_ui.c), the changed-key warning per device. Left:
- *    "Delivered to" per device, the device-list TLV.
- * Tests: tests/integration/devices_pending.py, moved to test_devices.py as
- * each passes.
+ *    (purple/otr/device_ui.c), the changed-key warning per device; one
+ *    Peer, channel and queue per device (purple/session/session_devices.c).
+ * Tests: tests/integration/test_devices.py.
  */
 
 G_END_DECLS

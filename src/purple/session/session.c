@@ -84,19 +84,32 @@ outbox_of(WarrenConn *conn)
 	return conn->outbox;
 }
 
+/* A new Peer of @bare's device @key ("bare" for the contact's first). */
+static Peer *
+peer_add(WarrenConn *conn, const char *bare, const char *key)
+{
+	Peer *peer = g_new0(Peer, 1);
+
+	peer->conn = conn;
+	peer->bare = g_strdup(bare);
+	peer->key = g_strdup(key);
+	peer->core = warren_peer_new(key, conn->outbox, NULL,
+	                             &warren_session_engine_callbacks, peer);
+	/* Each device has its own epoch: the contact's marks hold them all. */
+	warren_peer_set_received_as(peer->core, bare);
+	/* A moved device's Peer of the same key goes. */
+	g_hash_table_replace(conn->sessions, peer->key, peer);
+	return peer;
+}
+
+/* The contact's first device (session_devices.c has the others). */
 static Peer *
 peer_get(WarrenConn *conn, const char *bare, gboolean create)
 {
 	Peer *peer = g_hash_table_lookup(conn->sessions, bare);
 
-	if (peer == NULL && create) {
-		peer = g_new0(Peer, 1);
-		peer->conn = conn;
-		peer->bare = g_strdup(bare);
-		peer->core = warren_peer_new(bare, conn->outbox, NULL,
-		                             &warren_session_engine_callbacks, peer);
-		g_hash_table_insert(conn->sessions, peer->bare, peer);
-	}
+	if (peer == NULL && create)
+		peer = peer_add(conn, bare, bare);
 	return peer;
 }
 
@@ -131,8 +144,8 @@ warren_session_shutdown(void)
 }
 
 /* TRUE while bytes written to the peer's channel can reach it. */
-static gboolean
-peer_writable(Peer *peer)
+gboolean
+warren_session_peer_writable(Peer *peer)
 {
 	return peer != NULL && peer->ch != NULL && peer_state(peer) >= WARREN_PEER_AKE &&
 	       warren_channel_get_state(peer->ch) == WARREN_CHANNEL_STATE_CONNECTED;
@@ -142,12 +155,14 @@ peer_writable(Peer *peer)
 static void
 peer_drop_channel(Peer *peer)
 {
-	gboolean graceful = peer_writable(peer);
+	gboolean graceful = warren_session_peer_writable(peer);
 
-	warren_xfer_ui_secure(peer->conn, peer->bare, FALSE); /* xfer */
+	if (warren_session_device_is_first(peer))
+		warren_xfer_ui_secure(peer->conn, peer->bare, FALSE); /* xfer */
 	warren_peer_channel_down(peer->core); /* state CLOSING */
 	if (peer->conn->otr && peer->ch)
-		warren_otr_end(peer->conn->otr, peer->bare); /* while it can be sent */
+		warren_session_device_otr_end(peer); /* while it can be sent */
+	warren_session_otr_dropped(peer);
 	warren_session_intro_end(peer); /* the handshake is over */
 	warren_session_creds_ended(peer);
 	warren_session_bulk_drop(peer); /* xfer: its chunks resume on the next */
@@ -173,10 +188,14 @@ warren_session_peer_free(gpointer data)
 
 	peer_drop_channel(peer);
 	warren_peer_free(peer->core);
+	warren_session_otr_forget(peer);
 	g_free(peer->full);
 	g_free(peer->their_onion);
 	g_free(peer->asked_fp);
-	g_free(peer->bare); /* also the table's key */
+	g_free(peer->deferred_query);
+	g_free(peer->resource);
+	g_free(peer->bare);
+	g_free(peer->key); /* also the table's key */
 	g_free(peer);
 }
 
@@ -207,6 +226,12 @@ Peer *
 warren_session_peer_get(WarrenConn *conn, const char *bare)
 {
 	return peer_get(conn, bare, TRUE);
+}
+
+Peer *
+warren_session_peer_add(WarrenConn *conn, const char *bare, const char *key)
+{
+	return peer_add(conn, bare, key);
 }
 
 void
@@ -245,39 +270,11 @@ warren_session_peer_redial(Peer *peer)
 /* ---- Frames ------------------------------------------------------------- */
 
 static void
-got_otr(Peer *peer, const char *text)
-{
-	WarrenOtrPayload p = WARREN_OTR_PAYLOAD_INIT;
-	GError *error = NULL;
-
-	if (peer->conn->otr == NULL)
-		return;
-	if (!warren_otr_receive(peer->conn->otr, peer->bare, text, &p, &error)) {
-		if (error) {
-			warren_debug_warn("dropped a message from %s: %s\n",
-			                  warren_priv(peer->bare), error->message);
-			g_autofree char *msg = g_strdup_printf(
-				_("A message from this contact was dropped: %s."),
-				error->message);
-			warren_session_ui()->notice(peer->conn, peer->bare, msg);
-			if (g_error_matches(error, WARREN_OTR_ERROR, WARREN_OTR_ERROR_HOSTILE))
-				warren_session_peer_fail(peer, "OTR bounds"); /* its messages stay pending */
-			g_error_free(error);
-		}
-		return;
-	}
-	warren_peer_got_payload(peer->core, &p);
-	if (p.xfer && peer_is_trusted(peer)) /* xfer: only under the known key */
-		warren_xfer_ui_got_control(peer->conn, peer->bare, p.xfer);
-	warren_otr_payload_clear(&p);
-}
-
-static void
 handle_frame(Peer *peer, WarrenFrame *f)
 {
 	switch (f->type) {
 	case WARREN_FRAME_OTR:
-		got_otr(peer, f->otr.text);
+		warren_session_otr_got(peer, f->otr.text);
 		break;
 	case WARREN_FRAME_MSG:
 	case WARREN_FRAME_ACK:
@@ -357,7 +354,7 @@ on_state(WarrenChannel *ch, WarrenChannelState state, const GError *error,
 		                                        peer->sid));
 		/* Nothing but the AKE until the conversation is private. */
 		if (peer->initiator && peer->conn->otr)
-			warren_otr_start(peer->conn->otr, peer->bare, 0);
+			warren_session_otr_start(peer);
 	} else if (state == WARREN_CHANNEL_STATE_FAILED || state == WARREN_CHANNEL_STATE_CLOSED) {
 		if (g_error_matches(error, WARREN_CHANNEL_ERROR, WARREN_CHANNEL_ERROR_FULL))
 			warren_session_ui()->notice(peer->conn, peer->bare,
@@ -451,35 +448,65 @@ store(WarrenConn *conn, const char *who, const char *bare, const char *text)
 	return msg == NULL;
 }
 
+/* Sends what @peer's device has pending; TRUE if it goes now, else the
+ * status to show (if @status), NULL if none. */
+static gboolean
+send_to_device(Peer *peer, const char **status)
+{
+	if (peer_is_secure(peer) && peer_is_trusted(peer) &&
+	    !warren_peer_is_starting(peer->core)) {
+		warren_peer_flush(peer->core); /* in order, behind a paused backlog */
+		return TRUE;
+	}
+	if (peer_is_secure(peer) && !peer_is_trusted(peer)) {
+		*status = _("Pending: held until you decide about the "
+		            "contact's changed key.");
+	} else if (peer_state(peer) == WARREN_PEER_AKE) {
+		/* The AKE is under way: the message goes out, in order, with
+		 * the others when it completes. */
+	} else {
+		*status = _("Pending: Warren delivers this message as soon as "
+		            "a private channel to the contact is open.");
+		warren_session_dial(peer);
+	}
+	return FALSE;
+}
+
+/* The devices a message to @bare goes to: every one Warren knows of (the
+ * online ones made now), each with its own queue. */
+static GPtrArray *
+devices_to(WarrenConn *conn, const char *bare)
+{
+	GPtrArray *devices;
+
+	g_ptr_array_unref(warren_session_devices_online(conn, bare));
+	devices = warren_session_devices_of(conn, bare);
+	if (devices->len == 0)
+		g_ptr_array_add(devices, peer_get(conn, bare, TRUE));
+	return devices;
+}
+
 int
 warren_session_send(PurpleConnection *gc, const char *who, const char *text)
 {
 	WarrenConn *conn = warren_conn_get(gc);
 	g_autofree char *bare = NULL;
-	Peer *peer;
+	g_autoptr(GPtrArray) devices = NULL;
+	const char *status = NULL;
+	gboolean sent = FALSE;
+	guint i;
 
 	if (conn == NULL || outbox_of(conn) == NULL)
 		return -1;
 	bare = warren_contact_key(purple_connection_get_account(gc), who);
-	if (!store(conn, who, bare, text))
-		return 0;
-	peer = peer_get(conn, bare, TRUE);
-	if (peer_is_secure(peer) && peer_is_trusted(peer) &&
-	    !warren_peer_is_starting(peer->core)) {
-		warren_peer_flush(peer->core); /* in order, behind a paused backlog */
-	} else if (peer_is_secure(peer) && !peer_is_trusted(peer)) {
-		warren_session_ui()->status(conn, who,
-			_("Pending: held until you decide about the "
-			  "contact's changed key."));
-	} else if (peer_state(peer) == WARREN_PEER_AKE) {
-		/* The AKE is under way: the message goes out, in order, with
-		 * the others when it completes. */
-	} else {
-		warren_session_ui()->status(conn, who,
-			_("Pending: Warren delivers this message as soon as "
-			  "a private channel to the contact is open."));
-		warren_session_dial(peer);
-	}
+	devices = devices_to(conn, bare);
+	for (i = 0; i < devices->len; i++)
+		if (!store(conn, who, ((Peer *)g_ptr_array_index(devices, i))->key, text))
+			return i == 0 ? 0 : 1; /* queued for some devices, said why */
+	for (i = 0; i < devices->len; i++)
+		sent |= send_to_device(g_ptr_array_index(devices, i), &status);
+	if (!sent && status)
+		warren_session_ui()->status(conn, who, status);
 	return 1;
 }
 
@@ -488,18 +515,21 @@ warren_session_send_typing(PurpleConnection *gc, const char *who, PurpleTypingSt
 {
 	WarrenConn *conn = warren_conn_get(gc);
 	g_autofree char *bare = NULL;
+	g_autoptr(GPtrArray) devices = NULL;
 	Peer *peer;
 
 	if (conn == NULL)
 		return 0;
 	bare = warren_contact_key(purple_connection_get_account(gc), who);
-	peer = peer_get(conn, bare, FALSE);
+	devices = warren_session_devices_of(conn, bare);
 	/* Typing never opens a channel (and never goes through the server). */
-	if (peer)
+	for (guint i = 0; i < devices->len; i++) {
+		peer = g_ptr_array_index(devices, i);
 		warren_peer_send_typing(peer->core,
 			state == PURPLE_TYPING ? WARREN_FRAME_TYPING_ACTIVE :
 			state == PURPLE_TYPED ? WARREN_FRAME_TYPING_PAUSED :
 			WARREN_FRAME_TYPING_NONE);
+	}
 	return 0;
 }
 
@@ -513,7 +543,7 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 	WarrenConn *conn = warren_conn_get(gc);
 	Peer *peer = conn && outbox_of(conn) ? peer_get(conn, bare, TRUE) : NULL;
 
-	if (peer_writable(peer)) {
+	if (warren_session_peer_writable(peer)) {
 		if (warren_session_peer_is_paused(peer))
 			return FALSE; /* as fast as Tor takes it, no faster */
 		warren_peer_got_bytes(peer->core);
@@ -526,97 +556,6 @@ warren_session_test_inject(PurpleConnection *gc, const char *bare, const char *t
 	return FALSE;
 }
 #endif
-
-/* ---- OTR engine callbacks ----------------------------------------------- */
-
-static void
-otr_inject(WarrenOtr *otr, const char *bare, guint32 instance,
-           const char *message, gpointer data)
-{
-	Peer *peer = peer_get(data, bare, FALSE);
-
-	if (peer_writable(peer))
-		send_frame(peer, warren_frame_new_otr(message));
-}
-
-static gboolean
-otr_connected(WarrenOtr *otr, const char *bare, gpointer data)
-{
-	return peer_writable(peer_get(data, bare, FALSE));
-}
-
-static void
-otr_secure(WarrenOtr *otr, const char *bare, guint32 instance,
-           gboolean secure, gpointer data)
-{
-	WarrenConn *conn = data;
-	Peer *peer = peer_get(conn, bare, FALSE);
-
-	if (peer == NULL || peer->ch == NULL)
-		return;
-	if (!secure && !warren_session_device_is_for(peer, instance))
-		return; /* another device's session: not this channel's */
-	if (!secure) {
-		/* In CLOSING (our own drop) this is expected. */
-		if (peer_is_secure(peer))
-			warren_session_peer_fail(peer, "the contact ended the private conversation");
-		return;
-	}
-	if (peer_is_secure(peer))
-		return; /* refreshed keys of the same session */
-	warren_session_device_bind(peer, instance);
-	if (!warren_peer_secured(peer->core))
-		return;
-	warren_debug_info("private conversation with %s after %.0f ms of channel\n",
-	                  warren_priv(bare),
-	                  (g_get_monotonic_time() -
-	                   warren_peer_get_connected_at(peer->core)) / 1000.0);
-	warren_session_trust_secured(peer); /* is it the known key? */
-	peer->direct_tries = 0; /* its next dial tries direct again */
-}
-
-static void
-otr_new_fingerprint(WarrenOtr *otr, const char *bare, const char *fp,
-                    const char *const *old, gpointer data)
-{
-	/* A new device or a changed key: decided when the AKE completes
-	 * (session_trust.c), not here. */
-	warren_debug_info("a key of %s never seen before\n", warren_priv(bare));
-}
-
-static void
-otr_smp(WarrenOtr *otr, const char *bare, WarrenOtrSmpEvent event,
-        const char *question, gpointer data)
-{
-	WarrenConn *conn = data;
-	char *fp;
-
-	if (event == WARREN_OTR_SMP_SUCCEEDED &&
-	    warren_otr_get_trust(conn->otr, bare) == WARREN_OTR_TRUST_VERIFIED &&
-	    (fp = warren_otr_session_fingerprint(conn->otr, bare, 0)) != NULL) {
-		warren_session_verified(conn, bare, fp); /* the key SMP just proved */
-		g_free(fp);
-	}
-	warren_session_ui()->smp(conn, bare, event, question);
-}
-
-static void
-otr_notice(WarrenOtr *otr, const char *bare, const char *message, gpointer data)
-{
-	if (bare)
-		warren_session_ui()->notice(data, bare, message);
-	else
-		warren_debug_error("OTR: %s\n", message);
-}
-
-static const WarrenOtrCallbacks otr_callbacks = {
-	.inject = otr_inject,
-	.connected = otr_connected,
-	.secure = otr_secure,
-	.new_fingerprint = otr_new_fingerprint,
-	.smp = otr_smp,
-	.notice = otr_notice,
-};
 
 static void
 key_ready(WarrenOtr *otr, const GError *error, gpointer data)
@@ -657,7 +596,7 @@ warren_session_start(WarrenConn *conn, GError **error)
 		                  warren_outbox_get_recovered_bytes(conn->outbox));
 	warren_outbox_ui_opened(conn);
 
-	conn->otr = warren_otr_new(dir, self, WARREN_PRPL_ID, &otr_callbacks, conn,
+	conn->otr = warren_otr_new(dir, self, WARREN_PRPL_ID, &warren_session_otr_callbacks, conn,
 	                           &local);
 	if (conn->otr != NULL && !warren_contact_trust_open(conn, dir, error))
 		return FALSE;

@@ -62,7 +62,7 @@ warren_session_send_xfer_control(WarrenConn *conn, const char *bare,
 	if (peer == NULL || conn->otr == NULL)
 		return FALSE;
 	p.xfer = g_bytes_new(body, len);
-	ok = warren_otr_send(conn->otr, bare, 0, &p, &error);
+	ok = warren_otr_send(conn->otr, bare, peer->instance, &p, &error);
 	if (!ok) {
 		warren_debug_error("file transfer: cannot send to %s: %s\n",
 		                   warren_priv(bare), error->message);

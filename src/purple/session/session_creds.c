@@ -100,7 +100,8 @@ can_exchange(Peer *peer)
 {
 	const char *onion = warren_contact_onion_address(peer->conn);
 
-	return peer_is_trusted(peer) && peer_is_secure(peer) && onion != NULL &&
+	return warren_session_device_is_first(peer) && /* direct dials: first device */
+	       peer_is_trusted(peer) && peer_is_secure(peer) && onion != NULL &&
 	       warren_otr_onion_is_valid(onion, strlen(onion)) &&
 	       warren_contact_onion_store(peer->conn) != NULL;
 }

@@ -60,6 +60,24 @@ send_signal(WarrenConn *conn, const WarrenSignal *sig, const char *to,
 	xmlnode_free(iq);
 }
 
+/* "bare/resource" of @peer's device if it is online with Warren, else NULL
+ * (transfer full). */
+static char *
+device_online(Peer *peer)
+{
+	g_autoptr(GPtrArray) names = NULL;
+
+	if (peer->resource == NULL) /* the first device: the first resource free */
+		g_ptr_array_unref(warren_session_devices_online(peer->conn, peer->bare));
+	if (peer->resource == NULL)
+		return NULL;
+	names = warren_presence_warren_resources(peer->conn->gc, peer->bare);
+	for (guint i = 0; i < names->len; i++)
+		if (g_str_equal(g_ptr_array_index(names, i), peer->resource))
+			return g_strdup_printf("%s/%s", peer->bare, peer->resource);
+	return NULL;
+}
+
 void
 warren_session_dial(Peer *peer)
 {
@@ -72,12 +90,12 @@ warren_session_dial(Peer *peer)
 		return; /* the key's arrival kicks us again */
 	if (!purple_privacy_check(purple_connection_get_account(conn->gc), peer->bare))
 		return; /* blocked: messages wait */
-	full = warren_presence_warren_resource(conn->gc, peer->bare);
+	full = device_online(peer);
 	if (full == NULL)
 		return; /* offline: messages wait; presence calls us back */
 	g_free(peer->full);
 	peer->full = full;
-	if (warren_session_direct_dial(peer))
+	if (warren_session_device_is_first(peer) && warren_session_direct_dial(peer))
 		return; /* a known contact: no stanza through the server */
 	sid = warren_session_id_new();
 	if (!warren_session_peer_new_channel(peer, WARREN_CHANNEL_ROLE_INITIATOR, sid)) {
@@ -107,14 +125,21 @@ void
 warren_session_peer_online(PurpleConnection *gc, const char *bare)
 {
 	WarrenConn *conn = warren_conn_get(gc);
-	Peer *peer;
+	g_autoptr(GPtrArray) devices = NULL;
 
 	if (conn == NULL || conn->outbox == NULL)
 		return;
-	peer = warren_session_peer_get(conn, bare);
-	if (peer->ch == NULL && warren_peer_has_pending(peer->core)) {
-		warren_peer_reset_backoff(peer->core);
-		warren_session_dial(peer);
+	g_ptr_array_unref(warren_session_devices_online(conn, bare));
+	devices = warren_session_devices_of(conn, bare);
+	if (devices->len == 0)
+		g_ptr_array_add(devices, warren_session_peer_get(conn, bare));
+	for (guint i = 0; i < devices->len; i++) {
+		Peer *peer = g_ptr_array_index(devices, i);
+		if (peer->ch == NULL && (warren_peer_has_pending(peer->core) ||
+		                         warren_session_device_may_have_moved(peer))) {
+			warren_peer_reset_backoff(peer->core);
+			warren_session_dial(peer);
+		}
 	}
 }
 
@@ -130,8 +155,12 @@ warren_session_kick(PurpleConnection *gc)
 		return;
 	warren_session_direct_listen(conn);
 	contacts = warren_outbox_contacts_with_pending(conn->outbox);
-	for (i = 0; contacts && i < contacts->len; i++)
-		warren_session_peer_online(gc, g_ptr_array_index(contacts, i));
+	for (i = 0; contacts && i < contacts->len; i++) {
+		/* Each device's queue: "bare" or "bare/resource". */
+		Peer *peer = warren_session_device_of_key(conn, g_ptr_array_index(contacts, i));
+		if (peer)
+			warren_session_peer_online(gc, peer->bare);
+	}
 	if (contacts)
 		g_ptr_array_unref(contacts);
 }
@@ -158,13 +187,22 @@ reply_error(WarrenConn *conn, xmlnode *iq, WarrenSignalIqError condition)
 	}
 }
 
-/* The state of the contact @from (a full JID) names, NULL if none. */
+/* The device of the contact @from (a full JID) names: made if @create
+ * (NULL if the contact has too many), else NULL if none. */
+static Peer *
+device_of(WarrenConn *conn, const char *from, gboolean create)
+{
+	g_autofree char *bare = warren_contact_key(purple_connection_get_account(conn->gc), from);
+	const char *slash = strchr(from, '/');
+
+	return warren_session_device_get(conn, bare, slash && slash[1] ? slash + 1 : NULL,
+	                                 create);
+}
+
 static Peer *
 peer_of(WarrenConn *conn, const char *from)
 {
-	g_autofree char *bare = warren_contact_key(purple_connection_get_account(conn->gc), from);
-
-	return warren_session_peer_find(conn, bare);
+	return device_of(conn, from, FALSE);
 }
 
 static void
@@ -184,8 +222,8 @@ on_initiate(WarrenConn *conn, xmlnode *iq, const char *from, WarrenSignal *sig)
 		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE);
 		return;
 	}
-	peer = warren_session_peer_get(conn, bare);
-	if (warren_session_trust_refuses_initiate(conn, peer)) {
+	peer = device_of(conn, from, TRUE);
+	if (peer == NULL || warren_session_trust_refuses_initiate(conn, peer)) {
 		reply_error(conn, iq, WARREN_SIGNAL_IQ_ERROR_NOT_ACCEPTABLE);
 		return;
 	}

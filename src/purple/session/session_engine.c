@@ -34,14 +34,47 @@ peer_show(WarrenPeer *core, const char *text, gpointer data)
 	serv_got_im(peer->conn->gc, peer->bare, escaped, 0, time(NULL));
 }
 
+#define device_name(p) ((p)->resource ? (p)->resource : _("another device"))
+
+/* "Delivered to home; pending for work." from @peer's ack and what still
+ * waits for the contact's other @devices. */
+static char *
+delivered_to(Peer *peer, GPtrArray *devices)
+{
+	g_autoptr(GString) waiting = g_string_new(NULL);
+
+	for (guint i = 0; i < devices->len; i++) {
+		Peer *p = g_ptr_array_index(devices, i);
+		if (p == peer || !warren_peer_has_pending(p->core))
+			continue;
+		if (waiting->len)
+			g_string_append(waiting, ", ");
+		g_string_append(waiting, device_name(p));
+	}
+	if (waiting->len == 0)
+		return g_strdup_printf(_("Delivered to %s; all %u devices have it."),
+		                       device_name(peer), devices->len);
+	return g_strdup_printf(_("Delivered to %s; pending for %s."),
+	                       device_name(peer), waiting->str);
+}
+
 static void
 peer_delivered(WarrenPeer *core, guint n, gpointer data)
 {
 	Peer *peer = data;
+	g_autoptr(GPtrArray) devices = NULL;
+	g_autofree char *msg = NULL;
 
-	if (peer->conn->delivery_notices)
+	if (!peer->conn->delivery_notices)
+		return;
+	devices = warren_session_devices_of(peer->conn, peer->bare);
+	if (devices->len <= 1) {
 		warren_session_ui()->status(peer->conn, peer->bare,
 			n == 1 ? _("Delivered.") : _("Delivered (several messages)."));
+		return;
+	}
+	msg = delivered_to(peer, devices);
+	warren_session_ui()->status(peer->conn, peer->bare, msg);
 }
 
 static void
@@ -62,7 +95,8 @@ peer_onion(WarrenPeer *core, const char *onion, const char *old_onion,
 	Peer *peer = data;
 
 	peer->features = features;
-	warren_session_trust_got_onion(peer, onion, old_onion);
+	if (warren_session_device_is_first(peer)) /* the address we pin and dial */
+		warren_session_trust_got_onion(peer, onion, old_onion);
 }
 
 static void
@@ -138,6 +172,8 @@ peer_secured(WarrenPeer *core, gpointer data)
 		p.features = 0; /* tests: a Warren from before bulk channels */
 	if (p.onion)
 		warren_peer_send(core, &p);
+	if (!warren_session_device_is_first(peer))
+		return; /* another device: Jingle only, no transfers yet */
 	warren_xfer_ui_secure(peer->conn, peer->bare, TRUE); /* xfer */
 	warren_session_creds_secured(peer);
 }
@@ -145,7 +181,8 @@ peer_secured(WarrenPeer *core, gpointer data)
 static void
 peer_creds(WarrenPeer *core, const WarrenOtrPayload *p, gpointer data)
 {
-	warren_session_creds_got(data, p);
+	if (warren_session_device_is_first(data)) /* direct dials: first device */
+		warren_session_creds_got(data, p);
 }
 
 /* Private under another key: everything waits for the user, unless the
@@ -157,6 +194,14 @@ peer_held(WarrenPeer *core, gpointer data)
 
 	if (peer->declined)
 		warren_session_peer_fail(peer, "a key the user holds");
+}
+
+/* A resource that may be an away device under a new name: dialled until
+ * its AKE says which device it is (session_devices.c). */
+static gboolean
+peer_wants_channel(WarrenPeer *core, gpointer data)
+{
+	return warren_session_device_may_have_moved(data);
 }
 
 const WarrenPeerCallbacks warren_session_engine_callbacks = {
@@ -173,6 +218,7 @@ const WarrenPeerCallbacks warren_session_engine_callbacks = {
 	.secured = peer_secured,
 	.held = peer_held,
 	.creds = peer_creds,
+	.wants_channel = peer_wants_channel,
 };
 
 /* IDLE_CLOSE_S, or the account's hidden "channel-idle-close" (seconds; for

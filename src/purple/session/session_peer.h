@@ -11,6 +11,7 @@
 #include "purple/connection.h"
 #include "core/channel/channel.h"
 #include "core/channel/frame.h"
+#include "core/otr/otr.h"
 #include "core/peer/peer.h"
 #include "purple/xmpp/signalling.h"
 #include "core/tor/tor.h"
@@ -25,6 +26,10 @@ typedef struct {
 	WarrenConn *conn;
 	WarrenPeer *core;         /* delivery, acks, liveness, backoff, state */
 	char *bare;               /* the contact */
+	char *key;                /* the device's: its outbox queue and this
+	                           * table's key (session_devices.c) */
+	char *resource;           /* the device's resource (NULL: the first
+	                           * device's, not known yet) */
 	char *full;               /* the contact's resource we talk to */
 	char *sid;
 	WarrenChannel *ch;
@@ -46,6 +51,11 @@ typedef struct {
 	                           * in this session (WARREN_FEATURE_*) */
 	guint32 instance;         /* the device: the OTR instance tag its
 	                           * private session named (0: none yet) */
+	gboolean answering_query; /* our OTR master context answers this
+	                           * channel's query (one at a time) */
+	char *deferred_query;     /* a query that waits for another device's */
+	gboolean moved;           /* its device is another Peer's (same OTR
+	                           * instance): no longer one of the contact's */
 } Peer;
 
 /* The state of the contact's channel (core/peer/peer.h). */
@@ -58,6 +68,8 @@ typedef struct {
 Peer *warren_session_peer_find(WarrenConn *conn, const char *bare);
 /* The contact's state, made if none. */
 Peer *warren_session_peer_get(WarrenConn *conn, const char *bare);
+/* A new Peer for another device of @bare, under @key. */
+Peer *warren_session_peer_add(WarrenConn *conn, const char *bare, const char *key);
 /* Drops the channel (not the peer, not its retry timer). */
 void warren_session_peer_drop_channel(Peer *peer);
 /* A new channel for @peer in @role (its callbacks are session.c's); FALSE
@@ -79,6 +91,21 @@ void warren_session_peer_xfer_writable(Peer *peer);
 /* TRUE while enough waits on the channel for the contact (or none is). */
 gboolean warren_session_peer_is_paused(Peer *peer);
 
+/* TRUE while bytes written to @peer's channel can reach it. */
+gboolean warren_session_peer_writable(Peer *peer);
+
+/* session_otr.c */
+/* What the account's OTR engine is given to act through. */
+extern const WarrenOtrCallbacks warren_session_otr_callbacks;
+/* An OTR frame's text from @peer's channel (message, AKE, SMP...). */
+void warren_session_otr_got(Peer *peer, const char *text);
+/* Starts the AKE on @peer's channel (its initiator). */
+void warren_session_otr_start(Peer *peer);
+/* @peer's channel is going: another device's waiting query may go. */
+void warren_session_otr_dropped(Peer *peer);
+/* @peer is freed. */
+void warren_session_otr_forget(Peer *peer);
+
 /* session_engine.c */
 /* What each contact's engine (core/peer) is given to act through. */
 extern const WarrenPeerCallbacks warren_session_engine_callbacks;
@@ -86,6 +113,19 @@ extern const WarrenPeerCallbacks warren_session_engine_callbacks;
 guint warren_session_engine_idle_close_ms(WarrenConn *conn);
 
 /* session_devices.c: a contact's devices, each an OTR instance of it. */
+/* (transfer container) @bare's device Peers, the first device first. */
+GPtrArray *warren_session_devices_of(WarrenConn *conn, const char *bare);
+/* Whether @peer is its contact's first device (keyed by the bare JID). */
+gboolean warren_session_device_is_first(Peer *peer);
+/* The Peer of @bare's device at @resource (NULL: the first device), made
+ * if @create and fewer than WARREN_TRUST_MAX_DEVICES; NULL if none. */
+Peer *warren_session_device_get(WarrenConn *conn, const char *bare,
+                                const char *resource, gboolean create);
+/* The Peer of an outbox key ("bare" or "bare/resource"), made if none. */
+Peer *warren_session_device_of_key(WarrenConn *conn, const char *key);
+/* (transfer container) The Peers of @bare's Warren resources online (made
+ * if new). */
+GPtrArray *warren_session_devices_online(WarrenConn *conn, const char *bare);
 /* The Peer of @bare's device @instance (0: the contact's first), or NULL. */
 Peer *warren_session_device_find(WarrenConn *conn, const char *bare,
                                  guint32 instance);
@@ -103,6 +143,26 @@ gboolean warren_session_device_set_held(WarrenConn *conn, const char *bare,
                                         guint32 instance, gboolean held);
 gboolean warren_session_device_is_held(WarrenConn *conn, const char *bare,
                                        guint32 instance);
+/* Whether @peer's channel may become device @instance's: FALSE (and the
+ * channel must go) if another Peer of the contact is that device. A Peer
+ * that was no device yet (a new resource) hands its resource to that
+ * device and is no longer one (its queue, copies, dropped): a device that
+ * signed in again under another resource. One bound to another device
+ * keeps it: the server cannot make one device's queue drain into another. */
+gboolean warren_session_device_claim(Peer *peer, guint32 instance);
+/* Whether @peer, a resource not known as a device yet, may be a device of
+ * the contact that is away with messages waiting (signed in again under
+ * another resource): worth a channel to learn which device it is. */
+gboolean warren_session_device_may_have_moved(Peer *peer);
+/* Ends @peer's OTR session as its channel goes: the contact's only
+ * device's, every instance; one of several devices', its instance only. */
+void warren_session_device_otr_end(Peer *peer);
+/* Whether @text from @peer is an OTR query that must wait (kept in
+ * peer->deferred_query) while another device's query is being answered. */
+gboolean warren_session_device_query_waits(Peer *peer, const char *text);
+/* @peer's query is answered (private, or its channel gone): the device
+ * whose deferred query goes next, or NULL. */
+Peer *warren_session_device_query_answered(Peer *peer);
 
 /* session_dial.c */
 /* Opens a channel to @peer (session-initiate) unless it has one, is

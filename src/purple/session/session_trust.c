@@ -34,7 +34,8 @@
 
 /* The pin and verification of the device in the session now (its OTR
  * instance tag; 0: none, the contact's first device). */
-#define tag_now(peer)  warren_otr_session_instance((peer)->conn->otr, (peer)->bare)
+#define tag_now(peer)  ((peer)->instance ? (peer)->instance : \
+	warren_otr_session_instance((peer)->conn->otr, (peer)->bare))
 #define pin_of(peer)   warren_contact_trust_device_pin((peer)->conn, (peer)->bare, \
                                                        tag_now(peer))
 #define set_pin(peer, onion) warren_contact_trust_set_device_pin((peer)->conn, \
@@ -100,15 +101,31 @@ static gboolean
 is_session_key(Peer *peer, const char *fp)
 {
 	g_autofree char *now = peer && peer_is_secure(peer) && peer->conn->otr ?
-		warren_otr_session_fingerprint(peer->conn->otr, peer->bare, 0) : NULL;
+		warren_otr_session_fingerprint(peer->conn->otr, peer->bare, peer->instance) : NULL;
 
 	return now && warren_trust_fingerprint_equal(now, fp);
+}
+
+/* The device of @bare that asked about @fp or is in a session under it;
+ * else the contact's first. */
+static Peer *
+device_of_fp(WarrenConn *conn, const char *bare, const char *fp)
+{
+	g_autoptr(GPtrArray) devices = warren_session_devices_of(conn, bare);
+
+	for (guint i = 0; i < devices->len; i++) {
+		Peer *p = g_ptr_array_index(devices, i);
+		if ((p->asked_fp && warren_trust_fingerprint_equal(p->asked_fp, fp)) ||
+		    is_session_key(p, fp))
+			return p;
+	}
+	return devices->len ? g_ptr_array_index(devices, 0) : NULL;
 }
 
 void
 warren_session_verified(WarrenConn *conn, const char *bare, const char *fp)
 {
-	Peer *peer = warren_session_peer_find(conn, bare);
+	Peer *peer = device_of_fp(conn, bare, fp);
 	gboolean was_held = warren_contact_trust_held_tag(conn, bare, fp) != 0;
 
 	warren_contact_trust_accept(conn, bare, fp, TRUE);
@@ -136,7 +153,7 @@ void
 warren_session_key_decided(WarrenConn *conn, const char *bare, const char *fp,
                            gboolean trust)
 {
-	Peer *peer = warren_session_peer_find(conn, bare);
+	Peer *peer = device_of_fp(conn, bare, fp);
 
 	if (!trust) {
 		/* Messages stay pending; this key is not asked about again. */
@@ -285,23 +302,25 @@ warren_session_trust_refuses_initiate(WarrenConn *conn, Peer *peer)
 void
 warren_session_contact_revoked(WarrenConn *conn, const char *bare)
 {
-	Peer *peer = warren_session_peer_find(conn, bare);
+	g_autoptr(GPtrArray) devices = warren_session_devices_of(conn, bare);
 
-	if (peer == NULL || peer->ch == NULL)
-		return;
-	warren_debug_info("closing the channel of %s: removed or blocked\n",
-	                  warren_priv(bare));
-	warren_session_peer_drop_channel(peer);
+	for (guint i = 0; i < devices->len; i++) {
+		Peer *peer = g_ptr_array_index(devices, i);
+		if (peer->ch == NULL)
+			continue;
+		warren_debug_info("closing the channel of %s: removed or blocked\n",
+		                  warren_priv(bare));
+		warren_session_peer_drop_channel(peer);
+	}
 }
 
 void
 warren_session_forget_device(WarrenConn *conn, const char *bare, guint32 tag)
 {
-	Peer *peer = warren_session_peer_find(conn, bare);
+	Peer *peer = warren_session_device_find(conn, bare, tag);
 
 	warren_contact_trust_forget_device(conn, bare, tag);
-	if (peer && peer->ch && conn->otr &&
-	    warren_otr_session_instance(conn->otr, bare) == tag) {
+	if (peer && peer->ch && conn->otr && tag != 0 && peer->instance == tag) {
 		warren_debug_info("closing the channel of %s: device forgotten\n",
 		                  warren_priv(bare));
 		warren_session_peer_drop_channel(peer);

@@ -341,21 +341,32 @@ receiving_iq_cb(PurpleConnection *gc, const char *type, const char *id,
 	return TRUE; /* our query: nothing for jabber to do */
 }
 
-char *
-warren_presence_warren_resource(PurpleConnection *gc, const char *bare)
+
+GPtrArray *
+warren_presence_warren_resources(PurpleConnection *gc, const char *bare)
 {
 	WarrenConn *conn = warren_conn_get(gc);
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
 	WarrenPresencePeer *peer;
 	GHashTableIter iter;
 	gpointer k, v;
 
 	if (conn == NULL || (peer = peer_get(conn, bare, FALSE)) == NULL)
-		return NULL;
+		return out;
 	g_hash_table_iter_init(&iter, peer->resources);
 	while (g_hash_table_iter_next(&iter, &k, &v))
 		if (GPOINTER_TO_INT(v) - 2 == WARREN_PEER_YES)
-			return g_strdup_printf("%s/%s", bare, (const char *)k);
-	return NULL;
+			g_ptr_array_add(out, g_strdup(k));
+	return out;
+}
+
+char *
+warren_presence_warren_resource(PurpleConnection *gc, const char *bare)
+{
+	g_autoptr(GPtrArray) names = warren_presence_warren_resources(gc, bare);
+
+	return names->len ? g_strdup_printf("%s/%s", bare,
+	                                    (const char *)g_ptr_array_index(names, 0)) : NULL;
 }
 
 static int

@@ -43,6 +43,9 @@ WarrenPeerKind warren_presence_peer_kind(PurpleConnection *gc, const char *jid);
 /* "bare/resource" of an online resource of @bare that runs Warren, or NULL.
  * transfer full. */
 char *warren_presence_warren_resource(PurpleConnection *gc, const char *bare);
+/* The resources (names only) of @bare online that run Warren: each a device
+ * of the contact, as far as the server says. (transfer full) */
+GPtrArray *warren_presence_warren_resources(PurpleConnection *gc, const char *bare);
 
 /* prpl overrides: jabber's text plus Warren's word on the contact. */
 char *warren_status_text(PurpleBuddy *buddy);
