@@ -136,3 +136,21 @@ def once_each(seen, expected):
 def delivered_count(d, since=0):
     return sum(1 for l in d.host.lines[since:]
                if l.startswith(f"conv-write {d.acct} ") and "Delivered" in l)
+
+
+def sign_off(d):
+    """d signs off and its host closes (its files stay)."""
+    d.host.cmd(f"disconnect {d.acct}")
+    d.host.wait(rf"^signed-off {re.escape(d.acct)}$", timeout=30)
+    d.host.close()
+
+
+def sign_on_again(d, hosts, name, acct=None):
+    """d's host `name` started again on its files and the account (d's, or
+    `acct`) signed on. Returns the host's mark from before connecting."""
+    d.host = hosts.start(name, keep=True)
+    since = d.host.mark()
+    acct = acct or d.acct
+    d.host.cmd(f"connect {acct}")
+    d.host.wait(rf"^signed-on {re.escape(acct)}$", timeout=90)
+    return since

@@ -14,7 +14,7 @@ from devices import Device
 
 from devices import (Watcher, alice_home_and_bob, alice_two_devices_and_bob,
                      delivered_count, once_each, settle, shown, sign_in_device,
-                     wait_status)
+                     sign_off, sign_on_again, wait_status)
 from test_otr import conv, request
 
 FP = r"[0-9A-F]{8}(?: [0-9A-F]{8}){4}"
@@ -45,13 +45,9 @@ def test_changed_key_on_known_device_still_warns(prosody, tornet, hosts):
     assert len(keys) == 1, keys
     d = keys[0].parent
     tags = (d / "otr.instance_tags").read_text()
-    home.host.cmd(f"disconnect {home.acct}")
-    home.host.wait(rf"^signed-off {re.escape(home.acct)}$", timeout=30)
-    home.host.close()
+    sign_off(home)
     (d / "otr.private_key").unlink()
-    home.host = hosts.start("alice-home", keep=True)
-    home.host.cmd(f"connect {home.acct}")
-    home.host.wait(rf"^signed-on {re.escape(home.acct)}$", timeout=90)
+    sign_on_again(home, hosts, "alice-home")
     assert (d / "otr.instance_tags").read_text() == tags   # the same device
     wait_status(home, bob.bare)
 
@@ -195,15 +191,9 @@ def test_trust_store_v1_keeps_verified_key(prosody, tornet, hosts):
     line = next(l for l in stores[0].read_text().splitlines()
                 if l.startswith(home.bare + " "))
     fp = line.split(" ")[2]
-    bob.host.cmd(f"disconnect {bob.acct}")
-    bob.host.wait(rf"^signed-off {re.escape(bob.acct)}$", timeout=30)
-    bob.host.close()
+    sign_off(bob)
     stores[0].write_text(f"warren-trust 1\n{home.bare} {fp} v -\n")
-
-    bob.host = hosts.start("bob", keep=True)
-    since = bob.host.mark()
-    bob.host.cmd(f"connect {bob.acct}")
-    bob.host.wait(rf"^signed-on {re.escape(bob.acct)}$", timeout=90)
+    since = sign_on_again(bob, hosts, "bob")
     wait_status(bob, home.bare)
     home.host.cmd(f"send {home.acct} {bob.bare} after-upgrade")
     bob.host.wait(rf"^im {re.escape(bob.acct)} {re.escape(home.bare)} after-upgrade$",
@@ -320,9 +310,7 @@ def work_away_while_bob_writes(home, work, bob, w, prefix, n):
     settle([home, work, bob], lambda: len(shown(bob, home.bare, "hello-")) >= 2 and
            shown(work, bob.bare, "hi-both") and shown(home, bob.bare, "hi-both"),
            [w], timeout=180, quiet=5)
-    work.host.cmd(f"disconnect {work.acct}")
-    work.host.wait(rf"^signed-off {re.escape(work.acct)}$", timeout=30)
-    work.host.close()
+    sign_off(work)
     want = [f"{prefix}-{i}" for i in range(n)]
     for t in want:
         bob.host.cmd(f"send {bob.acct} {home.bare} {t}")
@@ -342,9 +330,7 @@ def test_device_offline_then_back(prosody, tornet, hosts, artifacts):
                            "Delivered to home; pending for work" in l
                            for l in bob.host.lines)
 
-    work.host = hosts.start("alice-work", keep=True)
-    work.host.cmd(f"connect {work.acct}")
-    work.host.wait(rf"^signed-on {re.escape(work.acct)}$", timeout=90)
+    sign_on_again(work, hosts, "alice-work")
     took = settle([home, work, bob],
                   lambda: len(set(shown(work, bob.bare, "missed-"))) == 10, [w])
     rows, failures = [f"work back; settled after {took:.0f} s"], []
@@ -407,9 +393,7 @@ def test_device_back_under_another_resource(prosody, tornet, hosts, artifacts):
         path = work.host.dir / "purple" / f
         if path.exists():
             path.write_text(path.read_text().replace(work.acct, acct2))
-    work.host = hosts.start("alice-work", keep=True)
-    work.host.cmd(f"connect {acct2}")
-    work.host.wait(rf"^signed-on {re.escape(acct2)}$", timeout=90)
+    sign_on_again(work, hosts, "alice-work", acct2)
     work2 = Device(work.host, acct2)
     took = settle([home, work2, bob],
                   lambda: len(set(shown(work2, bob.bare, "away-"))) == 5, [w])

@@ -5,10 +5,9 @@ client restarts, the held device is not trusted by default — it is a new
 device again (held devices never enter the trust store), so bob is asked
 again, nothing of his reaches it and nothing from it is shown until he
 answers."""
-import re
 import time
 
-from devices import shown, wait_status
+from devices import shown, sign_off, sign_on_again, wait_status
 from test_devices import FP, home_then_work
 from test_otr import conv, request
 
@@ -20,13 +19,8 @@ def test_not_now_then_restart_asks_again(prosody, tornet, hosts):
     conv(bob.host, bob.acct, "The new device was not accepted", timeout=30,
          since=since)
 
-    bob.host.cmd(f"disconnect {bob.acct}")
-    bob.host.wait(rf"^signed-off {re.escape(bob.acct)}$", timeout=30)
-    bob.host.close()
-    bob.host = hosts.start("bob", keep=True)
-    since = bob.host.mark()
-    bob.host.cmd(f"connect {bob.acct}")
-    bob.host.wait(rf"^signed-on {re.escape(bob.acct)}$", timeout=90)
+    sign_off(bob)
+    since = sign_on_again(bob, hosts, "bob")
     wait_status(bob, home.bare)
 
     work.host.cmd(f"send {work.acct} {bob.bare} after-restart")
