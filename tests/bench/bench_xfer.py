@@ -94,12 +94,17 @@ def side_chat_start(net, onion, R):
     return halt
 
 
-def part_xfer(bench, prosody, net, R, size, n_rtt, tmp, side_onion=None):
+def part_xfer(bench, prosody, net, R, size, n_rtt, tmp, side_onion=None,
+              own_tors=False):
     a_u, a_pw = prosody.new_user("xa")
     b_u, b_pw = prosody.new_user("xb")
     ha, hb = bench.host("sender"), bench.host("receiver")
     a = add_xmpp_account(ha, net, a_u, a_pw)
     b = add_xmpp_account(hb, net, b_u, b_pw)
+    if own_tors:  # Warren's default: each user's own managed tor
+        for h, acct in ((ha, a), (hb, b)):
+            h.cmd(f"set {acct} tor-mode s managed")
+            h.cmd(f"set {acct} tor-config s {net.env['TORNET_CLIENT_TORRC']}")
     ba, bb = a.split("/")[0], b.split("/")[0]
     bc.signin(ha, a)
     bc.signin(hb, b)
@@ -212,6 +217,9 @@ def main():
     ap.add_argument("--rtt", type=int, default=20)
     ap.add_argument("--side-chat", action="store_true",
                     help="also ping the raw echo onion on a circuit of its own")
+    ap.add_argument("--own-tors", action="store_true",
+                    help="each host its own managed tor (Warren's default), "
+                         "not both on the network's client tor")
     a = ap.parse_args()
     base = os.environ.get("WARREN_ARTIFACTS")
     artifacts = pathlib.Path(base) if base else \
@@ -244,7 +252,7 @@ def main():
         print(f"  {R['raw'][0] / R['raw'][1] / 1e6:.2f} MB/s", flush=True)
         print("[file transfer]", flush=True)
         part_xfer(bench, prosody, net, R, a.size << 20, a.rtt, tmp,
-                  onion if a.side_chat else None)
+                  onion if a.side_chat else None, a.own_tors)
     except Exception as e:  # noqa: BLE001
         import traceback
         traceback.print_exc()
