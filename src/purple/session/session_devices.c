@@ -180,6 +180,19 @@ is_online(Peer *peer, GPtrArray *names)
 }
 
 gboolean
+warren_session_device_is_online(Peer *peer)
+{
+	g_autoptr(GPtrArray) names = NULL;
+
+	if (peer->resource == NULL) /* the first device: the first resource free */
+		g_ptr_array_unref(warren_session_devices_online(peer->conn, peer->bare));
+	if (peer->resource == NULL)
+		return FALSE;
+	names = warren_presence_warren_resources(peer->conn->gc, peer->bare);
+	return is_online(peer, names);
+}
+
+gboolean
 warren_session_device_may_have_moved(Peer *peer)
 {
 	g_autoptr(GPtrArray) devices = NULL;

@@ -65,17 +65,9 @@ send_signal(WarrenConn *conn, const WarrenSignal *sig, const char *to,
 static char *
 device_online(Peer *peer)
 {
-	g_autoptr(GPtrArray) names = NULL;
-
-	if (peer->resource == NULL) /* the first device: the first resource free */
-		g_ptr_array_unref(warren_session_devices_online(peer->conn, peer->bare));
-	if (peer->resource == NULL)
+	if (!warren_session_device_is_online(peer))
 		return NULL;
-	names = warren_presence_warren_resources(peer->conn->gc, peer->bare);
-	for (guint i = 0; i < names->len; i++)
-		if (g_str_equal(g_ptr_array_index(names, i), peer->resource))
-			return g_strdup_printf("%s/%s", peer->bare, peer->resource);
-	return NULL;
+	return g_strdup_printf("%s/%s", peer->bare, peer->resource);
 }
 
 void

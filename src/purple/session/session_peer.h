@@ -150,6 +150,9 @@ gboolean warren_session_device_is_held(WarrenConn *conn, const char *bare,
  * signed in again under another resource. One bound to another device
  * keeps it: the server cannot make one device's queue drain into another. */
 gboolean warren_session_device_claim(Peer *peer, guint32 instance);
+/* Whether @peer's device is online with Warren (presence names its
+ * resource); the first device without one takes the first resource free. */
+gboolean warren_session_device_is_online(Peer *peer);
 /* Whether @peer, a resource not known as a device yet, may be a device of
  * the contact that is away with messages waiting (signed in again under
  * another resource): worth a channel to learn which device it is. */
