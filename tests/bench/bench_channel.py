@@ -216,12 +216,12 @@ def count_im(host, acct, sender_bare, prefix):
 
 # ------------------------------------------------------------------ parts
 
-def add_client_onion(net, vport, target_port):
-    """ADD_ONION on the client tor (where Warren's onion services live in
-    tor-mode system): an echo onion with the same path as a Warren channel."""
-    c = socket.create_connection(("127.0.0.1", int(net.env["TORNET_CONTROL_PORT"])), 10)
+def control_session(port, cookie_hex):
+    """A tor control connection, authenticated with the cookie: returns a
+    request function (a command line -> its reply lines, raising on an
+    error reply) and the socket."""
+    c = socket.create_connection(("127.0.0.1", port), 10)
     f = c.makefile("rwb")
-    cookie = open(net.env["TORNET_CONTROL_COOKIE"], "rb").read().hex()
 
     def req(line):
         f.write((line + "\r\n").encode())
@@ -235,7 +235,15 @@ def add_client_onion(net, vport, target_port):
         if not out[-1].startswith("250 "):
             raise RuntimeError(f"{line.split()[0]}: {out}")
         return out
-    req(f"AUTHENTICATE {cookie}")
+    req(f"AUTHENTICATE {cookie_hex}")
+    return req, c
+
+
+def add_client_onion(net, vport, target_port):
+    """ADD_ONION on the client tor (where Warren's onion services live in
+    tor-mode system): an echo onion with the same path as a Warren channel."""
+    req, c = control_session(int(net.env["TORNET_CONTROL_PORT"]),
+                             open(net.env["TORNET_CONTROL_COOKIE"], "rb").read().hex())
     out = req(f"ADD_ONION NEW:ED25519-V3 Flags=DiscardPK Port={vport},127.0.0.1:{target_port}")
     sid = [x for x in out if "ServiceID=" in x][0].split("ServiceID=")[1]
     return c, sid + ".onion"

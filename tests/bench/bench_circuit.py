@@ -81,11 +81,12 @@ def socks5_auth_connect(port, host, vport, user, pw, timeout=30):
     return s
 
 
-def connect_retry(net, onion, user):
+def connect_retry(net, onion, user, socks_port=None):
     deadline = time.monotonic() + 90
     while True:
         try:
-            return socks5_auth_connect(net.socks_port, onion, bc.ECHO_VPORT, user, "x")
+            return socks5_auth_connect(socks_port or net.socks_port, onion,
+                                       bc.ECHO_VPORT, user, "x")
         except (bc.check_onion.Transient, OSError):
             if time.monotonic() > deadline:
                 raise

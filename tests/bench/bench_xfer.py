@@ -66,14 +66,36 @@ def fmt(xs):
     return f"median {med:.0f} ms, p90 {p90:.0f} ms (n={len(xs)})" if xs else "-"
 
 
-def side_chat_start(net, onion, R):
-    """--side-chat: a raw echo stream to the client tor's echo onion under
-    its own SOCKS username (a circuit of its own), pinged every 0.2 s from
-    a thread: what chat would see on its own circuit, beside the transfer.
-    Returns a stop function; round trips land in R["side"] as (t, ms)."""
+def host_tor(host):
+    """A control connection to @host's managed tor (--own-tors): its
+    request function (AUTHENTICATE done) and its socket."""
+    d = host.dir / "purple" / "warren" / "tor"
+    port = int((d / "control-port").read_text().split(":")[-1])
+    return bc.control_session(port, (d / "control_auth_cookie").read_bytes().hex())
+
+
+def side_onion_between_hosts(ha, hb, echo_port):
+    """--side-chat with --own-tors: a raw echo onion on the receiver's
+    managed tor, reached through the sender's: the very tors that carry
+    the transfer and Warren's chat. Returns (SOCKS port, onion, sockets)."""
+    req_a, sa = host_tor(ha)
+    req_b, sb = host_tor(hb)
+    socks = [x for x in req_a("GETINFO net/listeners/socks") if "socks=" in x][0]
+    port = int(socks.split(":")[-1].strip('"'))
+    out = req_b(f"ADD_ONION NEW:ED25519-V3 Flags=DiscardPK "
+                f"Port={bc.ECHO_VPORT},127.0.0.1:{echo_port}")
+    sid = [x for x in out if "ServiceID=" in x][0].split("ServiceID=")[1]
+    return port, sid + ".onion", (sa, sb)
+
+
+def side_chat_start(net, onion, R, socks_port=None):
+    """--side-chat: a raw echo stream to an echo onion under its own SOCKS
+    username (a circuit of its own), pinged every 0.2 s from a thread: what
+    chat would see on its own circuit, beside the transfer. Returns a stop
+    function; round trips land in R["side"] as (t, ms)."""
     import threading
     import bench_circuit
-    s = bench_circuit.connect_retry(net, onion, "side-chat")
+    s = bench_circuit.connect_retry(net, onion, "side-chat", socks_port)
     s.settimeout(60)
     stop = threading.Event()
     R["side"] = []
@@ -95,7 +117,7 @@ def side_chat_start(net, onion, R):
 
 
 def part_xfer(bench, prosody, net, R, size, n_rtt, tmp, side_onion=None,
-              own_tors=False):
+              own_tors=False, echo_port=None):
     a_u, a_pw = prosody.new_user("xa")
     b_u, b_pw = prosody.new_user("xb")
     ha, hb = bench.host("sender"), bench.host("receiver")
@@ -118,7 +140,12 @@ def part_xfer(bench, prosody, net, R, size, n_rtt, tmp, side_onion=None,
     # conversation finds them), so a bulk channel can reach them.
     for h in (ha, hb):
         wait_log(h, "contact onion", 2)
-    halt = side_chat_start(net, side_onion, R) if side_onion else None
+    halt = None
+    if side_onion and own_tors:
+        socks_port, onion, keep = side_onion_between_hosts(ha, hb, echo_port)
+        halt = side_chat_start(net, onion, R, socks_port)
+    elif side_onion:
+        halt = side_chat_start(net, side_onion, R)
     R["idle"] = [rtt(ha, a, hb, b, f"idle{i}") for i in range(n_rtt)]
     while halt and len(R["side"]) < 25 and time.sleep(0.2) is None:
         pass  # the side chat's idle sample (its first few warm the circuit)
@@ -252,7 +279,8 @@ def main():
         print(f"  {R['raw'][0] / R['raw'][1] / 1e6:.2f} MB/s", flush=True)
         print("[file transfer]", flush=True)
         part_xfer(bench, prosody, net, R, a.size << 20, a.rtt, tmp,
-                  onion if a.side_chat else None, a.own_tors)
+                  onion if a.side_chat else None, a.own_tors,
+                  echo_port)
     except Exception as e:  # noqa: BLE001
         import traceback
         traceback.print_exc()
