@@ -12,8 +12,11 @@
 
 #include <libotr/proto.h> /* first: the other libotr headers need it */
 #include <libotr/context.h>
+#include <libotr/message.h>
 
 G_BEGIN_DECLS
+
+#define WARREN_OTR_POLICY (OTRL_POLICY_ALLOW_V3 | OTRL_POLICY_REQUIRE_ENCRYPTION)
 
 /* What one contact got through since the last warren_otr_end(). */
 typedef struct {
@@ -63,6 +66,10 @@ ConnContext *warren_otr_master (WarrenOtr *otr, const char *peer);
 /* @peer's context for @instance (0: libotr's best one), never created. */
 ConnContext *warren_otr_context (WarrenOtr *otr, const char *peer,
                                  guint32 instance);
+
+/* libotr's callbacks into the engine (otr_ops.c); their opdata is the
+ * WarrenOtr. */
+extern const OtrlMessageAppOps warren_otr_ops;
 
 G_END_DECLS
 
