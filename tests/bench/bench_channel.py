@@ -239,14 +239,21 @@ def control_session(port, cookie_hex):
     return req, c
 
 
+def add_onion(req, vport, target_port):
+    """ADD_ONION through a control_session's @req: an onion forwarding
+    @vport to 127.0.0.1:@target_port while that control connection lasts.
+    Returns its address."""
+    out = req(f"ADD_ONION NEW:ED25519-V3 Flags=DiscardPK Port={vport},127.0.0.1:{target_port}")
+    sid = [x for x in out if "ServiceID=" in x][0].split("ServiceID=")[1]
+    return sid + ".onion"
+
+
 def add_client_onion(net, vport, target_port):
     """ADD_ONION on the client tor (where Warren's onion services live in
     tor-mode system): an echo onion with the same path as a Warren channel."""
     req, c = control_session(int(net.env["TORNET_CONTROL_PORT"]),
                              open(net.env["TORNET_CONTROL_COOKIE"], "rb").read().hex())
-    out = req(f"ADD_ONION NEW:ED25519-V3 Flags=DiscardPK Port={vport},127.0.0.1:{target_port}")
-    sid = [x for x in out if "ServiceID=" in x][0].split("ServiceID=")[1]
-    return c, sid + ".onion"
+    return c, add_onion(req, vport, target_port)
 
 
 def part_raw(net, R, n_rtt, bulk_bytes, onion=None, key="raw"):

@@ -77,15 +77,13 @@ def host_tor(host):
 def side_onion_between_hosts(ha, hb, echo_port):
     """--side-chat with --own-tors: a raw echo onion on the receiver's
     managed tor, reached through the sender's: the very tors that carry
-    the transfer and Warren's chat. Returns (SOCKS port, onion, sockets)."""
+    the transfer and Warren's chat. Returns (SOCKS port, onion, the control
+    sockets: the onion lasts as long as they are open)."""
     req_a, sa = host_tor(ha)
     req_b, sb = host_tor(hb)
     socks = [x for x in req_a("GETINFO net/listeners/socks") if "socks=" in x][0]
     port = int(socks.split(":")[-1].strip('"'))
-    out = req_b(f"ADD_ONION NEW:ED25519-V3 Flags=DiscardPK "
-                f"Port={bc.ECHO_VPORT},127.0.0.1:{echo_port}")
-    sid = [x for x in out if "ServiceID=" in x][0].split("ServiceID=")[1]
-    return port, sid + ".onion", (sa, sb)
+    return port, bc.add_onion(req_b, bc.ECHO_VPORT, echo_port), (sa, sb)
 
 
 def side_chat_start(net, onion, R, socks_port=None):
@@ -142,8 +140,13 @@ def part_xfer(bench, prosody, net, R, size, n_rtt, tmp, side_onion=None,
         wait_log(h, "contact onion", 2)
     halt = None
     if side_onion and own_tors:
-        socks_port, onion, keep = side_onion_between_hosts(ha, hb, echo_port)
-        halt = side_chat_start(net, onion, R, socks_port)
+        socks_port, onion, controls = side_onion_between_hosts(ha, hb, echo_port)
+        halt_chat = side_chat_start(net, onion, R, socks_port)
+
+        def halt():
+            halt_chat()
+            for c in controls:  # the onion goes with them
+                c.close()
     elif side_onion:
         halt = side_chat_start(net, side_onion, R)
     R["idle"] = [rtt(ha, a, hb, b, f"idle{i}") for i in range(n_rtt)]
